@@ -1,13 +1,227 @@
+using System.Net;
+using System.Net.Sockets;
+using Gollamas.Backends;
+using Gollamas.Cli;
 using Gollamas.Config;
+using Gollamas.Diagnostics;
+using Gollamas.Endpoints;
+using Gollamas.Forwarding;
+using Gollamas.Routing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Gollamas.Hosting;
 
-/// <summary>Runs the proxy until cancelled. (Placeholder until the host lands.)</summary>
-internal static class ProxyServer
+/// <summary>
+/// The proxy process: an empty web application on Kestrel core with one terminal request
+/// delegate (no routing middleware, no MVC), the backends, and the route table.
+/// </summary>
+internal sealed partial class ProxyServer : IAsyncDisposable
 {
-    public static Task<int> RunAsync(GollamasOptions options, CancellationToken cancellationToken)
+    private readonly WebApplication _app;
+    private readonly BackendSet _backends;
+    private readonly ILogger _logger;
+
+    private ProxyServer(WebApplication app, BackendSet backends, RouteTableHolder routes, ILogger logger)
+    {
+        _app = app;
+        _backends = backends;
+        Routes = routes;
+        _logger = logger;
+    }
+
+    /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
+    public IReadOnlyList<Uri> Addresses { get; private set; } = [];
+
+    public RouteTableHolder Routes { get; }
+
+    /// <summary>
+    /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
+    /// lets in-flight requests finish up to the shutdown timeout. Returns the exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(GollamasOptions options, CancellationToken cancellationToken)
+    {
+        ProxyServer server;
+        try
+        {
+            server = await StartAsync(options, new ServerLimits(), configureLogging: null, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            // Kestrel reports an address in use or a forbidden port as an IOException.
+            await Console.Error.WriteLineAsync($"gollamas: cannot listen on {options.Listen}: {ex.Message}");
+            return ExitCodes.BindFailed;
+        }
+        catch (SocketException ex)
+        {
+            await Console.Error.WriteLineAsync($"gollamas: cannot listen on {options.Listen}: {ex.Message}");
+            return ExitCodes.BindFailed;
+        }
+
+        await using (server)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.ShuttingDown(server._logger);
+            }
+
+            await server.StopAsync(CancellationToken.None);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Builds and starts the server; tests call this directly with port 0.</summary>
+    public static async Task<ProxyServer> StartAsync(
+        GollamasOptions options,
+        ServerLimits limits,
+        Action<ILoggingBuilder>? configureLogging,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Task.FromResult(Cli.ExitCodes.Unexpected);
+        ArgumentNullException.ThrowIfNull(limits);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            Listen(kestrel, options.Listen);
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = limits.ShutdownTimeout);
+        if (configureLogging is null)
+        {
+            ConfigureConsoleLogging(builder.Logging, options.MinimumLevel);
+        }
+        else
+        {
+            configureLogging(builder.Logging);
+        }
+
+        var app = builder.Build();
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var backends = new BackendSet(options.Connections, new BackendSettings());
+        var routes = new RouteTableHolder(RouteTable.Build(options, backends));
+        var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
+        var dispatcher = new RequestDispatcher(
+            new CorsPolicy(OriginsFromEnvironment()),
+            new ModelEndpoints(routes, new StreamForwarder(loggerFactory.CreateLogger<StreamForwarder>()), limits, loggerFactory.CreateLogger<ModelEndpoints>()),
+            new ListEndpoints(routes, fanOut),
+            new VersionEndpoint(routes, fanOut),
+            loggerFactory.CreateLogger<RequestDispatcher>());
+        app.Run(dispatcher.InvokeAsync);
+
+        var server = new ProxyServer(app, backends, routes, loggerFactory.CreateLogger<ProxyServer>());
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        server.Addresses = addresses.Select(static a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
+        server.LogStartup(routes.Current);
+        return server;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _backends.Dispose();
+    }
+
+    private void LogStartup(RouteTable table)
+    {
+        foreach (var address in Addresses)
+        {
+            Log.Listening(_logger, address);
+        }
+
+        foreach (var route in table.Models)
+        {
+            Log.RouteConfigured(_logger, route.Name, string.Join(", ", route.Backends.Select(static b => b.DisplayName)));
+            foreach (var alias in route.Aliases)
+            {
+                Log.AliasConfigured(_logger, alias, route.Name);
+            }
+        }
+    }
+
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ListenAddress listen)
+    {
+        if (listen.Host.Length == 0)
+        {
+            kestrel.ListenAnyIP(listen.Port);
+        }
+        else if (string.Equals(listen.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            kestrel.ListenLocalhost(listen.Port);
+        }
+        else if (IPAddress.TryParse(listen.Host, out var ip))
+        {
+            kestrel.Listen(ip, listen.Port);
+        }
+        else
+        {
+            foreach (var resolved in Dns.GetHostAddresses(listen.Host))
+            {
+                kestrel.Listen(resolved, listen.Port);
+            }
+        }
+    }
+
+    private static void ConfigureConsoleLogging(ILoggingBuilder logging, LogLevel minimumLevel)
+    {
+        logging.SetMinimumLevel(minimumLevel);
+        logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+
+        // Every level to stderr: stdout stays clean for command output.
+        logging.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+
+        // Kestrel's and the host's own chatter stays out unless asked for.
+        logging.AddFilter("Microsoft", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
+    }
+
+    private static string[] OriginsFromEnvironment()
+    {
+        // Ollama's variable, read the same way (whitespace and surrounding quotes stripped).
+        var raw = Environment.GetEnvironmentVariable("OLLAMA_ORIGINS")?.Trim().Trim('"', '\'') ?? string.Empty;
+        return raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEventIds.Listening, LogLevel.Information, "Listening on {Address}", EventName = "Listening")]
+        public static partial void Listening(ILogger logger, Uri address);
+
+        [LoggerMessage(LogEventIds.RouteConfigured, LogLevel.Information, "Route {Model} -> {Backends}", EventName = "RouteConfigured")]
+        public static partial void RouteConfigured(ILogger logger, string model, string backends);
+
+        [LoggerMessage(LogEventIds.AliasConfigured, LogLevel.Information, "Alias {Alias} -> {Model}", EventName = "AliasConfigured")]
+        public static partial void AliasConfigured(ILogger logger, string alias, string model);
+
+        [LoggerMessage(LogEventIds.ShuttingDown, LogLevel.Information, "Stopping: no new connections; in-flight requests may finish", EventName = "ShuttingDown")]
+        public static partial void ShuttingDown(ILogger logger);
     }
 }

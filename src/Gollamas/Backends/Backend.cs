@@ -1,0 +1,67 @@
+using System.Net;
+using Gollamas.Config;
+
+namespace Gollamas.Backends;
+
+/// <summary>
+/// One upstream Ollama server and its connection pool. Lives as long as the process, outside
+/// any routing snapshot, so per-connection state survives a swap of the route table.
+/// </summary>
+internal sealed class Backend : IDisposable
+{
+    private readonly SocketsHttpHandler _handler;
+    private int _inFlight;
+
+    public Backend(ConnectionConfig config, BackendSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(settings);
+        Id = config.Id;
+        BaseUri = config.BaseUri;
+        DisplayName = config.IsExplicit ? $"'{config.Id}' ({config.BaseUri})" : config.BaseUri.ToString();
+
+        // A plain pass-through client: no proxy from the environment, no redirects followed,
+        // no decompression (bytes go to the client as the server sent them), no cookies, and a
+        // connect timeout so a dead host fails fast instead of hanging for the OS default.
+        _handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = settings.ConnectTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            ActivityHeadersPropagator = null,
+        };
+        Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
+    }
+
+    /// <summary>Connection id; the URL text for connections declared only by a proxy entry.</summary>
+    public string Id { get; }
+
+    /// <summary>Base URI, always ending in '/'.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>How logs and error messages name this server.</summary>
+    public string DisplayName { get; }
+
+    /// <summary>The pooled client for this server. Never <c>HttpClient</c>: it would buffer.</summary>
+    public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>Requests currently being forwarded to this server.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The absolute upstream URI for a path (leading '/') and query string.</summary>
+    public Uri CreateUri(string path, string? query) =>
+        new(BaseUri, string.Concat(path.AsSpan(1), query));
+
+    public void OnRequestStarted() => Interlocked.Increment(ref _inFlight);
+
+    public void OnRequestEnded() => Interlocked.Decrement(ref _inFlight);
+
+    public void Dispose()
+    {
+        Invoker.Dispose();
+        _handler.Dispose();
+    }
+}

@@ -1,0 +1,8 @@
+namespace Gollamas.Backends;
+
+/// <summary>Settings every upstream connection shares.</summary>
+internal sealed record BackendSettings
+{
+    /// <summary>How long a TCP (and TLS) connect may take before the server counts as unreachable.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Gollamas.Diagnostics;
+using Gollamas.Forwarding;
+using Microsoft.Extensions.Logging;
+
+namespace Gollamas.Backends;
+
+/// <summary>
+/// Sends one GET to several backends at once, each bounded by the same deadline. A failing or
+/// slow server becomes a null document (logged), so it degrades a merged answer, never fails or
+/// delays it past the deadline.
+/// </summary>
+internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
+{
+    private readonly ILogger _logger = logger;
+
+    /// <summary>Results in the order of <paramref name="backends"/>. The caller disposes the documents.</summary>
+    public async Task<FanOutResult[]> GetAsync(IReadOnlyList<Backend> backends, string path, CancellationToken cancellationToken)
+    {
+        var tasks = new Task<FanOutResult>[backends.Count];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = GetOneAsync(backends[i], path, cancellationToken);
+        }
+
+        return await Task.WhenAll(tasks);
+    }
+
+    private async Task<FanOutResult> GetOneAsync(Backend backend, string path, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, backend.CreateUri(path, null));
+            using var response = await backend.Invoker.SendAsync(request, deadline.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                Log.Failed(_logger, backend.DisplayName, path, $"status {(int)response.StatusCode}");
+                return new FanOutResult(backend, null);
+            }
+
+            await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
+            var document = await JsonDocument.ParseAsync(body, default, deadline.Token);
+            return new FanOutResult(backend, document);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or OperationCanceledException)
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                var reason = ex is OperationCanceledException ? $"no answer within {timeout.TotalSeconds:0.###} s" : StreamForwarder.Describe(ex);
+                Log.Failed(_logger, backend.DisplayName, path, reason);
+            }
+
+            return new FanOutResult(backend, null);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEventIds.FanOutFailed, LogLevel.Warning, "Ollama server {Backend} left out of {Path}: {Reason}", EventName = "FanOutFailed")]
+        public static partial void Failed(ILogger logger, string backend, string path, string reason);
+    }
+}

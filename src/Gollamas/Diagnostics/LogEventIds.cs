@@ -1,0 +1,23 @@
+namespace Gollamas.Diagnostics;
+
+/// <summary>Event ids of every log message, grouped by area, never reused.</summary>
+internal static class LogEventIds
+{
+    // Hosting 1xx
+    public const int Listening = 100;
+    public const int RouteConfigured = 101;
+    public const int AliasConfigured = 102;
+    public const int ShuttingDown = 103;
+    public const int BindFailed = 104;
+    public const int UnexpectedError = 105;
+
+    // Forwarding 2xx
+    public const int Forwarded = 200;
+    public const int BackendFailed = 201;
+    public const int StreamBroken = 202;
+    public const int ClientAborted = 203;
+    public const int Routed = 204;
+
+    // Fan-out 3xx
+    public const int FanOutFailed = 300;
+}

@@ -1,0 +1,215 @@
+using System.Text.Json;
+using Gollamas.Backends;
+using Gollamas.Errors;
+using Gollamas.Forwarding;
+using Gollamas.Json;
+using Gollamas.Routing;
+using Microsoft.AspNetCore.Http;
+
+namespace Gollamas.Endpoints;
+
+/// <summary>
+/// The model lists asked of every server and merged: <c>/api/tags</c>, <c>/api/ps</c>,
+/// <c>/v1/models</c> and <c>/v1/models/{model}</c>.
+/// </summary>
+internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
+{
+    /// <summary>GET/HEAD <c>/api/tags</c>: routed models (and aliases), most recently modified first.</summary>
+    public async Task TagsAsync(HttpContext context)
+    {
+        var table = routes.Current;
+        var results = await fanOut.GetAsync(table.ServingBackends, "/api/tags", context.RequestAborted);
+        try
+        {
+            var models = ModelListMerger.Merge(results, table);
+            ModelListMerger.SortByModifiedDescending(models);
+            await WriteModelsAsync(context, models);
+        }
+        finally
+        {
+            Dispose(results);
+        }
+    }
+
+    /// <summary>GET <c>/api/ps</c>: running routed models (and aliases), by name.</summary>
+    public async Task PsAsync(HttpContext context)
+    {
+        var table = routes.Current;
+        var results = await fanOut.GetAsync(table.ServingBackends, "/api/ps", context.RequestAborted);
+        try
+        {
+            var models = ModelListMerger.Merge(results, table);
+            ModelListMerger.SortById(models);
+            await WriteModelsAsync(context, models);
+        }
+        finally
+        {
+            Dispose(results);
+        }
+    }
+
+    /// <summary>GET <c>/v1/models</c>: the merged tags list in OpenAI's shape.</summary>
+    public async Task OpenAiModelsAsync(HttpContext context)
+    {
+        var table = routes.Current;
+        var results = await fanOut.GetAsync(table.ServingBackends, "/api/tags", context.RequestAborted);
+        try
+        {
+            var models = ModelListMerger.Merge(results, table);
+            ModelListMerger.SortByModifiedDescending(models);
+            var response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = JsonWriting.JsonContentType;
+            using (var writer = new Utf8JsonWriter(response.BodyWriter, JsonWriting.Options))
+            {
+                writer.WriteStartObject();
+                writer.WriteString(JsonNames.Object, "list");
+                writer.WriteStartArray(JsonNames.Data);
+                foreach (var model in models)
+                {
+                    WriteOpenAiModel(writer, model.Id, model.ModifiedAt);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            await response.BodyWriter.FlushAsync(context.RequestAborted);
+        }
+        finally
+        {
+            Dispose(results);
+        }
+    }
+
+    /// <summary>
+    /// GET <c>/v1/models/{model}</c>: as Ollama does it, from <c>/api/show</c> on the model's server;
+    /// 404 for a model that is not routed.
+    /// </summary>
+    public async Task OpenAiModelAsync(HttpContext context, string requested)
+    {
+        var table = routes.Current;
+        if (!table.TryResolve(requested, out var match))
+        {
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"model '{requested}' not found");
+            return;
+        }
+
+        var backend = match.Route.Backends[0];
+        using var request = new HttpRequestMessage(HttpMethod.Post, backend.CreateUri("/api/show", null))
+        {
+            Content = new SplicedContent(BuildShowBody(match.Route.Name)),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        HttpResponseMessage response;
+        try
+        {
+            response = await backend.Invoker.SendAsync(request, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            if (!context.RequestAborted.IsCancellationRequested)
+            {
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server {backend.DisplayName} is unreachable: {StreamForwarder.Describe(ex)}");
+            }
+
+            return;
+        }
+
+        using (response)
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+            using var document = await TryParseAsync(body, context.RequestAborted);
+            if (!response.IsSuccessStatusCode)
+            {
+                var message = document is not null
+                    && document.RootElement.ValueKind == JsonValueKind.Object
+                    && document.RootElement.TryGetProperty("error"u8, out var error)
+                    && error.ValueKind == JsonValueKind.String
+                        ? error.GetString()!
+                        : $"Ollama server {backend.DisplayName} answered {(int)response.StatusCode}";
+                await ErrorWriter.WriteAsync(context, (int)response.StatusCode, message);
+                return;
+            }
+
+            var modified = document?.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("modified_at"u8, out var value)
+                && value.ValueKind == JsonValueKind.String
+                && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var time)
+                    ? time
+                    : DateTimeOffset.UnixEpoch;
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = JsonWriting.JsonContentType;
+            using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonWriting.Options))
+            {
+                WriteOpenAiModel(writer, requested, modified);
+            }
+
+            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        }
+    }
+
+    private static async Task<JsonDocument?> TryParseAsync(Stream body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(body, default, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static byte[] BuildShowBody(string model)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, JsonWriting.Options))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(JsonNames.Model, model);
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static void WriteOpenAiModel(Utf8JsonWriter writer, string id, DateTimeOffset created)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(JsonNames.Id, id);
+        writer.WriteString(JsonNames.Object, "model");
+        writer.WriteNumber(JsonNames.Created, created == DateTimeOffset.MinValue ? 0 : created.ToUnixTimeSeconds());
+        writer.WriteString(JsonNames.OwnedBy, ModelName.TryParse(id, out var parsed) ? parsed.Namespace : ModelName.DefaultNamespace);
+        writer.WriteEndObject();
+    }
+
+    private static async Task WriteModelsAsync(HttpContext context, List<ListedModel> models)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = JsonWriting.JsonContentType;
+        using (var writer = new Utf8JsonWriter(response.BodyWriter, JsonWriting.Options))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray(JsonNames.Models);
+            foreach (var model in models)
+            {
+                model.WriteTo(writer);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    private static void Dispose(FanOutResult[] results)
+    {
+        foreach (var result in results)
+        {
+            result.Document?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Gollamas.Routing;
+
+namespace Gollamas.Endpoints;
+
+/// <summary>
+/// One entry of a merged model list: the upstream element as the server wrote it, the route it
+/// belongs to, and, for a synthetic alias entry, the alias name that replaces its name and model.
+/// </summary>
+internal readonly record struct ListedModel(JsonElement Element, ModelRoute Route, string? Alias, DateTimeOffset ModifiedAt)
+{
+    /// <summary>The id clients see: the alias, else the entry's <c>model</c>, else its <c>name</c>.</summary>
+    public string Id => Alias ?? ReadName(Element) ?? string.Empty;
+
+    public static string? ReadName(JsonElement element)
+    {
+        if (element.TryGetProperty("model"u8, out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } m)
+        {
+            return m;
+        }
+
+        return element.TryGetProperty("name"u8, out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+    }
+
+    /// <summary>
+    /// Writes the entry: upstream elements pass through whole (fields this proxy does not know
+    /// included); alias entries are the same object with <c>name</c> and <c>model</c> replaced.
+    /// </summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        if (Alias is null)
+        {
+            Element.WriteTo(writer);
+            return;
+        }
+
+        writer.WriteStartObject();
+        foreach (var property in Element.EnumerateObject())
+        {
+            if (property.NameEquals("name"u8) || property.NameEquals("model"u8))
+            {
+                writer.WriteString(property.Name, Alias);
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,93 @@
+using Gollamas.Errors;
+using Gollamas.Forwarding;
+using Gollamas.Hosting;
+using Gollamas.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gollamas.Endpoints;
+
+/// <summary>
+/// The model-addressed endpoints (generate, chat, embed, embeddings, show, pull and the OpenAI
+/// ones): read the body, find the model the way Ollama will, pick its server, forward.
+/// </summary>
+internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForwarder forwarder, ServerLimits limits, ILogger<ModelEndpoints> logger)
+{
+    private readonly ILogger _logger = logger;
+
+    /// <summary>
+    /// Routes the request by its body. <paramref name="acceptName"/>: whether the deprecated
+    /// <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).
+    /// </summary>
+    public async Task HandleAsync(HttpContext context, bool acceptName)
+    {
+        using var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body is larger than {limits.MaxRequestBodyBytes} bytes");
+            return;
+        }
+
+        var table = routes.Current;
+        var decision = Decide(body.Span, acceptName, table);
+        if (decision.Route is null)
+        {
+            await ErrorWriter.WriteAsync(context, decision.ErrorStatus, decision.ErrorMessage!);
+            return;
+        }
+
+        var route = decision.Route;
+        using var content = decision.IsAlias
+            ? new SplicedContent(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
+            : new SplicedContent(body.Memory);
+        var backend = route.Backends[0];
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
+        }
+
+        await forwarder.ForwardAsync(context, backend, content);
+    }
+
+    private static RoutingDecision Decide(ReadOnlySpan<byte> body, bool acceptName, RouteTable table)
+    {
+        Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
+        var peek = ModelPeek.Peek(body, acceptName, name);
+        switch (peek.Status)
+        {
+            case PeekStatus.Found:
+                var requested = name[..peek.NameLength];
+                if (table.TryResolve(requested, out var match))
+                {
+                    return new RoutingDecision(match.Route, match.IsAlias, peek.TokenStart, peek.TokenLength, 0, null);
+                }
+
+                // Ollama's own wording and status, so clients (the ollama CLI offers a pull on it)
+                // react as they would to a server without the model.
+                return RoutingDecision.Error(StatusCodes.Status404NotFound, $"model '{requested}' not found");
+            case PeekStatus.EmptyBody:
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, "missing request body");
+            case PeekStatus.InvalidJson:
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, $"invalid JSON in request body: {peek.Detail}");
+            case PeekStatus.NotAnObject:
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, "request body must be a JSON object");
+            case PeekStatus.ModelNotAString:
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, acceptName ? "model (or name) must be a string" : "model must be a string");
+            case PeekStatus.ModelTooLong:
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, "invalid model name");
+            default:
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, "model is required");
+        }
+    }
+
+    private readonly record struct RoutingDecision(ModelRoute? Route, bool IsAlias, int TokenStart, int TokenLength, int ErrorStatus, string? ErrorMessage)
+    {
+        public static RoutingDecision Error(int status, string message) => new(null, false, 0, 0, status, message);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]
+        public static partial void Routed(ILogger logger, PathString path, string model, bool isAlias, string backend);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Gollamas.Backends;
+using Gollamas.Errors;
+using Gollamas.Json;
+using Gollamas.Routing;
+using Microsoft.AspNetCore.Http;
+
+namespace Gollamas.Endpoints;
+
+/// <summary>
+/// GET/HEAD <c>/api/version</c>: the lowest version among the servers that answered, so a client
+/// never uses a feature one of the servers behind the proxy lacks.
+/// </summary>
+internal sealed class VersionEndpoint(RouteTableHolder routes, FanOut fanOut)
+{
+    public async Task HandleAsync(HttpContext context)
+    {
+        var results = await fanOut.GetAsync(routes.Current.ServingBackends, "/api/version", context.RequestAborted);
+        OllamaVersion? lowest = null;
+        foreach (var result in results)
+        {
+            using var document = result.Document;
+            if (document?.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("version"u8, out var value)
+                && value.ValueKind == JsonValueKind.String
+                && OllamaVersion.TryParse(value.GetString(), out var version)
+                && (lowest is null || version < lowest.Value))
+            {
+                lowest = version;
+            }
+        }
+
+        if (lowest is null)
+        {
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, "gollamas: no Ollama server answered /api/version");
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = JsonWriting.JsonContentType;
+        using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonWriting.Options))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(JsonNames.Version, lowest.Value.Text);
+            writer.WriteEndObject();
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+}

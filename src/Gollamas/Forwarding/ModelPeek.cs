@@ -1,0 +1,213 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Gollamas.Forwarding;
+
+/// <summary>
+/// Finds the model a request body names, exactly as Ollama's Go decoder will read it: keys
+/// match case-insensitively, the last duplicate wins, <c>null</c> counts as empty, and only the
+/// first JSON value is read. Everything else in the body is skipped, never materialised.
+/// </summary>
+internal static class ModelPeek
+{
+    /// <summary>Longest name worth looking up: host (350) + namespace, model and tag (80 each) + separators.</summary>
+    public const int MaxNameChars = 600;
+
+    // Go's encoding/json limits nesting to 10000; Utf8JsonReader's default of 64 would refuse
+    // bodies Ollama accepts (deep JSON-schema "format" objects).
+    private static readonly JsonReaderOptions s_readerOptions = new() { MaxDepth = 10_000 };
+
+    /// <summary>
+    /// Scans <paramref name="body"/>. <paramref name="acceptName"/> enables the deprecated
+    /// <c>name</c> key, used when <c>model</c> is absent or empty (pull, show, push, delete).
+    /// The unescaped name is written to <paramref name="nameBuffer"/>, which must hold
+    /// <see cref="MaxNameChars"/> chars.
+    /// </summary>
+    public static ModelPeekResult Peek(ReadOnlySpan<byte> body, bool acceptName, Span<char> nameBuffer)
+    {
+        if (body.TrimStart(" \t\r\n"u8).IsEmpty)
+        {
+            return ModelPeekResult.Fail(PeekStatus.EmptyBody);
+        }
+
+        var reader = new Utf8JsonReader(body, isFinalBlock: true, new JsonReaderState(s_readerOptions));
+        Candidate chosen;
+        try
+        {
+            if (!reader.Read())
+            {
+                return ModelPeekResult.Fail(PeekStatus.EmptyBody);
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                return ModelPeekResult.Fail(PeekStatus.NotAnObject);
+            }
+
+            var (status, model, name) = ScanObject(ref reader, acceptName);
+            if (status != PeekStatus.Found)
+            {
+                return ModelPeekResult.Fail(status, "model");
+            }
+
+            chosen = model.RawLength > 0 ? model : name;
+        }
+        catch (JsonException ex)
+        {
+            return ModelPeekResult.Fail(PeekStatus.InvalidJson, ex.Message);
+        }
+
+        if (chosen.RawLength == 0)
+        {
+            return ModelPeekResult.Fail(PeekStatus.ModelMissing);
+        }
+
+        return Decode(body.Slice(chosen.TokenStart, chosen.TokenLength), chosen, nameBuffer);
+    }
+
+    private static (PeekStatus Status, Candidate Model, Candidate Name) ScanObject(ref Utf8JsonReader reader, bool acceptName)
+    {
+        // Last occurrence of each key wins, as in Go; a null or empty value resets it.
+        Candidate model = default;
+        Candidate name = default;
+        var status = PeekStatus.Found;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = Classify(ref reader, acceptName);
+            reader.Read();
+            if (key == Key.Other)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            Candidate value = default;
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                value = new Candidate((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2, reader.ValueSpan.Length);
+            }
+            else if (reader.TokenType != JsonTokenType.Null)
+            {
+                // Go refuses the whole body; keep reading so malformed JSON still reports as such.
+                status = PeekStatus.ModelNotAString;
+                reader.Skip();
+            }
+
+            if (key == Key.Model)
+            {
+                model = value;
+            }
+            else
+            {
+                name = value;
+            }
+        }
+
+        // A truncated body ends before the object does: Read() then throws, or returns false.
+        if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0)
+        {
+            throw new JsonException("unexpected end of JSON input");
+        }
+
+        return (status, model, name);
+    }
+
+    private static ModelPeekResult Decode(ReadOnlySpan<byte> token, Candidate chosen, Span<char> nameBuffer)
+    {
+        if (chosen.RawLength > MaxNameChars * 6)
+        {
+            return ModelPeekResult.Fail(PeekStatus.ModelTooLong);
+        }
+
+        // The token on its own is a complete JSON string value: a second reader unescapes it.
+        var reader = new Utf8JsonReader(token, isFinalBlock: true, default);
+        reader.Read();
+        var written = reader.ValueIsEscaped
+            ? CopyEscaped(ref reader, nameBuffer)
+            : TranscodeRaw(reader.ValueSpan, nameBuffer);
+        if (written < 0)
+        {
+            return ModelPeekResult.Fail(PeekStatus.ModelTooLong);
+        }
+
+        if (written == 0)
+        {
+            return ModelPeekResult.Fail(PeekStatus.ModelMissing);
+        }
+
+        return new ModelPeekResult(PeekStatus.Found, chosen.TokenStart, chosen.TokenLength, written);
+    }
+
+    private static int CopyEscaped(ref Utf8JsonReader reader, Span<char> nameBuffer)
+    {
+        try
+        {
+            return reader.CopyString(nameBuffer);
+        }
+        catch (ArgumentException)
+        {
+            return -1;
+        }
+        catch (InvalidOperationException)
+        {
+            // Invalid UTF-8 inside the escaped string: Go replaces it with U+FFFD, which no valid
+            // model name contains, so the name can only be "not found".
+            return nameBuffer.Length > 0 ? WriteReplacement(nameBuffer) : -1;
+        }
+    }
+
+    private static int TranscodeRaw(ReadOnlySpan<byte> raw, Span<char> nameBuffer)
+    {
+        if (Encoding.UTF8.GetMaxCharCount(raw.Length) > nameBuffer.Length && Encoding.UTF8.GetCharCount(raw) > nameBuffer.Length)
+        {
+            return -1;
+        }
+
+        // Decoding replaces invalid UTF-8 with U+FFFD, as Go's decoder does.
+        return Encoding.UTF8.GetChars(raw, nameBuffer);
+    }
+
+    private static int WriteReplacement(Span<char> nameBuffer)
+    {
+        nameBuffer[0] = '\uFFFD';
+        return 1;
+    }
+
+    private static Key Classify(ref Utf8JsonReader reader, bool acceptName)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return Match(reader.ValueSpan, acceptName);
+        }
+
+        if (reader.ValueSpan.Length > 64)
+        {
+            return Key.Other;
+        }
+
+        Span<byte> unescaped = stackalloc byte[64];
+        var length = reader.CopyString(unescaped);
+        return Match(unescaped[..length], acceptName);
+    }
+
+    // "model" and "name" are ASCII with no letter that Unicode folds from elsewhere (only k and
+    // s have such forms), so an ASCII case-insensitive compare is exactly Go's key match.
+    private static Key Match(ReadOnlySpan<byte> key, bool acceptName)
+    {
+        if (Ascii.EqualsIgnoreCase(key, "model"u8))
+        {
+            return Key.Model;
+        }
+
+        return acceptName && Ascii.EqualsIgnoreCase(key, "name"u8) ? Key.Name : Key.Other;
+    }
+
+    private readonly record struct Candidate(int TokenStart, int TokenLength, int RawLength);
+
+    private enum Key
+    {
+        Other,
+        Model,
+        Name,
+    }
+}

@@ -1,0 +1,91 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+
+namespace Gollamas.Forwarding;
+
+/// <summary>
+/// A request body read whole into pooled memory (the model must be known before a server can be
+/// chosen). Returned to the pool on dispose, after the upstream request has been sent.
+/// </summary>
+internal sealed class RequestBodyBuffer : IDisposable
+{
+    private const int InitialSize = 16 * 1024;
+
+    private byte[] _buffer;
+
+    private RequestBodyBuffer(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
+
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+    /// <summary>
+    /// Reads the body. Returns null when it is larger than <paramref name="maxBytes"/>
+    /// (Kestrel's own limit usually stops it first).
+    /// </summary>
+    public static async ValueTask<RequestBodyBuffer?> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
+        var declared = request.ContentLength;
+        if (declared > maxBytes)
+        {
+            return null;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 ? (int)declared.Value : InitialSize);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length >= maxBytes)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return null;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Math.Max(maxBytes, InitialSize)));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > maxBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return null;
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        return new RequestBodyBuffer(buffer, length);
+    }
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

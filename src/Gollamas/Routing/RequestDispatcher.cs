@@ -1,0 +1,133 @@
+using Gollamas.Diagnostics;
+using Gollamas.Endpoints;
+using Gollamas.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gollamas.Routing;
+
+/// <summary>
+/// The single terminal request delegate: CORS, then method + exact path to an endpoint; anything
+/// else gets a JSON 404 (unknown path) or 405 (known path, wrong method). One last-chance catch
+/// turns the unexpected into a 500 without a stack trace reaching the client.
+/// </summary>
+internal sealed partial class RequestDispatcher(
+    CorsPolicy cors,
+    ModelEndpoints models,
+    ListEndpoints lists,
+    VersionEndpoint version,
+    ILogger<RequestDispatcher> logger)
+{
+    private const string ModelsPrefix = "/v1/models/";
+    private const string BlobsPrefix = "/api/blobs/";
+
+    private readonly ILogger _logger = logger;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            if (cors.TryAnswer(context))
+            {
+                return;
+            }
+
+            await DispatchAsync(context);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's own limits and framing checks: body too large, truncated or malformed chunks.
+            if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                await ErrorWriter.WriteAsync(context, ex.StatusCode, ex.Message);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left; nobody is there to answer.
+        }
+        catch (Exception ex)
+        {
+            Log.Unexpected(_logger, context.Request.Method, context.Request.Path, ex);
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+            }
+            else
+            {
+                context.Response.Clear();
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, "gollamas: internal error");
+            }
+        }
+    }
+
+    private Task DispatchAsync(HttpContext context)
+    {
+        var method = context.Request.Method;
+        var path = context.Request.Path.Value ?? "/";
+        switch (path)
+        {
+            case "/":
+                return IsGetOrHead(method) ? RootEndpoint.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
+            case "/api/version":
+                return IsGetOrHead(method) ? version.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
+            case "/api/tags":
+                return IsGetOrHead(method) ? lists.TagsAsync(context) : MethodNotAllowed(context, "GET, HEAD");
+            case "/api/ps":
+                return HttpMethods.IsGet(method) ? lists.PsAsync(context) : MethodNotAllowed(context, "GET");
+            case "/v1/models":
+                return HttpMethods.IsGet(method) ? lists.OpenAiModelsAsync(context) : MethodNotAllowed(context, "GET");
+            case "/api/chat":
+            case "/api/generate":
+            case "/api/embed":
+            case "/api/embeddings":
+            case "/v1/chat/completions":
+            case "/v1/completions":
+            case "/v1/embeddings":
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: false) : MethodNotAllowed(context, "POST");
+            case "/api/show":
+            case "/api/pull":
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: true) : MethodNotAllowed(context, "POST");
+            case "/api/create":
+                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "creating models") : MethodNotAllowed(context, "POST");
+            case "/api/push":
+                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "pushing models") : MethodNotAllowed(context, "POST");
+            case "/api/copy":
+                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "copying models") : MethodNotAllowed(context, "POST");
+            case "/api/delete":
+                return HttpMethods.IsDelete(method) ? UnsupportedEndpoints.RefuseAsync(context, "deleting models") : MethodNotAllowed(context, "DELETE");
+        }
+
+        if (path.StartsWith(BlobsPrefix, StringComparison.Ordinal) && path.Length > BlobsPrefix.Length)
+        {
+            return HttpMethods.IsHead(method) || HttpMethods.IsPost(method)
+                ? UnsupportedEndpoints.RefuseAsync(context, "blobs")
+                : MethodNotAllowed(context, "HEAD, POST");
+        }
+
+        if (path.StartsWith(ModelsPrefix, StringComparison.Ordinal)
+            && path.Length > ModelsPrefix.Length
+            && path.IndexOf('/', ModelsPrefix.Length) < 0)
+        {
+            return HttpMethods.IsGet(method)
+                ? lists.OpenAiModelAsync(context, Uri.UnescapeDataString(path[ModelsPrefix.Length..]))
+                : MethodNotAllowed(context, "GET");
+        }
+
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"gollamas: no endpoint {method} {path}");
+    }
+
+    private static bool IsGetOrHead(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+
+    private static Task MethodNotAllowed(HttpContext context, string allow)
+    {
+        context.Response.Headers.Allow = allow;
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"method {context.Request.Method} not allowed on {context.Request.Path}");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEventIds.UnexpectedError, LogLevel.Error, "Unexpected error on {Method} {Path}", EventName = "UnexpectedError")]
+        public static partial void Unexpected(ILogger logger, string method, PathString path, Exception exception);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Collections.Frozen;
+using Gollamas.Backends;
+using Gollamas.Config;
+
+namespace Gollamas.Routing;
+
+/// <summary>
+/// One immutable snapshot of the routing configuration: every accepted spelling of every model
+/// and alias, precomputed, so a request costs one case-insensitive probe without allocating.
+/// A new configuration builds a new table; <see cref="RouteTableHolder"/> swaps it atomically.
+/// </summary>
+internal sealed class RouteTable
+{
+    private readonly FrozenDictionary<string, RouteMatch> _bySpelling;
+    private readonly FrozenDictionary<string, RouteMatch>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+
+    private RouteTable(IReadOnlyList<ModelRoute> models, Dictionary<string, RouteMatch> bySpelling, bool listAliases)
+    {
+        Models = models;
+        ListAliases = listAliases;
+        ServingBackends = models.SelectMany(static m => m.Backends).Distinct().ToArray();
+        _bySpelling = bySpelling.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        _bySpan = _bySpelling.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>Routed models in declaration order.</summary>
+    public IReadOnlyList<ModelRoute> Models { get; }
+
+    /// <summary>Every backend that serves at least one model, in declaration order: the ones lists ask.</summary>
+    public IReadOnlyList<Backend> ServingBackends { get; }
+
+    /// <summary>Whether aliases are listed as entries of the merged model lists.</summary>
+    public bool ListAliases { get; }
+
+    public static RouteTable Build(GollamasOptions options, BackendSet backends)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backends);
+
+        var bySpelling = new Dictionary<string, RouteMatch>(StringComparer.OrdinalIgnoreCase);
+        var byConfiguredName = new Dictionary<string, ModelRoute>(StringComparer.OrdinalIgnoreCase);
+        var models = new List<ModelRoute>(options.Models.Count);
+        foreach (var model in options.Models)
+        {
+            if (!ModelName.TryParse(model.Name, out var parsed))
+            {
+                throw new ArgumentException($"invalid model name '{model.Name}' in validated options", nameof(options));
+            }
+
+            var routeBackends = model.ConnectionIds.Select(id => backends[id]).ToArray();
+            var aliases = options.Aliases
+                .Where(a => string.Equals(a.Model, model.Name, StringComparison.Ordinal))
+                .Select(a => a.Alias)
+                .ToArray();
+            var route = new ModelRoute(model.Name, parsed, routeBackends, aliases);
+            models.Add(route);
+            byConfiguredName[model.Name] = route;
+            foreach (var spelling in parsed.Spellings())
+            {
+                bySpelling.TryAdd(spelling, new RouteMatch(route, IsAlias: false));
+            }
+        }
+
+        // Aliases go in after every model, so a model spelling can never be taken by an alias.
+        foreach (var alias in options.Aliases)
+        {
+            if (!ModelName.TryParse(alias.Alias, out var parsed))
+            {
+                throw new ArgumentException($"invalid alias '{alias.Alias}' in validated options", nameof(options));
+            }
+
+            var route = byConfiguredName[alias.Model];
+            foreach (var spelling in parsed.Spellings())
+            {
+                bySpelling.TryAdd(spelling, new RouteMatch(route, IsAlias: true));
+            }
+        }
+
+        return new RouteTable(models, bySpelling, options.ListAliases);
+    }
+
+    /// <summary>
+    /// Resolves a model name as a client sent it. The exact spelling is tried first (one probe,
+    /// no allocation); anything else is parsed the way Ollama parses names, which also covers
+    /// surrounding white space and the <c>:local</c> suffix.
+    /// </summary>
+    public bool TryResolve(ReadOnlySpan<char> requested, out RouteMatch match)
+    {
+        if (_bySpan.TryGetValue(requested, out match))
+        {
+            return true;
+        }
+
+        if (ModelName.TryParse(requested, out var parsed) && _bySpelling.TryGetValue(parsed.Canonical, out match))
+        {
+            return true;
+        }
+
+        match = default;
+        return false;
+    }
+
+    /// <summary>
+    /// Finds the configured model an upstream list entry names (never an alias: aliases exist
+    /// only in the proxy).
+    /// </summary>
+    public bool TryResolveListedModel(string listedName, out ModelRoute route)
+    {
+        if (TryResolve(listedName, out var match) && !match.IsAlias)
+        {
+            route = match.Route;
+            return true;
+        }
+
+        route = null!;
+        return false;
+    }
+}
