@@ -80,7 +80,12 @@ public sealed class FakeOllamaServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(static options =>
+        {
+            // Ollama (Go net/http) sends no Server header; neither should its stand-in.
+            options.AddServerHeader = false;
+            options.Listen(IPAddress.Loopback, 0);
+        });
         var app = builder.Build();
 
         var server = new FakeOllamaServer(name, app);
