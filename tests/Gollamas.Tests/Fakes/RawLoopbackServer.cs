@@ -33,7 +33,7 @@ public sealed class RawLoopbackServer : IAsyncDisposable
     private readonly List<Task> _connections = [];
     private readonly List<Socket> _sockets = [];
     private readonly List<RawRequest> _requests = [];
-    private readonly List<TaskCompletionSource<RawRequest>> _waiters = [];
+    private readonly List<(Func<RawRequest, bool> Predicate, TaskCompletionSource<RawRequest> Signal)> _waiters = [];
     private readonly List<Exception> _responderFailures = [];
     private readonly Task _acceptLoop;
     private int _disposed;
@@ -109,14 +109,21 @@ public sealed class RawLoopbackServer : IAsyncDisposable
         network.Socket.Close();
     }
 
-    /// <summary>Completes with the first request, already read or still to come.</summary>
-    public Task<RawRequest> WaitForRequestAsync()
+    /// <summary>
+    /// Completes with the first request, already read or still to come, that matches <paramref name="predicate"/>
+    /// (any request when null). Fails if the server is disposed first.
+    /// </summary>
+    public Task<RawRequest> WaitForRequestAsync(Func<RawRequest, bool>? predicate = null)
     {
+        predicate ??= static _ => true;
         lock (_lock)
         {
-            if (_requests.Count > 0)
+            foreach (var request in _requests)
             {
-                return Task.FromResult(_requests[0]);
+                if (predicate(request))
+                {
+                    return Task.FromResult(request);
+                }
             }
 
             if (_disposed != 0)
@@ -125,7 +132,7 @@ public sealed class RawLoopbackServer : IAsyncDisposable
             }
 
             var signal = new TaskCompletionSource<RawRequest>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add(signal);
+            _waiters.Add((predicate, signal));
             return signal.Task;
         }
     }
@@ -150,7 +157,7 @@ public sealed class RawLoopbackServer : IAsyncDisposable
                 socket.Dispose();
             }
 
-            foreach (var signal in _waiters)
+            foreach (var (_, signal) in _waiters)
             {
                 signal.TrySetException(new InvalidOperationException("Raw server stopped before a request arrived."));
             }
@@ -233,17 +240,26 @@ public sealed class RawLoopbackServer : IAsyncDisposable
 
     private void Record(RawRequest request)
     {
-        TaskCompletionSource<RawRequest>[] waiters;
+        List<TaskCompletionSource<RawRequest>>? matched = null;
         lock (_lock)
         {
             _requests.Add(request);
-            waiters = [.. _waiters];
-            _waiters.Clear();
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Predicate(request))
+                {
+                    (matched ??= []).Add(_waiters[i].Signal);
+                    _waiters.RemoveAt(i);
+                }
+            }
         }
 
-        foreach (var signal in waiters)
+        if (matched is not null)
         {
-            signal.TrySetResult(request);
+            foreach (var signal in matched)
+            {
+                signal.TrySetResult(request);
+            }
         }
     }
 
