@@ -196,7 +196,7 @@ public class FakeOllamaServerTests : IAsyncLifetime
         using var response = await PostJsonAsync("/api/chat", """{"model":"m"}""", HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var first = await reader.ReadLineAsync().DefaultTimeout();
-        var secondWrittenBeforeGate = script.WhenWritten(1).IsCompleted;
+        var secondWrittenBeforeGate = script.WhenWritten(1).IsCompletedSuccessfully;
         gate.Open();
         var second = await reader.ReadLineAsync().DefaultTimeout();
 
@@ -246,6 +246,60 @@ public class FakeOllamaServerTests : IAsyncLifetime
         await rest.Should().ThrowAsync<IOException>();
         await script.Completed.DefaultTimeout();
         script.Aborted.IsCompleted.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Script_AbortAfterWithoutGate_ClientReadFails()
+    {
+        var script = new StreamScript();
+        script.Add(StreamScript.NdjsonLine("""{"n":1}"""));
+        script.Add(StreamScript.NdjsonLine("""{"n":2}"""));
+        script.Add(StreamScript.NdjsonLine("""{"n":3}"""));
+        script.AbortAfter(1);
+        _fake.MapScript("POST", "/api/chat", script);
+
+        var exchange = async () =>
+        {
+            using var response = await PostJsonAsync("/api/chat", """{"model":"m"}""", HttpCompletionOption.ResponseHeadersRead);
+            await response.Content.ReadAsStringAsync().DefaultTimeout();
+        };
+
+        // Kestrel's abort resets the connection, so even the head may be lost: either step may fail.
+        var thrown = await exchange.Should().ThrowAsync<Exception>();
+        thrown.Which.Should().Match<Exception>(e => e is IOException || e is HttpRequestException);
+        await script.Completed.DefaultTimeout();
+        script.WhenWritten(2).IsCompletedSuccessfully.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task OpenAiChat_UnknownModel_Returns404OpenAiEnvelope()
+    {
+        _fake.RejectAllModels = true;
+
+        using var response = await PostJsonAsync("/v1/chat/completions", """{"model":"x","messages":[]}""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).Should().Be(
+            """{"error":{"message":"model 'x' not found","type":"not_found_error","param":null,"code":null}}""");
+    }
+
+    [Fact]
+    public async Task Pull_Streamed_EndsWithSuccessStatus()
+    {
+        using var response = await PostJsonAsync("/api/pull", """{"name":"m"}""");
+        var lines = (await response.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
+
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/x-ndjson");
+        lines[0].Should().Be("""{"status":"pulling manifest"}""");
+        lines[^1].Should().Be("""{"status":"success"}""");
+    }
+
+    [Fact]
+    public async Task Responses_CarryNoServerHeader()
+    {
+        using var response = await _client.GetAsync(new Uri("/", UriKind.Relative));
+
+        response.Headers.Server.Should().BeEmpty();
     }
 
     [Fact]

@@ -80,13 +80,14 @@ public sealed class StreamScript
         _steps.Add(new Step(chunk, gate));
     }
 
-    /// <summary>Completes when chunk <paramref name="index"/> has been written and flushed.</summary>
+    /// <summary>Completes when chunk <paramref name="index"/> has been written and flushed; cancelled if the script ended without writing it.</summary>
     public Task WhenWritten(int index) => _steps[index].Written.Task;
 
     /// <summary>Cuts the connection (<see cref="HttpContext.Abort"/>) right after chunk <paramref name="index"/> is flushed.</summary>
     /// <remarks>
-    /// Kestrel may drop output still queued for the socket when it aborts; when a test must be sure the client
-    /// saw chunk <paramref name="index"/> first, use the gated overload and open the gate after reading it.
+    /// Kestrel's abort resets the connection (the client sees "connection reset by peer") and output still queued
+    /// for the socket, even the response head, can be lost. When a test must be sure the client saw chunk
+    /// <paramref name="index"/> first, use the gated overload and open the gate after reading it at the client.
     /// </remarks>
     public void AbortAfter(int index) => _abortAfter = index;
 
