@@ -1,1 +1,13 @@
-return 0;
+using System.CommandLine;
+using Gollamas.Cli;
+using Gollamas.Hosting;
+
+var command = GollamasCommand.Create(Environment.GetEnvironmentVariable, ProxyServer.RunAsync);
+var configuration = new InvocationConfiguration
+{
+    // System.CommandLine's 2 s default would cut streaming generations on SIGTERM; the server
+    // drains in-flight requests itself once the token is cancelled.
+    ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
+};
+
+return await GollamasCommand.InvokeAsync(command, args, configuration, CancellationToken.None);

@@ -1,0 +1,208 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Gollamas.Config;
+
+namespace Gollamas.Cli;
+
+/// <summary>
+/// The root command: turns a command line plus the environment into validated
+/// <see cref="GollamasOptions"/> and hands them to the server, or reports every configuration
+/// problem as one line on stderr and exits with <see cref="ExitCodes.ConfigError"/>.
+/// </summary>
+internal static class GollamasCommand
+{
+    private const string ErrorPrefix = "gollamas: ";
+
+    private const string Description =
+        "Reverse proxy for Ollama: each request goes to the Ollama server that serves its model.\n"
+        + "A flag on the command line wins over its environment variables, and GOLLAMAS_X wins over X.\n"
+        + "\n"
+        + "Example:\n"
+        + "  gollamas --listen :11434 --connection gpu1=http://10.0.0.5:11434 --proxy llama3.2=gpu1 \\\n"
+        + "    --proxy qwen3:8b=http://10.0.0.6:11434 --alias gpt-4o=llama3.2";
+
+    /// <summary>Builds the root command.</summary>
+    /// <param name="getEnvironmentVariable">
+    /// Reads one environment variable; injected so tests never touch the real environment.
+    /// </param>
+    /// <param name="runServer">What to do with valid options; its result is the exit code.</param>
+    public static RootCommand Create(
+        Func<string, string?> getEnvironmentVariable,
+        Func<GollamasOptions, CancellationToken, Task<int>> runServer)
+    {
+        ArgumentNullException.ThrowIfNull(getEnvironmentVariable);
+        ArgumentNullException.ThrowIfNull(runServer);
+
+        var options = new CliOptions();
+        var environment = new EnvironmentDefaults(getEnvironmentVariable);
+        var root = new RootCommand(Description);
+        foreach (var option in options.All)
+        {
+            root.Options.Add(option);
+        }
+
+        foreach (var option in root.Options)
+        {
+            if (option is VersionOption)
+            {
+                option.Action = new VersionOptionAction();
+            }
+        }
+
+        var version = new Command("version", "Prints the version, commit and runtime identifier, then exits. Example: gollamas version");
+        version.SetAction(static parseResult =>
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(VersionInfo.Line);
+            return ExitCodes.Success;
+        });
+        root.Subcommands.Add(version);
+
+        root.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var input = ReadInput(parseResult, options, environment);
+            if (!ConfigParser.TryParse(input, out var gollamasOptions, out var errors))
+            {
+                var error = parseResult.InvocationConfiguration.Error;
+                foreach (var configError in errors)
+                {
+                    await error.WriteLineAsync(ErrorPrefix + configError);
+                }
+
+                return ExitCodes.ConfigError;
+            }
+
+            return await runServer(gollamasOptions!, cancellationToken);
+        });
+
+        return root;
+    }
+
+    /// <summary>
+    /// Parses and invokes <paramref name="args"/>. Unlike <c>ParseResult.InvokeAsync</c>, a
+    /// command line System.CommandLine itself rejects (unknown flag, missing value) exits with
+    /// <see cref="ExitCodes.ConfigError"/> rather than 1, and an unexpected exception becomes one
+    /// line on stderr and <see cref="ExitCodes.Unexpected"/>, never a stack trace.
+    /// </summary>
+    public static async Task<int> InvokeAsync(
+        RootCommand command,
+        IReadOnlyList<string> args,
+        InvocationConfiguration configuration,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        // Exceptions are ours to report: the default handler prints the whole exception.
+        configuration.EnableDefaultExceptionHandler = false;
+        try
+        {
+            var parseResult = command.Parse(args);
+            if (parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
+            {
+                // The built-in ParseErrorAction returns 1 (our Unexpected) and prints the whole
+                // help after the errors; a usage mistake is a configuration error, said briefly.
+                foreach (var parseError in parseResult.Errors)
+                {
+                    await configuration.Error.WriteLineAsync(ErrorPrefix + parseError.Message);
+                }
+
+                await configuration.Error.WriteLineAsync(ErrorPrefix + "run 'gollamas --help' for usage");
+                return ExitCodes.ConfigError;
+            }
+
+            return await parseResult.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGINT/SIGTERM (or the caller) asked us to stop; the server reports its own
+            // shutdown, so a cancellation that escapes it is a requested stop, not a failure.
+            return ExitCodes.Success;
+        }
+#pragma warning disable CA1031 // The one last-chance handler at the process boundary; it reports and exits.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            await configuration.Error.WriteLineAsync($"{ErrorPrefix}unexpected error: {exception.Message}");
+            return ExitCodes.Unexpected;
+        }
+    }
+
+    private static ConfigInput ReadInput(ParseResult parseResult, CliOptions options, EnvironmentDefaults environment) =>
+        new(
+            Single(parseResult, options.Listen, environment, EnvironmentDefaults.Listen, CliOptions.DefaultListen),
+            Single(parseResult, options.Level, environment, EnvironmentDefaults.Level, CliOptions.DefaultLevel),
+            List(parseResult, options.Proxy, options.Proxies, environment, EnvironmentDefaults.Proxies),
+            List(parseResult, options.Connection, options.Connections, environment, EnvironmentDefaults.Connections),
+            List(parseResult, options.Alias, options.Aliases, environment, EnvironmentDefaults.Aliases),
+            Flag(parseResult, options.ListAliases, environment));
+
+    // The flag as typed ("-a", "--addr"...), so an error names what the user actually wrote;
+    // null when the option was not on the command line (absent, or only its default applied).
+    private static string? GivenAs(ParseResult parseResult, Option option) =>
+        parseResult.GetResult(option) is { Implicit: false } result ? result.IdentifierToken!.Value : null;
+
+    private static ConfigEntry Single(ParseResult parseResult, Option<string> option, EnvironmentDefaults environment, string variable, string fallback)
+    {
+        if (GivenAs(parseResult, option) is { } flag)
+        {
+            return new ConfigEntry(parseResult.GetValue(option) ?? "", flag);
+        }
+
+        return environment.Find(variable) ?? new ConfigEntry(fallback, option.Name);
+    }
+
+    private static ConfigEntry Flag(ParseResult parseResult, Option<bool> option, EnvironmentDefaults environment)
+    {
+        if (GivenAs(parseResult, option) is { } flag)
+        {
+            return new ConfigEntry(parseResult.GetValue(option) ? "true" : "false", flag);
+        }
+
+        return environment.Find(EnvironmentDefaults.ListAliases) ?? new ConfigEntry("", option.Name);
+    }
+
+    // Repeated singular flags first, then the comma list from the plural flag or else its
+    // variables. Like gollamas (urfave/cli string slices), a singular value may itself be a
+    // comma list.
+    private static List<ConfigEntry> List(
+        ParseResult parseResult,
+        Option<string[]> singular,
+        Option<string> plural,
+        EnvironmentDefaults environment,
+        string variable)
+    {
+        var entries = new List<ConfigEntry>();
+        if (parseResult.GetResult(singular) is { Implicit: false } singularResult)
+        {
+            foreach (var token in singularResult.Tokens)
+            {
+                AddSplit(entries, new ConfigEntry(token.Value, singular.Name));
+            }
+        }
+
+        var list = GivenAs(parseResult, plural) is { } flag
+            ? new ConfigEntry(parseResult.GetValue(plural) ?? "", flag)
+            : environment.Find(variable);
+        if (list is { } value)
+        {
+            AddSplit(entries, value);
+        }
+
+        return entries;
+    }
+
+    // An entirely blank list means "none" (gollamas ignored an empty --proxies); a blank item
+    // inside a list ("a=b,,c=d", a trailing comma) is kept so the parser reports it.
+    private static void AddSplit(List<ConfigEntry> entries, ConfigEntry list)
+    {
+        if (string.IsNullOrWhiteSpace(list.Value))
+        {
+            return;
+        }
+
+        foreach (var item in list.Value.Split(','))
+        {
+            entries.Add(list with { Value = item.Trim() });
+        }
+    }
+}

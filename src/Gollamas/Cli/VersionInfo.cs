@@ -1,0 +1,33 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Gollamas.Cli;
+
+/// <summary>
+/// The one-line version report of <c>gollamas version</c> and <c>--version</c>:
+/// <c>gollamas 0.1.0 (commit 1a2b3c4, linux-x64)</c>.
+/// </summary>
+internal static class VersionInfo
+{
+    public static string Line { get; } = Format(
+        typeof(VersionInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
+        RuntimeInformation.RuntimeIdentifier);
+
+    /// <summary>
+    /// Splits the SDK's informational version, <c>VERSION+COMMIT</c> when the build knew its
+    /// source revision, into the two parts of the line.
+    /// </summary>
+    public static string Format(string? informationalVersion, string runtimeIdentifier)
+    {
+        var version = string.IsNullOrEmpty(informationalVersion) ? "unknown" : informationalVersion;
+        var commit = "unknown";
+        var plus = version.IndexOf('+', StringComparison.Ordinal);
+        if (plus >= 0)
+        {
+            commit = plus + 1 < version.Length ? version[(plus + 1)..] : commit;
+            version = version[..plus];
+        }
+
+        return $"gollamas {version} (commit {commit}, {runtimeIdentifier})";
+    }
+}

@@ -1,0 +1,424 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Gollamas.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Gollamas.Config;
+
+/// <summary>
+/// Turns the raw <see cref="ConfigInput"/> into validated <see cref="GollamasOptions"/>, or into
+/// every <see cref="ConfigError"/> found, so the operator fixes a configuration in one pass.
+/// </summary>
+internal static class ConfigParser
+{
+    private const string ProxyForm = "(expected MODEL=URL or MODEL=CONNECTION_ID)";
+    private const string ConnectionForm = "(expected ID=URL)";
+    private const string AliasForm = "(expected ALIAS=MODEL)";
+    private const string ListenForm = "(expected HOST:PORT, :PORT or [IPV6]:PORT)";
+    private const string UrlSeparator = "://";
+
+    public static bool TryParse(ConfigInput input, out GollamasOptions? options, out IReadOnlyList<ConfigError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var found = new List<ConfigError>();
+
+        var listen = ParseListen(input.Listen, found);
+        var level = ParseLevel(input.Level, found);
+        var connections = new ConnectionTable();
+        ParseConnections(input.Connections, connections, found);
+        var models = ParseProxies(input.Proxies, connections, found);
+        var aliases = ParseAliases(input.Aliases, models, found);
+        var listAliases = ParseBoolean(input.ListAliases, found);
+
+        errors = found;
+        if (found.Count > 0)
+        {
+            options = null;
+            return false;
+        }
+
+        options = new GollamasOptions
+        {
+            Listen = listen!,
+            MinimumLevel = level,
+            Connections = connections.All,
+            Models = [.. models.Select(m => new ModelConfig(m.Name, m.ConnectionIds))],
+            Aliases = aliases,
+            ListAliases = listAliases,
+        };
+        return true;
+    }
+
+    private static ListenAddress? ParseListen(ConfigEntry entry, List<ConfigError> errors)
+    {
+        var text = entry.Value.AsSpan().Trim();
+        if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            text = text["http://".Length..];
+        }
+
+        string host;
+        ReadOnlySpan<char> port;
+        if (text.StartsWith('['))
+        {
+            var close = text.IndexOf("]:", StringComparison.Ordinal);
+            if (close < 0
+                || !IPAddress.TryParse(text[1..close], out var address)
+                || address.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid address {ListenForm}"));
+                return null;
+            }
+
+            host = text[1..close].ToString();
+            port = text[(close + 2)..];
+        }
+        else
+        {
+            var colon = text.LastIndexOf(':');
+            if (colon < 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"missing port {ListenForm}"));
+                return null;
+            }
+
+            host = text[..colon].ToString();
+            port = text[(colon + 1)..];
+
+            // Uri.CheckHostName accepts DNS names and IPv4 and rejects whitespace, '/', '@' and
+            // a bare IPv6 address, whose own ':' would make the port ambiguous.
+            if (host.Length > 0 && Uri.CheckHostName(host) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid host '{host}' {ListenForm}"));
+                return null;
+            }
+        }
+
+        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > IPEndPoint.MaxPort)
+        {
+            errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid port '{port}' (expected 0-65535)"));
+            return null;
+        }
+
+        return new ListenAddress(host, number);
+    }
+
+    private static LogLevel ParseLevel(ConfigEntry entry, List<ConfigError> errors)
+    {
+        // The words of logrus, which gollamas used, mapped onto Microsoft.Extensions.Logging.
+        switch (entry.Value.Trim().ToUpperInvariant())
+        {
+            case "PANIC" or "FATAL":
+                return LogLevel.Critical;
+            case "ERROR":
+                return LogLevel.Error;
+            case "WARN" or "WARNING":
+                return LogLevel.Warning;
+            case "INFO":
+                return LogLevel.Information;
+            case "DEBUG":
+                return LogLevel.Debug;
+            case "TRACE":
+                return LogLevel.Trace;
+            default:
+                errors.Add(new ConfigError(entry.Source, entry.Value, "unknown level (expected panic, fatal, error, warn, info, debug or trace)"));
+                return LogLevel.Information;
+        }
+    }
+
+    private static bool ParseBoolean(ConfigEntry entry, List<ConfigError> errors)
+    {
+        switch (entry.Value.Trim().ToUpperInvariant())
+        {
+            case "" or "FALSE" or "0" or "NO" or "OFF":
+                return false;
+            case "TRUE" or "1" or "YES" or "ON":
+                return true;
+            default:
+                errors.Add(new ConfigError(entry.Source, entry.Value, "not a boolean (expected true/false, 1/0, yes/no or on/off)"));
+                return false;
+        }
+    }
+
+    private static void ParseConnections(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors)
+    {
+        foreach (var entry in entries)
+        {
+            if (!TrySplit(entry, ConnectionForm, "connection id", "URL", errors, out var id, out var url))
+            {
+                continue;
+            }
+
+            // Implicit connections are named by their URL, so an explicit id that looks like one
+            // could collide with them; a proxy destination containing "://" is never read as an id anyway.
+            if (id.Contains(UrlSeparator, StringComparison.Ordinal))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"connection id '{id}' must not contain '://' {ConnectionForm}"));
+                connections.MarkFailed(id);
+                continue;
+            }
+
+            if (connections.ContainsId(id))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"duplicate connection id '{id}'"));
+                continue;
+            }
+
+            if (!TryParseBaseUri(url, out var baseUri))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"'{url}' is not an http(s) URL {ConnectionForm}"));
+                connections.MarkFailed(id);
+                continue;
+            }
+
+            // Kept even when no model uses it: an unused connection is harmless, and rejecting it
+            // would make a shared CONNECTIONS variable unusable with a smaller --proxy set.
+            connections.AddExplicit(id, baseUri);
+        }
+    }
+
+    private static List<ModelEntry> ParseProxies(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors)
+    {
+        var models = new List<ModelEntry>();
+        var byCanonical = new Dictionary<string, ModelEntry>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in entries)
+        {
+            if (!TrySplit(entry, ProxyForm, "model name", "destination", errors, out var model, out var destination))
+            {
+                continue;
+            }
+
+            var nameValid = ModelName.TryParse(model, out var name);
+            if (!nameValid)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid model name '{model}'"));
+            }
+
+            string? connectionId;
+            if (destination.Contains(UrlSeparator, StringComparison.Ordinal))
+            {
+                if (!TryParseBaseUri(destination, out var baseUri))
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, $"'{destination}' is not an http(s) URL {ProxyForm}"));
+                    continue;
+                }
+
+                connectionId = connections.GetOrAddImplicit(destination, baseUri);
+            }
+            else
+            {
+                connectionId = connections.ContainsId(destination) ? destination : null;
+                if (connectionId is null)
+                {
+                    // A connection whose own declaration failed was already reported.
+                    if (!connections.HasFailed(destination))
+                    {
+                        errors.Add(new ConfigError(entry.Source, entry.Value, $"unknown connection id '{destination}'"));
+                    }
+
+                    continue;
+                }
+            }
+
+            if (!nameValid)
+            {
+                continue;
+            }
+
+            if (!byCanonical.TryGetValue(name.Canonical, out var existing))
+            {
+                existing = new ModelEntry(model, name.Canonical);
+                byCanonical.Add(name.Canonical, existing);
+                models.Add(existing);
+            }
+
+            // Several routes for one model are valid (the first is preferred); repeating the
+            // same route is not an error, it just adds nothing.
+            if (!existing.ConnectionIds.Contains(connectionId))
+            {
+                existing.ConnectionIds.Add(connectionId);
+            }
+        }
+
+        // Reported only when nothing was declared: if entries exist but all failed, their own
+        // errors already say why, and a second "no model" line would be noise.
+        if (entries.Count == 0)
+        {
+            errors.Add(new ConfigError("--proxy/--proxies", "", $"no model configured {ProxyForm}"));
+        }
+
+        return models;
+    }
+
+    private static List<AliasConfig> ParseAliases(IReadOnlyList<ConfigEntry> entries, List<ModelEntry> models, List<ConfigError> errors)
+    {
+        var modelsByCanonical = models.ToDictionary(m => m.Canonical, m => m.Name, StringComparer.OrdinalIgnoreCase);
+
+        var aliases = new List<AliasConfig>();
+        var targetByAlias = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var entry in entries)
+        {
+            if (!TrySplit(entry, AliasForm, "alias", "model name", errors, out var alias, out var target))
+            {
+                continue;
+            }
+
+            if (!ModelName.TryParse(alias, out var aliasName))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid alias name '{alias}'"));
+                continue;
+            }
+
+            if (modelsByCanonical.ContainsKey(aliasName.Canonical))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, "alias shadows a configured model"));
+                continue;
+            }
+
+            if (!ModelName.TryParse(target, out var targetName))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid model name '{target}'"));
+                continue;
+            }
+
+            if (!modelsByCanonical.TryGetValue(targetName.Canonical, out var configuredName))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"alias points to unknown model '{target}'"));
+                continue;
+            }
+
+            if (targetByAlias.TryGetValue(aliasName.Canonical, out var previous))
+            {
+                if (!previous.Equals(configuredName, StringComparison.Ordinal))
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, $"alias '{alias}' already points to '{previous}'"));
+                }
+
+                continue;
+            }
+
+            targetByAlias.Add(aliasName.Canonical, configuredName);
+            aliases.Add(new AliasConfig(alias, configuredName));
+        }
+
+        return aliases;
+    }
+
+    private static bool TrySplit(
+        ConfigEntry entry,
+        string form,
+        string leftName,
+        string rightName,
+        List<ConfigError> errors,
+        out string left,
+        out string right)
+    {
+        left = right = "";
+        var text = entry.Value.AsSpan().Trim();
+        if (text.IsEmpty)
+        {
+            errors.Add(new ConfigError(entry.Source, entry.Value, $"empty entry {form}"));
+            return false;
+        }
+
+        var equals = text.IndexOf('=');
+        if (equals < 0)
+        {
+            errors.Add(new ConfigError(entry.Source, entry.Value, $"missing '=' {form}"));
+            return false;
+        }
+
+        left = text[..equals].Trim().ToString();
+        right = text[(equals + 1)..].Trim().ToString();
+        if (left.Length == 0)
+        {
+            errors.Add(new ConfigError(entry.Source, entry.Value, $"empty {leftName} {form}"));
+            return false;
+        }
+
+        if (right.Length == 0)
+        {
+            errors.Add(new ConfigError(entry.Source, entry.Value, $"empty {rightName} {form}"));
+            return false;
+        }
+
+        return true;
+    }
+
+    // An upstream base: absolute http(s) with a host and no query or fragment. The path is kept
+    // (an Ollama behind a path-prefixing reverse proxy) and ends in '/' so relative API paths
+    // resolve beneath it rather than replacing its last segment.
+    private static bool TryParseBaseUri(string text, out Uri baseUri)
+    {
+        baseUri = null!;
+        if (text.Contains('?', StringComparison.Ordinal) || text.Contains('#', StringComparison.Ordinal)
+            || !Uri.TryCreate(text, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || uri.Host.Length == 0)
+        {
+            return false;
+        }
+
+        if (!uri.AbsolutePath.EndsWith('/'))
+        {
+            uri = new UriBuilder(uri) { Path = uri.AbsolutePath + "/" }.Uri;
+        }
+
+        baseUri = uri;
+        return true;
+    }
+
+    /// <summary>A model being assembled: its first spelling and its routes so far.</summary>
+    private sealed class ModelEntry(string name, string canonical)
+    {
+        public string Name { get; } = name;
+
+        public string Canonical { get; } = canonical;
+
+        public List<string> ConnectionIds { get; } = [];
+    }
+
+    /// <summary>
+    /// Connections in declaration order, with the two lookups proxies need: by id, and by URL
+    /// so several models proxied to one URL share one connection (and one connection pool).
+    /// </summary>
+    private sealed class ConnectionTable
+    {
+        private readonly List<ConnectionConfig> _all = [];
+        private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _failedIds = new(StringComparer.Ordinal);
+
+        // Uri equality ignores scheme and host case and a default port; the first connection
+        // declared for a URL wins, so explicit ones (parsed first) are preferred over implicit ones.
+        private readonly Dictionary<Uri, string> _idByUri = [];
+
+        public IReadOnlyList<ConnectionConfig> All => _all;
+
+        public bool ContainsId(string id) => _ids.Contains(id);
+
+        public bool HasFailed(string id) => _failedIds.Contains(id);
+
+        public void MarkFailed(string id) => _failedIds.Add(id);
+
+        public void AddExplicit(string id, Uri baseUri)
+        {
+            _all.Add(new ConnectionConfig(id, baseUri, IsExplicit: true));
+            _ids.Add(id);
+            _idByUri.TryAdd(baseUri, id);
+        }
+
+        public string GetOrAddImplicit(string urlText, Uri baseUri)
+        {
+            if (_idByUri.TryGetValue(baseUri, out var id))
+            {
+                return id;
+            }
+
+            _all.Add(new ConnectionConfig(urlText, baseUri, IsExplicit: false));
+            _ids.Add(urlText);
+            _idByUri.Add(baseUri, urlText);
+            return urlText;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using Gollamas.Cli;
+using Gollamas.Config;
+
+namespace Gollamas.Tests.Cli;
+
+public class EnvironmentDefaultsTests
+{
+    [Theory]
+    [InlineData(null, null, null, null)]
+    [InlineData(null, "legacy", "legacy", "PROXIES")]
+    [InlineData("prefixed", "legacy", "prefixed", "GOLLAMAS_PROXIES")]
+    [InlineData("", "legacy", "legacy", "PROXIES")]
+    [InlineData(" \t", null, null, null)]
+    [InlineData("prefixed", "", "prefixed", "GOLLAMAS_PROXIES")]
+    public void Find_Variables_PrefixedWinsAndEmptyCountsAsUnset(string? prefixed, string? legacy, string? value, string? source)
+    {
+        var variables = new Dictionary<string, string?> { ["GOLLAMAS_PROXIES"] = prefixed, ["PROXIES"] = legacy };
+        var environment = new EnvironmentDefaults(name => variables.GetValueOrDefault(name));
+
+        var entry = environment.Find(EnvironmentDefaults.Proxies);
+
+        entry.Should().Be(value is null ? null : new ConfigEntry(value, source!));
+    }
+
+    [Fact]
+    public void HelpSuffix_Name_ListsBothVariables()
+    {
+        EnvironmentDefaults.HelpSuffix(EnvironmentDefaults.ListAliases).Should().Be("[env: GOLLAMAS_LIST_ALIASES, LIST_ALIASES]");
+    }
+}

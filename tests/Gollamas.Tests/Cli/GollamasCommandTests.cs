@@ -1,0 +1,352 @@
+using System.CommandLine;
+using Gollamas.Cli;
+using Gollamas.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Gollamas.Tests.Cli;
+
+public class GollamasCommandTests
+{
+    private const string Proxy = "llama3.2=http://gpu1:11434";
+
+    [Fact]
+    public async Task Invoke_OneProxy_RunsServerWithDefaults()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(0);
+        run.Error.Should().BeEmpty();
+        run.Output.Should().BeEmpty();
+        run.Options!.Listen.Should().Be(new ListenAddress("localhost", 11434));
+        run.Options.MinimumLevel.Should().Be(LogLevel.Information);
+        run.Options.Models.Should().ContainSingle().Which.Should().BeEquivalentTo(new ModelConfig("llama3.2", ["http://gpu1:11434"]));
+        run.Options.Connections.Should().Equal(new ConnectionConfig("http://gpu1:11434", new Uri("http://gpu1:11434/"), IsExplicit: false));
+        run.Options.Aliases.Should().BeEmpty();
+        run.Options.ListAliases.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Invoke_ServerExitCode_IsReturned()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy], serverExitCode: ExitCodes.BindFailed);
+
+        run.ExitCode.Should().Be(ExitCodes.BindFailed);
+    }
+
+    [Theory]
+    [InlineData("--listen")]
+    [InlineData("-a")]
+    [InlineData("--addr")]
+    [InlineData("--address")]
+    public async Task Invoke_ListenFlagOrAlias_SetsListen(string flag)
+    {
+        var run = await InvokeAsync([flag, "[::1]:8080", "--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Listen.Should().Be(new ListenAddress("::1", 8080));
+    }
+
+    [Theory]
+    [InlineData("--level")]
+    [InlineData("--error-level")]
+    public async Task Invoke_LevelFlagOrAlias_SetsMinimumLevel(string flag)
+    {
+        var run = await InvokeAsync([flag, "debug", "--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.MinimumLevel.Should().Be(LogLevel.Debug);
+    }
+
+    // Each row: command-line value (null = absent), GOLLAMAS_X, X -> the value that wins.
+    [Theory]
+    [InlineData(null, null, null, "localhost:11434")]
+    [InlineData(null, null, ":2", ":2")]
+    [InlineData(null, ":1", ":2", ":1")]
+    [InlineData(null, "", ":2", ":2")]
+    [InlineData(null, "  ", "", "localhost:11434")]
+    [InlineData(":3", ":1", ":2", ":3")]
+    public async Task Invoke_ListenSources_FlagThenPrefixedThenLegacyThenDefault(string? flag, string? prefixed, string? legacy, string expected)
+    {
+        var env = Env(("GOLLAMAS_LISTEN", prefixed), ("LISTEN", legacy));
+        string[] args = flag is null ? ["--proxy", Proxy] : ["--listen", flag, "--proxy", Proxy];
+
+        var run = await InvokeAsync(args, env);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Listen.ToString().Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(null, null, null, LogLevel.Information)]
+    [InlineData(null, null, "trace", LogLevel.Trace)]
+    [InlineData(null, "warn", "trace", LogLevel.Warning)]
+    [InlineData(null, "", "trace", LogLevel.Trace)]
+    [InlineData("error", "warn", "trace", LogLevel.Error)]
+    public async Task Invoke_LevelSources_FlagThenPrefixedThenLegacyThenDefault(string? flag, string? prefixed, string? legacy, LogLevel expected)
+    {
+        var env = Env(("GOLLAMAS_LEVEL", prefixed), ("LEVEL", legacy));
+        string[] args = flag is null ? ["--proxy", Proxy] : ["--level", flag, "--proxy", Proxy];
+
+        var run = await InvokeAsync(args, env);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.MinimumLevel.Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task Invoke_SingularAndPluralProxies_CombinesSingularFirst()
+    {
+        var run = await InvokeAsync(["--proxies", "c=http://h:1, d=http://h:1", "--proxy", "a=http://h:1", "--proxy", "b=http://h:1,e=http://h:1"]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Models.Select(m => m.Name).Should().Equal("a", "b", "e", "c", "d");
+    }
+
+    [Theory]
+    [InlineData(null, null, null, "a")]
+    [InlineData(null, null, "l=http://h:1", "a l")]
+    [InlineData(null, "g=http://h:1", "l=http://h:1", "a g")]
+    [InlineData(null, "", "l=http://h:1", "a l")]
+    [InlineData("f=http://h:1,f2=http://h:1", "g=http://h:1", "l=http://h:1", "a f f2")]
+    public async Task Invoke_ProxiesSources_SingularPlusFlagOrPrefixedOrLegacy(string? flag, string? prefixed, string? legacy, string expected)
+    {
+        var env = Env(("GOLLAMAS_PROXIES", prefixed), ("PROXIES", legacy));
+        string[] args = flag is null ? ["--proxy", "a=http://h:1"] : ["--proxy", "a=http://h:1", "--proxies", flag];
+
+        var run = await InvokeAsync(args, env);
+
+        run.ExitCode.Should().Be(0);
+        string.Join(' ', run.Options!.Models.Select(m => m.Name)).Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task Invoke_ProxiesOnlyFromEnvironment_Runs()
+    {
+        var run = await InvokeAsync([], Env(("PROXIES", "llama3.2=http://h:1,qwen3=http://h:2")));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Models.Select(m => m.Name).Should().Equal("llama3.2", "qwen3");
+    }
+
+    [Theory]
+    [InlineData(null, null, null, "c0")]
+    [InlineData(null, null, "l=http://h:9", "c0 l")]
+    [InlineData(null, "g=http://h:8", "l=http://h:9", "c0 g")]
+    [InlineData("f=http://h:7, f2=http://h:6", "g=http://h:8", "l=http://h:9", "c0 f f2")]
+    public async Task Invoke_ConnectionsSources_SingularPlusFlagOrPrefixedOrLegacy(string? flag, string? prefixed, string? legacy, string expected)
+    {
+        var env = Env(("GOLLAMAS_CONNECTIONS", prefixed), ("CONNECTIONS", legacy));
+        string[] args = flag is null
+            ? ["--connection", "c0=http://h:1", "--proxy", "m=c0"]
+            : ["--connection", "c0=http://h:1", "--connections", flag, "--proxy", "m=c0"];
+
+        var run = await InvokeAsync(args, env);
+
+        run.ExitCode.Should().Be(0);
+        string.Join(' ', run.Options!.Connections.Select(c => c.Id)).Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(null, null, null, "a0")]
+    [InlineData(null, null, "l=m", "a0 l")]
+    [InlineData(null, "g=m", "l=m", "a0 g")]
+    [InlineData("f=m,f2=m", "g=m", "l=m", "a0 f f2")]
+    public async Task Invoke_AliasesSources_SingularPlusFlagOrPrefixedOrLegacy(string? flag, string? prefixed, string? legacy, string expected)
+    {
+        var env = Env(("GOLLAMAS_ALIASES", prefixed), ("ALIASES", legacy));
+        string[] args = flag is null
+            ? ["--alias", "a0=m", "--proxy", "m=http://h:1"]
+            : ["--alias", "a0=m", "--aliases", flag, "--proxy", "m=http://h:1"];
+
+        var run = await InvokeAsync(args, env);
+
+        run.ExitCode.Should().Be(0);
+        string.Join(' ', run.Options!.Aliases.Select(a => a.Alias)).Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(new string[0], null, null, false)]
+    [InlineData(new[] { "--list-aliases" }, null, null, true)]
+    [InlineData(new[] { "--list-aliases", "true" }, null, null, true)]
+    [InlineData(new[] { "--list-aliases", "false" }, "true", "true", false)]
+    [InlineData(new string[0], "yes", null, true)]
+    [InlineData(new string[0], "off", "on", false)]
+    [InlineData(new string[0], null, "1", true)]
+    [InlineData(new string[0], "", "1", true)]
+    public async Task Invoke_ListAliasesSources_FlagThenPrefixedThenLegacy(string[] flag, string? prefixed, string? legacy, bool expected)
+    {
+        var env = Env(("GOLLAMAS_LIST_ALIASES", prefixed), ("LIST_ALIASES", legacy));
+
+        var run = await InvokeAsync([.. flag, "--proxy", Proxy], env);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.ListAliases.Should().Be(expected);
+    }
+
+    // Each configuration error: exit 2, nothing run, one line naming where the bad value came from.
+    [Theory]
+    [InlineData(new[] { "-a", "nowhere", "--proxy", Proxy }, null, null,
+        "gollamas: -a \"nowhere\": missing port (expected HOST:PORT, :PORT or [IPV6]:PORT)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_LISTEN", "localhost:99999",
+        "gollamas: GOLLAMAS_LISTEN \"localhost:99999\": invalid port '99999' (expected 0-65535)")]
+    [InlineData(new[] { "--proxy", Proxy }, "LISTEN", "nowhere",
+        "gollamas: LISTEN \"nowhere\": missing port (expected HOST:PORT, :PORT or [IPV6]:PORT)")]
+    [InlineData(new[] { "--error-level", "loud", "--proxy", Proxy }, null, null,
+        "gollamas: --error-level \"loud\": unknown level (expected panic, fatal, error, warn, info, debug or trace)")]
+    [InlineData(new[] { "--proxy", Proxy }, "LEVEL", "loud",
+        "gollamas: LEVEL \"loud\": unknown level (expected panic, fatal, error, warn, info, debug or trace)")]
+    [InlineData(new[] { "--proxy", "llama3.2" }, null, null,
+        "gollamas: --proxy \"llama3.2\": missing '=' (expected MODEL=URL or MODEL=CONNECTION_ID)")]
+    [InlineData(new[] { "--proxies", "llama3.2=c3" }, null, null,
+        "gollamas: --proxies \"llama3.2=c3\": unknown connection id 'c3'")]
+    [InlineData(new string[0], "GOLLAMAS_PROXIES", "my.ns/m=http://h:1",
+        "gollamas: GOLLAMAS_PROXIES \"my.ns/m=http://h:1\": invalid model name 'my.ns/m'")]
+    [InlineData(new string[0], "PROXIES", "m=http://h:1,",
+        "gollamas: PROXIES: empty entry (expected MODEL=URL or MODEL=CONNECTION_ID)")]
+    [InlineData(new[] { "--proxy", Proxy, "--connection", "c1=gpu1" }, null, null,
+        "gollamas: --connection \"c1=gpu1\": 'gpu1' is not an http(s) URL (expected ID=URL)")]
+    [InlineData(new[] { "--proxy", Proxy, "--connections", "c1" }, null, null,
+        "gollamas: --connections \"c1\": missing '=' (expected ID=URL)")]
+    [InlineData(new[] { "--proxy", Proxy }, "CONNECTIONS", "=http://h:1",
+        "gollamas: CONNECTIONS \"=http://h:1\": empty connection id (expected ID=URL)")]
+    [InlineData(new[] { "--proxy", Proxy, "--alias", "gpt-4=mistral" }, null, null,
+        "gollamas: --alias \"gpt-4=mistral\": alias points to unknown model 'mistral'")]
+    [InlineData(new[] { "--proxy", Proxy, "--aliases", "llama3.2:latest=llama3.2" }, null, null,
+        "gollamas: --aliases \"llama3.2:latest=llama3.2\": alias shadows a configured model")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_ALIASES", "gpt-4",
+        "gollamas: GOLLAMAS_ALIASES \"gpt-4\": missing '=' (expected ALIAS=MODEL)")]
+    [InlineData(new[] { "--proxy", Proxy }, "LIST_ALIASES", "maybe",
+        "gollamas: LIST_ALIASES \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)")]
+    [InlineData(new string[0], null, null,
+        "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID)")]
+    [InlineData(new[] { "--proxies", " " }, null, null,
+        "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID)")]
+    public async Task Invoke_ConfigurationError_Exits2WithOneLineNamingTheValue(string[] args, string? variable, string? value, string line)
+    {
+        var env = variable is null ? Env() : Env((variable, value));
+
+        var run = await InvokeAsync(args, env);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+        run.Output.Should().BeEmpty();
+        run.Error.Should().Be(line + Environment.NewLine);
+    }
+
+    [Fact]
+    public async Task Invoke_SeveralConfigurationErrors_PrintsEachOnItsOwnLine()
+    {
+        var run = await InvokeAsync(["--listen", "x", "--proxy", "a", "--proxy", "b"]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Error.Split(Environment.NewLine).Should().Equal(
+            "gollamas: --listen \"x\": missing port (expected HOST:PORT, :PORT or [IPV6]:PORT)",
+            "gollamas: --proxy \"a\": missing '=' (expected MODEL=URL or MODEL=CONNECTION_ID)",
+            "gollamas: --proxy \"b\": missing '=' (expected MODEL=URL or MODEL=CONNECTION_ID)",
+            "");
+    }
+
+    [Fact]
+    public async Task Invoke_UnknownFlag_Exits2WithOneLineAndHint()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy, "--bogus"]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+        run.Output.Should().BeEmpty();
+        run.Error.Split(Environment.NewLine).Should().Equal(
+            "gollamas: Unrecognized command or argument '--bogus'.",
+            "gollamas: run 'gollamas --help' for usage",
+            "");
+    }
+
+    [Theory]
+    [InlineData("--listen")]
+    [InlineData("--proxy")]
+    [InlineData("--level")]
+    public async Task Invoke_FlagWithoutValue_Exits2(string flag)
+    {
+        var run = await InvokeAsync([flag]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+        run.Error.Should().StartWith("gollamas: ").And.EndWith("gollamas: run 'gollamas --help' for usage" + Environment.NewLine);
+    }
+
+    [Fact]
+    public async Task Invoke_NotABooleanOnCommandLine_Exits2()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy, "--list-aliases", "maybe"]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData("version")]
+    [InlineData("--version")]
+    public async Task Invoke_Version_PrintsOneVersionLine(string arg)
+    {
+        var run = await InvokeAsync([arg]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options.Should().BeNull();
+        run.Error.Should().BeEmpty();
+        run.Output.Should().Be(VersionInfo.Line + Environment.NewLine);
+        run.Output.Should().MatchRegex(@"^gollamas \d+\.\d+\.\d+\S* \(commit (unknown|[0-9a-f]+), " + System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier + @"\)\r?\n$");
+    }
+
+    [Fact]
+    public async Task Invoke_ServerThrows_Exits1WithOneLine()
+    {
+        var command = GollamasCommand.Create(_ => null, (_, _) => throw new InvalidOperationException("boom"));
+        var error = new StringWriter();
+
+        var exitCode = await GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], new InvocationConfiguration { Output = new StringWriter(), Error = error }, CancellationToken.None);
+
+        exitCode.Should().Be(ExitCodes.Unexpected);
+        error.ToString().Should().Be("gollamas: unexpected error: boom" + Environment.NewLine);
+    }
+
+    [Fact]
+    public async Task Invoke_Cancelled_PassesTokenToServer()
+    {
+        using var cts = new CancellationTokenSource();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var command = GollamasCommand.Create(_ => null, async (_, cancellationToken) =>
+        {
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return ExitCodes.Unexpected;
+        });
+
+        var invocation = GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() }, cts.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await cts.CancelAsync();
+
+        (await invocation.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be(ExitCodes.Success);
+    }
+
+    private static Dictionary<string, string?> Env(params (string Name, string? Value)[] variables) =>
+        variables.Where(v => v.Value is not null).ToDictionary(v => v.Name, v => v.Value);
+
+    private static async Task<CliRun> InvokeAsync(string[] args, Dictionary<string, string?>? environment = null, int serverExitCode = 0)
+    {
+        GollamasOptions? captured = null;
+        var command = GollamasCommand.Create(
+            name => environment?.GetValueOrDefault(name),
+            (options, _) =>
+            {
+                captured = options;
+                return Task.FromResult(serverExitCode);
+            });
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exitCode = await GollamasCommand.InvokeAsync(command, args, new InvocationConfiguration { Output = output, Error = error }, CancellationToken.None);
+
+        return new CliRun(exitCode, output.ToString(), error.ToString(), captured);
+    }
+
+    private sealed record CliRun(int ExitCode, string Output, string Error, GollamasOptions? Options);
+}
