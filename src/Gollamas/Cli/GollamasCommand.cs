@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
+using System.CommandLine.Invocation;
 using Gollamas.Config;
 
 namespace Gollamas.Cli;
@@ -97,7 +97,7 @@ internal static class GollamasCommand
         try
         {
             var parseResult = command.Parse(args);
-            if (parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
+            if (parseResult.Action is ParseErrorAction)
             {
                 // The built-in ParseErrorAction returns 1 (our Unexpected) and prints the whole
                 // help after the errors; a usage mistake is a configuration error, said briefly.

@@ -26,6 +26,26 @@ public class GollamasCommandTests
     }
 
     [Fact]
+    public async Task Invoke_EqualsSyntax_SplitsAtFirstEqualsOnly()
+    {
+        var run = await InvokeAsync(["--proxy=llama3.2=c1", "--connection=c1=http://gpu1:11434", "--listen=:1"]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Models.Should().ContainSingle().Which.Should().BeEquivalentTo(new ModelConfig("llama3.2", ["c1"]));
+        run.Options.Connections.Should().Equal(new ConnectionConfig("c1", new Uri("http://gpu1:11434/"), IsExplicit: true));
+        run.Options.Listen.Should().Be(new ListenAddress("", 1));
+    }
+
+    [Fact]
+    public async Task Invoke_SecondValueAfterProxy_IsRejected()
+    {
+        var run = await InvokeAsync(["--proxy", "a=http://h:1", "b=http://h:2"]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Error.Should().StartWith("gollamas: Unrecognized command or argument 'b=http://h:2'.");
+    }
+
+    [Fact]
     public async Task Invoke_ServerExitCode_IsReturned()
     {
         var run = await InvokeAsync(["--proxy", Proxy], serverExitCode: ExitCodes.BindFailed);
@@ -302,7 +322,7 @@ public class GollamasCommandTests
         var command = GollamasCommand.Create(_ => null, (_, _) => throw new InvalidOperationException("boom"));
         var error = new StringWriter();
 
-        var exitCode = await GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], new InvocationConfiguration { Output = new StringWriter(), Error = error }, CancellationToken.None);
+        var exitCode = await GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], Configuration(new StringWriter(), error), CancellationToken.None);
 
         exitCode.Should().Be(ExitCodes.Unexpected);
         error.ToString().Should().Be("gollamas: unexpected error: boom" + Environment.NewLine);
@@ -320,7 +340,7 @@ public class GollamasCommandTests
             return ExitCodes.Unexpected;
         });
 
-        var invocation = GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() }, cts.Token);
+        var invocation = GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], Configuration(new StringWriter(), new StringWriter()), cts.Token);
         await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await cts.CancelAsync();
 
@@ -343,10 +363,15 @@ public class GollamasCommandTests
         var output = new StringWriter();
         var error = new StringWriter();
 
-        var exitCode = await GollamasCommand.InvokeAsync(command, args, new InvocationConfiguration { Output = output, Error = error }, CancellationToken.None);
+        var exitCode = await GollamasCommand.InvokeAsync(command, args, Configuration(output, error), CancellationToken.None);
 
         return new CliRun(exitCode, output.ToString(), error.ToString(), captured);
     }
+
+    // No ProcessTerminationTimeout: with one, every invocation would hook the test process's
+    // SIGINT/SIGTERM handling.
+    internal static InvocationConfiguration Configuration(TextWriter output, TextWriter error) =>
+        new() { Output = output, Error = error, ProcessTerminationTimeout = null };
 
     private sealed record CliRun(int ExitCode, string Output, string Error, GollamasOptions? Options);
 }

@@ -20,7 +20,7 @@ public class HelpTextTests
         var error = new StringWriter();
         var expected = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Cli", "help.txt"));
 
-        var exitCode = await GollamasCommand.InvokeAsync(command, ["--help"], new InvocationConfiguration { Output = output, Error = error }, CancellationToken.None);
+        var exitCode = await GollamasCommand.InvokeAsync(command, ["--help"], GollamasCommandTests.Configuration(output, error), CancellationToken.None);
 
         exitCode.Should().Be(ExitCodes.Success);
         error.ToString().Should().BeEmpty();
