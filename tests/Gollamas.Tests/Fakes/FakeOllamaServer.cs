@@ -415,7 +415,9 @@ public sealed class FakeOllamaServer : IAsyncDisposable
 
         try
         {
-            using var document = request.BodyJson();
+            // Like Go's decoder, read only the first JSON value; trailing bytes are ignored.
+            var reader = new Utf8JsonReader(request.Body);
+            using var document = JsonDocument.ParseValue(ref reader);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

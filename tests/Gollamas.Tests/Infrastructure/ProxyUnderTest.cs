@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using Gollamas.Config;
+using Gollamas.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gollamas.Tests.Infrastructure;
+
+/// <summary>
+/// The real <see cref="ProxyServer"/> on 127.0.0.1 port 0, configured through the real
+/// configuration parser from the same entries a user writes, with its log lines captured.
+/// </summary>
+internal sealed class ProxyUnderTest : IAsyncDisposable
+{
+    private readonly ProxyServer _server;
+
+    private ProxyUnderTest(ProxyServer server, CapturedLogs logs)
+    {
+        _server = server;
+        Logs = logs;
+        BaseUri = server.Addresses[0];
+        Client = new HttpClient { BaseAddress = BaseUri, Timeout = TestTimeouts.Default };
+    }
+
+    public Uri BaseUri { get; }
+
+    /// <summary>A client of the proxy. (Tests may use HttpClient; the proxy may not.)</summary>
+    public HttpClient Client { get; }
+
+    public CapturedLogs Logs { get; }
+
+    /// <summary>
+    /// Starts a proxy. Entries are written as on the command line: <c>"llama3.2=http://…"</c>.
+    /// </summary>
+    public static async Task<ProxyUnderTest> StartAsync(
+        IEnumerable<string> proxies,
+        IEnumerable<string>? connections = null,
+        IEnumerable<string>? aliases = null,
+        bool listAliases = false,
+        ServerLimits? limits = null)
+    {
+        var input = new ConfigInput(
+            new ConfigEntry("127.0.0.1:0", "--listen"),
+            new ConfigEntry("debug", "--level"),
+            proxies.Select(static p => new ConfigEntry(p, "--proxy")).ToArray(),
+            (connections ?? []).Select(static c => new ConfigEntry(c, "--connection")).ToArray(),
+            (aliases ?? []).Select(static a => new ConfigEntry(a, "--alias")).ToArray(),
+            new ConfigEntry(listAliases ? "true" : string.Empty, "--list-aliases"));
+        if (!ConfigParser.TryParse(input, out var options, out var errors))
+        {
+            throw new InvalidOperationException("test configuration is invalid: " + string.Join("; ", errors));
+        }
+
+        var logs = new CapturedLogs();
+        var server = await ProxyServer.StartAsync(
+            options!,
+            limits ?? new ServerLimits(),
+            logging =>
+            {
+                logging.SetMinimumLevel(LogLevel.Debug);
+                logging.AddProvider(logs);
+            },
+            CancellationToken.None);
+        return new ProxyUnderTest(server, logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _server.StopAsync(CancellationToken.None);
+        await _server.DisposeAsync();
+    }
+
+    /// <summary>Log lines the proxy wrote, as "Level: message".</summary>
+    public sealed class CapturedLogs : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public IReadOnlyList<string> Lines => [.. _lines];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(_lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
+        }
+    }
+}
