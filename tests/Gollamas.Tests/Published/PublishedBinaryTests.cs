@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Published;
+
+/// <summary>The Native-AOT binary, as a user runs it: real process, real flags, real signals.</summary>
+public sealed class PublishedBinaryTests : IAsyncLifetime
+{
+    private FakeOllamaServer _gpu = null!;
+    private FakeOllamaServer _cpu = null!;
+
+    public async Task InitializeAsync()
+    {
+        _gpu = await FakeOllamaServer.StartAsync("gpu");
+        _cpu = await FakeOllamaServer.StartAsync("cpu");
+        _gpu.Models = [new FakeModel("llama3.2:latest")];
+        _cpu.Models = [new FakeModel("nomic-embed-text:latest") { ModifiedAt = "2026-01-01T00:00:00Z" }];
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gpu.DisposeAsync();
+        await _cpu.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Binary_AgainstTwoServers_RoutesStreamsMergesAndStopsCleanlyOnSigterm()
+    {
+        await using var proxy = await RunningBinary.StartAsync(
+            "--listen", "127.0.0.1:0",
+            "--proxy", $"llama3.2={_gpu.BaseUri}",
+            "--connection", $"cpu={_cpu.BaseUri}",
+            "--proxies", "nomic-embed-text=cpu",
+            "--alias", "gpt-4o=llama3.2");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+
+        (await client.GetStringAsync("/")).Should().Be("Ollama is running");
+
+        using var chat = await client.PostAsync("/api/chat", new StringContent("""{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"""));
+        chat.StatusCode.Should().Be(HttpStatusCode.OK);
+        chat.Content.Headers.ContentType!.MediaType.Should().Be("application/x-ndjson");
+        var lines = (await chat.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(_gpu.ChunkCount + 1);
+        lines[^1].Should().Contain("\"done\":true");
+        (await _gpu.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout()).BodyText.Should().Contain("\"model\":\"llama3.2\"");
+
+        using var embed = await client.PostAsync("/api/embed", new StringContent("""{"model":"nomic-embed-text","input":"x"}"""));
+        embed.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _cpu.WaitForRequestAsync(r => r.Path == "/api/embed").DefaultTimeout()).Should().NotBeNull();
+
+        var tags = await client.GetStringAsync("/api/tags");
+        tags.IndexOf("nomic-embed-text:latest", StringComparison.Ordinal).Should().BeLessThan(tags.IndexOf("llama3.2:latest", StringComparison.Ordinal)).And.BeGreaterThan(0);
+
+        proxy.Terminate();
+        (await proxy.WaitForExitAsync()).Should().Be(0);
+        proxy.Stderr.Should().Contain("Route llama3.2 -> ").And.Contain("Alias gpt-4o -> llama3.2");
+    }
+
+    [Fact]
+    public async Task Binary_DeadServer_Answers502NamingTheConnection()
+    {
+        await using var proxy = await RunningBinary.StartAsync(
+            "--listen", "127.0.0.1:0", "--connection", $"gpu9={RawLoopbackServer.ClosedPortUri()}", "--proxy", "llama3.2=gpu9");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+
+        using var response = await client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","prompt":"hi"}""", Encoding.UTF8, "application/json"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: Ollama server 'gpu9' (""");
+    }
+
+    [Fact]
+    public async Task Binary_BadConfiguration_ExitsWith2AndOneLineNamingTheValue()
+    {
+        await using var proxy = await RunningBinary.StartAsync("--proxy", "llama3.2=ftp://host:21");
+
+        (await proxy.WaitForExitAsync()).Should().Be(2);
+        proxy.Stderr.Should().Contain("ftp://host:21");
+        proxy.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(1);
+    }
+
+    [Fact]
+    public async Task Binary_Version_PrintsVersionCommitAndRid()
+    {
+        var start = new ProcessStartInfo(await PublishedBinary.PathAsync(), "--version") { RedirectStandardOutput = true };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync().DefaultTimeout();
+        await process.WaitForExitAsync().DefaultTimeout();
+
+        process.ExitCode.Should().Be(0);
+        output.Should().MatchRegex(@"^gollamas \d+\.\d+\.\d+\S* \(commit \S+, linux-x64\)\n$");
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Published;
+
+/// <summary>A started gollamas process, its address (read from its start-up log) and its output.</summary>
+internal sealed class RunningBinary : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private RunningBinary(Process process)
+    {
+        _process = process;
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                _listening.TrySetException(new InvalidOperationException("gollamas exited before listening:\n" + Stderr));
+                return;
+            }
+
+            _stderr.Enqueue(e.Data);
+            var at = e.Data.IndexOf("Listening on ", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                _listening.TrySetResult(new Uri(e.Data[(at + "Listening on ".Length)..].Trim()));
+            }
+        };
+        _process.BeginErrorReadLine();
+    }
+
+    public string Stderr => string.Join('\n', _stderr);
+
+    public Process Process => _process;
+
+    public static async Task<RunningBinary> StartAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(await PublishedBinary.PathAsync())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // The test process's own variables must not leak into the proxy's configuration.
+        foreach (var name in new[] { "GOLLAMAS_PROXIES", "PROXIES", "GOLLAMAS_LISTEN", "LISTEN", "GOLLAMAS_ALIASES", "ALIASES", "GOLLAMAS_CONNECTIONS", "CONNECTIONS", "GOLLAMAS_LEVEL", "LEVEL", "GOLLAMAS_LIST_ALIASES", "LIST_ALIASES" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        return new RunningBinary(Process.Start(start)!);
+    }
+
+    /// <summary>The address it listens on, once its start-up log says so.</summary>
+    public Task<Uri> ListeningAsync() => _listening.Task.DefaultTimeout();
+
+    /// <summary>Sends SIGTERM, as systemd and Kubernetes stop it.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        kill.ExitCode.Should().Be(0);
+    }
+
+    public async Task<int> WaitForExitAsync()
+    {
+        await _process.WaitForExitAsync().DefaultTimeout(TimeSpan.FromSeconds(30));
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+}
