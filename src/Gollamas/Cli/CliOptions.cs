@@ -84,6 +84,13 @@ internal sealed class CliOptions
             + "Example: --list-aliases " + EnvironmentDefaults.HelpSuffix(EnvironmentDefaults.ListAliases),
     };
 
+    public Option<string> Origins { get; } = new("--origins")
+    {
+        HelpName = "LIST",
+        Description = "Comma list of browser origins allowed by CORS besides Ollama's local defaults; one '*' wildcard per entry, '*' alone allows all. "
+            + "Example: --origins 'https://chat.example.com,chrome-extension://*' " + EnvironmentDefaults.HelpSuffix(EnvironmentDefaults.Origins, EnvironmentDefaults.OllamaOrigins),
+    };
+
     /// <summary>All options, in the order help lists them.</summary>
-    public IEnumerable<Option> All => [Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases];
+    public IEnumerable<Option> All => [Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases, Origins];
 }

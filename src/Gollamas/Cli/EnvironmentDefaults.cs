@@ -17,11 +17,18 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public const string Connections = "CONNECTIONS";
     public const string Aliases = "ALIASES";
     public const string ListAliases = "LIST_ALIASES";
+    public const string Origins = "ORIGINS";
+
+    /// <summary>Ollama's own variable for the same setting, honoured as Ollama honours it.</summary>
+    public const string OllamaOrigins = "OLLAMA_ORIGINS";
 
     private readonly Func<string, string?> _getEnvironmentVariable = getEnvironmentVariable;
 
     /// <summary>The value of <c>GOLLAMAS_{name}</c> or else <c>{name}</c>, with the variable it came from.</summary>
-    public ConfigEntry? Find(string name)
+    public ConfigEntry? Find(string name) => Find(name, name);
+
+    /// <summary>The value of <c>GOLLAMAS_{name}</c> or else <c>{legacyName}</c>, with the variable it came from.</summary>
+    public ConfigEntry? Find(string name, string legacyName)
     {
         var prefixed = Prefix + name;
         var value = _getEnvironmentVariable(prefixed);
@@ -30,10 +37,13 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
             return new ConfigEntry(value, prefixed);
         }
 
-        value = _getEnvironmentVariable(name);
-        return string.IsNullOrWhiteSpace(value) ? null : new ConfigEntry(value, name);
+        value = _getEnvironmentVariable(legacyName);
+        return string.IsNullOrWhiteSpace(value) ? null : new ConfigEntry(value, legacyName);
     }
 
     /// <summary>The "[env: GOLLAMAS_X, X]" suffix of a flag's help text.</summary>
-    public static string HelpSuffix(string name) => $"[env: {Prefix}{name}, {name}]";
+    public static string HelpSuffix(string name) => HelpSuffix(name, name);
+
+    /// <summary>The "[env: GOLLAMAS_X, LEGACY]" suffix of a flag's help text.</summary>
+    public static string HelpSuffix(string name, string legacyName) => $"[env: {Prefix}{name}, {legacyName}]";
 }

@@ -134,7 +134,23 @@ internal static class GollamasCommand
             List(parseResult, options.Proxy, options.Proxies, environment, EnvironmentDefaults.Proxies),
             List(parseResult, options.Connection, options.Connections, environment, EnvironmentDefaults.Connections),
             List(parseResult, options.Alias, options.Aliases, environment, EnvironmentDefaults.Aliases),
-            Flag(parseResult, options.ListAliases, environment));
+            Flag(parseResult, options.ListAliases, environment))
+        {
+            Origins = Split(GivenAs(parseResult, options.Origins) is { } flag
+                ? new ConfigEntry(parseResult.GetValue(options.Origins) ?? "", flag)
+                : environment.Find(EnvironmentDefaults.Origins, EnvironmentDefaults.OllamaOrigins)),
+        };
+
+    private static List<ConfigEntry> Split(ConfigEntry? list)
+    {
+        var entries = new List<ConfigEntry>();
+        if (list is { } value)
+        {
+            AddSplit(entries, value);
+        }
+
+        return entries;
+    }
 
     // The flag as typed ("-a", "--addr"...), so an error names what the user actually wrote;
     // null when the option was not on the command line (absent, or only its default applied).

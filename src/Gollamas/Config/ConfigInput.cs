@@ -10,4 +10,8 @@ internal sealed record ConfigInput(
     IReadOnlyList<ConfigEntry> Proxies,
     IReadOnlyList<ConfigEntry> Connections,
     IReadOnlyList<ConfigEntry> Aliases,
-    ConfigEntry ListAliases);
+    ConfigEntry ListAliases)
+{
+    /// <summary>Extra CORS origins, one entry per origin.</summary>
+    public IReadOnlyList<ConfigEntry> Origins { get; init; } = [];
+}

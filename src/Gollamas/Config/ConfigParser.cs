@@ -30,6 +30,7 @@ internal static class ConfigParser
         var models = ParseProxies(input.Proxies, connections, found);
         var aliases = ParseAliases(input.Aliases, models, found);
         var listAliases = ParseBoolean(input.ListAliases, found);
+        var origins = ParseOrigins(input.Origins, found);
 
         errors = found;
         if (found.Count > 0)
@@ -46,6 +47,7 @@ internal static class ConfigParser
             Models = [.. models.Select(m => new ModelConfig(m.Name, m.ConnectionIds))],
             Aliases = aliases,
             ListAliases = listAliases,
+            Origins = origins,
         };
         return true;
     }
@@ -125,6 +127,30 @@ internal static class ConfigParser
                 errors.Add(new ConfigError(entry.Source, entry.Value, "unknown level (expected panic, fatal, error, warn, info, debug or trace)"));
                 return LogLevel.Information;
         }
+    }
+
+    private static string[] ParseOrigins(IReadOnlyList<ConfigEntry> entries, List<ConfigError> errors)
+    {
+        var origins = new List<string>(entries.Count);
+        foreach (var entry in entries)
+        {
+            // Ollama strips white space and surrounding quotes from OLLAMA_ORIGINS.
+            var origin = entry.Value.Trim().Trim('"', '\'').Trim();
+            if (origin.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, "empty origin (expected e.g. https://app.example.com or chrome-extension://*)"));
+            }
+            else if (origin.Any(char.IsWhiteSpace))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, "an origin cannot contain white space"));
+            }
+            else
+            {
+                origins.Add(origin);
+            }
+        }
+
+        return [.. origins];
     }
 
     private static bool ParseBoolean(ConfigEntry entry, List<ConfigError> errors)

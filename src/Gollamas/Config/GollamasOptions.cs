@@ -25,6 +25,12 @@ internal sealed record GollamasOptions
 
     /// <summary>Whether aliases appear as entries of the merged model lists.</summary>
     public bool ListAliases { get; init; }
+
+    /// <summary>
+    /// CORS origins allowed besides Ollama's default local ones, as OLLAMA_ORIGINS gives them
+    /// (exact, or with one <c>*</c> wildcard; <c>*</c> alone allows every origin).
+    /// </summary>
+    public IReadOnlyList<string> Origins { get; init; } = [];
 }
 
 /// <summary>Listen address: <c>Host</c> is empty for every interface; "localhost" means both loopbacks.</summary>

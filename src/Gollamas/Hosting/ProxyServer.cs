@@ -114,7 +114,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var routes = new RouteTableHolder(RouteTable.Build(options, backends));
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
         var dispatcher = new RequestDispatcher(
-            new CorsPolicy(OriginsFromEnvironment()),
+            new CorsPolicy(options.Origins),
             new ModelEndpoints(routes, new StreamForwarder(loggerFactory.CreateLogger<StreamForwarder>()), limits, loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
@@ -201,13 +201,6 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         // Kestrel's and the host's own chatter stays out unless asked for.
         logging.AddFilter("Microsoft", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
-    }
-
-    private static string[] OriginsFromEnvironment()
-    {
-        // Ollama's variable, read the same way (whitespace and surrounding quotes stripped).
-        var raw = Environment.GetEnvironmentVariable("OLLAMA_ORIGINS")?.Trim().Trim('"', '\'') ?? string.Empty;
-        return raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     private static partial class Log

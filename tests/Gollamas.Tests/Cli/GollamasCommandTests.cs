@@ -203,6 +203,30 @@ public class GollamasCommandTests
         run.Options!.ListAliases.Should().Be(expected);
     }
 
+    [Theory]
+    [InlineData(new string[0], null, null, new string[0])]
+    [InlineData(new[] { "--origins", "https://a.example,chrome-extension://*" }, "https://b.example", "https://c.example", new[] { "https://a.example", "chrome-extension://*" })]
+    [InlineData(new string[0], "https://b.example", "https://c.example", new[] { "https://b.example" })]
+    [InlineData(new string[0], null, " \"https://c.example, *\" ", new[] { "https://c.example", "*" })]
+    public async Task Invoke_OriginsSources_FlagThenPrefixedThenOllamasVariable(string[] flag, string? prefixed, string? ollama, string[] expected)
+    {
+        var env = Env(("GOLLAMAS_ORIGINS", prefixed), ("OLLAMA_ORIGINS", ollama));
+
+        var run = await InvokeAsync([.. flag, "--proxy", Proxy], env);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Origins.Should().Equal(expected);
+    }
+
+    [Fact]
+    public async Task Invoke_BlankOriginInsideTheList_ExitsWith2NamingTheVariable()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy], Env(("OLLAMA_ORIGINS", "https://a.example,,")));
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Error.Should().StartWith("gollamas: OLLAMA_ORIGINS: empty origin");
+    }
+
     // Each configuration error: exit 2, nothing run, one line naming where the bad value came from.
     [Theory]
     [InlineData(new[] { "-a", "nowhere", "--proxy", Proxy }, null, null,

@@ -36,7 +36,8 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         IEnumerable<string>? connections = null,
         IEnumerable<string>? aliases = null,
         bool listAliases = false,
-        ServerLimits? limits = null)
+        ServerLimits? limits = null,
+        IEnumerable<string>? origins = null)
     {
         var input = new ConfigInput(
             new ConfigEntry("127.0.0.1:0", "--listen"),
@@ -44,7 +45,10 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             proxies.Select(static p => new ConfigEntry(p, "--proxy")).ToArray(),
             (connections ?? []).Select(static c => new ConfigEntry(c, "--connection")).ToArray(),
             (aliases ?? []).Select(static a => new ConfigEntry(a, "--alias")).ToArray(),
-            new ConfigEntry(listAliases ? "true" : string.Empty, "--list-aliases"));
+            new ConfigEntry(listAliases ? "true" : string.Empty, "--list-aliases"))
+        {
+            Origins = (origins ?? []).Select(static o => new ConfigEntry(o, "--origins")).ToArray(),
+        };
         if (!ConfigParser.TryParse(input, out var options, out var errors))
         {
             throw new InvalidOperationException("test configuration is invalid: " + string.Join("; ", errors));
