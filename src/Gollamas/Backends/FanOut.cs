@@ -14,6 +14,12 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
 {
     private readonly ILogger _logger = logger;
 
+    /// <summary>The deadline of each backend call; also bounds other short questions to a backend.</summary>
+    public TimeSpan Timeout => timeout;
+
+    /// <summary>How a call that hit <see cref="Timeout"/> is described in logs and error messages.</summary>
+    public string TimeoutReason => $"no answer within {timeout.TotalSeconds:0.###} s";
+
     /// <summary>Results in the order of <paramref name="backends"/>. The caller disposes the documents.</summary>
     public async Task<FanOutResult[]> GetAsync(IReadOnlyList<Backend> backends, string path, CancellationToken cancellationToken)
     {
@@ -48,7 +54,7 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
         {
             if (!cancellationToken.IsCancellationRequested)
             {
-                var reason = ex is OperationCanceledException ? $"no answer within {timeout.TotalSeconds:0.###} s" : StreamForwarder.Describe(ex);
+                var reason = ex is OperationCanceledException ? TimeoutReason : StreamForwarder.Describe(ex);
                 Log.Failed(_logger, backend.DisplayName, path, reason);
             }
 

@@ -95,58 +95,75 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
             return;
         }
 
+        // /api/show answers in milliseconds; without a deadline a server that accepts and never
+        // answers would hold this request open for as long as the client waits.
         var backend = match.Route.Backends[0];
-        using var request = new HttpRequestMessage(HttpMethod.Post, backend.CreateUri("/api/show", null))
-        {
-            Content = new SplicedContent(BuildShowBody(match.Route.Name)),
-        };
-        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        HttpResponseMessage response;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(fanOut.Timeout);
         try
         {
-            response = await backend.Invoker.SendAsync(request, context.RequestAborted);
+            await AnswerFromShowAsync(context, backend, match.Route.Name, requested, deadline.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
-            if (!context.RequestAborted.IsCancellationRequested)
+            if (context.RequestAborted.IsCancellationRequested)
             {
-                await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server {backend.DisplayName} is unreachable: {StreamForwarder.Describe(ex)}");
-            }
-
-            return;
-        }
-
-        using (response)
-        {
-            await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
-            using var document = await TryParseAsync(body, context.RequestAborted);
-            if (!response.IsSuccessStatusCode)
-            {
-                var message = document is not null
-                    && document.RootElement.ValueKind == JsonValueKind.Object
-                    && document.RootElement.TryGetProperty("error"u8, out var error)
-                    && error.ValueKind == JsonValueKind.String
-                        ? error.GetString()!
-                        : $"Ollama server {backend.DisplayName} answered {(int)response.StatusCode}";
-                await ErrorWriter.WriteAsync(context, (int)response.StatusCode, message);
+                // The client left; nobody is there to answer.
                 return;
             }
 
-            var modified = document?.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("modified_at"u8, out var value)
-                && value.ValueKind == JsonValueKind.String
-                && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var time)
-                    ? time
-                    : DateTimeOffset.UnixEpoch;
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = JsonWriting.JsonContentType;
-            using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonWriting.Options))
+            if (context.Response.HasStarted)
             {
-                WriteOpenAiModel(writer, requested, modified);
+                throw;
             }
 
-            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+            if (ex is OperationCanceledException)
+            {
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server {backend.DisplayName} timed out: {fanOut.TimeoutReason}");
+            }
+            else
+            {
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server {backend.DisplayName} is unreachable: {StreamForwarder.Describe(ex)}");
+            }
         }
+    }
+
+    private static async Task AnswerFromShowAsync(HttpContext context, Backend backend, string model, string requested, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, backend.CreateUri("/api/show", null))
+        {
+            Content = new SplicedContent(BuildShowBody(model)),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        using var response = await backend.Invoker.SendAsync(request, cancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var document = await TryParseAsync(body, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var message = document is not null
+                && document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("error"u8, out var error)
+                && error.ValueKind == JsonValueKind.String
+                    ? error.GetString()!
+                    : $"Ollama server {backend.DisplayName} answered {(int)response.StatusCode}";
+            await ErrorWriter.WriteAsync(context, (int)response.StatusCode, message);
+            return;
+        }
+
+        var modified = document?.RootElement.ValueKind == JsonValueKind.Object
+            && document.RootElement.TryGetProperty("modified_at"u8, out var value)
+            && value.ValueKind == JsonValueKind.String
+            && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var time)
+                ? time
+                : DateTimeOffset.UnixEpoch;
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = JsonWriting.JsonContentType;
+        using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonWriting.Options))
+        {
+            WriteOpenAiModel(writer, requested, modified);
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
     private static async Task<JsonDocument?> TryParseAsync(Stream body, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Gollamas.Routing;
 
@@ -26,11 +27,16 @@ internal readonly record struct ListedModel(JsonElement Element, ModelRoute Rout
     /// Writes the entry: upstream elements pass through whole (fields this proxy does not know
     /// included); alias entries are the same object with <c>name</c> and <c>model</c> replaced.
     /// </summary>
+    /// <remarks>
+    /// Values are copied as the server wrote them (<see cref="JsonMarshal.GetRawUtf8Value"/>), not
+    /// re-encoded: even the relaxed encoder <c>\u</c>-escapes characters outside the BMP (emoji),
+    /// which Go's encoder leaves raw, and re-encoding would also rewrite the server's escapes.
+    /// </remarks>
     public void WriteTo(Utf8JsonWriter writer)
     {
         if (Alias is null)
         {
-            Element.WriteTo(writer);
+            writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(Element), skipInputValidation: true);
             return;
         }
 
@@ -43,7 +49,8 @@ internal readonly record struct ListedModel(JsonElement Element, ModelRoute Rout
             }
             else
             {
-                property.WriteTo(writer);
+                writer.WritePropertyName(property.Name);
+                writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(property.Value), skipInputValidation: true);
             }
         }
 

@@ -78,8 +78,35 @@ internal readonly record struct OllamaVersion(int Major, int Minor, int Patch, s
             (true, true) => 0,
             (true, false) => 1,
             (false, true) => -1,
-            _ => string.CompareOrdinal(PreRelease, other.PreRelease),
+            _ => ComparePreRelease(PreRelease, other.PreRelease),
         };
+    }
+
+    // Semantic Versioning 2.0.0 §11.4: dot-separated identifiers compared left to right; numeric
+    // ones numerically (rc.2 < rc.10) and below alphanumeric ones, which compare in ASCII order;
+    // a shorter list that is a prefix of the longer one sorts first.
+    private static int ComparePreRelease(string left, string right)
+    {
+        var leftParts = left.Split('.');
+        var rightParts = right.Split('.');
+        for (var i = 0; i < Math.Min(leftParts.Length, rightParts.Length); i++)
+        {
+            var leftIsNumber = ulong.TryParse(leftParts[i], NumberStyles.None, CultureInfo.InvariantCulture, out var leftNumber);
+            var rightIsNumber = ulong.TryParse(rightParts[i], NumberStyles.None, CultureInfo.InvariantCulture, out var rightNumber);
+            var result = (leftIsNumber, rightIsNumber) switch
+            {
+                (true, true) => leftNumber.CompareTo(rightNumber),
+                (true, false) => -1,
+                (false, true) => 1,
+                _ => string.CompareOrdinal(leftParts[i], rightParts[i]),
+            };
+            if (result != 0)
+            {
+                return result;
+            }
+        }
+
+        return leftParts.Length.CompareTo(rightParts.Length);
     }
 
     public static bool operator <(OllamaVersion left, OllamaVersion right) => left.CompareTo(right) < 0;
