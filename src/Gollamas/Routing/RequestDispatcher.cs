@@ -110,7 +110,7 @@ internal sealed partial class RequestDispatcher(
             && path.IndexOf('/', ModelsPrefix.Length) < 0)
         {
             return HttpMethods.IsGet(method)
-                ? lists.OpenAiModelAsync(context, Uri.UnescapeDataString(path[ModelsPrefix.Length..]))
+                ? lists.OpenAiModelAsync(context, path[ModelsPrefix.Length..])
                 : MethodNotAllowed(context, "GET");
         }
 
