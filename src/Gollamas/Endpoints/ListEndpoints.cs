@@ -15,71 +15,70 @@ namespace Gollamas.Endpoints;
 internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
 {
     /// <summary>GET/HEAD <c>/api/tags</c>: routed models (and aliases), most recently modified first.</summary>
-    public async Task TagsAsync(HttpContext context)
-    {
-        var table = routes.Current;
-        var results = await fanOut.GetAsync(table.ServingBackends, "/api/tags", context.RequestAborted);
-        try
-        {
-            var models = ModelListMerger.Merge(results, table);
-            ModelListMerger.SortByModifiedDescending(models);
-            await WriteModelsAsync(context, models);
-        }
-        finally
-        {
-            Dispose(results);
-        }
-    }
+    public Task TagsAsync(HttpContext context) =>
+        MergeAsync(context, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList);
 
     /// <summary>GET <c>/api/ps</c>: running routed models (and aliases), by name.</summary>
-    public async Task PsAsync(HttpContext context)
-    {
-        var table = routes.Current;
-        var results = await fanOut.GetAsync(table.ServingBackends, "/api/ps", context.RequestAborted);
-        try
-        {
-            var models = ModelListMerger.Merge(results, table);
-            ModelListMerger.SortById(models);
-            await WriteModelsAsync(context, models);
-        }
-        finally
-        {
-            Dispose(results);
-        }
-    }
+    public Task PsAsync(HttpContext context) =>
+        MergeAsync(context, "/api/ps", ModelListMerger.SortById, WriteOllamaList);
 
     /// <summary>GET <c>/v1/models</c>: the merged tags list in OpenAI's shape.</summary>
-    public async Task OpenAiModelsAsync(HttpContext context)
+    public Task OpenAiModelsAsync(HttpContext context) =>
+        MergeAsync(context, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList);
+
+    /// <summary>Asks every serving backend for <paramref name="path"/>, merges, sorts and writes the list.</summary>
+    private async Task MergeAsync(HttpContext context, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write)
     {
         var table = routes.Current;
-        var results = await fanOut.GetAsync(table.ServingBackends, "/api/tags", context.RequestAborted);
+        var results = await fanOut.GetAsync(table.ServingBackends, path, context.RequestAborted);
         try
         {
             var models = ModelListMerger.Merge(results, table);
-            ModelListMerger.SortByModifiedDescending(models);
+            sort(models);
             var response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = JsonWriting.JsonContentType;
             using (var writer = new Utf8JsonWriter(response.BodyWriter, JsonWriting.Options))
             {
-                writer.WriteStartObject();
-                writer.WriteString(JsonNames.Object, "list");
-                writer.WriteStartArray(JsonNames.Data);
-                foreach (var model in models)
-                {
-                    WriteOpenAiModel(writer, model.Id, model.ModifiedAt);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                write(writer, models);
             }
 
             await response.BodyWriter.FlushAsync(context.RequestAborted);
         }
         finally
         {
-            Dispose(results);
+            foreach (var result in results)
+            {
+                result.Document?.Dispose();
+            }
         }
+    }
+
+    private static void WriteOllamaList(Utf8JsonWriter writer, List<ListedModel> models)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartArray(JsonNames.Models);
+        foreach (var model in models)
+        {
+            model.WriteTo(writer);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteOpenAiList(Utf8JsonWriter writer, List<ListedModel> models)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(JsonNames.Object, "list");
+        writer.WriteStartArray(JsonNames.Data);
+        foreach (var model in models)
+        {
+            WriteOpenAiModel(writer, model.Id, model.ModifiedAt);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     /// <summary>
@@ -199,34 +198,5 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
         writer.WriteNumber(JsonNames.Created, created == DateTimeOffset.MinValue ? 0 : created.ToUnixTimeSeconds());
         writer.WriteString(JsonNames.OwnedBy, ModelName.TryParse(id, out var parsed) ? parsed.Namespace : ModelName.DefaultNamespace);
         writer.WriteEndObject();
-    }
-
-    private static async Task WriteModelsAsync(HttpContext context, List<ListedModel> models)
-    {
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = JsonWriting.JsonContentType;
-        using (var writer = new Utf8JsonWriter(response.BodyWriter, JsonWriting.Options))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray(JsonNames.Models);
-            foreach (var model in models)
-            {
-                model.WriteTo(writer);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        await response.BodyWriter.FlushAsync(context.RequestAborted);
-    }
-
-    private static void Dispose(FanOutResult[] results)
-    {
-        foreach (var result in results)
-        {
-            result.Document?.Dispose();
-        }
     }
 }
