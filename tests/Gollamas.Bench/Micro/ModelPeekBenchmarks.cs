@@ -1,0 +1,130 @@
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Gollamas.Backends;
+using Gollamas.Forwarding;
+using Gollamas.Routing;
+
+namespace Gollamas.Bench.Micro;
+
+/// <summary>
+/// <see cref="ModelPeek.Peek"/> on the body shapes that matter: a typical small chat, a long
+/// conversation with the model key last (the whole messages array is skipped), and a 5 MB
+/// multimodal request whose base64 image comes before the model key. Plus the alias path as a
+/// request takes it: peek, resolve, splice the configured name in, serialise the body.
+/// Peek itself should allocate nothing.
+/// </summary>
+[MemoryDiagnoser]
+[GcServer(false)]
+public class ModelPeekBenchmarks
+{
+    private byte[] _small = [];
+    private byte[] _longConversation = [];
+    private byte[] _image = [];
+    private byte[] _smallAliased = [];
+    private BackendSet _backends = null!;
+    private RouteTable _table = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _small = SmallChat(BenchConfig.Model);
+        _smallAliased = SmallChat(BenchConfig.Alias);
+        _longConversation = LongConversation(targetBytes: 50 * 1024);
+        _image = ImageChat(imageBase64Bytes: 5 * 1024 * 1024);
+
+        var options = BenchConfig.Options("http://127.0.0.1:1");
+        _backends = new BackendSet(options.Connections, new BackendSettings());
+        _table = RouteTable.Build(options, _backends);
+
+        foreach (var body in (byte[][])[_small, _longConversation, _image])
+        {
+            if (PeekBody(body) != BenchConfig.Model.Length)
+            {
+                throw new InvalidOperationException("peek did not find the model");
+            }
+        }
+
+        // The spliced body must be the small chat with the alias replaced by the model name.
+        using var spliced = new MemoryStream();
+        SpliceAliasAsync(spliced).GetAwaiter().GetResult();
+        if (!spliced.ToArray().AsSpan().SequenceEqual(_small))
+        {
+            throw new InvalidOperationException("splice did not produce the configured name");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _backends.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public int Peek_SmallChat() => PeekBody(_small);
+
+    [Benchmark]
+    public int Peek_50KB_ModelLast() => PeekBody(_longConversation);
+
+    [Benchmark]
+    public int Peek_5MB_ImageBeforeModel() => PeekBody(_image);
+
+    /// <summary>
+    /// Peek, resolve, and serialise the spliced body to <see cref="Stream.Null"/>, which
+    /// completes every write synchronously: what remains is the proxy's own cost, not I/O.
+    /// </summary>
+    [Benchmark]
+    public Task AliasSplice_SmallChat() => SpliceAliasAsync(Stream.Null);
+
+    // The same stack buffer ModelEndpoints uses, so the zeroing of 600 chars is counted too.
+    private static int PeekBody(ReadOnlySpan<byte> body)
+    {
+        Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
+        return ModelPeek.Peek(body, acceptName: false, name).NameLength;
+    }
+
+    private Task SpliceAliasAsync(Stream sink)
+    {
+        Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
+        var peek = ModelPeek.Peek(_smallAliased, acceptName: false, name);
+        if (!_table.TryResolve(name[..peek.NameLength], out var match) || !match.IsAlias)
+        {
+            throw new InvalidOperationException("alias did not resolve");
+        }
+
+        return SerializeAsync(new SplicedContent(_smallAliased, peek.TokenStart, peek.TokenLength, match.Route.NameAsJsonString), sink);
+    }
+
+    private static async Task SerializeAsync(SplicedContent content, Stream sink)
+    {
+        using (content)
+        {
+            await content.CopyToAsync(sink);
+        }
+    }
+
+    private static byte[] SmallChat(string model) => Encoding.UTF8.GetBytes(
+        $$"""{"model":"{{model}}","messages":[{"role":"user","content":"Why is the sky blue? Answer in one short paragraph."}],"stream":true,"options":{"temperature":0.7,"num_ctx":4096},"keep_alive":"5m"}""");
+
+    // A conversation with escapes in the text (so the reader cannot skip strings blindly),
+    // the model key written after it.
+    private static byte[] LongConversation(int targetBytes)
+    {
+        var json = new StringBuilder("""{"messages":[""");
+        for (var turn = 0; json.Length < targetBytes; turn++)
+        {
+            var role = turn % 2 == 0 ? "user" : "assistant";
+            json.Append(turn == 0 ? "" : ",")
+                .Append($$"""{"role":"{{role}}","content":"Turn {{turn}}: \"quoted\" text,\nnew lines,\tand a tab. """)
+                .Append('x', 400)
+                .Append("\"}");
+        }
+
+        json.Append($$"""],"stream":true,"options":{"temperature":0},"model":"{{BenchConfig.Model}}"}""");
+        return Encoding.UTF8.GetBytes(json.ToString());
+    }
+
+    private static byte[] ImageChat(int imageBase64Bytes)
+    {
+        var image = new byte[imageBase64Bytes / 4 * 3];
+        new Random(42).NextBytes(image);
+        var json = $$"""{"messages":[{"role":"user","content":"What is in this picture?","images":["{{Convert.ToBase64String(image)}}"]}],"stream":false,"model":"{{BenchConfig.Model}}"}""";
+        return Encoding.UTF8.GetBytes(json);
+    }
+}
