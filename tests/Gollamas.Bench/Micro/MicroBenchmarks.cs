@@ -3,14 +3,21 @@ using BenchmarkDotNet.Running;
 namespace Gollamas.Bench.Micro;
 
 /// <summary>
-/// Entry point of <c>micro</c>: BenchmarkDotNet over every benchmark class here, taking its
-/// usual arguments (<c>--filter</c>, <c>--job</c>, ...).
+/// Entry point of <c>micro</c>. With <c>--chunks</c>, the streaming allocation measurement
+/// (<see cref="ChunkAllocationRun"/>, outside BenchmarkDotNet; add <c>--by-type</c> for which
+/// types make up the per-chunk bytes); otherwise BenchmarkDotNet over
+/// every benchmark class here, taking its usual arguments (<c>--filter</c>, <c>--job</c>, ...).
 /// </summary>
 public static class MicroBenchmarks
 {
     public static int Run(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args.Contains("--chunks"))
+        {
+            return ChunkAllocationRun.RunAsync(byType: args.Contains("--by-type")).GetAwaiter().GetResult();
+        }
+
         var summaries = BenchmarkSwitcher
             .FromTypes([typeof(ModelPeekBenchmarks), typeof(RouteLookupBenchmarks)])
             .Run(WithDefaults(args));
