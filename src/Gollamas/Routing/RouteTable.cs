@@ -11,6 +11,8 @@ namespace Gollamas.Routing;
 /// </summary>
 internal sealed class RouteTable
 {
+    private const string LocalSuffix = ":local";
+
     private readonly FrozenDictionary<string, RouteMatch> _bySpelling;
     private readonly FrozenDictionary<string, RouteMatch>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
 
@@ -87,6 +89,19 @@ internal sealed class RouteTable
     public bool TryResolve(ReadOnlySpan<char> requested, out RouteMatch match)
     {
         if (_bySpan.TryGetValue(requested, out match))
+        {
+            return true;
+        }
+
+        // What Ollama strips before parsing (white space, a ":local" suffix) costs a second probe,
+        // not a parse: both still resolve without allocating.
+        var stripped = requested.Trim();
+        if (stripped.EndsWith(LocalSuffix, StringComparison.OrdinalIgnoreCase))
+        {
+            stripped = stripped[..^LocalSuffix.Length];
+        }
+
+        if (stripped.Length != requested.Length && _bySpan.TryGetValue(stripped, out match))
         {
             return true;
         }
