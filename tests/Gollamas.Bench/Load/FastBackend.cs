@@ -63,6 +63,8 @@ internal static class FastBackend
             kestrel.Listen(IPAddress.Loopback, port);
         });
 
+        // The proxies open up to 1000 upstream connections at once in the slow-stream scenario.
+        builder.Services.Configure<SocketTransportOptions>(static o => o.Backlog = 4096);
         if (sendPerChunk)
         {
             // Kestrel's socket loop runs on the thread pool and gathers every flush made since its

@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace Gollamas.Bench.Load;
+
+/// <summary>
+/// Scenario 2: back-to-back 501-line chat streams with no delay, on 1 and on 4 connections,
+/// with wrk: chunks per second (responses per second × lines per response) and MB/s read.
+/// </summary>
+internal sealed class LongStreamScenario(LoadOptions options, Wrk wrk)
+{
+    private static readonly StreamShape s_shape = StreamShape.Default;
+
+    public async Task RunAsync(TargetSet targets, BenchReport report, CancellationToken cancellationToken)
+    {
+        var body = s_shape.ToRequestBody(ServerFleet.StreamModel);
+        foreach (var connections in new[] { 1, 4 })
+        {
+            var results = new Dictionary<string, WrkResult>();
+            foreach (var target in targets.InOrder())
+            {
+                var url = target.StreamUrl("/api/chat");
+                await wrk.RunAsync(url, body, connections, options.Warmup, cancellationToken);
+                var result = await wrk.RunAsync(url, body, connections, options.Duration, cancellationToken);
+                results[target.Name] = result;
+                Progress.Say(string.Create(CultureInfo.InvariantCulture, $"stream c{connections} {target.Name}: {result.RequestsPerSecond * s_shape.Chunks:0} chunks/s {result.MegabytesPerSecond:0.0} MB/s errors {result.Errors}"));
+            }
+
+            double? Get(string name, Func<WrkResult, double> pick) => results.TryGetValue(name, out var r) ? pick(r) : null;
+            double Chunks(WrkResult r) => r.RequestsPerSecond * s_shape.Chunks;
+            var label = string.Create(CultureInfo.InvariantCulture, $"2 {s_shape.Chunks}-line stream c{connections}");
+            report.Add(new MetricRow($"stream_c{connections}_chunks", $"{label}: chunks", "chunks/s", Get("direct", Chunks), Get("nginx", Chunks), Get("gollamas", Chunks), Goal.AtLeastNginx));
+            report.Add(new MetricRow($"stream_c{connections}_mbps", $"{label}: bytes", "MB/s", Get("direct", static r => r.MegabytesPerSecond), Get("nginx", static r => r.MegabytesPerSecond), Get("gollamas", static r => r.MegabytesPerSecond)));
+            report.Add(new MetricRow($"stream_c{connections}_errors", $"{label}: errors", "count", Get("direct", static r => r.Errors), Get("nginx", static r => r.Errors), Get("gollamas", static r => r.Errors), Goal.Zero));
+        }
+    }
+}
