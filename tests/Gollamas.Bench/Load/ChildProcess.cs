@@ -6,8 +6,9 @@ namespace Gollamas.Bench.Load;
 
 /// <summary>
 /// A server the load run started (backend, nginx or Gollamas): knows when it was spawned, can
-/// tell when it first answers <c>GET /</c>, and is killed with its whole tree when disposed,
-/// so nginx workers never outlive their master.
+/// tell when it first answers <c>GET /</c>, and is stopped with its whole tree when disposed,
+/// so nginx workers never outlive their master: SIGTERM first (nginx then reaps its
+/// workers), SIGKILL for the whole tree if that takes longer than 3 s.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
@@ -102,8 +103,12 @@ internal sealed class ChildProcess : IDisposable
         {
             if (!_process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
+                Signals.Terminate(_process.Id);
+                if (!_process.WaitForExit(3000))
+                {
+                    _process.Kill(entireProcessTree: true);
+                    _process.WaitForExit(5000);
+                }
             }
         }
         catch (InvalidOperationException)

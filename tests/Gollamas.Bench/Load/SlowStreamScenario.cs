@@ -109,6 +109,9 @@ internal sealed class SlowStreamScenario(LoadOptions options)
         await done.CancelAsync();
         await poller;
 
+        // A stopped run cancels every stream: that is not 1000 errors of the proxy.
+        cancellationToken.ThrowIfCancellationRequested();
+
         double? peakMiB = null;
         if (target.Proxy is { } measured)
         {
