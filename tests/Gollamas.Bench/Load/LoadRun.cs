@@ -71,7 +71,7 @@ internal static class LoadRun
         }
 
         var gollamas = await fleet.StartGollamasAsync();
-        var targets = new TargetSet(fleet.Direct, nginx, gollamas);
+        var targets = new TargetSet(fleet.Direct, nginx, gollamas, fleet.SmallBackendPid, fleet.StreamBackendPid);
 
         if (options.Wrk is null)
         {

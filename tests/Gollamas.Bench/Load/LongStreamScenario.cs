@@ -16,12 +16,23 @@ internal sealed class LongStreamScenario(LoadOptions options, Wrk wrk)
         foreach (var connections in new[] { 1, 4 })
         {
             var results = new Dictionary<string, WrkResult>();
+            var proxyCpu = new Dictionary<string, double>();
+            var backendCpu = new Dictionary<string, double>();
             foreach (var target in targets.InOrder())
             {
                 var url = target.StreamUrl("/api/chat");
                 await wrk.RunAsync(url, body, connections, options.Warmup, cancellationToken);
+                CpuMeter? proxyMeter = target.Proxy is { } proxy ? CpuMeter.Start(proxy.Id) : null;
+                var backendMeter = CpuMeter.Start(targets.StreamBackendPid);
                 var result = await wrk.RunAsync(url, body, connections, options.Duration, cancellationToken);
                 results[target.Name] = result;
+                var chunks = result.Requests * (double)s_shape.Chunks;
+                backendCpu[target.Name] = backendMeter.MillisecondsPerThousand(chunks);
+                if (proxyMeter is { } meter)
+                {
+                    proxyCpu[target.Name] = meter.MillisecondsPerThousand(chunks);
+                }
+
                 Progress.Say(string.Create(CultureInfo.InvariantCulture, $"stream c{connections} {target.Name}: {result.RequestsPerSecond * s_shape.Chunks:0} chunks/s {result.MegabytesPerSecond:0.0} MB/s errors {result.Errors}"));
             }
 
@@ -30,6 +41,9 @@ internal sealed class LongStreamScenario(LoadOptions options, Wrk wrk)
             var label = string.Create(CultureInfo.InvariantCulture, $"2 {s_shape.Chunks}-line stream c{connections}");
             report.Add(new MetricRow($"stream_c{connections}_chunks", $"{label}: chunks", "chunks/s", Get("direct", Chunks), Get("nginx", Chunks), Get("gollamas", Chunks), Goal.AtLeastNginx));
             report.Add(new MetricRow($"stream_c{connections}_mbps", $"{label}: bytes", "MB/s", Get("direct", static r => r.MegabytesPerSecond), Get("nginx", static r => r.MegabytesPerSecond), Get("gollamas", static r => r.MegabytesPerSecond)));
+            double? From(Dictionary<string, double> cpu, string name) => cpu.TryGetValue(name, out var v) ? v : null;
+            report.Add(new MetricRow($"stream_c{connections}_proxy_cpu", $"{label}: proxy CPU per 1k chunks", "ms", null, From(proxyCpu, "nginx"), From(proxyCpu, "gollamas")));
+            report.Add(new MetricRow($"stream_c{connections}_backend_cpu", $"{label}: backend CPU per 1k chunks", "ms", From(backendCpu, "direct"), From(backendCpu, "nginx"), From(backendCpu, "gollamas")));
             report.Add(new MetricRow($"stream_c{connections}_errors", $"{label}: errors", "count", Get("direct", static r => r.Errors), Get("nginx", static r => r.Errors), Get("gollamas", static r => r.Errors), Goal.Zero));
         }
     }

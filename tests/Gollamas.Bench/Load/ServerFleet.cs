@@ -27,6 +27,10 @@ internal sealed class ServerFleet : IDisposable
 
     public Target Direct => new("direct", Small.EndPoint, Stream.EndPoint, null);
 
+    public int SmallBackendPid => Small.Id;
+
+    public int StreamBackendPid => Stream.Id;
+
     private ChildProcess Small => _small ?? throw new InvalidOperationException("backends not started");
 
     private ChildProcess Stream => _stream ?? throw new InvalidOperationException("backends not started");

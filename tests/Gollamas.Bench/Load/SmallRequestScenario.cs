@@ -14,15 +14,15 @@ internal sealed class SmallRequestScenario(LoadOptions options, Wrk wrk)
 
     public async Task RunAsync(TargetSet targets, BenchReport report, CancellationToken cancellationToken)
     {
-        var results = new Dictionary<string, (WrkResult Result, double? CpuMsPerThousand)>();
+        var results = new Dictionary<string, (WrkResult Result, double? CpuMsPerThousand, double BackendMsPerThousand)>();
         foreach (var target in targets.InOrder())
         {
             var url = target.SmallUrl("/api/embed");
             await wrk.RunAsync(url, Body, Connections, options.Warmup, cancellationToken);
-            var cpuBefore = target.Proxy is { } p ? ProcFs.TreeCpuSeconds(p.Id) : 0;
+            CpuMeter? proxyCpu = target.Proxy is { } proxy ? CpuMeter.Start(proxy.Id) : null;
+            var backendCpu = CpuMeter.Start(targets.SmallBackendPid);
             var result = await wrk.RunAsync(url, Body, Connections, options.Duration, cancellationToken);
-            double? cpu = target.Proxy is { } proxy ? (ProcFs.TreeCpuSeconds(proxy.Id) - cpuBefore) * 1e6 / result.Requests : null;
-            results[target.Name] = (result, cpu);
+            results[target.Name] = (result, proxyCpu?.MillisecondsPerThousand(result.Requests), backendCpu.MillisecondsPerThousand(result.Requests));
             Progress.Say(string.Create(CultureInfo.InvariantCulture, $"small POST c{Connections} {target.Name}: {result.RequestsPerSecond:0} req/s p50 {result.P50Ms:0.###} ms p99 {result.P99Ms:0.###} ms errors {result.Errors}"));
         }
 
@@ -32,5 +32,8 @@ internal sealed class SmallRequestScenario(LoadOptions options, Wrk wrk)
         report.Add(new MetricRow("small_p99_ms", "1 small POST c32: p99 latency", "ms", Get("direct", static r => r.P99Ms), Get("nginx", static r => r.P99Ms), Get("gollamas", static r => r.P99Ms), Goal.AtMostNginx));
         report.Add(new MetricRow("small_errors", "1 small POST c32: errors", "count", Get("direct", static r => r.Errors), Get("nginx", static r => r.Errors), Get("gollamas", static r => r.Errors), Goal.Zero));
         report.Add(new MetricRow("small_proxy_cpu", "1 small POST c32: proxy CPU per 1k req", "ms", null, results.TryGetValue("nginx", out var n) ? n.CpuMsPerThousand : null, results[targets.Gollamas.Name].CpuMsPerThousand));
+        report.Add(new MetricRow("small_backend_cpu", "1 small POST c32: backend CPU per 1k req", "ms", Pick("direct", results, static r => r.BackendMsPerThousand), Pick("nginx", results, static r => r.BackendMsPerThousand), Pick("gollamas", results, static r => r.BackendMsPerThousand)));
     }
+
+    private static double? Pick<T>(string name, Dictionary<string, T> results, Func<T, double> pick) => results.TryGetValue(name, out var r) ? pick(r) : null;
 }

@@ -1,7 +1,10 @@
 namespace Gollamas.Bench.Load;
 
-/// <summary>The targets of one scenario, in run order: direct, nginx (when present), Gollamas.</summary>
-internal sealed record TargetSet(Target Direct, Target? Nginx, Target Gollamas)
+/// <summary>
+/// The targets of one scenario, in run order: direct, nginx (when present), Gollamas; and the
+/// backend processes behind all of them, whose CPU time shows whether they are the bottleneck.
+/// </summary>
+internal sealed record TargetSet(Target Direct, Target? Nginx, Target Gollamas, int SmallBackendPid, int StreamBackendPid)
 {
     public IEnumerable<Target> InOrder()
     {
