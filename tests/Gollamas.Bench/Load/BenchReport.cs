@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Gollamas.Bench.Load;
@@ -77,7 +78,7 @@ internal sealed class BenchReport(MachineFacts machine, LoadOptions options, Dat
     {
         Directory.CreateDirectory(directory);
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("started_utc", startedUtc.ToString("O", CultureInfo.InvariantCulture));
