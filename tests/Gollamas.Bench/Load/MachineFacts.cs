@@ -12,7 +12,7 @@ internal sealed record MachineFacts(int Cores, string Cpu, string Kernel, string
         ReadOrUnknown("/proc/sys/kernel/osrelease"),
         RuntimeInformation.FrameworkDescription,
         options.Nginx is null ? "absent" : FirstLine(options.Nginx, "-v").Replace("nginx version: ", string.Empty, StringComparison.Ordinal),
-        options.Wrk is null ? "absent" : FirstLine(options.Wrk, "-v").Split(' ', 3) is [var name, var version, ..] ? $"{name} {version}" : "unknown",
+        options.Wrk is null ? "wrk absent" : FirstLine(options.Wrk, "-v").Split(' ', 3) is [var name, var version, ..] ? $"{name} {version}" : "unknown",
         FirstLine(options.ProxyBinary, "--version"));
 
     private static string CpuModel()
