@@ -21,7 +21,14 @@ internal sealed record LoadOptions
     public bool Quick { get; init; }
 
     /// <summary>Length of each wrk measurement.</summary>
-    public TimeSpan Duration => TimeSpan.FromSeconds(Quick ? 3 : 8);
+    public TimeSpan Duration => TimeSpan.FromSeconds(Quick ? 3 : 6);
+
+    /// <summary>
+    /// wrk measurements per target, interleaved (direct, nginx, Gollamas, direct, ...); the best
+    /// counts. The cores are shared with whatever else runs, and a round slowed by a neighbour
+    /// says nothing about the proxy.
+    /// </summary>
+    public int Rounds => Quick ? 1 : 2;
 
     /// <summary>Unmeasured load before each measurement: JIT tiers, pools and caches settle.</summary>
     public TimeSpan Warmup => TimeSpan.FromSeconds(Quick ? 1 : 2);
@@ -92,7 +99,7 @@ internal sealed record LoadOptions
 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"quick={Quick} duration={Duration.TotalSeconds}s warmup={Warmup.TotalSeconds}s slow-streams={SlowStreams}x{SlowStreamChunks}");
+        $"quick={Quick} rounds={Rounds} duration={Duration.TotalSeconds}s warmup={Warmup.TotalSeconds}s slow-streams={SlowStreams}x{SlowStreamChunks}");
 
     private static string? NoneIsNull(string value) => value == "none" ? null : value;
 
