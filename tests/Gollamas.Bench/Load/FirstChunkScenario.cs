@@ -7,7 +7,7 @@ namespace Gollamas.Bench.Load;
 /// 64 streams one after another on a kept-alive connection (after unmeasured warm-up ones),
 /// so the figure is the proxy's own delay, not queueing. Reported absolute and added over direct.
 /// </summary>
-internal sealed class FirstChunkScenario
+internal static class FirstChunkScenario
 {
     private const int Streams = 64;
     private const int WarmupStreams = 32;

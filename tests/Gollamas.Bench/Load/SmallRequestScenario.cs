@@ -4,9 +4,8 @@ namespace Gollamas.Bench.Load;
 
 /// <summary>
 /// Scenario 1: a short POST /api/embed at 32 connections, with wrk; the best round per target
-/// counts, with its latencies. Also the proxy's CPU time
-/// per request, which tells a slow proxy from a starved one on a machine where the load
-/// generator, the proxy and the backend share two cores.
+/// counts, with its latencies. Also CPU time per request of the proxy and of the backend, which
+/// tells a costly proxy from a starved one when load generator, proxy and backend share two cores.
 /// </summary>
 internal sealed class SmallRequestScenario(LoadOptions options, Wrk wrk)
 {
