@@ -1,12 +1,104 @@
+using System.Runtime.InteropServices;
+
 namespace Gollamas.Bench.Load;
 
-/// <summary>Entry point of the load run.</summary>
-public static class LoadRun
+/// <summary>
+/// The load run behind <c>./build.sh bench</c>: the fake backends, nginx and Gollamas on one
+/// machine, the same load against each in turn (direct, nginx, Gollamas), one table of
+/// absolute figures, ratios and the targets, and the same as JSON.
+/// </summary>
+internal static class LoadRun
 {
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
-        _ = args;
-        Console.Error.WriteLine("load: not written yet");
-        return Task.FromResult(1);
+        var options = LoadOptions.Parse(args, Console.Error);
+        if (options is null)
+        {
+            return 2;
+        }
+
+        // SIGINT/SIGTERM (build.sh's trap) cancel the run, so the fleet is disposed and every
+        // child killed; the default would end the process with its children left running.
+        using var stop = new CancellationTokenSource();
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+
+        var started = DateTime.UtcNow;
+        var machine = MachineFacts.Collect(options);
+        var report = new BenchReport(machine, options, started);
+        using var fleet = new ServerFleet(options);
+        try
+        {
+            await RunScenariosAsync(options, fleet, report, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("load: stopped");
+            return 130;
+        }
+
+        Console.Out.Write(report.ToTable());
+        var json = report.WriteJson(options.OutputDirectory);
+        Progress.Say($"wrote {json} and latest.json");
+        return 0;
+    }
+
+    private static async Task RunScenariosAsync(LoadOptions options, ServerFleet fleet, BenchReport report, CancellationToken cancellationToken)
+    {
+        Progress.Say($"load run: {options}");
+        await fleet.StartBackendsAsync();
+        Target? nginx = null;
+        if (options.Nginx is null)
+        {
+            report.Note("nginx not found: its column is empty and targets relative to it cannot be judged");
+        }
+        else
+        {
+            try
+            {
+                nginx = await fleet.StartNginxAsync();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+            {
+                report.Note($"nginx did not start, left out: {ex.Message}");
+            }
+        }
+
+        var gollamas = await fleet.StartGollamasAsync();
+        var targets = new TargetSet(fleet.Direct, nginx, gollamas, fleet.SmallBackendPid, fleet.StreamBackendPid);
+
+        if (options.Wrk is null)
+        {
+            report.Note("wrk not found: scenarios 1 and 2 (small requests, long stream) were skipped");
+        }
+        else
+        {
+            var wrk = new Wrk(options.Wrk, Path.Combine(options.AssetsDirectory, "post.lua"));
+            Progress.Say("scenario 1: small POST");
+            await new SmallRequestScenario(options, wrk).RunAsync(targets, report, cancellationToken);
+            Progress.Say("scenario 2: long stream");
+            await new LongStreamScenario(options, wrk).RunAsync(targets, report, cancellationToken);
+        }
+
+        Progress.Say("scenario 3: time to first chunk");
+        await FirstChunkScenario.RunAsync(targets, report, cancellationToken);
+
+        // Fresh proxies for the memory scenarios: earlier load must not count.
+        if (nginx is not null)
+        {
+            fleet.Stop(nginx.Proxy!);
+        }
+
+        fleet.Stop(gollamas.Proxy!);
+        Progress.Say("scenario 4: slow streams");
+        await new SlowStreamScenario(options).RunAsync(fleet, nginx is not null, report, cancellationToken);
+        Progress.Say("scenario 5: start, idle memory, size");
+        await new StartupScenario(options).RunAsync(fleet, nginx is not null, report, cancellationToken);
     }
 }
