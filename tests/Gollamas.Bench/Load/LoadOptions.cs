@@ -20,6 +20,11 @@ internal sealed record LoadOptions
 
     public bool Quick { get; init; }
 
+    /// <summary>Scenario numbers to run (1-5); all when empty. For iterating on one figure.</summary>
+    public IReadOnlySet<int> Only { get; init; } = new HashSet<int>();
+
+    public bool Runs(int scenario) => Only.Count == 0 || Only.Contains(scenario);
+
     /// <summary>Length of each wrk measurement.</summary>
     public TimeSpan Duration => TimeSpan.FromSeconds(Quick ? 3 : 6);
 
@@ -40,7 +45,7 @@ internal sealed record LoadOptions
 
     public const string Usage = """
         usage: Gollamas.Bench load --proxy-binary PATH [--nginx PATH|none] [--wrk PATH|none]
-                                   [--assets DIR] [--out DIR] [--quick]
+                                   [--assets DIR] [--out DIR] [--quick] [--only 1,4]
         """;
 
     /// <summary>Parses <paramref name="args"/>; null (after printing why) when they are wrong.</summary>
@@ -49,6 +54,7 @@ internal sealed record LoadOptions
         string? proxy = null, assets = null, output = null;
         string? nginx = FindOnPath("nginx"), wrk = FindOnPath("wrk");
         var quick = false;
+        var only = new HashSet<int>();
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -62,6 +68,15 @@ internal sealed record LoadOptions
                     case "--assets": assets = Value(); break;
                     case "--out": output = Value(); break;
                     case "--quick": quick = true; break;
+                    case "--only":
+                        foreach (var number in Value().Split(','))
+                        {
+                            only.Add(int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 5
+                                ? n
+                                : throw new ArgumentException($"--only takes scenario numbers 1-5, not '{number}'"));
+                        }
+
+                        break;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
             }
@@ -94,6 +109,7 @@ internal sealed record LoadOptions
             AssetsDirectory = Path.GetFullPath(assets),
             OutputDirectory = Path.GetFullPath(output ?? "artifacts/bench"),
             Quick = quick,
+            Only = only,
         };
     }
 

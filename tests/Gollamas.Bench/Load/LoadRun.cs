@@ -73,21 +73,32 @@ internal static class LoadRun
         var gollamas = await fleet.StartGollamasAsync();
         var targets = new TargetSet(fleet.Direct, nginx, gollamas, fleet.SmallBackendPid, fleet.StreamBackendPid);
 
-        if (options.Wrk is null)
+        var wantsWrk = options.Runs(1) || options.Runs(2);
+        if (wantsWrk && options.Wrk is null)
         {
             report.Note("wrk not found: scenarios 1 and 2 (small requests, long stream) were skipped");
         }
-        else
+        else if (wantsWrk && options.Wrk is not null)
         {
             var wrk = new Wrk(options.Wrk, Path.Combine(options.AssetsDirectory, "post.lua"));
-            Progress.Say("scenario 1: small POST");
-            await new SmallRequestScenario(options, wrk).RunAsync(targets, report, cancellationToken);
-            Progress.Say("scenario 2: long stream");
-            await new LongStreamScenario(options, wrk).RunAsync(targets, report, cancellationToken);
+            if (options.Runs(1))
+            {
+                Progress.Say("scenario 1: small POST");
+                await new SmallRequestScenario(options, wrk).RunAsync(targets, report, cancellationToken);
+            }
+
+            if (options.Runs(2))
+            {
+                Progress.Say("scenario 2: long stream");
+                await new LongStreamScenario(options, wrk).RunAsync(targets, report, cancellationToken);
+            }
         }
 
-        Progress.Say("scenario 3: time to first chunk");
-        await FirstChunkScenario.RunAsync(targets, report, cancellationToken);
+        if (options.Runs(3))
+        {
+            Progress.Say("scenario 3: time to first chunk");
+            await FirstChunkScenario.RunAsync(targets, report, cancellationToken);
+        }
 
         // Fresh proxies for the memory scenarios: earlier load must not count.
         if (nginx is not null)
@@ -96,9 +107,16 @@ internal static class LoadRun
         }
 
         fleet.Stop(gollamas.Proxy!);
-        Progress.Say("scenario 4: slow streams");
-        await new SlowStreamScenario(options).RunAsync(fleet, nginx is not null, report, cancellationToken);
-        Progress.Say("scenario 5: start, idle memory, size");
-        await new StartupScenario(options).RunAsync(fleet, nginx is not null, report, cancellationToken);
+        if (options.Runs(4))
+        {
+            Progress.Say("scenario 4: slow streams");
+            await new SlowStreamScenario(options).RunAsync(fleet, nginx is not null, report, cancellationToken);
+        }
+
+        if (options.Runs(5))
+        {
+            Progress.Say("scenario 5: start, idle memory, size");
+            await new StartupScenario(options).RunAsync(fleet, nginx is not null, report, cancellationToken);
+        }
     }
 }
