@@ -34,7 +34,19 @@ internal sealed class Backend : IDisposable
             ActivityHeadersPropagator = null,
         };
         Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
+        Pool = new UpstreamPool(BaseUri, settings);
+        HostHeader = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n");
+        PathPrefix = BaseUri.AbsolutePath.TrimEnd('/');
     }
+
+    /// <summary>Keep-alive connections for forwarded requests (the hot path).</summary>
+    public UpstreamPool Pool { get; }
+
+    /// <summary>The <c>Host</c> field line for upstream requests: the server's own authority.</summary>
+    public ReadOnlyMemory<byte> HostHeader { get; }
+
+    /// <summary>The base URI's path without its trailing '/': "" for a server at the root.</summary>
+    public string PathPrefix { get; }
 
     /// <summary>Connection id; the URL text for connections declared only by a proxy entry.</summary>
     public string Id { get; }
@@ -45,7 +57,10 @@ internal sealed class Backend : IDisposable
     /// <summary>How logs and error messages name this server.</summary>
     public string DisplayName { get; }
 
-    /// <summary>The pooled client for this server. Never <c>HttpClient</c>: it would buffer.</summary>
+    /// <summary>
+    /// The general client, for the few requests off the hot path (lists, version, show). Never
+    /// <c>HttpClient</c>: it would buffer.
+    /// </summary>
     public HttpMessageInvoker Invoker { get; }
 
     /// <summary>Requests currently being forwarded to this server.</summary>
@@ -63,5 +78,6 @@ internal sealed class Backend : IDisposable
     {
         Invoker.Dispose();
         _handler.Dispose();
+        Pool.Dispose();
     }
 }

@@ -5,4 +5,7 @@ internal sealed record BackendSettings
 {
     /// <summary>How long a TCP (and TLS) connect may take before the server counts as unreachable.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an unused keep-alive connection is kept for the next request.</summary>
+    public TimeSpan PooledConnectionIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

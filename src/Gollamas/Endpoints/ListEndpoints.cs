@@ -131,7 +131,7 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, backend.CreateUri("/api/show", null))
         {
-            Content = new SplicedContent(BuildShowBody(model)),
+            Content = new ByteArrayContent(BuildShowBody(model)),
         };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         using var response = await backend.Invoker.SendAsync(request, cancellationToken);

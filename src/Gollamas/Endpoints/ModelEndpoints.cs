@@ -37,9 +37,9 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
         }
 
         var route = decision.Route;
-        using var content = decision.IsAlias
-            ? new SplicedContent(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
-            : new SplicedContent(body.Memory);
+        var content = decision.IsAlias
+            ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
+            : new ForwardBody(body.Memory);
         var backend = route.Backends[0];
         if (_logger.IsEnabled(LogLevel.Debug))
         {

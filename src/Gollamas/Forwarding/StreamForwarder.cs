@@ -1,7 +1,8 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Gollamas.Backends;
 using Gollamas.Diagnostics;
@@ -10,20 +11,22 @@ using Gollamas.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 
 namespace Gollamas.Forwarding;
 
 /// <summary>
 /// Sends one client request to one backend and streams the answer back as it arrives.
 /// The pipeline:
-/// 1. build the upstream request: same method, path and query, end-to-end headers, the (possibly
-///    spliced) body, the backend's own Host;
-/// 2. send it with the client's abort token, so a client that leaves cancels the generation;
+/// 1. take a keep-alive connection from the backend's pool (or connect, bounded by the connect
+///    timeout), write the request head (same method, path and query, end-to-end headers, the
+///    backend's own Host) and the (possibly spliced) body in one write when small;
+/// 2. read the response head under the client's abort token, so a client that leaves cancels
+///    the generation; a reused connection the server had closed is retried once on a new one;
 /// 3. before anything was written, a failure becomes a clean 502/504 in the path's error shape;
 /// 4. copy status and end-to-end headers, disable response buffering;
 /// 5. pump the body: wait for data with a zero-byte read (no buffer held by an idle stream), read
-///    straight into the response pipe's memory, flush each read, so every chunk leaves at once;
+///    it de-framed straight into the response pipe's memory, flush each read, so every chunk
+///    leaves at once and none allocates;
 /// 6. if the upstream breaks after the response started, end NDJSON and SSE streams with one
 ///    in-band error record in their own framing; abort anything else.
 /// </summary>
@@ -35,69 +38,151 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
     private readonly ILogger _logger = logger;
 
     /// <summary>
-    /// Forwards the current request to <paramref name="backend"/> with <paramref name="content"/>
-    /// as its body (null for none) and writes the answer, or an error, to the client.
+    /// Forwards the current request to <paramref name="backend"/> with <paramref name="body"/>
+    /// and writes the answer, or an error, to the client.
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, HttpContent? content)
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body)
     {
         var started = Stopwatch.GetTimestamp();
         var aborted = context.RequestAborted;
-        using var request = CreateRequest(context, backend, content);
-
+        var isHead = HttpMethods.IsHead(context.Request.Method);
+        var head = RentRequestHead(context, backend, body.Length, out var headLength);
+        UpstreamConnection? connection = null;
         backend.OnRequestStarted();
-        HttpResponseMessage? response = null;
         try
         {
+            UpstreamResponseHead response;
             try
             {
-                response = await backend.Invoker.SendAsync(request, aborted);
+                (connection, response) = await SendAsync(backend, head.AsMemory(0, headLength), body, isHead, aborted);
             }
-            catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+            catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException)
             {
                 return await FailBeforeResponseAsync(context, backend, ex);
             }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(head);
+            }
 
-            var outcome = await CopyResponseAsync(context, backend, response);
-            Log.Forwarded(_logger, context.Request.Method, context.Request.Path, backend.DisplayName, (int)response.StatusCode, outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var outcome = await CopyResponseAsync(context, backend, connection, response);
+            if (outcome == ForwardOutcome.Success)
+            {
+                backend.Pool.Return(connection);
+                connection = null;
+            }
+
+            Log.Forwarded(_logger, context.Request.Method, context.Request.Path, backend.DisplayName, response.StatusCode, outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return outcome;
         }
         finally
         {
-            response?.Dispose();
+            // Anything but a complete response closes the connection: that is also how the
+            // server learns that the client left and stops generating.
+            connection?.Dispose();
             backend.OnRequestEnded();
         }
     }
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, Backend backend, HttpContent? content)
+    /// <summary>
+    /// Sends the request and reads the response head. A pooled connection may have been closed by
+    /// the server while idle; if it fails before a single response byte, the request goes once
+    /// more on a fresh connection (the body is in memory, and the server never saw it whole).
+    /// </summary>
+    private static async ValueTask<(UpstreamConnection Connection, UpstreamResponseHead Head)> SendAsync(
+        Backend backend, ReadOnlyMemory<byte> head, ForwardBody body, bool isHead, CancellationToken cancellationToken)
     {
-        var incoming = context.Request;
-        var request = new HttpRequestMessage(HttpMethodFor(incoming.Method), backend.CreateUri(incoming.Path.Value!, incoming.QueryString.Value))
+        while (true)
         {
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-            Content = content,
-        };
+            var connection = await backend.Pool.RentAsync(cancellationToken);
+            var sent = false;
+            try
+            {
+                await connection.SendAsync(head, body, cancellationToken);
+                sent = true;
+                return (connection, await connection.ReadResponseHeadAsync(isHead, cancellationToken));
+            }
+            catch (Exception ex) when (IsStale(connection, ex, sent, cancellationToken))
+            {
+                connection.Dispose();
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+    }
 
-        foreach (var (name, values) in incoming.Headers)
+    private static bool IsStale(UpstreamConnection connection, Exception ex, bool sent, CancellationToken cancellationToken) =>
+        connection.IsReused
+        && !cancellationToken.IsCancellationRequested
+        && (ex is EndOfStreamException || (!sent && ex is IOException or SocketException));
+
+    /// <summary>
+    /// The request line and header block, in a pooled buffer the caller returns: the client's
+    /// method, path and query under the backend's base path, the backend's Host, the length of
+    /// the body actually sent, and every end-to-end header of the client.
+    /// </summary>
+    private static byte[] RentRequestHead(HttpContext context, Backend backend, long contentLength, out int length)
+    {
+        var request = context.Request;
+        var path = request.Path.Value!;
+        var query = request.QueryString.Value ?? string.Empty;
+        var size = request.Method.Length + backend.PathPrefix.Length + path.Length + query.Length + backend.HostHeader.Length + 64;
+        foreach (var (name, values) in request.Headers)
+        {
+            foreach (var value in values)
+            {
+                size += name.Length + (value?.Length ?? 0) + 4;
+            }
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var span = buffer.AsSpan();
+        var at = Ascii(span, request.Method);
+        span[at++] = (byte)' ';
+        at += Ascii(span[at..], backend.PathPrefix);
+        at += Latin1(span[at..], path);
+        at += Latin1(span[at..], query);
+        " HTTP/1.1\r\n"u8.CopyTo(span[at..]);
+        at += 11;
+        backend.HostHeader.Span.CopyTo(span[at..]);
+        at += backend.HostHeader.Length;
+        "Content-Length: "u8.CopyTo(span[at..]);
+        at += 16;
+        Utf8Formatter.TryFormat(contentLength, span[at..], out var written);
+        at += written;
+        span[at++] = (byte)'\r';
+        span[at++] = (byte)'\n';
+        foreach (var (name, values) in request.Headers)
         {
             if (!HeaderFilter.IsForwardedRequestHeader(name))
             {
                 continue;
             }
 
-            HttpHeaders target = content is not null && IsContentHeader(name) ? content.Headers : request.Headers;
-            if (values.Count == 1)
+            foreach (var value in values)
             {
-                target.TryAddWithoutValidation(name, values.ToString());
-            }
-            else
-            {
-                target.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+                at += Latin1(span[at..], name);
+                span[at++] = (byte)':';
+                span[at++] = (byte)' ';
+                at += Latin1(span[at..], value ?? string.Empty);
+                span[at++] = (byte)'\r';
+                span[at++] = (byte)'\n';
             }
         }
 
-        return request;
+        span[at++] = (byte)'\r';
+        span[at++] = (byte)'\n';
+        length = at;
+        return buffer;
     }
+
+    private static int Ascii(Span<byte> destination, string text) => Encoding.ASCII.GetBytes(text, destination);
+
+    // Kestrel hands header values over as Latin-1 strings; they go back out byte for byte.
+    private static int Latin1(Span<byte> destination, string text) => Encoding.Latin1.GetBytes(text, destination);
 
     private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex)
     {
@@ -107,10 +192,9 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             return ForwardOutcome.ClientAborted;
         }
 
-        var timedOut = ex is OperationCanceledException || ex.InnerException is TimeoutException;
         var reason = Describe(ex);
         Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, reason);
-        if (timedOut)
+        if (ex is TimeoutException or OperationCanceledException)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server {backend.DisplayName} timed out: {reason}");
             return ForwardOutcome.BackendTimedOut;
@@ -120,29 +204,33 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
         return ForwardOutcome.BackendUnreachable;
     }
 
-    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, HttpResponseMessage upstream)
+    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head)
     {
         var response = context.Response;
-        response.StatusCode = (int)upstream.StatusCode;
-        CopyHeaders(upstream.Headers, response.Headers);
-        CopyHeaders(upstream.Content.Headers, response.Headers);
+        response.StatusCode = head.StatusCode;
+        foreach (var (name, value) in head.Headers)
+        {
+            if (HeaderFilter.IsForwardedResponseHeader(name))
+            {
+                response.Headers.Append(name, value);
+            }
+        }
+
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         var aborted = context.RequestAborted;
         var writer = response.BodyWriter;
-        Stream? body = null;
         var tail = new StreamTail();
         try
         {
-            body = await upstream.Content.ReadAsStreamAsync(aborted);
             while (true)
             {
                 // Wait for data without holding memory: a thousand slow generations then pin no
                 // buffers while they think.
-                _ = await body.ReadAsync(Memory<byte>.Empty, aborted);
+                await upstream.WaitForDataAsync(aborted);
 
                 var memory = writer.GetMemory(MinReadSize);
-                var read = await body.ReadAsync(memory, aborted);
+                var read = await upstream.ReadBodyAsync(memory, aborted);
                 if (read == 0)
                 {
                     break;
@@ -157,7 +245,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             if (aborted.IsCancellationRequested)
             {
@@ -167,13 +255,6 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             Log.StreamBroken(_logger, backend.DisplayName, context.Request.Path, Describe(ex));
             await EndWithInBandErrorAsync(context, backend, tail, ex);
             return ForwardOutcome.BackendStreamBroken;
-        }
-        finally
-        {
-            if (body is not null)
-            {
-                await body.DisposeAsync();
-            }
         }
 
         return ForwardOutcome.Success;
@@ -242,52 +323,14 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
         }
     }
 
-    private static void CopyHeaders(HttpHeaders source, IHeaderDictionary target)
-    {
-        foreach (var (name, values) in source.NonValidated)
-        {
-            if (!HeaderFilter.IsForwardedResponseHeader(name))
-            {
-                continue;
-            }
-
-            if (values.Count == 1)
-            {
-                target[name] = values.ToString();
-            }
-            else
-            {
-                var all = new string[values.Count];
-                var i = 0;
-                foreach (var value in values)
-                {
-                    all[i++] = value;
-                }
-
-                target[name] = new StringValues(all);
-            }
-        }
-    }
-
-    private static bool IsContentHeader(string name) =>
-        name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("Expires", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("Last-Modified", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("Allow", StringComparison.OrdinalIgnoreCase);
-
-    private static HttpMethod HttpMethodFor(string method) => method switch
-    {
-        "GET" => HttpMethod.Get,
-        "POST" => HttpMethod.Post,
-        "HEAD" => HttpMethod.Head,
-        "DELETE" => HttpMethod.Delete,
-        "PUT" => HttpMethod.Put,
-        _ => new HttpMethod(method),
-    };
-
     /// <summary>The innermost message, which names the real cause (refused, reset, timed out).</summary>
     internal static string Describe(Exception ex)
     {
+        if (ex is TimeoutException)
+        {
+            return ex.Message;
+        }
+
         var inner = ex;
         while (inner.InnerException is not null)
         {
