@@ -27,6 +27,8 @@ internal sealed class UpstreamConnection : IDisposable
     // Ollama's heads are a few hundred bytes; 64 KiB is generous and bounds a hostile server.
     private const int MaxHeadBytes = 64 * 1024;
 
+    private const int MaxInterimResponses = 10;
+
     private static readonly string[] s_knownNames =
     [
         "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Date",
@@ -38,6 +40,13 @@ internal sealed class UpstreamConnection : IDisposable
         "application/x-ndjson", "application/json; charset=utf-8", "application/json", "text/event-stream",
         "text/plain; charset=utf-8", "chunked", "keep-alive", "close", "no-cache", "Origin", "nosniff",
     ];
+
+    // RFC 9110 §5.6.2 tchar, and the bytes a field value may hold that Kestrel writes back out
+    // (visible ASCII, space, tab).
+    private static readonly SearchValues<byte> s_tokenBytes =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    private static readonly SearchValues<byte> s_fieldValueBytes = SearchValues.Create(FieldValueBytes());
 
     private readonly Socket _socket;
     private readonly Stream _stream;
@@ -167,6 +176,7 @@ internal sealed class UpstreamConnection : IDisposable
     public async ValueTask<UpstreamResponseHead> ReadResponseHeadAsync(bool isHeadRequest, CancellationToken cancellationToken)
     {
         var anyByte = _start != _end;
+        var interim = 0;
         while (true)
         {
             int headLength;
@@ -201,7 +211,14 @@ internal sealed class UpstreamConnection : IDisposable
             _start += headLength;
             if (head is null)
             {
-                continue; // an interim 1xx response; the real one follows
+                // An interim 1xx response; the real one follows. Bounded, as Go's client does, so
+                // a server cannot keep the proxy reading interim heads forever.
+                if (++interim > MaxInterimResponses)
+                {
+                    throw new UpstreamProtocolException("too many interim (1xx) responses");
+                }
+
+                continue;
             }
 
             _framing = head.Framing;
@@ -320,6 +337,22 @@ internal sealed class UpstreamConnection : IDisposable
     private int DecodeChunked(Span<byte> destination)
     {
         var copied = 0;
+        try
+        {
+            DecodeChunked(destination, ref copied);
+        }
+        catch (UpstreamProtocolException) when (copied > 0)
+        {
+            // Hand over the data decoded before the bad framing; the buffer still starts at the
+            // bad bytes, so the next call throws. Otherwise that data would be lost, though it
+            // came whole (in a stream, the last good record before the in-band error).
+        }
+
+        return copied;
+    }
+
+    private void DecodeChunked(Span<byte> destination, ref int copied)
+    {
         while (_start != _end && !_bodyDone)
         {
             var buffered = _buffer.AsSpan(_start, _end - _start);
@@ -331,7 +364,7 @@ internal sealed class UpstreamConnection : IDisposable
                     if (lineEnd < 0)
                     {
                         ThrowIfLineTooLong(buffered);
-                        return copied;
+                        return;
                     }
 
                     _remaining = ParseChunkSize(buffered[..lineEnd]);
@@ -344,7 +377,7 @@ internal sealed class UpstreamConnection : IDisposable
                 {
                     if (copied == destination.Length)
                     {
-                        return copied;
+                        return;
                     }
 
                     var count = (int)Math.Min(Math.Min(buffered.Length, destination.Length - copied), _remaining);
@@ -364,7 +397,7 @@ internal sealed class UpstreamConnection : IDisposable
                 {
                     if (buffered.Length < 2)
                     {
-                        return copied;
+                        return;
                     }
 
                     if (buffered[0] != (byte)'\r' || buffered[1] != (byte)'\n')
@@ -383,7 +416,7 @@ internal sealed class UpstreamConnection : IDisposable
                     if (lineEnd < 0)
                     {
                         ThrowIfLineTooLong(buffered);
-                        return copied;
+                        return;
                     }
 
                     _start += lineEnd + 2;
@@ -392,8 +425,6 @@ internal sealed class UpstreamConnection : IDisposable
                 }
             }
         }
-
-        return copied;
     }
 
     private static long ParseChunkSize(ReadOnlySpan<byte> line)
@@ -476,18 +507,28 @@ internal sealed class UpstreamConnection : IDisposable
         var lineEnd = head.IndexOf("\r\n"u8);
         var statusLine = head[..lineEnd];
 
-        // "HTTP/1.1 200 OK": version, one space, three digits, then an optional reason.
+        // "HTTP/1.1 200 OK": version, one space, three digits, then an optional reason. Only digits:
+        // the number parser alone would take "+20" or "-20", which the client side cannot send on.
         if (statusLine.Length < 12
             || !statusLine.StartsWith("HTTP/1."u8)
+            || !char.IsAsciiDigit((char)statusLine[7])
             || statusLine[8] != (byte)' '
-            || !Utf8Parser.TryParse(statusLine.Slice(9, 3), out int status, out var consumed)
-            || consumed != 3
+            || !IsDigits(statusLine.Slice(9, 3))
+            || statusLine[9] == (byte)'0'
             || (statusLine.Length > 12 && statusLine[12] != (byte)' '))
         {
             throw new UpstreamProtocolException("invalid status line");
         }
 
-        if (status is >= 100 and < 200 && status != 101)
+        var status = ((statusLine[9] - '0') * 100) + ((statusLine[10] - '0') * 10) + (statusLine[11] - '0');
+
+        if (status == 101)
+        {
+            // The proxy never asks for an upgrade (RFC 9110 §15.2.2: a server must not send 101 unasked).
+            throw new UpstreamProtocolException("unexpected 101 Switching Protocols");
+        }
+
+        if (status < 200)
         {
             return null;
         }
@@ -495,6 +536,7 @@ internal sealed class UpstreamConnection : IDisposable
         var http10 = statusLine[7] == (byte)'0';
         var keepAlive = !http10;
         var chunked = false;
+        var transferEncoding = false;
         long contentLength = -1;
         var headers = new List<KeyValuePair<string, string>>(8);
         var rest = head[(lineEnd + 2)..];
@@ -509,20 +551,34 @@ internal sealed class UpstreamConnection : IDisposable
             var line = rest[..lineEnd];
             rest = rest[(lineEnd + 2)..];
             var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || line[0] is (byte)' ' or (byte)'\t' || line[colon - 1] is (byte)' ' or (byte)'\t')
+            if (colon <= 0 || line[..colon].ContainsAnyExcept(s_tokenBytes))
             {
-                // No name, obsolete line folding, or white space before the colon (RFC 9112 §5).
+                // No name, obsolete line folding (a leading space), white space before the colon
+                // (RFC 9112 §5), or any other byte that is not a token character: the response
+                // headers could not carry it to the client.
                 throw new UpstreamProtocolException("invalid header line");
             }
 
             var nameBytes = line[..colon];
             var valueBytes = line[(colon + 1)..].Trim(" \t"u8);
+            if (valueBytes.ContainsAnyExcept(s_fieldValueBytes))
+            {
+                // Control characters are invalid (RFC 9110 §5.5), and non-ASCII bytes cannot be
+                // written to the client's response headers.
+                throw new UpstreamProtocolException("invalid header line");
+            }
+
             if (Ascii.EqualsIgnoreCase(nameBytes, "Content-Length"u8))
             {
-                if (!Utf8Parser.TryParse(valueBytes, out long length, out var used) || used != valueBytes.Length || length < 0
+                if (!IsDigits(valueBytes) || valueBytes.Length > 18 || !Utf8Parser.TryParse(valueBytes, out long length, out _)
                     || (contentLength >= 0 && contentLength != length))
                 {
                     throw new UpstreamProtocolException("invalid Content-Length");
+                }
+
+                if (contentLength >= 0)
+                {
+                    continue; // the same value again (RFC 9112 §6.3): one field reaches the client
                 }
 
                 contentLength = length;
@@ -530,7 +586,8 @@ internal sealed class UpstreamConnection : IDisposable
             else if (Ascii.EqualsIgnoreCase(nameBytes, "Transfer-Encoding"u8))
             {
                 // Chunked must be the final coding (RFC 9112 §6.1); anything else is read to close.
-                chunked = valueBytes.Length >= 7 && Ascii.EqualsIgnoreCase(valueBytes[^7..], "chunked"u8);
+                transferEncoding = true;
+                chunked = IsLastTokenChunked(valueBytes);
             }
             else if (Ascii.EqualsIgnoreCase(nameBytes, "Connection"u8))
             {
@@ -552,10 +609,14 @@ internal sealed class UpstreamConnection : IDisposable
         {
             framing = BodyFraming.None;
         }
-        else if (chunked)
+        else if (transferEncoding)
         {
-            framing = BodyFraming.Chunked;
+            // Transfer-Encoding overrides Content-Length, which a proxy must then not pass on
+            // (RFC 9112 §6.3): the client would otherwise get a length that is not the body's.
+            headers.RemoveAll(static h => string.Equals(h.Key, "Content-Length", StringComparison.OrdinalIgnoreCase));
             contentLength = -1;
+            framing = chunked ? BodyFraming.Chunked : BodyFraming.UntilClose;
+            keepAlive &= chunked;
         }
         else if (contentLength >= 0)
         {
@@ -568,6 +629,14 @@ internal sealed class UpstreamConnection : IDisposable
         }
 
         return new UpstreamResponseHead(status, headers, framing, contentLength, keepAlive);
+    }
+
+    private static bool IsDigits(ReadOnlySpan<byte> bytes) => !bytes.IsEmpty && !bytes.ContainsAnyExceptInRange((byte)'0', (byte)'9');
+
+    private static bool IsLastTokenChunked(ReadOnlySpan<byte> value)
+    {
+        var comma = value.LastIndexOf((byte)',');
+        return Ascii.EqualsIgnoreCase(value[(comma + 1)..].Trim(" \t"u8), "chunked"u8);
     }
 
     private static bool ContainsToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
@@ -595,6 +664,18 @@ internal sealed class UpstreamConnection : IDisposable
         }
 
         return Encoding.Latin1.GetString(bytes);
+    }
+
+    private static byte[] FieldValueBytes()
+    {
+        var bytes = new byte[96];
+        bytes[0] = (byte)'\t';
+        for (var i = 1; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)(0x20 + i - 1); // space through '~'
+        }
+
+        return bytes;
     }
 
     private enum ChunkState

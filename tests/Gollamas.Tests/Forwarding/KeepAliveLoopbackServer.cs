@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Gollamas.Tests.Forwarding;
+
+/// <summary>
+/// A socket-level HTTP/1.1 server on 127.0.0.1 that, unlike <c>RawLoopbackServer</c>, serves several requests
+/// per connection: for each request read (head and Content-Length body) the responder writes whatever bytes it
+/// likes and says whether to keep the connection open for the next request. It records which connection carried
+/// which request and when the peer closed a connection.
+/// </summary>
+internal sealed class KeepAliveLoopbackServer : IAsyncDisposable
+{
+    private readonly Socket _listener;
+    private readonly Func<ServedRequest, Stream, CancellationToken, Task<bool>> _respond;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _lock = new();
+    private readonly List<Task> _connections = [];
+    private readonly List<Socket> _sockets = [];
+    private readonly List<ServedRequest> _requests = [];
+    private readonly Dictionary<int, TaskCompletionSource> _peerClosed = [];
+    private readonly List<Exception> _failures = [];
+    private readonly Task _acceptLoop;
+    private int _connectionCount;
+
+    private KeepAliveLoopbackServer(Func<ServedRequest, Stream, CancellationToken, Task<bool>> respond)
+    {
+        _respond = respond;
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(16);
+        var port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+        BaseUri = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public Uri BaseUri { get; }
+
+    /// <summary>Every request read so far, in arrival order.</summary>
+    public IReadOnlyList<ServedRequest> Requests
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts a server; <paramref name="respond"/> runs once per request and returns true to read the next request
+    /// on the same connection, false to close it.
+    /// </summary>
+    public static KeepAliveLoopbackServer Start(Func<ServedRequest, Stream, CancellationToken, Task<bool>> respond) => new(respond);
+
+    public static async Task WriteAsciiAsync(Stream stream, string text, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken);
+        await stream.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Completes when the peer (the proxy) closed connection <paramref name="connection"/> (1-based).</summary>
+    public Task WhenPeerClosedAsync(int connection) => PeerClosedSignal(connection).Task;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _listener.Dispose();
+        await _acceptLoop;
+        Task[] connections;
+        lock (_lock)
+        {
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
+
+            connections = [.. _connections];
+        }
+
+        await Task.WhenAll(connections);
+        _stopping.Dispose();
+        lock (_lock)
+        {
+            if (_failures.Count > 0)
+            {
+                throw new AggregateException("A KeepAliveLoopbackServer responder failed.", _failures);
+            }
+        }
+    }
+
+    private TaskCompletionSource PeerClosedSignal(int connection)
+    {
+        lock (_lock)
+        {
+            if (!_peerClosed.TryGetValue(connection, out var signal))
+            {
+                signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _peerClosed[connection] = signal;
+            }
+
+            return signal;
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            var number = Interlocked.Increment(ref _connectionCount);
+            lock (_lock)
+            {
+                _sockets.Add(socket);
+            }
+
+            var connection = ServeAsync(socket, number);
+            lock (_lock)
+            {
+                _connections.Add(connection);
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, int connection)
+    {
+        var cancellationToken = _stopping.Token;
+        try
+        {
+            await using var stream = new NetworkStream(socket, ownsSocket: true);
+            var reader = new Reader(stream);
+            for (var index = 1; ; index++)
+            {
+                var request = await reader.ReadRequestAsync(connection, index, cancellationToken);
+                if (request is null)
+                {
+                    PeerClosedSignal(connection).TrySetResult();
+                    return;
+                }
+
+                lock (_lock)
+                {
+                    _requests.Add(request);
+                }
+
+                if (!await _respond(request, stream, cancellationToken))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+            // The peer went away or the server stopped.
+            PeerClosedSignal(connection).TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            lock (_lock)
+            {
+                _failures.Add(ex);
+            }
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>One request: which connection (1-based) carried it, its place there (1-based), head and body.</summary>
+    internal sealed record ServedRequest(int Connection, int IndexOnConnection, string Head, byte[] Body)
+    {
+        public string RequestLine => Head[..Head.IndexOf("\r\n", StringComparison.Ordinal)];
+    }
+
+    private sealed class Reader(Stream stream)
+    {
+        private readonly byte[] _buffer = new byte[64 * 1024];
+        private int _start;
+        private int _end;
+
+        public async Task<ServedRequest?> ReadRequestAsync(int connection, int index, CancellationToken cancellationToken)
+        {
+            int headEnd;
+            while ((headEnd = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8)) < 0)
+            {
+                if (!await FillAsync(cancellationToken))
+                {
+                    return _start == _end ? null : throw new IOException("connection closed inside a request head");
+                }
+            }
+
+            var head = Encoding.Latin1.GetString(_buffer, _start, headEnd);
+            _start += headEnd + 4;
+            var length = 0;
+            foreach (var line in head.Split("\r\n"))
+            {
+                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                {
+                    length = int.Parse(line["Content-Length:".Length..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+                }
+            }
+
+            var body = new byte[length];
+            var filled = 0;
+            while (filled < length)
+            {
+                if (_start == _end && !await FillAsync(cancellationToken))
+                {
+                    throw new IOException("connection closed inside a request body");
+                }
+
+                var take = Math.Min(length - filled, _end - _start);
+                Array.Copy(_buffer, _start, body, filled, take);
+                _start += take;
+                filled += take;
+            }
+
+            return new ServedRequest(connection, index, head, body);
+        }
+
+        private async Task<bool> FillAsync(CancellationToken cancellationToken)
+        {
+            if (_start == _end)
+            {
+                _start = _end = 0;
+            }
+            else if (_end == _buffer.Length)
+            {
+                Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+
+            var read = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            _end += read;
+            return read > 0;
+        }
+    }
+}
