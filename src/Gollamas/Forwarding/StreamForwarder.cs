@@ -87,12 +87,13 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
     /// <summary>
     /// Sends the request and reads the response head. A pooled connection may have been closed by
     /// the server while idle; if it fails before a single response byte, the request goes once
-    /// more on a fresh connection (the body is in memory, and the server never saw it whole).
+    /// more, and only once (the body is in memory). That is the usual keep-alive race: the
+    /// server closed the idle connection as the request left, so it never processed it.
     /// </summary>
     private static async ValueTask<(UpstreamConnection Connection, UpstreamResponseHead Head)> SendAsync(
         Backend backend, ReadOnlyMemory<byte> head, ForwardBody body, bool isHead, CancellationToken cancellationToken)
     {
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             var connection = await backend.Pool.RentAsync(cancellationToken);
             var sent = false;
@@ -102,7 +103,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
                 sent = true;
                 return (connection, await connection.ReadResponseHeadAsync(isHead, cancellationToken));
             }
-            catch (Exception ex) when (IsStale(connection, ex, sent, cancellationToken))
+            catch (Exception ex) when (attempt == 1 && IsStale(connection, ex, sent, cancellationToken))
             {
                 connection.Dispose();
             }
@@ -200,7 +201,8 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             return ForwardOutcome.BackendTimedOut;
         }
 
-        await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server {backend.DisplayName} is unreachable: {reason}");
+        var what = ex is UpstreamProtocolException ? "sent an invalid response" : "is unreachable";
+        await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server {backend.DisplayName} {what}: {reason}");
         return ForwardOutcome.BackendUnreachable;
     }
 
