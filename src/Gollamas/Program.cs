@@ -2,6 +2,9 @@ using System.CommandLine;
 using Gollamas.Cli;
 using Gollamas.Hosting;
 
+// Before any socket exists: the socket engine reads this once, when it starts.
+ProxyServer.PreferInlineCompletions();
+
 var command = GollamasCommand.Create(Environment.GetEnvironmentVariable, ProxyServer.RunAsync);
 var configuration = new InvocationConfiguration
 {

