@@ -17,6 +17,8 @@ internal static class LogEventIds
     public const int StreamBroken = 202;
     public const int ClientAborted = 203;
     public const int Routed = 204;
+    public const int BackendRefused = 205;
+    public const int FailedOver = 206;
 
     // Fan-out 3xx
     public const int FanOutFailed = 300;

@@ -40,13 +40,28 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
         var content = decision.IsAlias
             ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
             : new ForwardBody(body.Memory);
-        var backend = route.Backends[0];
-        if (_logger.IsEnabled(LogLevel.Debug))
+        // Several routes: the least busy first; a failure before any byte reached the client
+        // (no connection, no answer, 5xx or 429) sends the same body to the next, each route
+        // at most once. The last attempt answers the client whatever happens.
+        var attempts = route.RouteCount;
+        var rotation = attempts > 1 ? route.NextRotation() : 0;
+        var tried = 0UL;
+        for (var attempt = 1; attempt <= attempts; attempt++)
         {
-            Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
-        }
+            var backend = route.Next(ref tried, rotation);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
+            }
 
-        await forwarder.ForwardAsync(context, backend, content);
+            var outcome = await forwarder.ForwardAsync(context, backend, content, canFailOver: attempt < attempts);
+            if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused))
+            {
+                return;
+            }
+
+            Log.FailedOver(_logger, route.Name, backend.DisplayName, outcome);
+        }
     }
 
     private static RoutingDecision Decide(ReadOnlySpan<byte> body, bool acceptName, RouteTable table)
@@ -87,6 +102,9 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
 
     private static partial class Log
     {
+        [LoggerMessage(Diagnostics.LogEventIds.FailedOver, LogLevel.Warning, "Model {Model}: {Backend} failed ({Outcome}); trying the next route", EventName = "FailedOver")]
+        public static partial void FailedOver(ILogger logger, string model, string backend, ForwardOutcome outcome);
+
         [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]
         public static partial void Routed(ILogger logger, PathString path, string model, bool isAlias, string backend);
     }

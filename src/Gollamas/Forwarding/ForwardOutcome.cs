@@ -12,6 +12,12 @@ internal enum ForwardOutcome
     /// <summary>Connecting (or the response headers) took too long: 504.</summary>
     BackendTimedOut,
 
+    /// <summary>
+    /// The server answered 5xx or 429 and another route may take the request: nothing was
+    /// written to the client, the answer was discarded.
+    /// </summary>
+    BackendRefused,
+
     /// <summary>The upstream body broke after the response started: ended with an in-band error.</summary>
     BackendStreamBroken,
 

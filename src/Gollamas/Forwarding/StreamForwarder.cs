@@ -39,9 +39,13 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
 
     /// <summary>
     /// Forwards the current request to <paramref name="backend"/> with <paramref name="body"/>
-    /// and writes the answer, or an error, to the client.
+    /// and writes the answer, or an error, to the client. With <paramref name="canFailOver"/>,
+    /// a failure before any byte reached the client (no connection, no answer, or a 5xx/429
+    /// answer) writes nothing and returns <see cref="ForwardOutcome.BackendUnreachable"/>,
+    /// <see cref="ForwardOutcome.BackendTimedOut"/> or <see cref="ForwardOutcome.BackendRefused"/>,
+    /// so the caller can send the same body to the next route.
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body)
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body, bool canFailOver = false)
     {
         var started = Stopwatch.GetTimestamp();
         var aborted = context.RequestAborted;
@@ -58,11 +62,19 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             }
             catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException)
             {
-                return await FailBeforeResponseAsync(context, backend, ex);
+                return await FailBeforeResponseAsync(context, backend, ex, canFailOver);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(head);
+            }
+
+            if (canFailOver && (response.StatusCode >= StatusCodes.Status500InternalServerError || response.StatusCode == StatusCodes.Status429TooManyRequests))
+            {
+                // Overloaded or failing (Ollama's queue is full, the runner crashed): the next
+                // route may serve it. The answer is dropped with its connection.
+                Log.BackendRefused(_logger, backend.DisplayName, context.Request.Path, response.StatusCode);
+                return ForwardOutcome.BackendRefused;
             }
 
             var outcome = await CopyResponseAsync(context, backend, connection, response);
@@ -185,7 +197,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
     // Kestrel hands header values over as Latin-1 strings; they go back out byte for byte.
     private static int Latin1(Span<byte> destination, string text) => Encoding.Latin1.GetBytes(text, destination);
 
-    private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex)
+    private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex, bool canFailOver)
     {
         if (context.RequestAborted.IsCancellationRequested)
         {
@@ -195,7 +207,13 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
 
         var reason = Describe(ex);
         Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, reason);
-        if (ex is TimeoutException or OperationCanceledException)
+        var timedOut = ex is TimeoutException or OperationCanceledException;
+        if (canFailOver)
+        {
+            return timedOut ? ForwardOutcome.BackendTimedOut : ForwardOutcome.BackendUnreachable;
+        }
+
+        if (timedOut)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server {backend.DisplayName} timed out: {reason}");
             return ForwardOutcome.BackendTimedOut;
@@ -370,6 +388,9 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
 
         [LoggerMessage(LogEventIds.BackendFailed, LogLevel.Warning, "Ollama server {Backend} failed for {Path}: {Reason}", EventName = "BackendFailed")]
         public static partial void BackendFailed(ILogger logger, string backend, PathString path, string reason);
+
+        [LoggerMessage(LogEventIds.BackendRefused, LogLevel.Warning, "Ollama server {Backend} answered {Path} with {Status}; trying the next route", EventName = "BackendRefused")]
+        public static partial void BackendRefused(ILogger logger, string backend, PathString path, int status);
 
         [LoggerMessage(LogEventIds.StreamBroken, LogLevel.Warning, "Stream from Ollama server {Backend} for {Path} broke mid-way: {Reason}", EventName = "StreamBroken")]
         public static partial void StreamBroken(ILogger logger, string backend, PathString path, string reason);

@@ -8,6 +8,11 @@ namespace Gollamas.Routing;
 /// <summary>One routed model: its configured name, the servers that serve it, its aliases.</summary>
 internal sealed class ModelRoute
 {
+    /// <summary>Routes beyond this many are never chosen (a bit each in the tried-set of a request).</summary>
+    public const int MaxRoutes = 64;
+
+    private int _rotation;
+
     public ModelRoute(string name, ModelName parsed, IReadOnlyList<Backend> backends, IReadOnlyList<string> aliases)
     {
         Name = name;
@@ -34,6 +39,47 @@ internal sealed class ModelRoute
 
     /// <summary><see cref="Name"/> as a UTF-8 JSON string token, quotes included, for splicing.</summary>
     public ReadOnlyMemory<byte> NameAsJsonString { get; }
+
+    /// <summary>How many routes a request may try: each at most once.</summary>
+    public int RouteCount => Math.Min(Backends.Count, MaxRoutes);
+
+    /// <summary>A per-request starting point, so equal routes take turns.</summary>
+    public int NextRotation() => Interlocked.Increment(ref _rotation) & int.MaxValue;
+
+    /// <summary>
+    /// The route a request tries next: among the routes not yet in <paramref name="tried"/>, the
+    /// one with the fewest requests in flight; ties go by declaration order, starting at
+    /// <paramref name="rotation"/>. The choice is marked in <paramref name="tried"/>.
+    /// </summary>
+    public Backend Next(ref ulong tried, int rotation)
+    {
+        var count = RouteCount;
+        var best = -1;
+        var bestLoad = int.MaxValue;
+        for (var step = 0; step < count; step++)
+        {
+            var index = (rotation + step) % count;
+            if ((tried & (1UL << index)) != 0)
+            {
+                continue;
+            }
+
+            var load = Backends[index].InFlight;
+            if (load < bestLoad)
+            {
+                best = index;
+                bestLoad = load;
+            }
+        }
+
+        if (best < 0)
+        {
+            throw new InvalidOperationException("every route was tried");
+        }
+
+        tried |= 1UL << best;
+        return Backends[best];
+    }
 
     /// <summary>Whether <paramref name="backend"/> is one of this model's servers.</summary>
     public bool IsServedBy(Backend backend)

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Text;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace Gollamas.Tests.Routing;
+
+/// <summary>One model on two servers: the least busy route first, failover before the first byte.</summary>
+public sealed class SeveralRoutesTests : IAsyncLifetime
+{
+    private const string Chat = """{"model":"llama3.2","stream":false}""";
+
+    private FakeOllamaServer _a = null!;
+    private FakeOllamaServer _b = null!;
+    private ProxyUnderTest? _proxy;
+
+    public async Task InitializeAsync()
+    {
+        _a = await FakeOllamaServer.StartAsync("a");
+        _b = await FakeOllamaServer.StartAsync("b");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
+        }
+
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TwoConcurrentStreams_GoToTheLessBusyRouteEach()
+    {
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        var onA = HeldStream(out var releaseA);
+        var onB = HeldStream(out var releaseB);
+        _a.MapScript("POST", "/api/chat", onA);
+        _b.MapScript("POST", "/api/chat", onB);
+
+        // Each script serves one request: were both streams sent to one server, its second
+        // request would be refused and the other script would never start.
+        using var first = await OpenStreamAsync(proxy);
+        await Task.WhenAny(onA.Started, onB.Started).DefaultTimeout();
+        using var second = await OpenStreamAsync(proxy);
+        await Task.WhenAll(onA.Started, onB.Started).DefaultTimeout();
+
+        first.StatusCode.Should().Be(HttpStatusCode.OK);
+        second.StatusCode.Should().Be(HttpStatusCode.OK);
+        releaseA.Open();
+        releaseB.Open();
+        await Task.WhenAll(onA.Completed, onB.Completed).DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task SequentialRequests_EqualRoutesTakeTurns()
+    {
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        _a.Requests.Should().HaveCount(2);
+        _b.Requests.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task DeadRoute_EveryRequestIsServedByTheOtherWithoutAClientError()
+    {
+        var proxy = await StartAsync(RawLoopbackServer.ClosedPortUri(), _b.BaseUri);
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        _b.Requests.Should().HaveCount(2);
+        proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Warning: Model llama3.2: ", StringComparison.Ordinal) && l.Contains("BackendUnreachable", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(503)]
+    [InlineData(429)]
+    public async Task RouteAnswering5xxOr429_SameBodyGoesToTheOtherRoute(int status)
+    {
+        Refuse(_a, status);
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // Turns alternate, so one of the two requests tried a first, then b.
+        _a.Requests.Should().ContainSingle();
+        _b.Requests.Should().HaveCount(2).And.OnlyContain(r => r.BodyText == Chat);
+    }
+
+    [Fact]
+    public async Task RouteAnswering4xx_PassedToTheClientAsIs()
+    {
+        _a.UnknownModels.Add("llama3.2");
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            statuses.Add(response.StatusCode);
+        }
+
+        statuses.Should().BeEquivalentTo([HttpStatusCode.OK, HttpStatusCode.NotFound]);
+        _a.Requests.Should().ContainSingle();
+        _b.Requests.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task EveryRouteDead_502FromTheLastOneTried()
+    {
+        var proxy = await StartAsync(RawLoopbackServer.ClosedPortUri(), RawLoopbackServer.ClosedPortUri());
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: Ollama server http://127.0.0.1:""").And.Contain("is unreachable");
+    }
+
+    [Fact]
+    public async Task EveryRouteRefusing_TheLastAnswerReachesTheClient()
+    {
+        Refuse(_a, 503);
+        Refuse(_b, 503);
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"server busy, please try again.  maximum pending requests exceeded"}""");
+        _a.Requests.Should().ContainSingle();
+        _b.Requests.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task StreamBrokenAfterTheFirstByte_NotRetriedElsewhere()
+    {
+        var onA = CutStream(out var cutA);
+        var onB = CutStream(out var cutB);
+        _a.MapScript("POST", "/api/chat", onA);
+        _b.MapScript("POST", "/api/chat", onB);
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        // Two streams in turn, each cut by its server after the first line: each client sees the
+        // line and then the in-band error, and no server gets a second request.
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await OpenStreamAsync(proxy);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            (await reader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"first\"");
+            var cut = onA.Started.IsCompletedSuccessfully && !cutA.IsOpen ? cutA : cutB;
+            cut.IsOpen.Should().BeFalse();
+            cut.Open();
+            (await reader.ReadLineAsync().DefaultTimeout()).Should().StartWith("""{"error":"gollamas: the stream from Ollama server """);
+        }
+
+        _a.Requests.Should().ContainSingle();
+        _b.Requests.Should().ContainSingle();
+    }
+
+    private async Task<ProxyUnderTest> StartAsync(Uri first, Uri second)
+    {
+        _proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={first}", $"llama3.2={second}"]);
+        return _proxy;
+    }
+
+    private static async Task<HttpResponseMessage> OpenStreamAsync(ProxyUnderTest proxy)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent("""{"model":"llama3.2"}""") };
+        return await proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
+    }
+
+    private static StreamScript HeldStream(out StreamGate release)
+    {
+        var script = new StreamScript();
+        script.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":"first"},"done":false}"""));
+        script.AddGated(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":""},"done":true}"""), out release);
+        return script;
+    }
+
+    private static StreamScript CutStream(out StreamGate cut)
+    {
+        var script = new StreamScript();
+        script.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":"first"},"done":false}"""));
+        script.AbortAfter(0, out cut);
+        return script;
+    }
+
+    private static void Refuse(FakeOllamaServer fake, int status) =>
+        fake.Map("POST", "/api/chat", (context, _) =>
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/json; charset=utf-8";
+            return context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes("""{"error":"server busy, please try again.  maximum pending requests exceeded"}"""), context.RequestAborted).AsTask();
+        });
+}
