@@ -35,9 +35,13 @@ internal sealed class Backend : IDisposable
         };
         Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
         Pool = new UpstreamPool(BaseUri, settings);
+        Health = new BackendHealth(settings.FailuresBeforeDown);
         HostHeader = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n");
         PathPrefix = BaseUri.AbsolutePath.TrimEnd('/');
     }
+
+    /// <summary>Up or down, and the models loaded there.</summary>
+    public BackendHealth Health { get; }
 
     /// <summary>Keep-alive connections for forwarded requests (the hot path).</summary>
     public UpstreamPool Pool { get; }

@@ -6,6 +6,9 @@ internal sealed record BackendSettings
     /// <summary>How long a TCP (and TLS) connect may take before the server counts as unreachable.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Failed probes or requests in a row after which the server counts as down.</summary>
+    public int FailuresBeforeDown { get; init; } = 3;
+
     /// <summary>How long an unused keep-alive connection is kept for the next request.</summary>
     public TimeSpan PooledConnectionIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -34,6 +34,12 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
 
     private async Task<FanOutResult> GetOneAsync(Backend backend, string path, CancellationToken cancellationToken)
     {
+        if (backend.Health.IsDown)
+        {
+            // Known down: left out at once rather than waited on until the deadline.
+            return new FanOutResult(backend, null);
+        }
+
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try

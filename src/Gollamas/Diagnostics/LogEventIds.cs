@@ -22,4 +22,9 @@ internal static class LogEventIds
 
     // Fan-out 3xx
     public const int FanOutFailed = 300;
+
+    // Health 4xx
+    public const int BackendDown = 400;
+    public const int BackendUp = 401;
+    public const int BackendProbeFailed = 402;
 }

@@ -1,3 +1,4 @@
+using Gollamas.Backends;
 using Gollamas.Errors;
 using Gollamas.Forwarding;
 using Gollamas.Hosting;
@@ -11,13 +12,14 @@ namespace Gollamas.Endpoints;
 /// The model-addressed endpoints (generate, chat, embed, embeddings, show, pull and the OpenAI
 /// ones): read the body, find the model the way Ollama will, pick its server, forward.
 /// </summary>
-internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForwarder forwarder, ServerLimits limits, ILogger<ModelEndpoints> logger)
+internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForwarder forwarder, HealthMonitor health, ServerLimits limits, ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;
 
     /// <summary>
     /// Routes the request by its body. <paramref name="acceptName"/>: whether the deprecated
-    /// <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).
+    /// <c>name</c> key stands in for an absent or empty <c>model</c> (pull and show, the two
+    /// endpoints that do not load the model).
     /// </summary>
     public async Task HandleAsync(HttpContext context, bool acceptName)
     {
@@ -40,28 +42,49 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
         var content = decision.IsAlias
             ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
             : new ForwardBody(body.Memory);
-        // Several routes: the least busy first; a failure before any byte reached the client
-        // (no connection, no answer, 5xx or 429) sends the same body to the next, each route
-        // at most once. The last attempt answers the client whatever happens.
-        var attempts = route.RouteCount;
-        var rotation = attempts > 1 ? route.NextRotation() : 0;
+        // Routes whose server is up: the one with the model loaded, else the least busy, first;
+        // a failure before any byte reached the client (no connection, no answer, 5xx or 429)
+        // sends the same body to the next, each route at most once. The last attempt answers
+        // the client whatever happens.
+        var attempts = route.UpRouteCount();
+        var rotation = route.RouteCount > 1 ? route.NextRotation() : 0;
         var tried = 0UL;
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
             var backend = route.Next(ref tried, rotation);
+            if (backend is null)
+            {
+                break; // went down while this request was trying the others
+            }
+
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
             }
 
             var outcome = await forwarder.ForwardAsync(context, backend, content, canFailOver: attempt < attempts);
-            if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused))
+            health.RecordRequest(backend, outcome, route, loadsModel: !acceptName);
+            if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused)
+                || attempt == attempts)
             {
                 return;
             }
 
             Log.FailedOver(_logger, route.Name, backend.DisplayName, outcome);
         }
+
+        await AllRoutesDownAsync(context, route);
+    }
+
+    /// <summary>
+    /// 503 at once, naming the model and its servers, with Retry-After: the next probe may find
+    /// one back. Never a hang on servers known to be down.
+    /// </summary>
+    private Task AllRoutesDownAsync(HttpContext context, ModelRoute route)
+    {
+        var servers = string.Join(", ", route.Backends.Select(static b => b.DisplayName));
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(health.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }
 
     private static RoutingDecision Decide(ReadOnlySpan<byte> body, bool acceptName, RouteTable table)

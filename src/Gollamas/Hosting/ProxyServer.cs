@@ -29,9 +29,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly BackendSet _backends;
     private readonly ILogger _logger;
 
-    private ProxyServer(WebApplication app, BackendSet backends, RouteTableHolder routes, ILogger logger)
+    private ProxyServer(WebApplication app, BackendSet backends, RouteTableHolder routes, HealthMonitor health, ILogger logger)
     {
         _app = app;
+        Health = health;
         _backends = backends;
         Routes = routes;
         _logger = logger;
@@ -43,6 +44,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
     public RouteTableHolder Routes { get; }
+
+    /// <summary>The background prober and keeper of every server's state.</summary>
+    public HealthMonitor Health { get; }
 
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
@@ -101,12 +105,16 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Builds and starts the server; tests call this directly with port 0.</summary>
+    /// <summary>
+    /// Builds and starts the server; tests call this directly with port 0, and may pass their
+    /// own <paramref name="timeProvider"/> to drive health probing.
+    /// </summary>
     public static async Task<ProxyServer> StartAsync(
         GollamasOptions options,
         ServerLimits limits,
         Action<ILoggingBuilder>? configureLogging,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(limits);
@@ -134,21 +142,23 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
-        var backends = new BackendSet(options.Connections, new BackendSettings());
+        var backends = new BackendSet(options.Connections, new BackendSettings { FailuresBeforeDown = options.Health.FailuresBeforeDown });
         var routes = new RouteTableHolder(RouteTable.Build(options, backends));
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
+        var health = new HealthMonitor(backends.All, options.Health, timeProvider ?? TimeProvider.System, loggerFactory.CreateLogger<HealthMonitor>());
         var dispatcher = new RequestDispatcher(
             new CorsPolicy(options.Origins),
-            new ModelEndpoints(routes, new StreamForwarder(loggerFactory.CreateLogger<StreamForwarder>()), limits, loggerFactory.CreateLogger<ModelEndpoints>()),
+            new ModelEndpoints(routes, new StreamForwarder(loggerFactory.CreateLogger<StreamForwarder>()), health, limits, loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);
 
-        var server = new ProxyServer(app, backends, routes, loggerFactory.CreateLogger<ProxyServer>());
+        var server = new ProxyServer(app, backends, routes, health, loggerFactory.CreateLogger<ProxyServer>());
         try
         {
             await app.StartAsync(cancellationToken);
+            health.Start();
         }
         catch
         {
@@ -167,6 +177,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await Health.DisposeAsync();
         _backends.Dispose();
     }
 

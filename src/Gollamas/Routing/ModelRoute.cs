@@ -46,25 +46,43 @@ internal sealed class ModelRoute
     /// <summary>A per-request starting point, so equal routes take turns.</summary>
     public int NextRotation() => Interlocked.Increment(ref _rotation) & int.MaxValue;
 
+    /// <summary>Routes whose server is not marked down: how many attempts a request may make.</summary>
+    public int UpRouteCount()
+    {
+        var up = 0;
+        for (var i = 0; i < RouteCount; i++)
+        {
+            if (!Backends[i].Health.IsDown)
+            {
+                up++;
+            }
+        }
+
+        return up;
+    }
+
     /// <summary>
-    /// The route a request tries next: among the routes not yet in <paramref name="tried"/>, the
-    /// one with the fewest requests in flight; ties go by declaration order, starting at
-    /// <paramref name="rotation"/>. The choice is marked in <paramref name="tried"/>.
+    /// The route a request tries next, among the routes not yet in <paramref name="tried"/> whose
+    /// server is up: one with the model already loaded first, then the fewest requests in flight;
+    /// ties go by declaration order, starting at <paramref name="rotation"/>. The choice is marked
+    /// in <paramref name="tried"/>; null when no route is left.
     /// </summary>
-    public Backend Next(ref ulong tried, int rotation)
+    public Backend? Next(ref ulong tried, int rotation)
     {
         var count = RouteCount;
         var best = -1;
-        var bestLoad = int.MaxValue;
+        var bestLoad = long.MaxValue;
         for (var step = 0; step < count; step++)
         {
             var index = (rotation + step) % count;
-            if ((tried & (1UL << index)) != 0)
+            var backend = Backends[index];
+            if ((tried & (1UL << index)) != 0 || backend.Health.IsDown)
             {
                 continue;
             }
 
-            var load = Backends[index].InFlight;
+            // A cold model costs seconds to minutes of loading: being loaded outweighs any queue.
+            var load = (count > 1 && backend.Health.IsLoaded(Canonical) ? 0L : 1L << 32) + backend.InFlight;
             if (load < bestLoad)
             {
                 best = index;
@@ -74,7 +92,7 @@ internal sealed class ModelRoute
 
         if (best < 0)
         {
-            throw new InvalidOperationException("every route was tried");
+            return null;
         }
 
         tried |= 1UL << best;

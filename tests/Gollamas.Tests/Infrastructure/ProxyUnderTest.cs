@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Gollamas.Config;
 using Gollamas.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gollamas.Tests.Infrastructure;
 
@@ -13,10 +14,11 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 {
     private readonly ProxyServer _server;
 
-    private ProxyUnderTest(ProxyServer server, CapturedLogs logs)
+    private ProxyUnderTest(ProxyServer server, CapturedLogs logs, FakeTimeProvider time)
     {
         _server = server;
         Logs = logs;
+        Time = time;
         BaseUri = server.Addresses[0];
         // No draining of an abandoned response: a test that drops a stream means the client left,
         // and the default (2 s spent reading the rest to reuse the connection) would blur that.
@@ -30,6 +32,12 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     public CapturedLogs Logs { get; }
 
+    /// <summary>The proxy's clock: health probes run only when a test advances it.</summary>
+    public FakeTimeProvider Time { get; }
+
+    /// <summary>The running server, for tests that look at its state.</summary>
+    public ProxyServer Server => _server;
+
     /// <summary>
     /// Starts a proxy. Entries are written as on the command line: <c>"llama3.2=http://…"</c>.
     /// </summary>
@@ -39,7 +47,8 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         IEnumerable<string>? aliases = null,
         bool listAliases = false,
         ServerLimits? limits = null,
-        IEnumerable<string>? origins = null)
+        IEnumerable<string>? origins = null,
+        Func<GollamasOptions, GollamasOptions>? adjust = null)
     {
         var input = new ConfigInput(
             new ConfigEntry("127.0.0.1:0", "--listen"),
@@ -56,7 +65,13 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             throw new InvalidOperationException("test configuration is invalid: " + string.Join("; ", errors));
         }
 
+        if (adjust is not null)
+        {
+            options = adjust(options!);
+        }
+
         var logs = new CapturedLogs();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var server = await ProxyServer.StartAsync(
             options!,
             limits ?? new ServerLimits(),
@@ -65,8 +80,9 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
                 logging.SetMinimumLevel(LogLevel.Debug);
                 logging.AddProvider(logs);
             },
-            CancellationToken.None);
-        return new ProxyUnderTest(server, logs);
+            CancellationToken.None,
+            time);
+        return new ProxyUnderTest(server, logs, time);
     }
 
     public async ValueTask DisposeAsync()

@@ -6,10 +6,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Tests.Routing;
 
-/// <summary>One model on two servers: the least busy route first, failover before the first byte.</summary>
+/// <summary>
+/// One model on two servers: the least busy route first, failover before the first byte. The
+/// request/answer tests use /api/show, which does not load the model, so that the preference for
+/// a server with the model loaded (HealthTests) does not decide the order here.
+/// </summary>
 public sealed class SeveralRoutesTests : IAsyncLifetime
 {
-    private const string Chat = """{"model":"llama3.2","stream":false}""";
+    private const string Path = "/api/show";
+    private const string Show = """{"model":"llama3.2"}""";
 
     private FakeOllamaServer _a = null!;
     private FakeOllamaServer _b = null!;
@@ -62,7 +67,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
 
         for (var i = 0; i < 4; i++)
         {
-            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            using var response = await proxy.Client.PostAsync(Path, new StringContent(Show));
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
@@ -77,7 +82,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
 
         for (var i = 0; i < 2; i++)
         {
-            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            using var response = await proxy.Client.PostAsync(Path, new StringContent(Show));
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
@@ -96,13 +101,13 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
 
         for (var i = 0; i < 2; i++)
         {
-            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            using var response = await proxy.Client.PostAsync(Path, new StringContent(Show));
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
         // Turns alternate, so one of the two requests tried a first, then b.
         _a.Requests.Should().ContainSingle();
-        _b.Requests.Should().HaveCount(2).And.OnlyContain(r => r.BodyText == Chat);
+        _b.Requests.Should().HaveCount(2).And.OnlyContain(r => r.BodyText == Show);
     }
 
     [Fact]
@@ -114,7 +119,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 2; i++)
         {
-            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            using var response = await proxy.Client.PostAsync(Path, new StringContent(Show));
             statuses.Add(response.StatusCode);
         }
 
@@ -128,7 +133,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
     {
         var proxy = await StartAsync(RawLoopbackServer.ClosedPortUri(), RawLoopbackServer.ClosedPortUri());
 
-        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+        using var response = await proxy.Client.PostAsync(Path, new StringContent(Show));
 
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
         (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: Ollama server http://127.0.0.1:""").And.Contain("is unreachable");
@@ -141,7 +146,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
         Refuse(_b, 503);
         var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
 
-        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+        using var response = await proxy.Client.PostAsync(Path, new StringContent(Show));
 
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"server busy, please try again.  maximum pending requests exceeded"}""");
@@ -204,7 +209,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
     }
 
     private static void Refuse(FakeOllamaServer fake, int status) =>
-        fake.Map("POST", "/api/chat", (context, _) =>
+        fake.Map("POST", Path, (context, _) =>
         {
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json; charset=utf-8";

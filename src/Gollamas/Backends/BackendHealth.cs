@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+
+namespace Gollamas.Backends;
+
+/// <summary>
+/// What the proxy knows of one server's state: up or down (after N failed probes or requests in
+/// a row; back up on the first success), and which models it has loaded (from its /api/ps,
+/// refreshed in the background, and from the requests that completed there). Lives with the
+/// <see cref="Backend"/>, outside any routing snapshot.
+/// </summary>
+internal sealed class BackendHealth
+{
+    private readonly int _failuresBeforeDown;
+    private int _consecutiveFailures;
+    private int _down;
+    private ConcurrentDictionary<string, byte> _loaded = NewLoadedSet();
+
+    public BackendHealth(int failuresBeforeDown)
+    {
+        _failuresBeforeDown = Math.Max(1, failuresBeforeDown);
+    }
+
+    public bool IsDown => Volatile.Read(ref _down) != 0;
+
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    /// <summary>Records a success; true when this brought the server back up.</summary>
+    public bool RecordSuccess()
+    {
+        Volatile.Write(ref _consecutiveFailures, 0);
+        return Interlocked.Exchange(ref _down, 0) != 0;
+    }
+
+    /// <summary>Records a failure; true when this one marked the server down.</summary>
+    public bool RecordFailure() =>
+        Interlocked.Increment(ref _consecutiveFailures) >= _failuresBeforeDown
+        && Interlocked.Exchange(ref _down, 1) == 0;
+
+    /// <summary>Whether the model (canonical name) is loaded on this server, as last seen.</summary>
+    public bool IsLoaded(string canonicalModel) => _loaded.ContainsKey(canonicalModel);
+
+    /// <summary>Every model (canonical name) loaded on this server, as last seen.</summary>
+    public ICollection<string> LoadedModels => _loaded.Keys;
+
+    /// <summary>A request for the model completed there: it is loaded now.</summary>
+    public void MarkLoaded(string canonicalModel) => _loaded.TryAdd(canonicalModel, 0);
+
+    /// <summary>Replaces the loaded set with what the server's /api/ps just listed.</summary>
+    public void SetLoaded(IEnumerable<string> canonicalModels)
+    {
+        var loaded = NewLoadedSet();
+        foreach (var model in canonicalModels)
+        {
+            loaded.TryAdd(model, 0);
+        }
+
+        Volatile.Write(ref _loaded, loaded);
+    }
+
+    private static ConcurrentDictionary<string, byte> NewLoadedSet() => new(StringComparer.OrdinalIgnoreCase);
+}

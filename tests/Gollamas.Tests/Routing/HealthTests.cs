@@ -1,0 +1,219 @@
+using System.Net;
+using System.Text;
+using Gollamas.Backends;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Routing;
+
+/// <summary>
+/// Background probes (driven by the proxy's fake clock), servers marked down and back up, the
+/// preference for a server with the model loaded, and 503 when every route is down.
+/// </summary>
+public sealed class HealthTests : IAsyncLifetime
+{
+    private const string Chat = """{"model":"llama3.2","stream":false}""";
+    private const string Show = """{"model":"llama3.2"}""";
+
+    private FakeOllamaServer _a = null!;
+    private FakeOllamaServer _b = null!;
+    private ProxyUnderTest? _proxy;
+
+    public async Task InitializeAsync()
+    {
+        _a = await FakeOllamaServer.StartAsync("a");
+        _b = await FakeOllamaServer.StartAsync("b");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
+        }
+
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ModelLoadedOnOneServer_RequestsGoThereRatherThanTakingTurns()
+    {
+        _b.Running = [new FakeModel("llama3.2:latest")];
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        await ProbeRoundAsync(proxy);
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        _b.Requests.Where(r => r.Path == "/api/chat").Should().HaveCount(3);
+        _a.Requests.Should().NotContain(r => r.Path == "/api/chat");
+    }
+
+    [Fact]
+    public async Task CompletedChat_MarksTheModelLoadedOnThatServer()
+    {
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // The first request went to one of them; the model is loaded there now, so the rest follow.
+        (_a.Requests.Count(r => r.Path == "/api/chat"), _b.Requests.Count(r => r.Path == "/api/chat"))
+            .Should().BeOneOf((3, 0), (0, 3));
+    }
+
+    [Fact]
+    public async Task FailingProbes_ServerMarkedDownAndSkipped_FirstSuccessBringsItBack()
+    {
+        var versionFails = true;
+        _a.Map("GET", "/api/version", (context, _) =>
+        {
+            context.Response.StatusCode = versionFails ? 500 : 200;
+            return context.Response.WriteAsync(versionFails ? """{"error":"broken"}""" : """{"version":"0.9.6"}""");
+        });
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await ProbeRoundAsync(proxy);
+        }
+
+        proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith("Warning: Ollama server", StringComparison.Ordinal) && l.Contains("is down after 3 failures", StringComparison.Ordinal));
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        _a.Requests.Should().NotContain(r => r.Path == "/api/show");
+        _b.Requests.Where(r => r.Path == "/api/show").Should().HaveCount(4);
+
+        versionFails = false;
+        await ProbeRoundAsync(proxy);
+        proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith("Information: Ollama server", StringComparison.Ordinal) && l.EndsWith("is up again", StringComparison.Ordinal));
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        _a.Requests.Where(r => r.Path == "/api/show").Should().ContainSingle("equal routes take turns again");
+    }
+
+    [Fact]
+    public async Task EveryRouteDown_503AtOnceWithRetryAfterNamingModelAndServers()
+    {
+        _a.Map("GET", "/api/version", static (context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        var proxy = await StartAsync(_a.BaseUri);
+        for (var i = 0; i < 3; i++)
+        {
+            await ProbeRoundAsync(proxy);
+        }
+
+        using var native = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+        using var openAi = await proxy.Client.PostAsync("/v1/chat/completions", new StringContent(Chat));
+
+        native.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        native.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
+        (await native.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: {{_a.BaseUri}}"}""");
+        openAi.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await openAi.Content.ReadAsStringAsync()).Should().StartWith("""{"error":{"message":"gollamas: every Ollama server for model 'llama3.2' is down""").And.Contain("\"type\":\"api_error\"");
+        _a.Requests.Should().NotContain(r => r.Path == "/api/chat" || r.Path == "/v1/chat/completions");
+    }
+
+    [Fact]
+    public async Task ServerKilledWhileRunning_RequestsFailOverWithoutAClientErrorThenSkipIt()
+    {
+        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        using (var warm = await proxy.Client.PostAsync("/api/show", new StringContent(Show)))
+        {
+            warm.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await _a.DisposeAsync();
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // Turns alternate, so the dead server was tried every other request until the third
+        // failure in a row marked it down; after that it is skipped without a try.
+        proxy.Logs.Lines.Count(l => l.Contains("trying the next route", StringComparison.Ordinal)).Should().Be(3);
+        proxy.Logs.Lines.Should().ContainSingle(l => l.Contains("is down after 3 failures", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DownServer_LeftOutOfTheListsWithoutBeingAsked()
+    {
+        _a.Models = [new FakeModel("llama3.2:latest")];
+        _b.Models = [new FakeModel("qwen3:8b")];
+        _a.Map("GET", "/api/version", static (context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        _proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={_a.BaseUri}", $"qwen3:8b={_b.BaseUri}"]);
+        for (var i = 0; i < 3; i++)
+        {
+            await ProbeRoundAsync(_proxy);
+        }
+
+        var tags = await _proxy.Client.GetStringAsync("/api/tags");
+
+        tags.Should().Contain("qwen3:8b").And.NotContain("llama3.2");
+        _a.Requests.Should().NotContain(r => r.Path == "/api/tags");
+    }
+
+    private async Task<ProxyUnderTest> StartAsync(params Uri[] servers)
+    {
+        _proxy = await ProxyUnderTest.StartAsync(proxies: servers.Select(s => $"llama3.2={s}"));
+        return _proxy;
+    }
+
+    /// <summary>Moves the proxy's clock one probe interval on and waits until every server was probed.</summary>
+    private static async Task ProbeRoundAsync(ProxyUnderTest proxy)
+    {
+        var backends = proxy.Server.Routes.Current.ServingBackends;
+        var pending = backends.ToHashSet();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnProbed(Backend backend)
+        {
+            lock (pending)
+            {
+                if (pending.Remove(backend) && pending.Count == 0)
+                {
+                    done.TrySetResult();
+                }
+            }
+        }
+
+        proxy.Server.Health.Probed += OnProbed;
+        try
+        {
+            proxy.Time.Advance(TimeSpan.FromSeconds(5));
+            await done.Task.DefaultTimeout();
+        }
+        finally
+        {
+            proxy.Server.Health.Probed -= OnProbed;
+        }
+    }
+}
+
+internal static class HttpResponseWriting
+{
+    public static Task WriteAsync(this Microsoft.AspNetCore.Http.HttpResponse response, string text) =>
+        response.Body.WriteAsync(Encoding.UTF8.GetBytes(text)).AsTask();
+}
