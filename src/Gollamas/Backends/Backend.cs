@@ -36,9 +36,13 @@ internal sealed class Backend : IDisposable
         Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
         Pool = new UpstreamPool(BaseUri, settings);
         Health = new BackendHealth(settings.FailuresBeforeDown);
+        Gate = new ConcurrencyGate(settings.ConcurrencyLimit, settings.QueueLength);
         HostHeader = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n");
         PathPrefix = BaseUri.AbsolutePath.TrimEnd('/');
     }
+
+    /// <summary>The limit on requests in flight there, and the queue in front of it.</summary>
+    public ConcurrencyGate Gate { get; }
 
     /// <summary>Up or down, and the models loaded there.</summary>
     public BackendHealth Health { get; }

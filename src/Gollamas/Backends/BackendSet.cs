@@ -8,13 +8,20 @@ internal sealed class BackendSet : IDisposable
 {
     private readonly FrozenDictionary<string, Backend> _byId;
 
-    public BackendSet(IReadOnlyList<ConnectionConfig> connections, BackendSettings settings)
+    /// <param name="connections">Every connection, in declaration order.</param>
+    /// <param name="settings">Settings shared by every connection.</param>
+    /// <param name="limits">Concurrency limits by connection id, over the default in <paramref name="settings"/>.</param>
+    public BackendSet(IReadOnlyList<ConnectionConfig> connections, BackendSettings settings, IReadOnlyDictionary<string, int>? limits = null)
     {
         ArgumentNullException.ThrowIfNull(connections);
+        ArgumentNullException.ThrowIfNull(settings);
         var all = new Backend[connections.Count];
         for (var i = 0; i < all.Length; i++)
         {
-            all[i] = new Backend(connections[i], settings);
+            var own = limits is not null && limits.TryGetValue(connections[i].Id, out var limit)
+                ? settings with { ConcurrencyLimit = limit }
+                : settings;
+            all[i] = new Backend(connections[i], own);
         }
 
         All = all;

@@ -9,6 +9,12 @@ internal sealed record BackendSettings
     /// <summary>Failed probes or requests in a row after which the server counts as down.</summary>
     public int FailuresBeforeDown { get; init; } = 3;
 
+    /// <summary>Most requests in flight to the server; 0 means no limit.</summary>
+    public int ConcurrencyLimit { get; init; }
+
+    /// <summary>Requests that may wait for a slot when every one is taken.</summary>
+    public int QueueLength { get; init; } = 64;
+
     /// <summary>How long an unused keep-alive connection is kept for the next request.</summary>
     public TimeSpan PooledConnectionIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

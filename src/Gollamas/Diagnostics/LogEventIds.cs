@@ -19,6 +19,7 @@ internal static class LogEventIds
     public const int Routed = 204;
     public const int BackendRefused = 205;
     public const int FailedOver = 206;
+    public const int Busy = 207;
 
     // Fan-out 3xx
     public const int FanOutFailed = 300;

@@ -12,7 +12,13 @@ namespace Gollamas.Endpoints;
 /// The model-addressed endpoints (generate, chat, embed, embeddings, show, pull and the OpenAI
 /// ones): read the body, find the model the way Ollama will, pick its server, forward.
 /// </summary>
-internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForwarder forwarder, HealthMonitor health, ServerLimits limits, ILogger<ModelEndpoints> logger)
+internal sealed partial class ModelEndpoints(
+    RouteTableHolder routes,
+    StreamForwarder forwarder,
+    HealthMonitor health,
+    QueuePolicy queue,
+    ServerLimits limits,
+    ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;
 
@@ -62,7 +68,24 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
                 Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
             }
 
-            var outcome = await forwarder.ForwardAsync(context, backend, content, canFailOver: attempt < attempts);
+            // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
+            var gate = await backend.Gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
+            if (gate != GateResult.Entered)
+            {
+                await BusyAsync(context, backend, gate);
+                return;
+            }
+
+            ForwardOutcome outcome;
+            try
+            {
+                outcome = await forwarder.ForwardAsync(context, backend, content, canFailOver: attempt < attempts);
+            }
+            finally
+            {
+                backend.Gate.Exit();
+            }
+
             health.RecordRequest(backend, outcome, route, loadsModel: !acceptName);
             if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused)
                 || attempt == attempts)
@@ -76,6 +99,28 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
         await AllRoutesDownAsync(context, route);
     }
 
+    /// <summary>A request that could not get a slot: 503 with Retry-After, or nothing if the client left.</summary>
+    private Task BusyAsync(HttpContext context, Backend backend, GateResult gate)
+    {
+        var message = gate switch
+        {
+            GateResult.QueueFull => $"gollamas: Ollama server {backend.DisplayName} is busy: {backend.Gate.Limit} requests in flight and {backend.Gate.QueueLength} waiting; try again later",
+            GateResult.TimedOut => $"gollamas: waited {queue.Timeout.TotalSeconds:0.###} s for Ollama server {backend.DisplayName}, still busy; try again later",
+            _ => null,
+        };
+        if (message is null)
+        {
+            return Task.CompletedTask; // the client left while waiting
+        }
+
+        Log.Busy(_logger, backend.DisplayName, gate);
+        context.Response.Headers.RetryAfter = RetryAfterSeconds();
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, message);
+    }
+
+    private string RetryAfterSeconds() =>
+        Math.Max(1, (int)Math.Ceiling(health.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>
     /// 503 at once, naming the model and its servers, with Retry-After: the next probe may find
     /// one back. Never a hang on servers known to be down.
@@ -83,7 +128,7 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
     private Task AllRoutesDownAsync(HttpContext context, ModelRoute route)
     {
         var servers = string.Join(", ", route.Backends.Select(static b => b.DisplayName));
-        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(health.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter = RetryAfterSeconds();
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }
 
@@ -127,6 +172,9 @@ internal sealed partial class ModelEndpoints(RouteTableHolder routes, StreamForw
     {
         [LoggerMessage(Diagnostics.LogEventIds.FailedOver, LogLevel.Warning, "Model {Model}: {Backend} failed ({Outcome}); trying the next route", EventName = "FailedOver")]
         public static partial void FailedOver(ILogger logger, string model, string backend, ForwardOutcome outcome);
+
+        [LoggerMessage(Diagnostics.LogEventIds.Busy, LogLevel.Warning, "Ollama server {Backend} is at its limit: request refused ({Result})", EventName = "Busy")]
+        public static partial void Busy(ILogger logger, string backend, GateResult result);
 
         [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]
         public static partial void Routed(ILogger logger, PathString path, string model, bool isAlias, string backend);

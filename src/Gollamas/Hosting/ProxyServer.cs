@@ -142,13 +142,20 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
-        var backends = new BackendSet(options.Connections, new BackendSettings { FailuresBeforeDown = options.Health.FailuresBeforeDown });
+        var backendSettings = new BackendSettings
+        {
+            FailuresBeforeDown = options.Health.FailuresBeforeDown,
+            ConcurrencyLimit = options.Concurrency.DefaultLimit,
+            QueueLength = options.Concurrency.QueueLength,
+        };
+        var time = timeProvider ?? TimeProvider.System;
+        var backends = new BackendSet(options.Connections, backendSettings, options.Concurrency.PerConnection);
         var routes = new RouteTableHolder(RouteTable.Build(options, backends));
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
-        var health = new HealthMonitor(backends.All, options.Health, timeProvider ?? TimeProvider.System, loggerFactory.CreateLogger<HealthMonitor>());
+        var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());
         var dispatcher = new RequestDispatcher(
             new CorsPolicy(options.Origins),
-            new ModelEndpoints(routes, new StreamForwarder(loggerFactory.CreateLogger<StreamForwarder>()), health, limits, loggerFactory.CreateLogger<ModelEndpoints>()),
+            new ModelEndpoints(routes, new StreamForwarder(loggerFactory.CreateLogger<StreamForwarder>()), health, new QueuePolicy(options.Concurrency.QueueTimeout, time), limits, loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
             loggerFactory.CreateLogger<RequestDispatcher>());

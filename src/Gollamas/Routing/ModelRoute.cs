@@ -63,7 +63,8 @@ internal sealed class ModelRoute
 
     /// <summary>
     /// The route a request tries next, among the routes not yet in <paramref name="tried"/> whose
-    /// server is up: one with the model already loaded first, then the fewest requests in flight;
+    /// server is up: one with a free slot first, then one with the model already loaded, then the
+    /// fewest requests in flight;
     /// ties go by declaration order, starting at <paramref name="rotation"/>. The choice is marked
     /// in <paramref name="tried"/>; null when no route is left.
     /// </summary>
@@ -81,8 +82,11 @@ internal sealed class ModelRoute
                 continue;
             }
 
-            // A cold model costs seconds to minutes of loading: being loaded outweighs any queue.
-            var load = (count > 1 && backend.Health.IsLoaded(Canonical) ? 0L : 1L << 32) + backend.InFlight;
+            // A route with a free slot beats one where the request would queue; then a cold model
+            // costs seconds to minutes of loading, which outweighs any number in flight.
+            var load = (backend.Gate.HasFreeSlot ? 0L : 1L << 40)
+                + (count > 1 && backend.Health.IsLoaded(Canonical) ? 0L : 1L << 32)
+                + backend.InFlight;
             if (load < bestLoad)
             {
                 best = index;
