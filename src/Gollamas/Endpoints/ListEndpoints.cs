@@ -18,22 +18,26 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
     public Task TagsAsync(HttpContext context) =>
         MergeAsync(context, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList);
 
-    /// <summary>GET <c>/api/ps</c>: running routed models (and aliases), by name.</summary>
+    /// <summary>
+    /// GET <c>/api/ps</c>: running routed models (and aliases), by name; with running-model routing
+    /// on, every model running on any connection.
+    /// </summary>
     public Task PsAsync(HttpContext context) =>
-        MergeAsync(context, "/api/ps", ModelListMerger.SortById, WriteOllamaList);
+        MergeAsync(context, "/api/ps", ModelListMerger.SortById, WriteOllamaList, includeRunning: true);
 
     /// <summary>GET <c>/v1/models</c>: the merged tags list in OpenAI's shape.</summary>
     public Task OpenAiModelsAsync(HttpContext context) =>
         MergeAsync(context, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList);
 
     /// <summary>Asks every serving backend for <paramref name="path"/>, merges, sorts and writes the list.</summary>
-    private async Task MergeAsync(HttpContext context, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write)
+    private async Task MergeAsync(HttpContext context, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, bool includeRunning = false)
     {
         var table = routes.Current;
-        var results = await fanOut.GetAsync(table.ServingBackends, path, context.RequestAborted);
+        var running = includeRunning && table.AllowRunning;
+        var results = await fanOut.GetAsync(running ? table.AllBackends : table.ServingBackends, path, context.RequestAborted);
         try
         {
-            var models = ModelListMerger.Merge(results, table);
+            var models = ModelListMerger.Merge(results, table, includeUnrouted: running);
             sort(models);
             var response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;

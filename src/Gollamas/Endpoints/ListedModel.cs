@@ -8,7 +8,7 @@ namespace Gollamas.Endpoints;
 /// One entry of a merged model list: the upstream element as the server wrote it, the route it
 /// belongs to, and, for a synthetic alias entry, the alias name that replaces its name and model.
 /// </summary>
-internal readonly record struct ListedModel(JsonElement Element, ModelRoute Route, string? Alias, DateTimeOffset ModifiedAt)
+internal readonly record struct ListedModel(JsonElement Element, ModelRoute? Route, string? Alias, DateTimeOffset ModifiedAt)
 {
     /// <summary>The id clients see: the alias, else the entry's <c>model</c>, else its <c>name</c>.</summary>
     public string Id => Alias ?? ReadName(Element) ?? string.Empty;

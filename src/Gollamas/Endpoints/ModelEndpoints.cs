@@ -145,6 +145,11 @@ internal sealed partial class ModelEndpoints(
                     return new RoutingDecision(match.Route, match.IsAlias, peek.TokenStart, peek.TokenLength, 0, null);
                 }
 
+                if (table.TryResolveRunning(requested, out var running))
+                {
+                    return new RoutingDecision(running, false, peek.TokenStart, peek.TokenLength, 0, null);
+                }
+
                 // Ollama's own wording and status, so clients (the ollama CLI offers a pull on it)
                 // react as they would to a server without the model.
                 return RoutingDecision.Error(StatusCodes.Status404NotFound, $"model '{requested}' not found");

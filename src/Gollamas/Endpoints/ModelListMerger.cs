@@ -13,10 +13,16 @@ namespace Gollamas.Endpoints;
 /// </summary>
 internal static class ModelListMerger
 {
-    public static List<ListedModel> Merge(FanOutResult[] results, RouteTable table)
+    /// <param name="results">The servers' answers.</param>
+    /// <param name="table">The routes the entries are matched to.</param>
+    /// <param name="includeUnrouted">
+    /// Also list entries no route matches, once each (running models, with running-model routing on).
+    /// </param>
+    public static List<ListedModel> Merge(FanOutResult[] results, RouteTable table, bool includeUnrouted = false)
     {
         var merged = new List<ListedModel>();
         var seen = new HashSet<ModelRoute>();
+        var seenUnrouted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (backend, document) in results)
         {
             if (document is null
@@ -29,11 +35,22 @@ internal static class ModelListMerger
 
             foreach (var entry in models.EnumerateArray())
             {
-                if (entry.ValueKind != JsonValueKind.Object
-                    || ListedModel.ReadName(entry) is not { } listed
-                    || !table.TryResolveListedModel(listed, out var route)
-                    || !route.IsServedBy(backend)
-                    || !seen.Add(route))
+                if (entry.ValueKind != JsonValueKind.Object || ListedModel.ReadName(entry) is not { } listed)
+                {
+                    continue;
+                }
+
+                if (!table.TryResolveListedModel(listed, out var route))
+                {
+                    if (includeUnrouted && ModelName.TryParse(listed, out var parsed) && seenUnrouted.Add(parsed.Canonical))
+                    {
+                        merged.Add(new ListedModel(entry, null, null, ReadTime(entry, "modified_at"u8)));
+                    }
+
+                    continue;
+                }
+
+                if (!route.IsServedBy(backend) || !seen.Add(route))
                 {
                     continue;
                 }

@@ -16,10 +16,12 @@ internal sealed class RouteTable
     private readonly FrozenDictionary<string, RouteMatch> _bySpelling;
     private readonly FrozenDictionary<string, RouteMatch>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
 
-    private RouteTable(IReadOnlyList<ModelRoute> models, Dictionary<string, RouteMatch> bySpelling, bool listAliases)
+    private RouteTable(IReadOnlyList<ModelRoute> models, Dictionary<string, RouteMatch> bySpelling, bool listAliases, bool allowRunning, IReadOnlyList<Backend> allBackends)
     {
         Models = models;
         ListAliases = listAliases;
+        AllowRunning = allowRunning;
+        AllBackends = allBackends;
         ServingBackends = models.SelectMany(static m => m.Backends).Distinct().ToArray();
         _bySpelling = bySpelling.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _bySpan = _bySpelling.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -30,6 +32,12 @@ internal sealed class RouteTable
 
     /// <summary>Every backend that serves at least one model, in declaration order: the ones lists ask.</summary>
     public IReadOnlyList<Backend> ServingBackends { get; }
+
+    /// <summary>Every connection, serving a configured model or not.</summary>
+    public IReadOnlyList<Backend> AllBackends { get; }
+
+    /// <summary>Whether models that are not configured but loaded on a connection are routed there.</summary>
+    public bool AllowRunning { get; }
 
     /// <summary>Whether aliases are listed as entries of the merged model lists.</summary>
     public bool ListAliases { get; }
@@ -78,7 +86,7 @@ internal sealed class RouteTable
             }
         }
 
-        return new RouteTable(models, bySpelling, options.ListAliases);
+        return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, backends.All);
     }
 
     /// <summary>
@@ -113,6 +121,29 @@ internal sealed class RouteTable
 
         match = default;
         return false;
+    }
+
+    /// <summary>
+    /// With running-model routing on, a route for a model that is not configured but is loaded
+    /// on one or more connections (as their /api/ps last said, or a request there completed):
+    /// those connections, in declaration order. Built per request; this is not the common path.
+    /// </summary>
+    public bool TryResolveRunning(ReadOnlySpan<char> requested, out ModelRoute route)
+    {
+        route = null!;
+        if (!AllowRunning || !ModelName.TryParse(requested, out var parsed))
+        {
+            return false;
+        }
+
+        var running = AllBackends.Where(b => b.Health.IsLoaded(parsed.Canonical)).ToArray();
+        if (running.Length == 0)
+        {
+            return false;
+        }
+
+        route = new ModelRoute(requested.Trim().ToString(), parsed, running, []);
+        return true;
     }
 
     /// <summary>

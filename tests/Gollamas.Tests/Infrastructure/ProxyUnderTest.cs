@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gollamas.Backends;
 using Gollamas.Config;
 using Gollamas.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,9 +15,12 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 {
     private readonly ProxyServer _server;
 
-    private ProxyUnderTest(ProxyServer server, CapturedLogs logs, FakeTimeProvider time)
+    private readonly GollamasOptions _options;
+
+    private ProxyUnderTest(ProxyServer server, GollamasOptions options, CapturedLogs logs, FakeTimeProvider time)
     {
         _server = server;
+        _options = options;
         Logs = logs;
         Time = time;
         BaseUri = server.Addresses[0];
@@ -82,7 +86,38 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             },
             CancellationToken.None,
             time);
-        return new ProxyUnderTest(server, logs, time);
+        return new ProxyUnderTest(server, options!, logs, time);
+    }
+
+    /// <summary>
+    /// Moves the proxy's clock one probe interval on and waits until every connection was probed
+    /// (and its /api/ps read).
+    /// </summary>
+    public async Task ProbeRoundAsync()
+    {
+        var pending = _server.Routes.Current.AllBackends.ToHashSet();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnProbed(Backend backend)
+        {
+            lock (pending)
+            {
+                if (pending.Remove(backend) && pending.Count == 0)
+                {
+                    done.TrySetResult();
+                }
+            }
+        }
+
+        _server.Health.Probed += OnProbed;
+        try
+        {
+            Time.Advance(_options.Health.Interval);
+            await done.Task.DefaultTimeout();
+        }
+        finally
+        {
+            _server.Health.Probed -= OnProbed;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,8 +1,7 @@
 using System.Net;
-using System.Text;
-using Gollamas.Backends;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Tests.Routing;
 
@@ -42,7 +41,7 @@ public sealed class HealthTests : IAsyncLifetime
         _b.Running = [new FakeModel("llama3.2:latest")];
         var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
 
-        await ProbeRoundAsync(proxy);
+        await proxy.ProbeRoundAsync();
         for (var i = 0; i < 3; i++)
         {
             using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
@@ -82,7 +81,7 @@ public sealed class HealthTests : IAsyncLifetime
 
         for (var i = 0; i < 3; i++)
         {
-            await ProbeRoundAsync(proxy);
+            await proxy.ProbeRoundAsync();
         }
 
         proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith("Warning: Ollama server", StringComparison.Ordinal) && l.Contains("is down after 3 failures", StringComparison.Ordinal));
@@ -96,7 +95,7 @@ public sealed class HealthTests : IAsyncLifetime
         _b.Requests.Where(r => r.Path == "/api/show").Should().HaveCount(4);
 
         versionFails = false;
-        await ProbeRoundAsync(proxy);
+        await proxy.ProbeRoundAsync();
         proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith("Information: Ollama server", StringComparison.Ordinal) && l.EndsWith("is up again", StringComparison.Ordinal));
         for (var i = 0; i < 2; i++)
         {
@@ -118,7 +117,7 @@ public sealed class HealthTests : IAsyncLifetime
         var proxy = await StartAsync(_a.BaseUri);
         for (var i = 0; i < 3; i++)
         {
-            await ProbeRoundAsync(proxy);
+            await proxy.ProbeRoundAsync();
         }
 
         using var native = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
@@ -167,7 +166,7 @@ public sealed class HealthTests : IAsyncLifetime
         _proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={_a.BaseUri}", $"qwen3:8b={_b.BaseUri}"]);
         for (var i = 0; i < 3; i++)
         {
-            await ProbeRoundAsync(_proxy);
+            await _proxy.ProbeRoundAsync();
         }
 
         var tags = await _proxy.Client.GetStringAsync("/api/tags");
@@ -181,39 +180,4 @@ public sealed class HealthTests : IAsyncLifetime
         _proxy = await ProxyUnderTest.StartAsync(proxies: servers.Select(s => $"llama3.2={s}"));
         return _proxy;
     }
-
-    /// <summary>Moves the proxy's clock one probe interval on and waits until every server was probed.</summary>
-    private static async Task ProbeRoundAsync(ProxyUnderTest proxy)
-    {
-        var backends = proxy.Server.Routes.Current.ServingBackends;
-        var pending = backends.ToHashSet();
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnProbed(Backend backend)
-        {
-            lock (pending)
-            {
-                if (pending.Remove(backend) && pending.Count == 0)
-                {
-                    done.TrySetResult();
-                }
-            }
-        }
-
-        proxy.Server.Health.Probed += OnProbed;
-        try
-        {
-            proxy.Time.Advance(TimeSpan.FromSeconds(5));
-            await done.Task.DefaultTimeout();
-        }
-        finally
-        {
-            proxy.Server.Health.Probed -= OnProbed;
-        }
-    }
-}
-
-internal static class HttpResponseWriting
-{
-    public static Task WriteAsync(this Microsoft.AspNetCore.Http.HttpResponse response, string text) =>
-        response.Body.WriteAsync(Encoding.UTF8.GetBytes(text)).AsTask();
 }

@@ -1,0 +1,106 @@
+using System.Net;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Routing;
+
+/// <summary>--allow-running: models loaded on a connection but not configured.</summary>
+public sealed class RunningModelsTests : IAsyncLifetime
+{
+    private FakeOllamaServer _a = null!;
+    private FakeOllamaServer _b = null!;
+    private ProxyUnderTest? _proxy;
+
+    public async Task InitializeAsync()
+    {
+        _a = await FakeOllamaServer.StartAsync("a");
+        _b = await FakeOllamaServer.StartAsync("b");
+        _a.Running = [new FakeModel("mistral:latest")];
+        _b.Running = [new FakeModel("phi4:14b")];
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
+        }
+
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("mistral", "a")]
+    [InlineData("Mistral:latest", "a")]
+    [InlineData("phi4:14b", "b")]
+    public async Task AllowRunning_RunningUnconfiguredModel_RoutedToTheConnectionRunningIt(string model, string server)
+    {
+        var proxy = await StartAsync(allowRunning: true);
+        await proxy.ProbeRoundAsync();
+        var body = $$"""{"model":"{{model}}","stream":false}""";
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(body));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var target = server == "a" ? _a : _b;
+        (await target.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout()).BodyText.Should().Be(body);
+        (server == "a" ? _b : _a).Requests.Should().NotContain(r => r.Path == "/api/chat");
+    }
+
+    [Fact]
+    public async Task WithoutTheFlag_RunningUnconfiguredModel_Is404AsInGollamas()
+    {
+        var proxy = await StartAsync(allowRunning: false);
+        await proxy.ProbeRoundAsync();
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"mistral"}"""));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"model 'mistral' not found"}""");
+        _a.Requests.Should().NotContain(r => r.Path == "/api/chat");
+    }
+
+    [Fact]
+    public async Task AllowRunning_ModelRunningNowhere_StillNotFound()
+    {
+        var proxy = await StartAsync(allowRunning: true);
+        await proxy.ProbeRoundAsync();
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"gemma3"}"""));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AllowRunning_PsListsEveryRunningModelOnEveryConnection()
+    {
+        var proxy = await StartAsync(allowRunning: true);
+
+        var ps = await proxy.Client.GetStringAsync("/api/ps");
+
+        ps.Should().Contain("\"mistral:latest\"").And.Contain("\"phi4:14b\"");
+    }
+
+    [Fact]
+    public async Task WithoutTheFlag_PsListsOnlyConfiguredModels()
+    {
+        _a.Running = [new FakeModel("mistral:latest"), new FakeModel("llama3.2:latest")];
+        var proxy = await StartAsync(allowRunning: false);
+
+        var ps = await proxy.Client.GetStringAsync("/api/ps");
+
+        ps.Should().Contain("\"llama3.2:latest\"").And.NotContain("mistral").And.NotContain("phi4");
+        _b.Requests.Should().NotContain(r => r.Path == "/api/ps", "b serves no configured model");
+    }
+
+    // a serves llama3.2; b is only declared as a connection, so only running-model routing uses it.
+    private async Task<ProxyUnderTest> StartAsync(bool allowRunning)
+    {
+        _proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={_a.BaseUri}"],
+            connections: [$"b={_b.BaseUri}"],
+            adjust: options => options with { AllowRunning = allowRunning });
+        return _proxy;
+    }
+}
