@@ -16,6 +16,11 @@ internal sealed class CliOptions
 {
     public const string DefaultListen = "localhost:11434";
     public const string DefaultLevel = "info";
+    public const string DefaultHealthInterval = "5s";
+    public const string DefaultHealthTimeout = "2s";
+    public const string DefaultHealthFailures = "3";
+    public const string DefaultQueueLength = "64";
+    public const string DefaultQueueTimeout = "60s";
 
     public Option<string> Listen { get; } = new("--listen", "-a", "--addr", "--address")
     {
@@ -91,6 +96,68 @@ internal sealed class CliOptions
             + "Example: --origins 'https://chat.example.com,chrome-extension://*' " + EnvironmentDefaults.HelpSuffix(EnvironmentDefaults.Origins, EnvironmentDefaults.OllamaOrigins),
     };
 
+    // Numbers and durations are read as strings so that ConfigParser reports a bad one in the
+    // same one-line form, naming the flag or variable, as every other configuration error.
+    public Option<string> HealthInterval { get; } = new("--health-interval")
+    {
+        HelpName = "DURATION",
+        Description = "Time between health probes (GET /api/version) of each connection; also how often /api/ps is read. "
+            + "Example: --health-interval 10s " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.HealthInterval),
+        DefaultValueFactory = static _ => DefaultHealthInterval,
+    };
+
+    public Option<string> HealthTimeout { get; } = new("--health-timeout")
+    {
+        HelpName = "DURATION",
+        Description = "How long one health probe may take. "
+            + "Example: --health-timeout 500ms " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.HealthTimeout),
+        DefaultValueFactory = static _ => DefaultHealthTimeout,
+    };
+
+    public Option<string> HealthFailures { get; } = new("--health-failures")
+    {
+        HelpName = "N",
+        Description = "Failed probes or requests in a row after which a connection counts as down. "
+            + "Example: --health-failures 5 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.HealthFailures),
+        DefaultValueFactory = static _ => DefaultHealthFailures,
+    };
+
+    public Option<string[]> MaxConcurrency { get; } = new("--max-concurrency")
+    {
+        HelpName = "[ID_OR_URL=]N",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "Requests in flight per connection: N alone for every connection without its own limit "
+            + "(0, the default, is unlimited), ID=N or URL=N for one connection; repeatable, or a comma list. "
+            + "Example: --max-concurrency 4 --max-concurrency gpu1=2 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.MaxConcurrency),
+    };
+
+    public Option<string> QueueLength { get; } = new("--queue-length")
+    {
+        HelpName = "N",
+        Description = "Requests that may wait for a free slot on one connection; 0 means no queue: "
+            + "a request that finds every route full gets 503 at once. "
+            + "Example: --queue-length 16 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.QueueLength),
+        DefaultValueFactory = static _ => DefaultQueueLength,
+    };
+
+    public Option<string> QueueTimeout { get; } = new("--queue-timeout")
+    {
+        HelpName = "DURATION",
+        Description = "How long a request may wait for a free slot before it gets 503. "
+            + "Example: --queue-timeout 2m " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.QueueTimeout),
+        DefaultValueFactory = static _ => DefaultQueueTimeout,
+    };
+
+    public Option<bool> AllowRunning { get; } = new("--allow-running")
+    {
+        Description = "Also route a model that is not configured but is loaded on a connection (seen in its /api/ps), "
+            + "and list it in /api/ps. Example: --allow-running " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.AllowRunning),
+    };
+
     /// <summary>All options, in the order help lists them.</summary>
-    public IEnumerable<Option> All => [Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases, Origins];
+    public IEnumerable<Option> All =>
+    [
+        Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases, Origins,
+        HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
+    ];
 }

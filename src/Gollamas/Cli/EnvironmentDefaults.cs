@@ -6,7 +6,7 @@ namespace Gollamas.Cli;
 /// Reads the environment variables that stand in for flags not given on the command line:
 /// <c>GOLLAMAS_X</c> first, then gollamas' legacy unprefixed <c>X</c>. A variable that is set
 /// but empty (or only whitespace) counts as unset, so <c>LISTEN=</c> in a compose file does not
-/// silently override the default.
+/// silently override the default. Settings gollamas never had are read from <c>GOLLAMAS_X</c> only.
 /// </summary>
 internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVariable)
 {
@@ -18,6 +18,13 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public const string Aliases = "ALIASES";
     public const string ListAliases = "LIST_ALIASES";
     public const string Origins = "ORIGINS";
+    public const string HealthInterval = "HEALTH_INTERVAL";
+    public const string HealthTimeout = "HEALTH_TIMEOUT";
+    public const string HealthFailures = "HEALTH_FAILURES";
+    public const string MaxConcurrency = "MAX_CONCURRENCY";
+    public const string QueueLength = "QUEUE_LENGTH";
+    public const string QueueTimeout = "QUEUE_TIMEOUT";
+    public const string AllowRunning = "ALLOW_RUNNING";
 
     /// <summary>Ollama's own variable for the same setting, honoured as Ollama honours it.</summary>
     public const string OllamaOrigins = "OLLAMA_ORIGINS";
@@ -28,22 +35,20 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public ConfigEntry? Find(string name) => Find(name, name);
 
     /// <summary>The value of <c>GOLLAMAS_{name}</c> or else <c>{legacyName}</c>, with the variable it came from.</summary>
-    public ConfigEntry? Find(string name, string legacyName)
-    {
-        var prefixed = Prefix + name;
-        var value = _getEnvironmentVariable(prefixed);
-        if (!string.IsNullOrWhiteSpace(value))
-        {
-            return new ConfigEntry(value, prefixed);
-        }
+    public ConfigEntry? Find(string name, string legacyName) => FindPrefixed(name) ?? Read(legacyName);
 
-        value = _getEnvironmentVariable(legacyName);
-        return string.IsNullOrWhiteSpace(value) ? null : new ConfigEntry(value, legacyName);
-    }
+    /// <summary>The value of <c>GOLLAMAS_{name}</c> alone, for settings without a legacy variable.</summary>
+    public ConfigEntry? FindPrefixed(string name) => Read(Prefix + name);
+
+    private ConfigEntry? Read(string variable) =>
+        _getEnvironmentVariable(variable) is { } value && !string.IsNullOrWhiteSpace(value) ? new ConfigEntry(value, variable) : null;
 
     /// <summary>The "[env: GOLLAMAS_X, X]" suffix of a flag's help text.</summary>
     public static string HelpSuffix(string name) => HelpSuffix(name, name);
 
     /// <summary>The "[env: GOLLAMAS_X, LEGACY]" suffix of a flag's help text.</summary>
     public static string HelpSuffix(string name, string legacyName) => $"[env: {Prefix}{name}, {legacyName}]";
+
+    /// <summary>The "[env: GOLLAMAS_X]" suffix of a flag without a legacy variable.</summary>
+    public static string PrefixedHelpSuffix(string name) => $"[env: {Prefix}{name}]";
 }

@@ -16,6 +16,7 @@ internal static class GollamasCommand
     private const string Description =
         "Reverse proxy for Ollama: each request goes to the Ollama server that serves its model.\n"
         + "A flag on the command line wins over its environment variables, and GOLLAMAS_X wins over X.\n"
+        + "A DURATION reads as in Ollama (250ms, 5s, 10m, 1h30m, 1.5h), or as a bare number of seconds.\n"
         + "\n"
         + "Example:\n"
         + "  gollamas --listen :11434 --connection gpu1=http://10.0.0.5:11434 --proxy llama3.2=gpu1 \\\n"
@@ -129,16 +130,28 @@ internal static class GollamasCommand
 
     private static ConfigInput ReadInput(ParseResult parseResult, CliOptions options, EnvironmentDefaults environment) =>
         new(
-            Single(parseResult, options.Listen, environment, EnvironmentDefaults.Listen, CliOptions.DefaultListen),
-            Single(parseResult, options.Level, environment, EnvironmentDefaults.Level, CliOptions.DefaultLevel),
+            Single(parseResult, options.Listen, environment.Find(EnvironmentDefaults.Listen), CliOptions.DefaultListen),
+            Single(parseResult, options.Level, environment.Find(EnvironmentDefaults.Level), CliOptions.DefaultLevel),
             List(parseResult, options.Proxy, options.Proxies, environment, EnvironmentDefaults.Proxies),
             List(parseResult, options.Connection, options.Connections, environment, EnvironmentDefaults.Connections),
             List(parseResult, options.Alias, options.Aliases, environment, EnvironmentDefaults.Aliases),
-            Flag(parseResult, options.ListAliases, environment))
+            Flag(parseResult, options.ListAliases, environment.Find(EnvironmentDefaults.ListAliases)))
         {
             Origins = Split(GivenAs(parseResult, options.Origins) is { } flag
                 ? new ConfigEntry(parseResult.GetValue(options.Origins) ?? "", flag)
                 : environment.Find(EnvironmentDefaults.Origins, EnvironmentDefaults.OllamaOrigins)),
+            HealthInterval = Single(
+                parseResult, options.HealthInterval, environment.FindPrefixed(EnvironmentDefaults.HealthInterval), CliOptions.DefaultHealthInterval),
+            HealthTimeout = Single(
+                parseResult, options.HealthTimeout, environment.FindPrefixed(EnvironmentDefaults.HealthTimeout), CliOptions.DefaultHealthTimeout),
+            HealthFailures = Single(
+                parseResult, options.HealthFailures, environment.FindPrefixed(EnvironmentDefaults.HealthFailures), CliOptions.DefaultHealthFailures),
+            MaxConcurrency = Repeated(parseResult, options.MaxConcurrency, environment.FindPrefixed(EnvironmentDefaults.MaxConcurrency)),
+            QueueLength = Single(
+                parseResult, options.QueueLength, environment.FindPrefixed(EnvironmentDefaults.QueueLength), CliOptions.DefaultQueueLength),
+            QueueTimeout = Single(
+                parseResult, options.QueueTimeout, environment.FindPrefixed(EnvironmentDefaults.QueueTimeout), CliOptions.DefaultQueueTimeout),
+            AllowRunning = Flag(parseResult, options.AllowRunning, environment.FindPrefixed(EnvironmentDefaults.AllowRunning)),
         };
 
     private static List<ConfigEntry> Split(ConfigEntry? list)
@@ -157,24 +170,42 @@ internal static class GollamasCommand
     private static string? GivenAs(ParseResult parseResult, Option option) =>
         parseResult.GetResult(option) is { Implicit: false } result ? result.IdentifierToken!.Value : null;
 
-    private static ConfigEntry Single(ParseResult parseResult, Option<string> option, EnvironmentDefaults environment, string variable, string fallback)
+    private static ConfigEntry Single(ParseResult parseResult, Option<string> option, ConfigEntry? fromEnvironment, string fallback)
     {
         if (GivenAs(parseResult, option) is { } flag)
         {
             return new ConfigEntry(parseResult.GetValue(option) ?? "", flag);
         }
 
-        return environment.Find(variable) ?? new ConfigEntry(fallback, option.Name);
+        return fromEnvironment ?? new ConfigEntry(fallback, option.Name);
     }
 
-    private static ConfigEntry Flag(ParseResult parseResult, Option<bool> option, EnvironmentDefaults environment)
+    private static ConfigEntry Flag(ParseResult parseResult, Option<bool> option, ConfigEntry? fromEnvironment)
     {
         if (GivenAs(parseResult, option) is { } flag)
         {
             return new ConfigEntry(parseResult.GetValue(option) ? "true" : "false", flag);
         }
 
-        return environment.Find(EnvironmentDefaults.ListAliases) ?? new ConfigEntry("", option.Name);
+        return fromEnvironment ?? new ConfigEntry("", option.Name);
+    }
+
+    // A repeatable flag without a plural form: its values (each may be a comma list) replace
+    // the variable's list rather than adding to it, as any flag wins over its variable.
+    private static List<ConfigEntry> Repeated(ParseResult parseResult, Option<string[]> option, ConfigEntry? fromEnvironment)
+    {
+        if (parseResult.GetResult(option) is not { Implicit: false } result)
+        {
+            return Split(fromEnvironment);
+        }
+
+        var entries = new List<ConfigEntry>();
+        foreach (var token in result.Tokens)
+        {
+            AddSplit(entries, new ConfigEntry(token.Value, option.Name));
+        }
+
+        return entries;
     }
 
     // Repeated singular flags first, then the comma list from the plural flag or else its

@@ -16,7 +16,16 @@ internal static class ConfigParser
     private const string ConnectionForm = "(expected ID=URL)";
     private const string AliasForm = "(expected ALIAS=MODEL)";
     private const string ListenForm = "(expected HOST:PORT, :PORT or [IPV6]:PORT)";
+    private const string MaxConcurrencyForm = "(expected N or ID_OR_URL=N)";
+    private const string DurationForm = "(expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)";
     private const string UrlSeparator = "://";
+
+    // The runtime's timers (PeriodicTimer, CancelAfter, Task.Delay) throw for periods under 1 ms
+    // or over 2^32-2 ms (about 49 days), so a duration outside these bounds would pass here and
+    // fail only when a probe or a queued request first uses it.
+    private static readonly TimeSpan MinimumDuration = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaximumDuration = TimeSpan.FromHours(1000);
+    private const string DurationRange = "out of range (expected 1ms to 1000h)";
 
     public static bool TryParse(ConfigInput input, out GollamasOptions? options, out IReadOnlyList<ConfigError> errors)
     {
@@ -31,6 +40,9 @@ internal static class ConfigParser
         var aliases = ParseAliases(input.Aliases, models, found);
         var listAliases = ParseBoolean(input.ListAliases, found);
         var origins = ParseOrigins(input.Origins, found);
+        var health = ParseHealth(input, found);
+        var concurrency = ParseConcurrency(input, connections, found);
+        var allowRunning = input.AllowRunning is { } allow && ParseBoolean(allow, found);
 
         errors = found;
         if (found.Count > 0)
@@ -48,6 +60,9 @@ internal static class ConfigParser
             Aliases = aliases,
             ListAliases = listAliases,
             Origins = origins,
+            Health = health,
+            Concurrency = concurrency,
+            AllowRunning = allowRunning,
         };
         return true;
     }
@@ -152,6 +167,179 @@ internal static class ConfigParser
 
         return [.. origins];
     }
+
+    private static HealthOptions ParseHealth(ConfigInput input, List<ConfigError> errors)
+    {
+        var defaults = new HealthOptions();
+        return new HealthOptions
+        {
+            Interval = ParseDuration(input.HealthInterval, defaults.Interval, errors),
+            Timeout = ParseDuration(input.HealthTimeout, defaults.Timeout, errors),
+            FailuresBeforeDown = ParseWholeNumber(
+                input.HealthFailures, minimum: 1, defaults.FailuresBeforeDown, "invalid failure count (expected a whole number of at least 1)", errors),
+        };
+    }
+
+    private static ConcurrencyOptions ParseConcurrency(ConfigInput input, ConnectionTable connections, List<ConfigError> errors)
+    {
+        var defaults = new ConcurrencyOptions();
+        int? defaultLimit = null;
+        var perConnection = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var entry in input.MaxConcurrency)
+        {
+            var text = entry.Value.AsSpan().Trim();
+            if (text.IsEmpty)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty entry {MaxConcurrencyForm}"));
+                continue;
+            }
+
+            // The limit never contains '=', so the last one separates it from the connection
+            // whatever the id or URL holds.
+            var equals = text.LastIndexOf('=');
+            if (equals < 0)
+            {
+                if (!TryParseWholeNumber(text, minimum: 0, out var limit))
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, "invalid limit (expected a whole number, 0 for unlimited)"));
+                }
+                else if (defaultLimit is { } previous)
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, $"default limit already set to {previous} (give ID_OR_URL=N for one connection)"));
+                }
+                else
+                {
+                    defaultLimit = limit;
+                }
+
+                continue;
+            }
+
+            var target = text[..equals].Trim().ToString();
+            var limitText = text[(equals + 1)..].Trim();
+            if (target.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty connection id or URL {MaxConcurrencyForm}"));
+                continue;
+            }
+
+            if (limitText.IsEmpty)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty limit {MaxConcurrencyForm}"));
+                continue;
+            }
+
+            if (!TryResolveConnection(entry, target, connections, errors, out var id))
+            {
+                continue;
+            }
+
+            if (!TryParseWholeNumber(limitText, minimum: 1, out var connectionLimit))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid limit '{limitText}' (expected a whole number of at least 1)"));
+                continue;
+            }
+
+            if (!perConnection.TryAdd(id, connectionLimit))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"limit of connection '{id}' already set to {perConnection[id]}"));
+            }
+        }
+
+        return new ConcurrencyOptions
+        {
+            DefaultLimit = defaultLimit ?? defaults.DefaultLimit,
+            PerConnection = perConnection,
+            QueueLength = ParseWholeNumber(input.QueueLength, minimum: 0, defaults.QueueLength, "invalid queue length (expected a whole number, 0 for no queue)", errors),
+            QueueTimeout = ParseDuration(input.QueueTimeout, defaults.QueueTimeout, errors),
+        };
+    }
+
+    // A connection named by id, or by URL compared as the proxies compare them (scheme and host
+    // case, default port, trailing slash); a URL two explicit connections share names neither.
+    private static bool TryResolveConnection(ConfigEntry entry, string target, ConnectionTable connections, List<ConfigError> errors, out string id)
+    {
+        id = "";
+        if (!target.Contains(UrlSeparator, StringComparison.Ordinal))
+        {
+            if (connections.ContainsId(target))
+            {
+                id = target;
+                return true;
+            }
+
+            // A connection whose own declaration failed was already reported.
+            if (!connections.HasFailed(target))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"unknown connection id '{target}'"));
+            }
+
+            return false;
+        }
+
+        if (!TryParseBaseUri(target, out var baseUri))
+        {
+            errors.Add(new ConfigError(entry.Source, entry.Value, $"'{target}' is not an http(s) URL {MaxConcurrencyForm}"));
+            return false;
+        }
+
+        var ids = connections.IdsWithUri(baseUri);
+        switch (ids.Count)
+        {
+            case 0:
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"no connection has URL '{target}'"));
+                return false;
+            case 1:
+                id = ids[0];
+                return true;
+            default:
+                errors.Add(new ConfigError(
+                    entry.Source, entry.Value, $"URL '{target}' is shared by connections {string.Join(", ", ids.Select(i => $"'{i}'"))} (give the connection id instead)"));
+                return false;
+        }
+    }
+
+    private static TimeSpan ParseDuration(ConfigEntry? entry, TimeSpan fallback, List<ConfigError> errors)
+    {
+        if (entry is not { } given)
+        {
+            return fallback;
+        }
+
+        if (!DurationParser.TryParse(given.Value.Trim(), out var value))
+        {
+            errors.Add(new ConfigError(given.Source, given.Value, $"invalid duration {DurationForm}"));
+            return fallback;
+        }
+
+        if (value < MinimumDuration || value > MaximumDuration)
+        {
+            errors.Add(new ConfigError(given.Source, given.Value, DurationRange));
+            return fallback;
+        }
+
+        return value;
+    }
+
+    private static int ParseWholeNumber(ConfigEntry? entry, int minimum, int fallback, string reason, List<ConfigError> errors)
+    {
+        if (entry is not { } given)
+        {
+            return fallback;
+        }
+
+        if (!TryParseWholeNumber(given.Value.AsSpan().Trim(), minimum, out var value))
+        {
+            errors.Add(new ConfigError(given.Source, given.Value, reason));
+            return fallback;
+        }
+
+        return value;
+    }
+
+    // Digits only: no sign, no group separators, nothing past int.MaxValue.
+    private static bool TryParseWholeNumber(ReadOnlySpan<char> text, int minimum, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= minimum;
 
     private static bool ParseBoolean(ConfigEntry entry, List<ConfigError> errors)
     {
@@ -422,6 +610,9 @@ internal static class ConfigParser
         public IReadOnlyList<ConnectionConfig> All => _all;
 
         public bool ContainsId(string id) => _ids.Contains(id);
+
+        /// <summary>Every connection on <paramref name="baseUri"/>: one, or several explicit ones.</summary>
+        public List<string> IdsWithUri(Uri baseUri) => [.. _all.Where(c => c.BaseUri == baseUri).Select(c => c.Id)];
 
         public bool HasFailed(string id) => _failedIds.Contains(id);
 

@@ -22,6 +22,26 @@ public class EnvironmentDefaultsTests
         entry.Should().Be(value is null ? null : new ConfigEntry(value, source!));
     }
 
+    [Theory]
+    [InlineData(null, "legacy", null)]
+    [InlineData("prefixed", "legacy", "prefixed")]
+    [InlineData(" ", "legacy", null)]
+    public void FindPrefixed_Variables_ReadsOnlyThePrefixedOne(string? prefixed, string? unprefixed, string? value)
+    {
+        var variables = new Dictionary<string, string?> { ["GOLLAMAS_QUEUE_LENGTH"] = prefixed, ["QUEUE_LENGTH"] = unprefixed };
+        var environment = new EnvironmentDefaults(name => variables.GetValueOrDefault(name));
+
+        var entry = environment.FindPrefixed(EnvironmentDefaults.QueueLength);
+
+        entry.Should().Be(value is null ? null : new ConfigEntry(value, "GOLLAMAS_QUEUE_LENGTH"));
+    }
+
+    [Fact]
+    public void PrefixedHelpSuffix_Name_ListsOnlyThePrefixedVariable()
+    {
+        EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.HealthInterval).Should().Be("[env: GOLLAMAS_HEALTH_INTERVAL]");
+    }
+
     [Fact]
     public void HelpSuffix_Name_ListsBothVariables()
     {

@@ -219,6 +219,110 @@ public class GollamasCommandTests
     }
 
     [Fact]
+    public async Task Invoke_NoHealthOrConcurrencySettings_UsesTheRecordDefaults()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Health.Should().Be(new HealthOptions());
+        run.Options.Concurrency.Should().BeEquivalentTo(new ConcurrencyOptions());
+        run.Options.AllowRunning.Should().BeFalse();
+    }
+
+    // Each row: flag, its variable, command-line value (null = absent), variable value -> the
+    // setting as read back by Setting(); blank variables count as unset.
+    [Theory]
+    [InlineData("--health-interval", "GOLLAMAS_HEALTH_INTERVAL", null, null, "00:00:05")]
+    [InlineData("--health-interval", "GOLLAMAS_HEALTH_INTERVAL", null, "250ms", "00:00:00.2500000")]
+    [InlineData("--health-interval", "GOLLAMAS_HEALTH_INTERVAL", null, " ", "00:00:05")]
+    [InlineData("--health-interval", "GOLLAMAS_HEALTH_INTERVAL", "1h30m", "250ms", "01:30:00")]
+    [InlineData("--health-timeout", "GOLLAMAS_HEALTH_TIMEOUT", null, null, "00:00:02")]
+    [InlineData("--health-timeout", "GOLLAMAS_HEALTH_TIMEOUT", null, "1.5", "00:00:01.5000000")]
+    [InlineData("--health-timeout", "GOLLAMAS_HEALTH_TIMEOUT", "500ms", "1.5", "00:00:00.5000000")]
+    [InlineData("--health-failures", "GOLLAMAS_HEALTH_FAILURES", null, null, "3")]
+    [InlineData("--health-failures", "GOLLAMAS_HEALTH_FAILURES", null, "5", "5")]
+    [InlineData("--health-failures", "GOLLAMAS_HEALTH_FAILURES", "1", "5", "1")]
+    [InlineData("--queue-length", "GOLLAMAS_QUEUE_LENGTH", null, null, "64")]
+    [InlineData("--queue-length", "GOLLAMAS_QUEUE_LENGTH", null, "0", "0")]
+    [InlineData("--queue-length", "GOLLAMAS_QUEUE_LENGTH", "16", "0", "16")]
+    [InlineData("--queue-timeout", "GOLLAMAS_QUEUE_TIMEOUT", null, null, "00:01:00")]
+    [InlineData("--queue-timeout", "GOLLAMAS_QUEUE_TIMEOUT", null, "300", "00:05:00")]
+    [InlineData("--queue-timeout", "GOLLAMAS_QUEUE_TIMEOUT", "2m", "300", "00:02:00")]
+    public async Task Invoke_HealthAndQueueSources_FlagThenVariableThenDefault(string flag, string variable, string? flagValue, string? variableValue, string expected)
+    {
+        string[] args = flagValue is null ? ["--proxy", Proxy] : [flag, flagValue, "--proxy", Proxy];
+
+        var run = await InvokeAsync(args, Env((variable, variableValue)));
+
+        run.ExitCode.Should().Be(0);
+        Setting(run.Options!, flag).Should().Be(expected);
+    }
+
+    // These settings are new in this proxy: no unprefixed variable of the same name is read.
+    [Theory]
+    [InlineData("HEALTH_INTERVAL", "9s")]
+    [InlineData("HEALTH_TIMEOUT", "9s")]
+    [InlineData("HEALTH_FAILURES", "9")]
+    [InlineData("MAX_CONCURRENCY", "9")]
+    [InlineData("QUEUE_LENGTH", "9")]
+    [InlineData("QUEUE_TIMEOUT", "9s")]
+    [InlineData("ALLOW_RUNNING", "true")]
+    public async Task Invoke_UnprefixedNewVariable_IsIgnored(string variable, string value)
+    {
+        var run = await InvokeAsync(["--proxy", Proxy], Env((variable, value)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Health.Should().Be(new HealthOptions());
+        run.Options.Concurrency.Should().BeEquivalentTo(new ConcurrencyOptions());
+        run.Options.AllowRunning.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Invoke_MaxConcurrencyFlags_RepeatedAndCommaListsCombine()
+    {
+        var run = await InvokeAsync([
+            "--connection", "c1=http://gpu1:11434", "--proxy", "a=c1", "--proxy", "b=http://gpu2:11434",
+            "--max-concurrency", "4", "--max-concurrency", "c1=2, http://GPU2:11434/=3"]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Concurrency.DefaultLimit.Should().Be(4);
+        run.Options.Concurrency.PerConnection.Should().BeEquivalentTo(new Dictionary<string, int> { ["c1"] = 2, ["http://gpu2:11434"] = 3 });
+    }
+
+    [Theory]
+    [InlineData(new string[0], null, 0, "")]
+    [InlineData(new string[0], "2,c1=1", 2, "c1=1")]
+    [InlineData(new string[0], " ", 0, "")]
+    [InlineData(new[] { "--max-concurrency", "c1=5" }, "2,c1=1", 0, "c1=5")]
+    [InlineData(new[] { "--max-concurrency", "3", "--max-concurrency", "c1=5" }, "2", 3, "c1=5")]
+    public async Task Invoke_MaxConcurrencySources_FlagsReplaceTheVariable(string[] flags, string? variable, int defaultLimit, string perConnection)
+    {
+        var env = Env(("GOLLAMAS_MAX_CONCURRENCY", variable));
+
+        var run = await InvokeAsync([.. flags, "--connection", "c1=http://gpu1:11434", "--proxy", "a=c1"], env);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Concurrency.DefaultLimit.Should().Be(defaultLimit);
+        string.Join(',', run.Options.Concurrency.PerConnection.Select(p => $"{p.Key}={p.Value}")).Should().Be(perConnection);
+    }
+
+    [Theory]
+    [InlineData(new string[0], null, false)]
+    [InlineData(new[] { "--allow-running" }, null, true)]
+    [InlineData(new[] { "--allow-running", "true" }, "false", true)]
+    [InlineData(new[] { "--allow-running", "false" }, "true", false)]
+    [InlineData(new string[0], "yes", true)]
+    [InlineData(new string[0], "0", false)]
+    [InlineData(new string[0], "", false)]
+    public async Task Invoke_AllowRunningSources_FlagThenVariable(string[] flag, string? variable, bool expected)
+    {
+        var run = await InvokeAsync([.. flag, "--proxy", Proxy], Env(("GOLLAMAS_ALLOW_RUNNING", variable)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.AllowRunning.Should().Be(expected);
+    }
+
+    [Fact]
     public async Task Invoke_BlankOriginInsideTheList_ExitsWith2NamingTheVariable()
     {
         var run = await InvokeAsync(["--proxy", Proxy], Env(("OLLAMA_ORIGINS", "https://a.example,,")));
@@ -261,6 +365,42 @@ public class GollamasCommandTests
         "gollamas: GOLLAMAS_ALIASES \"gpt-4\": missing '=' (expected ALIAS=MODEL)")]
     [InlineData(new[] { "--proxy", Proxy }, "LIST_ALIASES", "maybe",
         "gollamas: LIST_ALIASES \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)")]
+    [InlineData(new[] { "--proxy", Proxy, "--health-interval", "5x" }, null, null,
+        "gollamas: --health-interval \"5x\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_HEALTH_INTERVAL", "0",
+        "gollamas: GOLLAMAS_HEALTH_INTERVAL \"0\": out of range (expected 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy, "--health-timeout", "-2s" }, null, null,
+        "gollamas: --health-timeout \"-2s\": out of range (expected 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_HEALTH_TIMEOUT", "2 s",
+        "gollamas: GOLLAMAS_HEALTH_TIMEOUT \"2 s\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData(new[] { "--proxy", Proxy, "--health-failures", "0" }, null, null,
+        "gollamas: --health-failures \"0\": invalid failure count (expected a whole number of at least 1)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_HEALTH_FAILURES", "three",
+        "gollamas: GOLLAMAS_HEALTH_FAILURES \"three\": invalid failure count (expected a whole number of at least 1)")]
+    [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "2", "--max-concurrency", "3" }, null, null,
+        "gollamas: --max-concurrency \"3\": default limit already set to 2 (give ID_OR_URL=N for one connection)")]
+    [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "gpu9=2" }, null, null,
+        "gollamas: --max-concurrency \"gpu9=2\": unknown connection id 'gpu9'")]
+    [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "http://gpu9:11434=2" }, null, null,
+        "gollamas: --max-concurrency \"http://gpu9:11434=2\": no connection has URL 'http://gpu9:11434'")]
+    [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "http://gpu1:11434=0" }, null, null,
+        "gollamas: --max-concurrency \"http://gpu1:11434=0\": invalid limit '0' (expected a whole number of at least 1)")]
+    [InlineData(new[] { "--proxy", Proxy, "--connections", "a=http://gpu1:11434,b=http://gpu1:11434", "--max-concurrency", "http://gpu1:11434=2" }, null, null,
+        "gollamas: --max-concurrency \"http://gpu1:11434=2\": URL 'http://gpu1:11434' is shared by connections 'a', 'b' (give the connection id instead)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_MAX_CONCURRENCY", "4,",
+        "gollamas: GOLLAMAS_MAX_CONCURRENCY: empty entry (expected N or ID_OR_URL=N)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_MAX_CONCURRENCY", "unlimited",
+        "gollamas: GOLLAMAS_MAX_CONCURRENCY \"unlimited\": invalid limit (expected a whole number, 0 for unlimited)")]
+    [InlineData(new[] { "--proxy", Proxy, "--queue-length", "-1" }, null, null,
+        "gollamas: --queue-length \"-1\": invalid queue length (expected a whole number, 0 for no queue)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_QUEUE_LENGTH", "64k",
+        "gollamas: GOLLAMAS_QUEUE_LENGTH \"64k\": invalid queue length (expected a whole number, 0 for no queue)")]
+    [InlineData(new[] { "--proxy", Proxy, "--queue-timeout", "1d" }, null, null,
+        "gollamas: --queue-timeout \"1d\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_QUEUE_TIMEOUT", "2000h",
+        "gollamas: GOLLAMAS_QUEUE_TIMEOUT \"2000h\": out of range (expected 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_ALLOW_RUNNING", "maybe",
+        "gollamas: GOLLAMAS_ALLOW_RUNNING \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)")]
     [InlineData(new string[0], null, null,
         "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID)")]
     [InlineData(new[] { "--proxies", " " }, null, null,
@@ -308,6 +448,12 @@ public class GollamasCommandTests
     [InlineData("--listen")]
     [InlineData("--proxy")]
     [InlineData("--level")]
+    [InlineData("--health-interval")]
+    [InlineData("--health-timeout")]
+    [InlineData("--health-failures")]
+    [InlineData("--max-concurrency")]
+    [InlineData("--queue-length")]
+    [InlineData("--queue-timeout")]
     public async Task Invoke_FlagWithoutValue_Exits2(string flag)
     {
         var run = await InvokeAsync([flag]);
@@ -317,10 +463,12 @@ public class GollamasCommandTests
         run.Error.Should().StartWith("gollamas: ").And.EndWith("gollamas: run 'gollamas --help' for usage" + Environment.NewLine);
     }
 
-    [Fact]
-    public async Task Invoke_NotABooleanOnCommandLine_Exits2()
+    [Theory]
+    [InlineData("--list-aliases")]
+    [InlineData("--allow-running")]
+    public async Task Invoke_NotABooleanOnCommandLine_Exits2(string flag)
     {
-        var run = await InvokeAsync(["--proxy", Proxy, "--list-aliases", "maybe"]);
+        var run = await InvokeAsync(["--proxy", Proxy, flag, "maybe"]);
 
         run.ExitCode.Should().Be(ExitCodes.ConfigError);
         run.Options.Should().BeNull();
@@ -370,6 +518,16 @@ public class GollamasCommandTests
 
         (await invocation.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be(ExitCodes.Success);
     }
+
+    private static string Setting(GollamasOptions options, string flag) => flag switch
+    {
+        "--health-interval" => options.Health.Interval.ToString(),
+        "--health-timeout" => options.Health.Timeout.ToString(),
+        "--health-failures" => options.Health.FailuresBeforeDown.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--queue-length" => options.Concurrency.QueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--queue-timeout" => options.Concurrency.QueueTimeout.ToString(),
+        _ => throw new ArgumentOutOfRangeException(nameof(flag), flag, "no setting for this flag"),
+    };
 
     private static Dictionary<string, string?> Env(params (string Name, string? Value)[] variables) =>
         variables.Where(v => v.Value is not null).ToDictionary(v => v.Name, v => v.Value);

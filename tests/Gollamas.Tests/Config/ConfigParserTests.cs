@@ -328,6 +328,265 @@ public class ConfigParserTests
             "--list-aliases \"sometimes\": not a boolean (expected true/false, 1/0, yes/no or on/off)");
     }
 
+    [Fact]
+    public void TryParse_NoHealthConcurrencyOrRunningSettings_KeepsRecordDefaults()
+    {
+        var input = Input();
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Health.Should().Be(new HealthOptions { Interval = TimeSpan.FromSeconds(5), Timeout = TimeSpan.FromSeconds(2), FailuresBeforeDown = 3 });
+        options.Concurrency.DefaultLimit.Should().Be(0);
+        options.Concurrency.PerConnection.Should().BeEmpty();
+        options.Concurrency.QueueLength.Should().Be(64);
+        options.Concurrency.QueueTimeout.Should().Be(TimeSpan.FromSeconds(60));
+        options.AllowRunning.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData("250ms", 250)]
+    [InlineData("5s", 5_000)]
+    [InlineData(" 10m ", 600_000)]
+    [InlineData("1h30m", 5_400_000)]
+    [InlineData("1.5h", 5_400_000)]
+    [InlineData("300", 300_000)]
+    [InlineData("1.5", 1_500)]
+    [InlineData("1ms", 1)]
+    [InlineData("1000h", 3_600_000_000)]
+    public void TryParse_Durations_SetHealthAndQueueTimes(string value, long milliseconds)
+    {
+        var input = Input() with
+        {
+            HealthInterval = new ConfigEntry(value, "--health-interval"),
+            HealthTimeout = new ConfigEntry(value, "--health-timeout"),
+            QueueTimeout = new ConfigEntry(value, "--queue-timeout"),
+        };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        var expected = TimeSpan.FromMilliseconds(milliseconds);
+        options!.Health.Interval.Should().Be(expected);
+        options.Health.Timeout.Should().Be(expected);
+        options.Concurrency.QueueTimeout.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("5x", "invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData("1d", "invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData("ms", "invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData("1h 30m", "invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData("", "invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData("9999999999h", "invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData("0", "out of range (expected 1ms to 1000h)")]
+    [InlineData("0s", "out of range (expected 1ms to 1000h)")]
+    [InlineData("-5s", "out of range (expected 1ms to 1000h)")]
+    [InlineData("999us", "out of range (expected 1ms to 1000h)")]
+    [InlineData("1000h1ms", "out of range (expected 1ms to 1000h)")]
+    [InlineData("1001h", "out of range (expected 1ms to 1000h)")]
+    public void TryParse_InvalidDuration_ReportsEachSource(string value, string reason)
+    {
+        var input = Input() with
+        {
+            HealthInterval = new ConfigEntry(value, "--health-interval"),
+            HealthTimeout = new ConfigEntry(value, "GOLLAMAS_HEALTH_TIMEOUT"),
+            QueueTimeout = new ConfigEntry(value, "--queue-timeout"),
+        };
+
+        ConfigParser.TryParse(input, out var options, out var errors).Should().BeFalse();
+
+        options.Should().BeNull();
+        errors.Should().Equal(
+            new ConfigError("--health-interval", value, reason),
+            new ConfigError("GOLLAMAS_HEALTH_TIMEOUT", value, reason),
+            new ConfigError("--queue-timeout", value, reason));
+    }
+
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData(" 7 ", 7)]
+    [InlineData("2147483647", int.MaxValue)]
+    public void TryParse_HealthFailures_SetsFailuresBeforeDown(string value, int expected)
+    {
+        var input = Input() with { HealthFailures = new ConfigEntry(value, "--health-failures") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Health.FailuresBeforeDown.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("+3")]
+    [InlineData("1.5")]
+    [InlineData("3x")]
+    [InlineData("1,000")]
+    [InlineData("2147483648")]
+    [InlineData("")]
+    public void TryParse_InvalidHealthFailures_ReportsError(string value)
+    {
+        var input = Input() with { HealthFailures = new ConfigEntry(value, "GOLLAMAS_HEALTH_FAILURES") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Should().Equal(new ConfigError("GOLLAMAS_HEALTH_FAILURES", value, "invalid failure count (expected a whole number of at least 1)"));
+    }
+
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData("64", 64)]
+    [InlineData(" 1000 ", 1000)]
+    public void TryParse_QueueLength_SetsQueueLength(string value, int expected)
+    {
+        var input = Input() with { QueueLength = new ConfigEntry(value, "--queue-length") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Concurrency.QueueLength.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("ten")]
+    [InlineData("1e3")]
+    [InlineData("99999999999")]
+    public void TryParse_InvalidQueueLength_ReportsError(string value)
+    {
+        var input = Input() with { QueueLength = new ConfigEntry(value, "--queue-length") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Should().Equal(new ConfigError("--queue-length", value, "invalid queue length (expected a whole number, 0 for no queue)"));
+    }
+
+    [Fact]
+    public void TryParse_MaxConcurrency_SetsDefaultAndLimitsById()
+    {
+        var input = Input(proxies: ["a=c1", "b=c2", "c=http://gpu3:11434"], connections: ["c1=http://gpu1:11434", "c2=http://gpu2:11434"])
+            with { MaxConcurrency = MaxConcurrency("4", "c1=2", " http://gpu3:11434/ = 3 ", "HTTP://GPU2:11434=1") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Concurrency.DefaultLimit.Should().Be(4);
+        options.Concurrency.PerConnection.Should().BeEquivalentTo(new Dictionary<string, int>
+        {
+            ["c1"] = 2,
+            ["c2"] = 1,
+            ["http://gpu3:11434"] = 3,
+        });
+    }
+
+    [Fact]
+    public void TryParse_MaxConcurrencyZero_IsUnlimitedDefault()
+    {
+        var input = Input() with { MaxConcurrency = MaxConcurrency("0") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Concurrency.DefaultLimit.Should().Be(0);
+        options.Concurrency.PerConnection.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void TryParse_MaxConcurrencyByUrlOfExplicitConnection_UsesItsId()
+    {
+        var input = Input(proxies: ["a=http://gpu1:11434"], connections: ["c1=http://gpu1:11434"])
+            with { MaxConcurrency = MaxConcurrency("http://gpu1:11434=2") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Concurrency.PerConnection.Should().BeEquivalentTo(new Dictionary<string, int> { ["c1"] = 2 });
+    }
+
+    [Theory]
+    [InlineData("", "--max-concurrency: empty entry (expected N or ID_OR_URL=N)")]
+    [InlineData("many", "--max-concurrency \"many\": invalid limit (expected a whole number, 0 for unlimited)")]
+    [InlineData("-1", "--max-concurrency \"-1\": invalid limit (expected a whole number, 0 for unlimited)")]
+    [InlineData("8", "--max-concurrency \"8\": default limit already set to 4 (give ID_OR_URL=N for one connection)")]
+    [InlineData("=2", "--max-concurrency \"=2\": empty connection id or URL (expected N or ID_OR_URL=N)")]
+    [InlineData("c1=", "--max-concurrency \"c1=\": empty limit (expected N or ID_OR_URL=N)")]
+    [InlineData("c1=0", "--max-concurrency \"c1=0\": invalid limit '0' (expected a whole number of at least 1)")]
+    [InlineData("c1=x", "--max-concurrency \"c1=x\": invalid limit 'x' (expected a whole number of at least 1)")]
+    [InlineData("c1=a=2", "--max-concurrency \"c1=a=2\": unknown connection id 'c1=a'")]
+    [InlineData("c9=2", "--max-concurrency \"c9=2\": unknown connection id 'c9'")]
+    [InlineData("http://gpu9:11434=2", "--max-concurrency \"http://gpu9:11434=2\": no connection has URL 'http://gpu9:11434'")]
+    [InlineData("ftp://gpu1=2", "--max-concurrency \"ftp://gpu1=2\": 'ftp://gpu1' is not an http(s) URL (expected N or ID_OR_URL=N)")]
+    [InlineData("http://gpu2:11434=2", "--max-concurrency \"http://gpu2:11434=2\": URL 'http://gpu2:11434' is shared by connections 'c2', 'c3' (give the connection id instead)")]
+    [InlineData("http://GPU1:11434/=3", "--max-concurrency \"http://GPU1:11434/=3\": limit of connection 'c1' already set to 2")]
+    [InlineData("c1=3", "--max-concurrency \"c1=3\": limit of connection 'c1' already set to 2")]
+    public void TryParse_InvalidMaxConcurrency_ReportsOneLine(string value, string message)
+    {
+        var input = Input(proxies: ["a=c1", "b=c2"], connections: ["c1=http://gpu1:11434", "c2=http://gpu2:11434", "c3=http://gpu2:11434/"])
+            with { MaxConcurrency = MaxConcurrency("4", "c1=2", value) };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(message);
+    }
+
+    [Fact]
+    public void TryParse_MaxConcurrencyOfFailedConnection_ReportsOnlyTheConnection()
+    {
+        var input = Input(connections: ["c1=gpu1"]) with { MaxConcurrency = MaxConcurrency("c1=2") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal("--connections \"c1=gpu1\": 'gpu1' is not an http(s) URL (expected ID=URL)");
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("true", true)]
+    [InlineData("1", true)]
+    [InlineData("ON", true)]
+    [InlineData("no", false)]
+    public void TryParse_AllowRunningWord_ParsesBoolean(string value, bool expected)
+    {
+        var input = Input() with { AllowRunning = new ConfigEntry(value, "--allow-running") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.AllowRunning.Should().Be(expected);
+    }
+
+    [Fact]
+    public void TryParse_AllowRunningNotBoolean_ReportsError()
+    {
+        var input = Input() with { AllowRunning = new ConfigEntry("sometimes", "GOLLAMAS_ALLOW_RUNNING") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal("GOLLAMAS_ALLOW_RUNNING \"sometimes\": not a boolean (expected true/false, 1/0, yes/no or on/off)");
+    }
+
+    [Fact]
+    public void TryParse_SeveralHealthAndConcurrencyProblems_ReportsEveryOneInFlagOrder()
+    {
+        var input = Input() with
+        {
+            HealthInterval = new ConfigEntry("5x", "--health-interval"),
+            HealthTimeout = new ConfigEntry("0", "--health-timeout"),
+            HealthFailures = new ConfigEntry("0", "--health-failures"),
+            MaxConcurrency = MaxConcurrency("c9=1"),
+            QueueLength = new ConfigEntry("-1", "--queue-length"),
+            QueueTimeout = new ConfigEntry("1d", "--queue-timeout"),
+            AllowRunning = new ConfigEntry("maybe", "--allow-running"),
+        };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            "--health-interval \"5x\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)",
+            "--health-timeout \"0\": out of range (expected 1ms to 1000h)",
+            "--health-failures \"0\": invalid failure count (expected a whole number of at least 1)",
+            "--max-concurrency \"c9=1\": unknown connection id 'c9'",
+            "--queue-length \"-1\": invalid queue length (expected a whole number, 0 for no queue)",
+            "--queue-timeout \"1d\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)",
+            "--allow-running \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)");
+    }
+
+    private static ConfigEntry[] MaxConcurrency(params string[] values) => [.. values.Select(v => new ConfigEntry(v, "--max-concurrency"))];
+
     private static ConfigInput Input(
         string listen = "localhost:11434",
         string level = "info",
