@@ -10,36 +10,15 @@ namespace Gollamas.Tests.Routing;
 /// Per-server limits on requests in flight and the FIFO queue in front of them. A held stream
 /// (a gated script) takes the only slot; other requests use other paths of the same server.
 /// </summary>
-public sealed class ConcurrencyTests : IAsyncLifetime
+public sealed class ConcurrencyTests : TwoServersTest
 {
-    private FakeOllamaServer _a = null!;
-    private FakeOllamaServer _b = null!;
-    private ProxyUnderTest? _proxy;
-
-    public async Task InitializeAsync()
-    {
-        _a = await FakeOllamaServer.StartAsync("a");
-        _b = await FakeOllamaServer.StartAsync("b");
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_proxy is not null)
-        {
-            await _proxy.DisposeAsync();
-        }
-
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-    }
-
     [Fact]
     public async Task LimitReached_NextRequestWaitsAndRunsWhenTheSlotFrees()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 4, _a.BaseUri);
+        var proxy = await StartAsync(limit: 1, queueLength: 4, A.BaseUri);
         var gate = GateOf(proxy, 0);
         var held = Held(out var release);
-        _a.MapScript("POST", "/api/chat", held);
+        A.MapScript("POST", "/api/chat", held);
         using var first = await OpenChatAsync(proxy);
         await held.Started.DefaultTimeout();
 
@@ -47,21 +26,21 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         var second = proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
         await queued.DefaultTimeout();
 
-        _a.Requests.Should().NotContain(r => r.Path == "/api/generate", "the only slot is taken");
+        A.Requests.Should().NotContain(r => r.Path == "/api/generate", "the only slot is taken");
         release.Open();
         (await first.Content.ReadAsStringAsync()).Should().Contain("\"done\":true");
         using var answer = await second.DefaultTimeout();
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
-        _a.Requests.Should().Contain(r => r.Path == "/api/generate");
+        A.Requests.Should().Contain(r => r.Path == "/api/generate");
     }
 
     [Fact]
     public async Task QueueFull_503AtOnceWithRetryAfter()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 1, _a.BaseUri);
+        var proxy = await StartAsync(limit: 1, queueLength: 1, A.BaseUri);
         var gate = GateOf(proxy, 0);
         var held = Held(out var release);
-        _a.MapScript("POST", "/api/chat", held);
+        A.MapScript("POST", "/api/chat", held);
         using var first = await OpenChatAsync(proxy);
         await held.Started.DefaultTimeout();
         var queued = WhenWaiting(gate, 1);
@@ -72,8 +51,8 @@ public sealed class ConcurrencyTests : IAsyncLifetime
 
         third.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         third.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
-        (await third.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server {{_a.BaseUri}} is busy: 1 requests in flight and 1 waiting; try again later"}""");
-        _a.Requests.Should().NotContain(r => r.Path == "/api/embed");
+        (await third.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server {{A.BaseUri}} is busy: 1 requests in flight and 1 waiting; try again later"}""");
+        A.Requests.Should().NotContain(r => r.Path == "/api/embed");
         release.Open();
         using var answer = await second.DefaultTimeout();
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
@@ -82,10 +61,10 @@ public sealed class ConcurrencyTests : IAsyncLifetime
     [Fact]
     public async Task WaitLongerThanTheQueueTimeout_503AndNothingForwarded()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 1, _a.BaseUri, queueTimeout: TimeSpan.FromSeconds(3));
+        var proxy = await StartAsync(limit: 1, queueLength: 1, A.BaseUri, queueTimeout: TimeSpan.FromSeconds(3));
         var gate = GateOf(proxy, 0);
         var held = Held(out var release);
-        _a.MapScript("POST", "/api/chat", held);
+        A.MapScript("POST", "/api/chat", held);
         using var first = await OpenChatAsync(proxy);
         await held.Started.DefaultTimeout();
         var queued = WhenWaiting(gate, 1);
@@ -96,19 +75,19 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         using var answer = await second.DefaultTimeout();
 
         answer.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-        (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3 s for Ollama server {{{_a.BaseUri}}}, still busy; try again later","type":"api_error","param":null,"code":null}}""");
+        (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3 s for Ollama server {{{A.BaseUri}}}, still busy; try again later","type":"api_error","param":null,"code":null}}""");
         gate.Waiting.Should().Be(0);
-        _a.Requests.Should().NotContain(r => r.Path == "/v1/chat/completions");
+        A.Requests.Should().NotContain(r => r.Path == "/v1/chat/completions");
         release.Open();
     }
 
     [Fact]
     public async Task ClientLeavesWhileWaiting_LeavesTheQueueAtOnce()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 1, _a.BaseUri);
+        var proxy = await StartAsync(limit: 1, queueLength: 1, A.BaseUri);
         var gate = GateOf(proxy, 0);
         var held = Held(out var release);
-        _a.MapScript("POST", "/api/chat", held);
+        A.MapScript("POST", "/api/chat", held);
         using var first = await OpenChatAsync(proxy);
         await held.Started.DefaultTimeout();
         using var leaving = new CancellationTokenSource();
@@ -126,16 +105,16 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         (await first.Content.ReadAsStringAsync()).Should().Contain("\"done\":true");
         using var next = await proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
         next.StatusCode.Should().Be(HttpStatusCode.OK, "the slot came back when the first stream ended");
-        _a.Requests.Count(r => r.Path == "/api/generate").Should().Be(1);
+        A.Requests.Count(r => r.Path == "/api/generate").Should().Be(1);
     }
 
     [Fact]
     public async Task Waiting_FirstComeFirstServed()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 2, _a.BaseUri);
+        var proxy = await StartAsync(limit: 1, queueLength: 2, A.BaseUri);
         var gate = GateOf(proxy, 0);
         var held = Held(out var release);
-        _a.MapScript("POST", "/api/chat", held);
+        A.MapScript("POST", "/api/chat", held);
         using var first = await OpenChatAsync(proxy);
         await held.Started.DefaultTimeout();
 
@@ -148,17 +127,17 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         release.Open();
         await Task.WhenAll(generate, embed).DefaultTimeout();
 
-        _a.Requests.Select(r => r.Path).Where(p => p != "/api/chat").Should().Equal("/api/generate", "/api/embed");
+        A.Requests.Select(r => r.Path).Where(p => p != "/api/chat").Should().Equal("/api/generate", "/api/embed");
     }
 
     [Fact]
     public async Task OneRouteFull_RequestGoesToTheRouteWithAFreeSlotInsteadOfWaiting()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 4, _a.BaseUri, _b.BaseUri);
+        var proxy = await StartAsync(limit: 1, queueLength: 4, A.BaseUri, B.BaseUri);
         var onA = Held(out var releaseA);
         var onB = Held(out var releaseB);
-        _a.MapScript("POST", "/api/chat", onA);
-        _b.MapScript("POST", "/api/chat", onB);
+        A.MapScript("POST", "/api/chat", onA);
+        B.MapScript("POST", "/api/chat", onB);
 
         using var first = await OpenChatAsync(proxy);
         await Task.WhenAny(onA.Started, onB.Started).DefaultTimeout();
@@ -173,7 +152,7 @@ public sealed class ConcurrencyTests : IAsyncLifetime
 
     private async Task<ProxyUnderTest> StartAsync(int limit, int queueLength, Uri first, Uri? second = null, TimeSpan? queueTimeout = null)
     {
-        _proxy = await ProxyUnderTest.StartAsync(
+        Proxy = await ProxyUnderTest.StartAsync(
             proxies: second is null ? [$"llama3.2={first}"] : [$"llama3.2={first}", $"llama3.2={second}"],
             adjust: options => options with
             {
@@ -184,7 +163,7 @@ public sealed class ConcurrencyTests : IAsyncLifetime
                     QueueTimeout = queueTimeout ?? TimeSpan.FromSeconds(60),
                 },
             });
-        return _proxy;
+        return Proxy;
     }
 
     private static ConcurrencyGate GateOf(ProxyUnderTest proxy, int route) =>

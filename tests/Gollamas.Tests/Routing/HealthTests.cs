@@ -9,37 +9,16 @@ namespace Gollamas.Tests.Routing;
 /// Background probes (driven by the proxy's fake clock), servers marked down and back up, the
 /// preference for a server with the model loaded, and 503 when every route is down.
 /// </summary>
-public sealed class HealthTests : IAsyncLifetime
+public sealed class HealthTests : TwoServersTest
 {
     private const string Chat = """{"model":"llama3.2","stream":false}""";
     private const string Show = """{"model":"llama3.2"}""";
 
-    private FakeOllamaServer _a = null!;
-    private FakeOllamaServer _b = null!;
-    private ProxyUnderTest? _proxy;
-
-    public async Task InitializeAsync()
-    {
-        _a = await FakeOllamaServer.StartAsync("a");
-        _b = await FakeOllamaServer.StartAsync("b");
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_proxy is not null)
-        {
-            await _proxy.DisposeAsync();
-        }
-
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-    }
-
     [Fact]
     public async Task ModelLoadedOnOneServer_RequestsGoThereRatherThanTakingTurns()
     {
-        _b.Running = [new FakeModel("llama3.2:latest")];
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        B.Running = [new FakeModel("llama3.2:latest")];
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         await proxy.ProbeRoundAsync();
         for (var i = 0; i < 3; i++)
@@ -48,14 +27,14 @@ public sealed class HealthTests : IAsyncLifetime
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        _b.Requests.Where(r => r.Path == "/api/chat").Should().HaveCount(3);
-        _a.Requests.Should().NotContain(r => r.Path == "/api/chat");
+        B.Requests.Where(r => r.Path == "/api/chat").Should().HaveCount(3);
+        A.Requests.Should().NotContain(r => r.Path == "/api/chat");
     }
 
     [Fact]
     public async Task CompletedChat_MarksTheModelLoadedOnThatServer()
     {
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         for (var i = 0; i < 3; i++)
         {
@@ -64,7 +43,7 @@ public sealed class HealthTests : IAsyncLifetime
         }
 
         // The first request went to one of them; the model is loaded there now, so the rest follow.
-        (_a.Requests.Count(r => r.Path == "/api/chat"), _b.Requests.Count(r => r.Path == "/api/chat"))
+        (A.Requests.Count(r => r.Path == "/api/chat"), B.Requests.Count(r => r.Path == "/api/chat"))
             .Should().BeOneOf((3, 0), (0, 3));
     }
 
@@ -72,12 +51,12 @@ public sealed class HealthTests : IAsyncLifetime
     public async Task FailingProbes_ServerMarkedDownAndSkipped_FirstSuccessBringsItBack()
     {
         var versionFails = true;
-        _a.Map("GET", "/api/version", (context, _) =>
+        A.Map("GET", "/api/version", (context, _) =>
         {
             context.Response.StatusCode = versionFails ? 500 : 200;
             return context.Response.WriteAsync(versionFails ? """{"error":"broken"}""" : """{"version":"0.9.6"}""");
         });
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         for (var i = 0; i < 3; i++)
         {
@@ -91,8 +70,8 @@ public sealed class HealthTests : IAsyncLifetime
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        _a.Requests.Should().NotContain(r => r.Path == "/api/show");
-        _b.Requests.Where(r => r.Path == "/api/show").Should().HaveCount(4);
+        A.Requests.Should().NotContain(r => r.Path == "/api/show");
+        B.Requests.Where(r => r.Path == "/api/show").Should().HaveCount(4);
 
         versionFails = false;
         await proxy.ProbeRoundAsync();
@@ -103,18 +82,18 @@ public sealed class HealthTests : IAsyncLifetime
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        _a.Requests.Where(r => r.Path == "/api/show").Should().ContainSingle("equal routes take turns again");
+        A.Requests.Where(r => r.Path == "/api/show").Should().ContainSingle("equal routes take turns again");
     }
 
     [Fact]
     public async Task EveryRouteDown_503AtOnceWithRetryAfterNamingModelAndServers()
     {
-        _a.Map("GET", "/api/version", static (context, _) =>
+        A.Map("GET", "/api/version", static (context, _) =>
         {
             context.Response.StatusCode = 500;
             return Task.CompletedTask;
         });
-        var proxy = await StartAsync(_a.BaseUri);
+        var proxy = await StartAsync(A.BaseUri);
         for (var i = 0; i < 3; i++)
         {
             await proxy.ProbeRoundAsync();
@@ -125,22 +104,22 @@ public sealed class HealthTests : IAsyncLifetime
 
         native.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         native.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
-        (await native.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: {{_a.BaseUri}}"}""");
+        (await native.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: {{A.BaseUri}}"}""");
         openAi.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await openAi.Content.ReadAsStringAsync()).Should().StartWith("""{"error":{"message":"gollamas: every Ollama server for model 'llama3.2' is down""").And.Contain("\"type\":\"api_error\"");
-        _a.Requests.Should().NotContain(r => r.Path == "/api/chat" || r.Path == "/v1/chat/completions");
+        A.Requests.Should().NotContain(r => r.Path == "/api/chat" || r.Path == "/v1/chat/completions");
     }
 
     [Fact]
     public async Task ServerKilledWhileRunning_RequestsFailOverWithoutAClientErrorThenSkipIt()
     {
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
         using (var warm = await proxy.Client.PostAsync("/api/show", new StringContent(Show)))
         {
             warm.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        await _a.DisposeAsync();
+        await A.DisposeAsync();
         for (var i = 0; i < 6; i++)
         {
             using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
@@ -156,28 +135,28 @@ public sealed class HealthTests : IAsyncLifetime
     [Fact]
     public async Task DownServer_LeftOutOfTheListsWithoutBeingAsked()
     {
-        _a.Models = [new FakeModel("llama3.2:latest")];
-        _b.Models = [new FakeModel("qwen3:8b")];
-        _a.Map("GET", "/api/version", static (context, _) =>
+        A.Models = [new FakeModel("llama3.2:latest")];
+        B.Models = [new FakeModel("qwen3:8b")];
+        A.Map("GET", "/api/version", static (context, _) =>
         {
             context.Response.StatusCode = 500;
             return Task.CompletedTask;
         });
-        _proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={_a.BaseUri}", $"qwen3:8b={_b.BaseUri}"]);
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={A.BaseUri}", $"qwen3:8b={B.BaseUri}"]);
         for (var i = 0; i < 3; i++)
         {
-            await _proxy.ProbeRoundAsync();
+            await Proxy.ProbeRoundAsync();
         }
 
-        var tags = await _proxy.Client.GetStringAsync("/api/tags");
+        var tags = await Proxy.Client.GetStringAsync("/api/tags");
 
         tags.Should().Contain("qwen3:8b").And.NotContain("llama3.2");
-        _a.Requests.Should().NotContain(r => r.Path == "/api/tags");
+        A.Requests.Should().NotContain(r => r.Path == "/api/tags");
     }
 
     private async Task<ProxyUnderTest> StartAsync(params Uri[] servers)
     {
-        _proxy = await ProxyUnderTest.StartAsync(proxies: servers.Select(s => $"llama3.2={s}"));
-        return _proxy;
+        Proxy = await ProxyUnderTest.StartAsync(proxies: servers.Select(s => $"llama3.2={s}"));
+        return Proxy;
     }
 }

@@ -5,29 +5,12 @@ using Gollamas.Tests.Infrastructure;
 namespace Gollamas.Tests.Routing;
 
 /// <summary>--allow-running: models loaded on a connection but not configured.</summary>
-public sealed class RunningModelsTests : IAsyncLifetime
+public sealed class RunningModelsTests : TwoServersTest
 {
-    private FakeOllamaServer _a = null!;
-    private FakeOllamaServer _b = null!;
-    private ProxyUnderTest? _proxy;
-
-    public async Task InitializeAsync()
+    protected override void Arrange()
     {
-        _a = await FakeOllamaServer.StartAsync("a");
-        _b = await FakeOllamaServer.StartAsync("b");
-        _a.Running = [new FakeModel("mistral:latest")];
-        _b.Running = [new FakeModel("phi4:14b")];
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_proxy is not null)
-        {
-            await _proxy.DisposeAsync();
-        }
-
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
+        A.Running = [new FakeModel("mistral:latest")];
+        B.Running = [new FakeModel("phi4:14b")];
     }
 
     [Theory]
@@ -43,9 +26,9 @@ public sealed class RunningModelsTests : IAsyncLifetime
         using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(body));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var target = server == "a" ? _a : _b;
+        var target = server == "a" ? A : B;
         (await target.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout()).BodyText.Should().Be(body);
-        (server == "a" ? _b : _a).Requests.Should().NotContain(r => r.Path == "/api/chat");
+        (server == "a" ? B : A).Requests.Should().NotContain(r => r.Path == "/api/chat");
     }
 
     [Fact]
@@ -58,7 +41,7 @@ public sealed class RunningModelsTests : IAsyncLifetime
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"model 'mistral' not found"}""");
-        _a.Requests.Should().NotContain(r => r.Path == "/api/chat");
+        A.Requests.Should().NotContain(r => r.Path == "/api/chat");
     }
 
     [Fact]
@@ -85,22 +68,22 @@ public sealed class RunningModelsTests : IAsyncLifetime
     [Fact]
     public async Task WithoutTheFlag_PsListsOnlyConfiguredModels()
     {
-        _a.Running = [new FakeModel("mistral:latest"), new FakeModel("llama3.2:latest")];
+        A.Running = [new FakeModel("mistral:latest"), new FakeModel("llama3.2:latest")];
         var proxy = await StartAsync(allowRunning: false);
 
         var ps = await proxy.Client.GetStringAsync("/api/ps");
 
         ps.Should().Contain("\"llama3.2:latest\"").And.NotContain("mistral").And.NotContain("phi4");
-        _b.Requests.Should().NotContain(r => r.Path == "/api/ps", "b serves no configured model");
+        B.Requests.Should().NotContain(r => r.Path == "/api/ps", "b serves no configured model");
     }
 
     // a serves llama3.2; b is only declared as a connection, so only running-model routing uses it.
     private async Task<ProxyUnderTest> StartAsync(bool allowRunning)
     {
-        _proxy = await ProxyUnderTest.StartAsync(
-            proxies: [$"llama3.2={_a.BaseUri}"],
-            connections: [$"b={_b.BaseUri}"],
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={A.BaseUri}"],
+            connections: [$"b={B.BaseUri}"],
             adjust: options => options with { AllowRunning = allowRunning });
-        return _proxy;
+        return Proxy;
     }
 }

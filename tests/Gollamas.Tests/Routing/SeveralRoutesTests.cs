@@ -11,40 +11,19 @@ namespace Gollamas.Tests.Routing;
 /// request/answer tests use /api/show, which does not load the model, so that the preference for
 /// a server with the model loaded (HealthTests) does not decide the order here.
 /// </summary>
-public sealed class SeveralRoutesTests : IAsyncLifetime
+public sealed class SeveralRoutesTests : TwoServersTest
 {
     private const string Path = "/api/show";
     private const string Show = """{"model":"llama3.2"}""";
 
-    private FakeOllamaServer _a = null!;
-    private FakeOllamaServer _b = null!;
-    private ProxyUnderTest? _proxy;
-
-    public async Task InitializeAsync()
-    {
-        _a = await FakeOllamaServer.StartAsync("a");
-        _b = await FakeOllamaServer.StartAsync("b");
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_proxy is not null)
-        {
-            await _proxy.DisposeAsync();
-        }
-
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-    }
-
     [Fact]
     public async Task TwoConcurrentStreams_GoToTheLessBusyRouteEach()
     {
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
         var onA = HeldStream(out var releaseA);
         var onB = HeldStream(out var releaseB);
-        _a.MapScript("POST", "/api/chat", onA);
-        _b.MapScript("POST", "/api/chat", onB);
+        A.MapScript("POST", "/api/chat", onA);
+        B.MapScript("POST", "/api/chat", onB);
 
         // Each script serves one request: were both streams sent to one server, its second
         // request would be refused and the other script would never start.
@@ -63,7 +42,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
     [Fact]
     public async Task SequentialRequests_EqualRoutesTakeTurns()
     {
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         for (var i = 0; i < 4; i++)
         {
@@ -71,14 +50,14 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        _a.Requests.Should().HaveCount(2);
-        _b.Requests.Should().HaveCount(2);
+        A.Requests.Should().HaveCount(2);
+        B.Requests.Should().HaveCount(2);
     }
 
     [Fact]
     public async Task DeadRoute_EveryRequestIsServedByTheOtherWithoutAClientError()
     {
-        var proxy = await StartAsync(RawLoopbackServer.ClosedPortUri(), _b.BaseUri);
+        var proxy = await StartAsync(RawLoopbackServer.ClosedPortUri(), B.BaseUri);
 
         for (var i = 0; i < 2; i++)
         {
@@ -86,7 +65,7 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        _b.Requests.Should().HaveCount(2);
+        B.Requests.Should().HaveCount(2);
         proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Warning: Model llama3.2: ", StringComparison.Ordinal) && l.Contains("BackendUnreachable", StringComparison.Ordinal));
     }
 
@@ -96,8 +75,8 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
     [InlineData(429)]
     public async Task RouteAnswering5xxOr429_SameBodyGoesToTheOtherRoute(int status)
     {
-        Refuse(_a, status);
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        Refuse(A, status);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         for (var i = 0; i < 2; i++)
         {
@@ -106,15 +85,15 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
         }
 
         // Turns alternate, so one of the two requests tried a first, then b.
-        _a.Requests.Should().ContainSingle();
-        _b.Requests.Should().HaveCount(2).And.OnlyContain(r => r.BodyText == Show);
+        A.Requests.Should().ContainSingle();
+        B.Requests.Should().HaveCount(2).And.OnlyContain(r => r.BodyText == Show);
     }
 
     [Fact]
     public async Task RouteAnswering4xx_PassedToTheClientAsIs()
     {
-        _a.UnknownModels.Add("llama3.2");
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        A.UnknownModels.Add("llama3.2");
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 2; i++)
@@ -124,8 +103,8 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
         }
 
         statuses.Should().BeEquivalentTo([HttpStatusCode.OK, HttpStatusCode.NotFound]);
-        _a.Requests.Should().ContainSingle();
-        _b.Requests.Should().ContainSingle();
+        A.Requests.Should().ContainSingle();
+        B.Requests.Should().ContainSingle();
     }
 
     [Fact]
@@ -142,16 +121,16 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
     [Fact]
     public async Task EveryRouteRefusing_TheLastAnswerReachesTheClient()
     {
-        Refuse(_a, 503);
-        Refuse(_b, 503);
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        Refuse(A, 503);
+        Refuse(B, 503);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         using var response = await proxy.Client.PostAsync(Path, new StringContent(Show));
 
         response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"server busy, please try again.  maximum pending requests exceeded"}""");
-        _a.Requests.Should().ContainSingle();
-        _b.Requests.Should().ContainSingle();
+        A.Requests.Should().ContainSingle();
+        B.Requests.Should().ContainSingle();
     }
 
     [Fact]
@@ -159,9 +138,9 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
     {
         var onA = CutStream(out var cutA);
         var onB = CutStream(out var cutB);
-        _a.MapScript("POST", "/api/chat", onA);
-        _b.MapScript("POST", "/api/chat", onB);
-        var proxy = await StartAsync(_a.BaseUri, _b.BaseUri);
+        A.MapScript("POST", "/api/chat", onA);
+        B.MapScript("POST", "/api/chat", onB);
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
 
         // Two streams in turn, each cut by its server after the first line: each client sees the
         // line and then the in-band error, and no server gets a second request.
@@ -176,14 +155,14 @@ public sealed class SeveralRoutesTests : IAsyncLifetime
             (await reader.ReadLineAsync().DefaultTimeout()).Should().StartWith("""{"error":"gollamas: the stream from Ollama server """);
         }
 
-        _a.Requests.Should().ContainSingle();
-        _b.Requests.Should().ContainSingle();
+        A.Requests.Should().ContainSingle();
+        B.Requests.Should().ContainSingle();
     }
 
     private async Task<ProxyUnderTest> StartAsync(Uri first, Uri second)
     {
-        _proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={first}", $"llama3.2={second}"]);
-        return _proxy;
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={first}", $"llama3.2={second}"]);
+        return Proxy;
     }
 
     private static async Task<HttpResponseMessage> OpenStreamAsync(ProxyUnderTest proxy)
