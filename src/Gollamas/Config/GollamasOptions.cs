@@ -43,6 +43,68 @@ internal sealed record GollamasOptions
     /// <c>/api/ps</c>) is routed there and listed in <c>/api/ps</c>.
     /// </summary>
     public bool AllowRunning { get; init; }
+
+    /// <summary>Request size and time limits, upstream timeouts, client connections, drain.</summary>
+    public LimitOptions Limits { get; init; } = new();
+
+    /// <summary>API keys clients must present; empty means none needed.</summary>
+    public SecurityOptions Security { get; init; } = new();
+
+    /// <summary>Access log and log format.</summary>
+    public LogOptions Logging { get; init; } = new();
+}
+
+/// <summary>Limits with defaults for long generations and large image bodies.</summary>
+internal sealed record LimitOptions
+{
+    /// <summary>Largest request body; larger gets 413. Several base64 images fit.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>How long a client may take to send the request headers.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long connecting to an Ollama server may take.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Longest silence from a server while the proxy waits for its answer or for the next chunk
+    /// of a stream. Covers model loading (minutes); 0 means none.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Most client connections at once; 0 means no limit.</summary>
+    public int MaxConnections { get; init; }
+
+    /// <summary>How long in-flight requests may run on after SIGTERM/SIGINT.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>PEM certificate and key: listen with HTTPS when both are set.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    public string? TlsKeyPath { get; init; }
+}
+
+/// <summary>API keys. With none configured, every request is served as before.</summary>
+internal sealed record SecurityOptions
+{
+    /// <summary>Keys given on the command line or in GOLLAMAS_API_KEYS.</summary>
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>A file of keys, one per line ('#' comments), re-read on SIGHUP.</summary>
+    public string? ApiKeysFile { get; init; }
+
+    /// <summary>Whether the client's Authorization header is passed on to Ollama.</summary>
+    public bool ForwardAuthorization { get; init; }
+}
+
+/// <summary>What is logged, and how.</summary>
+internal sealed record LogOptions
+{
+    /// <summary>One line per request at information level.</summary>
+    public bool AccessLog { get; init; } = true;
+
+    /// <summary>"simple" (one line of text) or "json" (one JSON object per line, for shippers).</summary>
+    public string Format { get; init; } = "simple";
 }
 
 /// <summary>How connections are probed (GET /api/version) and when one counts as down.</summary>
