@@ -1,4 +1,5 @@
 using Gollamas.Backends;
+using Gollamas.Config;
 using Gollamas.Errors;
 using Gollamas.Forwarding;
 using Gollamas.Hosting;
@@ -17,7 +18,7 @@ internal sealed partial class ModelEndpoints(
     StreamForwarder forwarder,
     HealthMonitor health,
     QueuePolicy queue,
-    ServerLimits limits,
+    LimitOptions limits,
     ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;

@@ -21,6 +21,9 @@ internal enum ForwardOutcome
     /// <summary>The upstream body broke after the response started: ended with an in-band error.</summary>
     BackendStreamBroken,
 
+    /// <summary>The drain time after a stop signal ran out: the request was ended (503, or an in-band error).</summary>
+    ShuttingDown,
+
     /// <summary>The client went away; the upstream request was cancelled with it.</summary>
     ClientAborted,
 }

@@ -7,6 +7,7 @@ using System.Text.Json;
 using Gollamas.Backends;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
+using Gollamas.Hosting;
 using Gollamas.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -30,7 +31,7 @@ namespace Gollamas.Forwarding;
 /// 6. if the upstream breaks after the response started, end NDJSON and SSE streams with one
 ///    in-band error record in their own framing; abort anything else.
 /// </summary>
-internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
+internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan idleTimeout, ILogger<StreamForwarder> logger)
 {
     // Large enough for a typical chunk, small next to the response pipe's segment size.
     private const int MinReadSize = 4096;
@@ -48,7 +49,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
     public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body, bool canFailOver = false)
     {
         var started = Stopwatch.GetTimestamp();
-        var aborted = context.RequestAborted;
+        using var watch = new UpstreamWatch(idleTimeout, context.RequestAborted, lifecycle.DrainDeadline);
         var isHead = HttpMethods.IsHead(context.Request.Method);
         var head = RentRequestHead(context, backend, body.Length, out var headLength);
         UpstreamConnection? connection = null;
@@ -58,11 +59,11 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             UpstreamResponseHead response;
             try
             {
-                (connection, response) = await SendAsync(backend, head.AsMemory(0, headLength), body, isHead, aborted);
+                (connection, response) = await SendAsync(backend, head.AsMemory(0, headLength), body, isHead, watch.Token);
             }
             catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException)
             {
-                return await FailBeforeResponseAsync(context, backend, ex, canFailOver);
+                return await FailBeforeResponseAsync(context, backend, ex, watch, canFailOver);
             }
             finally
             {
@@ -77,7 +78,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
                 return ForwardOutcome.BackendRefused;
             }
 
-            var outcome = await CopyResponseAsync(context, backend, connection, response);
+            var outcome = await CopyResponseAsync(context, backend, connection, response, watch);
             if (outcome == ForwardOutcome.Success)
             {
                 backend.Pool.Return(connection);
@@ -197,15 +198,22 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
     // Kestrel hands header values over as Latin-1 strings; they go back out byte for byte.
     private static int Latin1(Span<byte> destination, string text) => Encoding.Latin1.GetBytes(text, destination);
 
-    private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex, bool canFailOver)
+    private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex, UpstreamWatch watch, bool canFailOver)
     {
-        if (context.RequestAborted.IsCancellationRequested)
+        if (watch.ClientLeft)
         {
             Log.ClientAborted(_logger, context.Request.Path, backend.DisplayName);
             return ForwardOutcome.ClientAborted;
         }
 
-        var reason = Describe(ex);
+        if (watch.ShuttingDown)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "gollamas is shutting down: the request did not finish within the drain timeout");
+            return ForwardOutcome.ShuttingDown;
+        }
+
+        var reason = watch.WentSilent ? $"no answer within {FormatDuration(watch.IdleTimeout)}" : Describe(ex);
         Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, reason);
         var timedOut = ex is TimeoutException or OperationCanceledException;
         if (canFailOver)
@@ -224,7 +232,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
         return ForwardOutcome.BackendUnreachable;
     }
 
-    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head)
+    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head, UpstreamWatch watch)
     {
         var response = context.Response;
         response.StatusCode = head.StatusCode;
@@ -238,7 +246,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        var aborted = context.RequestAborted;
+        var cancellation = watch.Token;
         var writer = response.BodyWriter;
         var tail = new StreamTail();
         try
@@ -247,18 +255,19 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             {
                 // Wait for data without holding memory: a thousand slow generations then pin no
                 // buffers while they think.
-                await upstream.WaitForDataAsync(aborted);
+                await upstream.WaitForDataAsync(cancellation);
 
                 var memory = writer.GetMemory(MinReadSize);
-                var read = await upstream.ReadBodyAsync(memory, aborted);
+                var read = await upstream.ReadBodyAsync(memory, cancellation);
                 if (read == 0)
                 {
                     break;
                 }
 
+                watch.Touch();
                 tail.Update(memory.Span[..read]);
                 writer.Advance(read);
-                var flushed = await writer.FlushAsync(aborted);
+                var flushed = await writer.FlushAsync(cancellation);
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {
                     return ClientGone(context, backend);
@@ -267,13 +276,20 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            if (aborted.IsCancellationRequested)
+            if (watch.ClientLeft)
             {
                 return ClientGone(context, backend);
             }
 
-            Log.StreamBroken(_logger, backend.DisplayName, context.Request.Path, Describe(ex));
-            await EndWithInBandErrorAsync(context, backend, tail, ex);
+            if (watch.ShuttingDown)
+            {
+                await EndWithInBandErrorAsync(context, tail, "gollamas is shutting down: the stream was cut at the end of the drain timeout");
+                return ForwardOutcome.ShuttingDown;
+            }
+
+            var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : Describe(ex);
+            Log.StreamBroken(_logger, backend.DisplayName, context.Request.Path, reason);
+            await EndWithInBandErrorAsync(context, tail, $"gollamas: the stream from Ollama server {backend.DisplayName} broke: {reason}");
             return ForwardOutcome.BackendStreamBroken;
         }
 
@@ -292,7 +308,7 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
     /// the OpenAI error envelope. Other bodies cannot carry it and are aborted, so the client
     /// sees a broken response rather than a silently short one.
     /// </summary>
-    private static async Task EndWithInBandErrorAsync(HttpContext context, Backend backend, StreamTail tail, Exception ex)
+    private static async Task EndWithInBandErrorAsync(HttpContext context, StreamTail tail, string message)
     {
         var response = context.Response;
         var contentType = response.ContentType ?? string.Empty;
@@ -304,7 +320,6 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             return;
         }
 
-        var message = $"gollamas: the stream from Ollama server {backend.DisplayName} broke: {Describe(ex)}";
         var writer = response.BodyWriter;
         if (isNdjson)
         {
@@ -342,6 +357,12 @@ internal sealed partial class StreamForwarder(ILogger<StreamForwarder> logger)
             // The client left while we were telling it why; nothing more to do.
         }
     }
+
+    /// <summary>A duration as an operator wrote it: 10m, 90s, 1.5s.</summary>
+    internal static string FormatDuration(TimeSpan duration) =>
+        duration.TotalMinutes >= 1 && duration.Seconds == 0 && duration.Milliseconds == 0
+            ? $"{duration.TotalMinutes:0.###}m"
+            : $"{duration.TotalSeconds:0.###}s";
 
     /// <summary>The innermost message, which names the real cause (refused, reset, timed out).</summary>
     internal static string Describe(Exception ex)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Gollamas.Backends;
 using Gollamas.Cli;
 using Gollamas.Config;
@@ -29,10 +30,17 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly BackendSet _backends;
     private readonly ILogger _logger;
 
-    private ProxyServer(WebApplication app, BackendSet backends, RouteTableHolder routes, HealthMonitor health, ILogger logger)
+    private readonly ProxyLifecycle _lifecycle;
+    private readonly TimeSpan _drainTimeout;
+    private readonly TimeProvider _time;
+
+    private ProxyServer(WebApplication app, BackendSet backends, RouteTableHolder routes, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, ILogger logger)
     {
         _app = app;
         Health = health;
+        _lifecycle = lifecycle;
+        _drainTimeout = drainTimeout;
+        _time = time;
         _backends = backends;
         Routes = routes;
         _logger = logger;
@@ -79,10 +87,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                Log.ShuttingDown(server._logger);
+                // SIGINT/SIGTERM: drain below.
             }
 
-            await server.StopAsync(CancellationToken.None);
+            await server.DrainAsync();
         }
 
         return ExitCodes.Success;
@@ -119,14 +127,20 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(limits);
 
+        var certificate = LoadCertificate(options.Limits);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
-            Listen(kestrel, options.Listen);
+            kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes;
+            kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
+            kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections > 0 ? options.Limits.MaxConnections : null;
+            Listen(kestrel, options.Listen, certificate);
         });
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = limits.ShutdownTimeout);
+
+        // The drain itself is bounded by the drain timeout (ProxyLifecycle ends what still runs);
+        // the host's own limit only has to leave time for those last in-band errors to go out.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Limits.DrainTimeout + TimeSpan.FromSeconds(5));
         if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1")
         {
             builder.Services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = true);
@@ -144,6 +158,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var backendSettings = new BackendSettings
         {
+            ConnectTimeout = options.Limits.ConnectTimeout,
             FailuresBeforeDown = options.Health.FailuresBeforeDown,
             ConcurrencyLimit = options.Concurrency.DefaultLimit,
             QueueLength = options.Concurrency.QueueLength,
@@ -153,15 +168,18 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var routes = new RouteTableHolder(RouteTable.Build(options, backends));
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
         var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());
+        var lifecycle = new ProxyLifecycle();
+        var forwarder = new StreamForwarder(lifecycle, options.Limits.IdleTimeout, loggerFactory.CreateLogger<StreamForwarder>());
         var dispatcher = new RequestDispatcher(
             new CorsPolicy(options.Origins),
-            new ModelEndpoints(routes, new StreamForwarder(loggerFactory.CreateLogger<StreamForwarder>()), health, new QueuePolicy(options.Concurrency.QueueTimeout, time), limits, loggerFactory.CreateLogger<ModelEndpoints>()),
+            new ModelEndpoints(routes, forwarder, health, new QueuePolicy(options.Concurrency.QueueTimeout, time), options.Limits, loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
+            new ProbeEndpoints(lifecycle, backends),
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);
 
-        var server = new ProxyServer(app, backends, routes, health, loggerFactory.CreateLogger<ProxyServer>());
+        var server = new ProxyServer(app, backends, routes, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>());
         try
         {
             await app.StartAsync(cancellationToken);
@@ -181,11 +199,24 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
 
+    /// <summary>
+    /// Stops after a stop signal: /readyz turns unready, no new connection is accepted, requests
+    /// in flight may finish within the drain timeout; then what still runs is ended (a stream
+    /// with an in-band error line) and the server stops.
+    /// </summary>
+    public async Task DrainAsync()
+    {
+        Log.ShuttingDown(_logger, _drainTimeout.TotalSeconds);
+        _lifecycle.BeginDraining(_drainTimeout, _time);
+        await _app.StopAsync(CancellationToken.None);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
         await Health.DisposeAsync();
         _backends.Dispose();
+        _lifecycle.Dispose();
     }
 
     private void LogStartup(RouteTable table)
@@ -205,28 +236,42 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ListenAddress listen)
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ListenAddress listen, X509Certificate2? certificate)
     {
+        void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions endpoint)
+        {
+            if (certificate is not null)
+            {
+                endpoint.UseHttps(certificate);
+            }
+        }
+
         if (listen.Host.Length == 0)
         {
-            kestrel.ListenAnyIP(listen.Port);
+            kestrel.ListenAnyIP(listen.Port, Configure);
         }
         else if (string.Equals(listen.Host, "localhost", StringComparison.OrdinalIgnoreCase))
         {
-            kestrel.ListenLocalhost(listen.Port);
+            kestrel.ListenLocalhost(listen.Port, Configure);
         }
         else if (IPAddress.TryParse(listen.Host, out var ip))
         {
-            kestrel.Listen(ip, listen.Port);
+            kestrel.Listen(ip, listen.Port, Configure);
         }
         else
         {
             foreach (var resolved in Dns.GetHostAddresses(listen.Host))
             {
-                kestrel.Listen(resolved, listen.Port);
+                kestrel.Listen(resolved, listen.Port, Configure);
             }
         }
     }
+
+    /// <summary>The PEM certificate and key for HTTPS, when both are set.</summary>
+    private static X509Certificate2? LoadCertificate(LimitOptions limits) =>
+        limits.TlsCertificatePath is { } cert && limits.TlsKeyPath is { } key
+            ? X509Certificate2.CreateFromPemFile(cert, key)
+            : null;
 
     private static void ConfigureConsoleLogging(ILoggingBuilder logging, LogLevel minimumLevel)
     {
@@ -261,7 +306,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         [LoggerMessage(LogEventIds.AliasConfigured, LogLevel.Information, "Alias {Alias} -> {Model}", EventName = "AliasConfigured")]
         public static partial void AliasConfigured(ILogger logger, string alias, string model);
 
-        [LoggerMessage(LogEventIds.ShuttingDown, LogLevel.Information, "Stopping: no new connections; in-flight requests may finish", EventName = "ShuttingDown")]
-        public static partial void ShuttingDown(ILogger logger);
+        [LoggerMessage(LogEventIds.ShuttingDown, LogLevel.Information, "Stopping: no new connections; requests in flight may finish within {DrainSeconds} s", EventName = "ShuttingDown")]
+        public static partial void ShuttingDown(ILogger logger, double drainSeconds);
     }
 }

@@ -16,6 +16,7 @@ internal sealed partial class RequestDispatcher(
     ModelEndpoints models,
     ListEndpoints lists,
     VersionEndpoint version,
+    ProbeEndpoints probes,
     ILogger<RequestDispatcher> logger)
 {
     private const string ModelsPrefix = "/v1/models/";
@@ -69,6 +70,10 @@ internal sealed partial class RequestDispatcher(
         {
             case "/":
                 return IsGetOrHead(method) ? RootEndpoint.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
+            case "/healthz":
+                return IsGetOrHead(method) ? ProbeEndpoints.HealthzAsync(context) : MethodNotAllowed(context, "GET, HEAD");
+            case "/readyz":
+                return IsGetOrHead(method) ? probes.ReadyzAsync(context) : MethodNotAllowed(context, "GET, HEAD");
             case "/api/version":
                 return IsGetOrHead(method) ? version.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
             case "/api/tags":

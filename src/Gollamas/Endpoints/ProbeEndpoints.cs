@@ -1,0 +1,46 @@
+using Gollamas.Backends;
+using Gollamas.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Gollamas.Endpoints;
+
+/// <summary>
+/// Kubernetes probes, answered by the proxy itself and never forwarded: /healthz (the process
+/// serves requests) and /readyz (it is not draining and at least one Ollama server is up).
+/// </summary>
+internal sealed class ProbeEndpoints(ProxyLifecycle lifecycle, BackendSet backends)
+{
+    private static readonly byte[] s_ok = """{"status":"ok"}"""u8.ToArray();
+    private static readonly byte[] s_draining = """{"status":"draining"}"""u8.ToArray();
+    private static readonly byte[] s_noServer = """{"status":"no Ollama server is up"}"""u8.ToArray();
+
+    public static Task HealthzAsync(HttpContext context) => WriteAsync(context, StatusCodes.Status200OK, s_ok);
+
+    public Task ReadyzAsync(HttpContext context)
+    {
+        if (lifecycle.IsDraining)
+        {
+            return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, s_draining);
+        }
+
+        foreach (var backend in backends.All)
+        {
+            if (!backend.Health.IsDown)
+            {
+                return WriteAsync(context, StatusCodes.Status200OK, s_ok);
+            }
+        }
+
+        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, s_noServer);
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, byte[] body)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = Json.JsonWriting.JsonContentType;
+        response.ContentLength = body.Length;
+        response.Headers.CacheControl = "no-store";
+        await response.BodyWriter.WriteAsync(body, context.RequestAborted);
+    }
+}

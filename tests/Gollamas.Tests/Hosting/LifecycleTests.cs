@@ -1,0 +1,152 @@
+using System.Net;
+using Gollamas.Config;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace Gollamas.Tests.Hosting;
+
+/// <summary>Probes, the idle timeout on a silent server, and draining after a stop signal.</summary>
+public sealed class LifecycleTests : TwoServersTest
+{
+    [Fact]
+    public async Task Healthz_AnsweredByTheProxyItself()
+    {
+        var proxy = await StartAsync();
+
+        using var response = await proxy.Client.GetAsync("/healthz");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"status":"ok"}""");
+        A.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Readyz_ReadyWhileAServerIsUp_UnreadyWhenEveryServerIsDown()
+    {
+        A.Map("GET", "/api/version", static (context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        var proxy = await StartAsync();
+
+        using (var ready = await proxy.Client.GetAsync("/readyz"))
+        {
+            ready.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            await proxy.ProbeRoundAsync();
+        }
+
+        using var unready = await proxy.Client.GetAsync("/readyz");
+        unready.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await unready.Content.ReadAsStringAsync()).Should().Be("""{"status":"no Ollama server is up"}""");
+    }
+
+    [Fact]
+    public async Task SilentServer_504NamingTheIdleTimeout()
+    {
+        var silent = new StreamScript();
+        silent.AddGated(StreamScript.NdjsonLine("""{"done":true}"""), out _);
+        A.MapScript("POST", "/api/chat", silent);
+        var proxy = await StartAsync(idle: TimeSpan.FromMilliseconds(300));
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2"}"""));
+
+        // The fake sends its headers at once and then nothing: the proxy has a head, so the
+        // silence comes after the response started and ends it in-band.
+        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: the stream from Ollama server """).And.Contain("broke: nothing for 0.3s");
+    }
+
+    [Fact]
+    public async Task ServerThatNeverAnswers_504AfterTheIdleTimeout()
+    {
+        await using var silent = RawLoopbackServer.StartSilent();
+        var proxy = await StartAsync(idle: TimeSpan.FromMilliseconds(300), server: silent.BaseUri);
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2"}"""));
+
+        response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
+        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server {{silent.BaseUri}} timed out: no answer within 0.3s"}""");
+    }
+
+    [Fact]
+    public async Task Drain_StreamThatEndsWithinTheDrainTimeout_Completes()
+    {
+        var held = Held(out var release);
+        A.MapScript("POST", "/api/chat", held);
+        var proxy = await StartAsync();
+        using var stream = await OpenChatAsync(proxy);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"a\"");
+
+        var drained = proxy.Server.DrainAsync();
+        drained.IsCompleted.Should().BeFalse("a stream is still running");
+        release.Open();
+
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"done\":true");
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().BeNull();
+        await drained.DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Drain_StreamStillRunningAtTheDeadline_EndsWithAnInBandError()
+    {
+        var held = Held(out _);
+        A.MapScript("POST", "/api/chat", held);
+        var proxy = await StartAsync();
+        using var stream = await OpenChatAsync(proxy);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"a\"");
+
+        var drained = proxy.Server.DrainAsync();
+        proxy.Time.Advance(TimeSpan.FromSeconds(30));
+
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().Be("""{"error":"gollamas is shutting down: the stream was cut at the end of the drain timeout"}""");
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().BeNull();
+        await drained.DefaultTimeout();
+        await held.Aborted.DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Readyz_DuringDrain_Unready()
+    {
+        using var lifecycle = new Gollamas.Hosting.ProxyLifecycle();
+        using var backends = new Gollamas.Backends.BackendSet([new ConnectionConfig("a", A.BaseUri, true)], new Gollamas.Backends.BackendSettings());
+        var probes = new Gollamas.Endpoints.ProbeEndpoints(lifecycle, backends);
+        var before = new DefaultHttpContext();
+        var during = new DefaultHttpContext();
+
+        await probes.ReadyzAsync(before);
+        lifecycle.BeginDraining(TimeSpan.FromSeconds(30), TimeProvider.System);
+        await probes.ReadyzAsync(during);
+
+        before.Response.StatusCode.Should().Be(200);
+        during.Response.StatusCode.Should().Be(503);
+    }
+
+    private async Task<ProxyUnderTest> StartAsync(TimeSpan? idle = null, Uri? server = null)
+    {
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={server ?? A.BaseUri}"],
+            adjust: options => options with { Limits = options.Limits with { IdleTimeout = idle ?? options.Limits.IdleTimeout } });
+        return Proxy;
+    }
+
+    private static async Task<HttpResponseMessage> OpenChatAsync(ProxyUnderTest proxy)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent("""{"model":"llama3.2"}""") };
+        return await proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
+    }
+
+    private static StreamScript Held(out StreamGate release)
+    {
+        var script = new StreamScript();
+        script.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":"a"},"done":false}"""));
+        script.AddGated(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":""},"done":true}"""), out release);
+        return script;
+    }
+}
