@@ -28,4 +28,9 @@ internal static class LogEventIds
     public const int BackendDown = 400;
     public const int BackendUp = 401;
     public const int BackendProbeFailed = 402;
+
+    // Security 5xx
+    public const int ApiKeysReloaded = 500;
+    public const int ApiKeysReloadFailed = 501;
+    public const int Unauthorized = 502;
 }

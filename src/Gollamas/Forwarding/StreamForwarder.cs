@@ -31,7 +31,13 @@ namespace Gollamas.Forwarding;
 /// 6. if the upstream breaks after the response started, end NDJSON and SSE streams with one
 ///    in-band error record in their own framing; abort anything else.
 /// </summary>
-internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan idleTimeout, ILogger<StreamForwarder> logger)
+/// <param name="lifecycle">The drain deadline every request watches.</param>
+/// <param name="idleTimeout">Longest silence from a server; zero for none.</param>
+/// <param name="stripAuthorization">
+/// Whether the client's Authorization header stays here (it carries the proxy's API key).
+/// </param>
+/// <param name="logger">Where forwarding is logged.</param>
+internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan idleTimeout, bool stripAuthorization, ILogger<StreamForwarder> logger)
 {
     // Large enough for a typical chunk, small next to the response pipe's segment size.
     private const int MinReadSize = 4096;
@@ -51,7 +57,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         var started = Stopwatch.GetTimestamp();
         using var watch = new UpstreamWatch(idleTimeout, context.RequestAborted, lifecycle.DrainDeadline);
         var isHead = HttpMethods.IsHead(context.Request.Method);
-        var head = RentRequestHead(context, backend, body.Length, out var headLength);
+        var head = RentRequestHead(context, backend, body.Length, stripAuthorization, out var headLength);
         UpstreamConnection? connection = null;
         backend.OnRequestStarted();
         try
@@ -138,7 +144,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
     /// method, path and query under the backend's base path, the backend's Host, the length of
     /// the body actually sent, and every end-to-end header of the client.
     /// </summary>
-    private static byte[] RentRequestHead(HttpContext context, Backend backend, long contentLength, out int length)
+    private static byte[] RentRequestHead(HttpContext context, Backend backend, long contentLength, bool stripAuthorization, out int length)
     {
         var request = context.Request;
         var path = request.Path.Value!;
@@ -171,7 +177,8 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         span[at++] = (byte)'\n';
         foreach (var (name, values) in request.Headers)
         {
-            if (!HeaderFilter.IsForwardedRequestHeader(name))
+            if (!HeaderFilter.IsForwardedRequestHeader(name)
+                || (stripAuthorization && string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Gollamas.Backends;
 using Gollamas.Cli;
@@ -8,6 +9,7 @@ using Gollamas.Diagnostics;
 using Gollamas.Endpoints;
 using Gollamas.Forwarding;
 using Gollamas.Routing;
+using Gollamas.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -53,6 +55,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     public RouteTableHolder Routes { get; }
 
+    /// <summary>The API keys in force; <see cref="ApiKeys.Reload"/> re-reads the keys file.</summary>
+    public required ApiKeys ApiKeys { get; init; }
+
     /// <summary>The background prober and keeper of every server's state.</summary>
     public HealthMonitor Health { get; }
 
@@ -78,6 +83,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             await Console.Error.WriteLineAsync($"gollamas: cannot listen on {options.Listen}: {ex.Message}");
             return ExitCodes.BindFailed;
         }
+
+        // SIGHUP re-reads the API keys file (and does not end the process, its default).
+        using var reload = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            server.ApiKeys.Reload();
+        });
 
         await using (server)
         {
@@ -169,17 +181,26 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
         var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
-        var forwarder = new StreamForwarder(lifecycle, options.Limits.IdleTimeout, loggerFactory.CreateLogger<StreamForwarder>());
+        var apiKeys = new ApiKeys(options.Security, loggerFactory.CreateLogger<ApiKeys>());
+        var forwarder = new StreamForwarder(
+            lifecycle,
+            options.Limits.IdleTimeout,
+            stripAuthorization: apiKeys.IsEnabled && !options.Security.ForwardAuthorization,
+            loggerFactory.CreateLogger<StreamForwarder>());
         var dispatcher = new RequestDispatcher(
             new CorsPolicy(options.Origins),
             new ModelEndpoints(routes, forwarder, health, new QueuePolicy(options.Concurrency.QueueTimeout, time), options.Limits, loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
             new ProbeEndpoints(lifecycle, backends),
+            apiKeys,
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);
 
-        var server = new ProxyServer(app, backends, routes, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>());
+        var server = new ProxyServer(app, backends, routes, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
+        {
+            ApiKeys = apiKeys,
+        };
         try
         {
             await app.StartAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using Gollamas.Diagnostics;
 using Gollamas.Endpoints;
 using Gollamas.Errors;
+using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -17,6 +18,7 @@ internal sealed partial class RequestDispatcher(
     ListEndpoints lists,
     VersionEndpoint version,
     ProbeEndpoints probes,
+    ApiKeys apiKeys,
     ILogger<RequestDispatcher> logger)
 {
     private const string ModelsPrefix = "/v1/models/";
@@ -30,6 +32,12 @@ internal sealed partial class RequestDispatcher(
         {
             if (cors.TryAnswer(context))
             {
+                return;
+            }
+
+            if (!apiKeys.IsAuthorized(context.Request) && !IsProbe(context.Request.Path))
+            {
+                await UnauthorizedAsync(context);
                 return;
             }
 
@@ -122,6 +130,16 @@ internal sealed partial class RequestDispatcher(
         return ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"gollamas: no endpoint {method} {path}");
     }
 
+    // Kubernetes probes carry no key.
+    private static bool IsProbe(PathString path) => path.Value is "/healthz" or "/readyz";
+
+    private Task UnauthorizedAsync(HttpContext context)
+    {
+        Log.Unauthorized(_logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "-");
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized: send a valid API key as 'Authorization: Bearer KEY'");
+    }
+
     private static bool IsGetOrHead(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
 
     private static Task MethodNotAllowed(HttpContext context, string allow)
@@ -132,6 +150,9 @@ internal sealed partial class RequestDispatcher(
 
     private static partial class Log
     {
+        [LoggerMessage(LogEventIds.Unauthorized, LogLevel.Warning, "Refused {Method} {Path} from {Client}: missing or wrong API key", EventName = "Unauthorized")]
+        public static partial void Unauthorized(ILogger logger, string method, PathString path, string client);
+
         [LoggerMessage(LogEventIds.UnexpectedError, LogLevel.Error, "Unexpected error on {Method} {Path}", EventName = "UnexpectedError")]
         public static partial void Unexpected(ILogger logger, string method, PathString path, Exception exception);
     }

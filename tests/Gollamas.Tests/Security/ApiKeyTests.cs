@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Gollamas.Config;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Security;
+
+/// <summary>API keys: accepted, refused in the path's error shape, probes exempt, not forwarded.</summary>
+public sealed class ApiKeyTests : TwoServersTest, IDisposable
+{
+    private readonly string _keysFile = Path.Combine(Path.GetTempPath(), $"gollamas-keys-{Guid.NewGuid():N}");
+
+    public void Dispose() => File.Delete(_keysFile);
+
+    [Theory]
+    [InlineData("Bearer sk-one")]
+    [InlineData("bearer sk-two")]
+    [InlineData("Bearer   sk-one  ")]
+    public async Task ValidKey_RequestServedAndTheKeyNotPassedOn(string authorization)
+    {
+        var proxy = await StartAsync(["sk-one", "sk-two"]);
+
+        using var response = await SendAsync(proxy, "/api/chat", authorization);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var received = await A.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout();
+        received.Headers.Should().NotContainKey("Authorization");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer sk-three")]
+    [InlineData("Bearer sk-on")]
+    [InlineData("Bearer sk-one2")]
+    [InlineData("Basic c2stb25l")]
+    [InlineData("sk-one")]
+    public async Task MissingOrWrongKey_401InOllamasShapeAndNothingForwarded(string? authorization)
+    {
+        var proxy = await StartAsync(["sk-one", "sk-two"]);
+
+        using var response = await SendAsync(proxy, "/api/chat", authorization);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        response.Headers.WwwAuthenticate.ToString().Should().Be("Bearer");
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"unauthorized: send a valid API key as 'Authorization: Bearer KEY'"}""");
+        A.Requests.Should().BeEmpty();
+        proxy.Logs.Lines.Should().Contain(l => l.Contains("missing or wrong API key", StringComparison.Ordinal))
+            .And.NotContain(l => l.Contains("sk-", StringComparison.Ordinal), "keys never reach the log");
+    }
+
+    [Fact]
+    public async Task WrongKeyOnV1_401InTheOpenAiShape()
+    {
+        var proxy = await StartAsync(["sk-one"]);
+
+        using var response = await SendAsync(proxy, "/v1/chat/completions", "Bearer nope");
+
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":{"message":"unauthorized: send a valid API key as 'Authorization: Bearer KEY'","type":"api_error","param":null,"code":null}}""");
+    }
+
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    public async Task Probes_NeedNoKey(string path)
+    {
+        var proxy = await StartAsync(["sk-one"]);
+
+        using var response = await proxy.Client.GetAsync(path);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/api/tags")]
+    [InlineData("/api/version")]
+    [InlineData("/v1/models")]
+    public async Task EveryOtherEndpoint_NeedsTheKey(string path)
+    {
+        var proxy = await StartAsync(["sk-one"]);
+
+        using var without = await proxy.Client.GetAsync(path);
+        using var with = await SendAsync(proxy, path, "Bearer sk-one", HttpMethod.Get);
+
+        without.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        with.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ForwardAuthorization_PassesTheClientsHeaderOn()
+    {
+        var proxy = await StartAsync(["sk-one"], forward: true);
+
+        using var response = await SendAsync(proxy, "/api/chat", "Bearer sk-one");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await A.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout()).Headers["Authorization"].Should().Be("Bearer sk-one");
+    }
+
+    [Fact]
+    public async Task NoKeysConfigured_EverythingServedAndAuthorizationPassedOnAsBefore()
+    {
+        var proxy = await StartAsync([]);
+
+        using var response = await SendAsync(proxy, "/api/chat", "Bearer upstream-token");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await A.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout()).Headers["Authorization"].Should().Be("Bearer upstream-token");
+    }
+
+    [Fact]
+    public async Task KeysFile_ReadAtStartAndAgainOnReload()
+    {
+        await File.WriteAllTextAsync(_keysFile, "# team keys\nsk-file-1\n\n");
+        var proxy = await StartAsync([], file: _keysFile);
+
+        using (var first = await SendAsync(proxy, "/api/show", "Bearer sk-file-1"))
+        {
+            first.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await File.WriteAllTextAsync(_keysFile, "sk-file-2\n");
+        proxy.Server.ApiKeys.Reload();
+
+        using var old = await SendAsync(proxy, "/api/show", "Bearer sk-file-1");
+        using var current = await SendAsync(proxy, "/api/show", "Bearer sk-file-2");
+        old.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        current.StatusCode.Should().Be(HttpStatusCode.OK);
+        proxy.Logs.Lines.Should().Contain("Information: API keys re-read from " + _keysFile + ": 1 keys in force");
+    }
+
+    [Fact]
+    public async Task KeysFileGoneAtReload_KeysInForceStay()
+    {
+        await File.WriteAllTextAsync(_keysFile, "sk-file-1\n");
+        var proxy = await StartAsync([], file: _keysFile);
+        File.Delete(_keysFile);
+
+        proxy.Server.ApiKeys.Reload();
+
+        using var response = await SendAsync(proxy, "/api/show", "Bearer sk-file-1");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Warning: API keys file", StringComparison.Ordinal));
+    }
+
+    private async Task<ProxyUnderTest> StartAsync(string[] keys, bool forward = false, string? file = null)
+    {
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={A.BaseUri}"],
+            adjust: options => options with
+            {
+                Security = new SecurityOptions { ApiKeys = keys, ApiKeysFile = file, ForwardAuthorization = forward },
+            });
+        return Proxy;
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(ProxyUnderTest proxy, string path, string? authorization, HttpMethod? method = null)
+    {
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Post, path);
+        if (request.Method == HttpMethod.Post)
+        {
+            request.Content = new StringContent("""{"model":"llama3.2","stream":false}""");
+        }
+
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        return await proxy.Client.SendAsync(request);
+    }
+}
