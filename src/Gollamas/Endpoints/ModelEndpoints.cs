@@ -1,5 +1,6 @@
 using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Forwarding;
 using Gollamas.Hosting;
@@ -28,7 +29,7 @@ internal sealed partial class ModelEndpoints(
     /// <c>name</c> key stands in for an absent or empty <c>model</c> (pull and show, the two
     /// endpoints that do not load the model).
     /// </summary>
-    public async Task HandleAsync(HttpContext context, bool acceptName)
+    public async Task HandleAsync(HttpContext context, bool acceptName, RequestRecord record)
     {
         using var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted);
         if (body is null)
@@ -38,7 +39,7 @@ internal sealed partial class ModelEndpoints(
         }
 
         var table = routes.Current;
-        var decision = Decide(body.Span, acceptName, table);
+        var decision = Decide(body.Span, acceptName, table, record);
         if (decision.Route is null)
         {
             await ErrorWriter.WriteAsync(context, decision.ErrorStatus, decision.ErrorMessage!);
@@ -46,6 +47,7 @@ internal sealed partial class ModelEndpoints(
         }
 
         var route = decision.Route;
+        record.ResolvedModel = route.Name;
         var content = decision.IsAlias
             ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
             : new ForwardBody(body.Memory);
@@ -80,7 +82,8 @@ internal sealed partial class ModelEndpoints(
             ForwardOutcome outcome;
             try
             {
-                outcome = await forwarder.ForwardAsync(context, backend, content, canFailOver: attempt < attempts);
+                record.Connection = backend.DisplayName;
+                outcome = await forwarder.ForwardAsync(context, backend, content, record, canFailOver: attempt < attempts);
             }
             finally
             {
@@ -133,7 +136,7 @@ internal sealed partial class ModelEndpoints(
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }
 
-    private static RoutingDecision Decide(ReadOnlySpan<byte> body, bool acceptName, RouteTable table)
+    private static RoutingDecision Decide(ReadOnlySpan<byte> body, bool acceptName, RouteTable table, RequestRecord record)
     {
         Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
         var peek = ModelPeek.Peek(body, acceptName, name);
@@ -141,6 +144,11 @@ internal sealed partial class ModelEndpoints(
         {
             case PeekStatus.Found:
                 var requested = name[..peek.NameLength];
+                if (record.WantsRequestedModel)
+                {
+                    record.RequestedModel = requested.ToString();
+                }
+
                 if (table.TryResolve(requested, out var match))
                 {
                     return new RoutingDecision(match.Route, match.IsAlias, peek.TokenStart, peek.TokenLength, 0, null);

@@ -52,7 +52,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
     /// <see cref="ForwardOutcome.BackendTimedOut"/> or <see cref="ForwardOutcome.BackendRefused"/>,
     /// so the caller can send the same body to the next route.
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body, bool canFailOver = false)
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body, RequestRecord record, bool canFailOver = false)
     {
         var started = Stopwatch.GetTimestamp();
         using var watch = new UpstreamWatch(idleTimeout, context.RequestAborted, lifecycle.DrainDeadline);
@@ -84,7 +84,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
                 return ForwardOutcome.BackendRefused;
             }
 
-            var outcome = await CopyResponseAsync(context, backend, connection, response, watch);
+            var outcome = await CopyResponseAsync(context, backend, connection, response, watch, record);
             if (outcome == ForwardOutcome.Success)
             {
                 backend.Pool.Return(connection);
@@ -239,8 +239,10 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         return ForwardOutcome.BackendUnreachable;
     }
 
-    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head, UpstreamWatch watch)
+    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head, UpstreamWatch watch, RequestRecord record)
     {
+        record.FirstByte = Stopwatch.GetTimestamp();
+        record.BytesOut = 0;
         var response = context.Response;
         response.StatusCode = head.StatusCode;
         foreach (var (name, value) in head.Headers)
@@ -272,6 +274,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
                 }
 
                 watch.Touch();
+                record.BytesOut += read;
                 tail.Update(memory.Span[..read]);
                 writer.Advance(read);
                 var flushed = await writer.FlushAsync(cancellation);

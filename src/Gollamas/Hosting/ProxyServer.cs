@@ -159,7 +159,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
         if (configureLogging is null)
         {
-            ConfigureConsoleLogging(builder.Logging, options.MinimumLevel);
+            ConfigureConsoleLogging(builder.Logging, options.MinimumLevel, options.Logging.Format);
         }
         else
         {
@@ -194,6 +194,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             new VersionEndpoint(routes, fanOut),
             new ProbeEndpoints(lifecycle, backends),
             apiKeys,
+            options.Logging.AccessLog,
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);
 
@@ -294,15 +295,27 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             ? X509Certificate2.CreateFromPemFile(cert, key)
             : null;
 
-    private static void ConfigureConsoleLogging(ILoggingBuilder logging, LogLevel minimumLevel)
+    private static void ConfigureConsoleLogging(ILoggingBuilder logging, LogLevel minimumLevel, string format)
     {
         logging.SetMinimumLevel(minimumLevel);
-        logging.AddSimpleConsole(console =>
+        if (string.Equals(format, "json", StringComparison.Ordinal))
         {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+            // One JSON object per line, for log shippers; the fields of every message are kept.
+            logging.AddJsonConsole(console =>
+            {
+                console.UseUtcTimestamp = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.UseUtcTimestamp = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+        }
 
         // Every level to stderr: stdout stays clean for command output. Requests run on the I/O
         // threads (PreferInlineCompletions), so a full log queue drops lines rather than block one.

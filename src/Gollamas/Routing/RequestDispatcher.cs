@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gollamas.Diagnostics;
 using Gollamas.Endpoints;
 using Gollamas.Errors;
@@ -19,6 +20,7 @@ internal sealed partial class RequestDispatcher(
     VersionEndpoint version,
     ProbeEndpoints probes,
     ApiKeys apiKeys,
+    bool accessLog,
     ILogger<RequestDispatcher> logger)
 {
     private const string ModelsPrefix = "/v1/models/";
@@ -28,6 +30,7 @@ internal sealed partial class RequestDispatcher(
 
     public async Task InvokeAsync(HttpContext context)
     {
+        var record = new RequestRecord { WantsRequestedModel = accessLog };
         try
         {
             if (cors.TryAnswer(context))
@@ -41,7 +44,7 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            await DispatchAsync(context);
+            await DispatchAsync(context, record);
         }
         catch (BadHttpRequestException ex)
         {
@@ -68,9 +71,16 @@ internal sealed partial class RequestDispatcher(
                 await ErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, "gollamas: internal error");
             }
         }
+        finally
+        {
+            if (accessLog && _logger.IsEnabled(LogLevel.Information))
+            {
+                WriteAccessLog(context, record);
+            }
+        }
     }
 
-    private Task DispatchAsync(HttpContext context)
+    private Task DispatchAsync(HttpContext context, RequestRecord record)
     {
         var method = context.Request.Method;
         var path = context.Request.Path.Value ?? "/";
@@ -97,10 +107,10 @@ internal sealed partial class RequestDispatcher(
             case "/v1/chat/completions":
             case "/v1/completions":
             case "/v1/embeddings":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: false) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: false, record) : MethodNotAllowed(context, "POST");
             case "/api/show":
             case "/api/pull":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: true) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: true, record) : MethodNotAllowed(context, "POST");
             case "/api/create":
                 return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "creating models") : MethodNotAllowed(context, "POST");
             case "/api/push":
@@ -130,6 +140,27 @@ internal sealed partial class RequestDispatcher(
         return ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"gollamas: no endpoint {method} {path}");
     }
 
+    private void WriteAccessLog(HttpContext context, RequestRecord record)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var elapsed = Stopwatch.GetElapsedTime(record.Started).TotalMilliseconds;
+        var firstByte = record.FirstByte == 0 ? elapsed : Stopwatch.GetElapsedTime(record.Started, record.FirstByte).TotalMilliseconds;
+        var bytes = record.BytesOut >= 0 ? record.BytesOut : response.ContentLength ?? 0;
+        Log.Access(
+            _logger,
+            request.Method,
+            request.Path,
+            response.StatusCode,
+            record.RequestedModel ?? "-",
+            record.ResolvedModel ?? "-",
+            record.Connection ?? "-",
+            bytes,
+            firstByte,
+            elapsed,
+            context.Connection.RemoteIpAddress?.ToString() ?? "-");
+    }
+
     // Kubernetes probes carry no key.
     private static bool IsProbe(PathString path) => path.Value is "/healthz" or "/readyz";
 
@@ -150,6 +181,9 @@ internal sealed partial class RequestDispatcher(
 
     private static partial class Log
     {
+        [LoggerMessage(LogEventIds.Access, LogLevel.Information, "{Method} {Path} {Status} model={Model} resolved={Resolved} connection={Connection} bytes={Bytes} ttfb_ms={FirstByteMs:0.###} duration_ms={DurationMs:0.###} client={Client}", EventName = "Access")]
+        public static partial void Access(ILogger logger, string method, PathString path, int status, string model, string resolved, string connection, long bytes, double firstByteMs, double durationMs, string client);
+
         [LoggerMessage(LogEventIds.Unauthorized, LogLevel.Warning, "Refused {Method} {Path} from {Client}: missing or wrong API key", EventName = "Unauthorized")]
         public static partial void Unauthorized(ILogger logger, string method, PathString path, string client);
 

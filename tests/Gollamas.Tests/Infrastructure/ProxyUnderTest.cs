@@ -131,16 +131,51 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     public sealed class CapturedLogs : ILoggerProvider
     {
         private readonly ConcurrentQueue<string> _lines = new();
+        private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Found)> _waiters = [];
 
         public IReadOnlyList<string> Lines => [.. _lines];
 
-        public ILogger CreateLogger(string categoryName) => new Logger(_lines);
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        /// <summary>The first line, already written or still to come, that matches.</summary>
+        public Task<string> WaitForAsync(Func<string, bool> match)
+        {
+            lock (_waiters)
+            {
+                foreach (var line in _lines)
+                {
+                    if (match(line))
+                    {
+                        return Task.FromResult(line);
+                    }
+                }
+
+                var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((match, found));
+                return found.Task;
+            }
+        }
+
+        private void Add(string line)
+        {
+            lock (_waiters)
+            {
+                _lines.Enqueue(line);
+                foreach (var (match, found) in _waiters)
+                {
+                    if (match(line))
+                    {
+                        found.TrySetResult(line);
+                    }
+                }
+            }
+        }
 
         public void Dispose()
         {
         }
 
-        private sealed class Logger(ConcurrentQueue<string> lines) : ILogger
+        private sealed class Logger(CapturedLogs logs) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state)
                 where TState : notnull => null;
@@ -148,7 +183,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             public bool IsEnabled(LogLevel logLevel) => true;
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
+                logs.Add($"{logLevel}: {formatter(state, exception)}");
         }
     }
 }

@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace Gollamas.Diagnostics;
+
+/// <summary>
+/// What one request did, filled in as it goes (model, server, bytes, first byte) and written as
+/// the access-log line when it ends. One small object per request; nothing per chunk but a sum.
+/// </summary>
+internal sealed class RequestRecord
+{
+    public long Started { get; } = Stopwatch.GetTimestamp();
+
+    /// <summary>Whether the client's spelling of the model is kept (a string per request): only for the access log.</summary>
+    public bool WantsRequestedModel { get; init; }
+
+    /// <summary>The model as the client named it.</summary>
+    public string? RequestedModel { get; set; }
+
+    /// <summary>The configured model it resolved to.</summary>
+    public string? ResolvedModel { get; set; }
+
+    /// <summary>The server that answered (the last one tried).</summary>
+    public string? Connection { get; set; }
+
+    /// <summary>Body bytes forwarded to the client.</summary>
+    public long BytesOut { get; set; } = -1;
+
+    /// <summary>When the response headers left (Stopwatch ticks), 0 if they were not forwarded.</summary>
+    public long FirstByte { get; set; }
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using Gollamas.Config;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Diagnostics;
+
+/// <summary>One access-log line per request, with what an operator needs and no prompt.</summary>
+public sealed class AccessLogTests : TwoServersTest
+{
+    [Fact]
+    public async Task ForwardedChat_OneLineWithModelsConnectionStatusBytesAndTimes()
+    {
+        var proxy = await StartAsync(accessLog: true);
+        const string body = """{"model":"gpt-4o","stream":false,"messages":[{"role":"user","content":"a secret prompt"}]}""";
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(body));
+        var answer = await response.Content.ReadAsByteArrayAsync();
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var line = await WaitForAccessLineAsync(proxy, "/api/chat");
+        line.Should().MatchRegex($@"^Information: POST /api/chat 200 model=gpt-4o resolved=llama3\.2 connection=http://127\.0\.0\.1:\d+/ bytes={answer.Length} ttfb_ms=[\d.]+ duration_ms=[\d.]+ client=127\.0\.0\.1$");
+        proxy.Logs.Lines.Should().NotContain(l => l.Contains("secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RefusedRequest_LoggedWithItsStatusAndNoModel()
+    {
+        var proxy = await StartAsync(accessLog: true);
+
+        using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("{"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var line = await WaitForAccessLineAsync(proxy, "/api/chat");
+        line.Should().StartWith("Information: POST /api/chat 400 model=- resolved=- connection=- bytes=");
+    }
+
+    [Fact]
+    public async Task AccessLogOff_NoLine()
+    {
+        var proxy = await StartAsync(accessLog: false);
+
+        using var response = await proxy.Client.GetAsync("/healthz");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        proxy.Logs.Lines.Should().NotContain(l => l.StartsWith("Information: GET /healthz", StringComparison.Ordinal));
+    }
+
+    private async Task<ProxyUnderTest> StartAsync(bool accessLog)
+    {
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={A.BaseUri}"],
+            aliases: ["gpt-4o=llama3.2"],
+            adjust: options => options with { Logging = new LogOptions { AccessLog = accessLog } });
+        return Proxy;
+    }
+
+    // The line is written when the request ends on the server, which can be just after the
+    // client has the whole answer: wait for it on the capture's signal.
+    private static Task<string> WaitForAccessLineAsync(ProxyUnderTest proxy, string path) =>
+        proxy.Logs.WaitForAsync(l => l.StartsWith("Information: POST " + path + " ", StringComparison.Ordinal)).DefaultTimeout();
+}
