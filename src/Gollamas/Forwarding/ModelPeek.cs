@@ -41,6 +41,9 @@ internal static class ModelPeek
 
             if (reader.TokenType != JsonTokenType.StartObject)
             {
+                // Go checks the syntax of the whole first value before its type: "[" alone is
+                // "unexpected EOF", not "cannot unmarshal array".
+                reader.Skip();
                 return ModelPeekResult.Fail(PeekStatus.NotAnObject);
             }
 
@@ -67,7 +70,8 @@ internal static class ModelPeek
 
     private static (PeekStatus Status, Candidate Model, Candidate Name) ScanObject(ref Utf8JsonReader reader, bool acceptName)
     {
-        // Last occurrence of each key wins, as in Go; a null or empty value resets it.
+        // Last occurrence of each key wins, as in Go; an empty string resets it, but a null does
+        // not: Go's decoder leaves a string field unchanged on null ({"model":"a","model":null} is "a").
         Candidate model = default;
         Candidate name = default;
         var status = PeekStatus.Found;
@@ -81,12 +85,17 @@ internal static class ModelPeek
                 continue;
             }
 
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+
             Candidate value = default;
             if (reader.TokenType == JsonTokenType.String)
             {
                 value = new Candidate((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2, reader.ValueSpan.Length);
             }
-            else if (reader.TokenType != JsonTokenType.Null)
+            else
             {
                 // Go refuses the whole body; keep reading so malformed JSON still reports as such.
                 status = PeekStatus.ModelNotAString;
@@ -150,10 +159,95 @@ internal static class ModelPeek
         }
         catch (InvalidOperationException)
         {
-            // Invalid UTF-8 inside the escaped string: Go replaces it with U+FFFD, which no valid
-            // model name contains, so the name can only be "not found".
-            return nameBuffer.Length > 0 ? WriteReplacement(nameBuffer) : -1;
+            // A lone surrogate escape or invalid UTF-8 next to escapes: .NET refuses the string,
+            // Go decodes it with U+FFFD in place of each bad part.
+            return UnescapeReplacing(reader.ValueSpan, nameBuffer);
         }
+    }
+
+    /// <summary>
+    /// Go's <c>unquote</c> (encoding/json decode.go): a surrogate escape not followed by its pair
+    /// becomes U+FFFD; raw invalid UTF-8 becomes U+FFFD too. The reader has already validated the
+    /// escape syntax. Returns -1 when the result does not fit.
+    /// </summary>
+    private static int UnescapeReplacing(ReadOnlySpan<byte> raw, Span<char> nameBuffer)
+    {
+        var written = 0;
+        var i = 0;
+        while (i < raw.Length)
+        {
+            var backslash = raw[i..].IndexOf((byte)'\\');
+            var run = backslash < 0 ? raw[i..] : raw.Slice(i, backslash);
+            if (!run.IsEmpty)
+            {
+                if (Encoding.UTF8.GetCharCount(run) > nameBuffer.Length - written)
+                {
+                    return -1;
+                }
+
+                written += Encoding.UTF8.GetChars(run, nameBuffer[written..]);
+                i += run.Length;
+                continue;
+            }
+
+            if (written == nameBuffer.Length)
+            {
+                return -1;
+            }
+
+            var escape = raw[i + 1];
+            i += 2;
+            if (escape != (byte)'u')
+            {
+                nameBuffer[written++] = escape switch
+                {
+                    (byte)'b' => '\b',
+                    (byte)'f' => '\f',
+                    (byte)'n' => '\n',
+                    (byte)'r' => '\r',
+                    (byte)'t' => '\t',
+                    _ => (char)escape, // '"', '\\', '/'
+                };
+                continue;
+            }
+
+            var unit = (char)Hex4(raw.Slice(i, 4));
+            i += 4;
+            if (!char.IsSurrogate(unit))
+            {
+                nameBuffer[written++] = unit;
+                continue;
+            }
+
+            if (char.IsHighSurrogate(unit) && i + 6 <= raw.Length && raw[i] == (byte)'\\' && raw[i + 1] == (byte)'u'
+                && char.IsLowSurrogate((char)Hex4(raw.Slice(i + 2, 4))))
+            {
+                if (written + 2 > nameBuffer.Length)
+                {
+                    return -1;
+                }
+
+                nameBuffer[written++] = unit;
+                nameBuffer[written++] = (char)Hex4(raw.Slice(i + 2, 4));
+                i += 6;
+                continue;
+            }
+
+            nameBuffer[written++] = '\uFFFD';
+        }
+
+        return written;
+    }
+
+    private static int Hex4(ReadOnlySpan<byte> hex)
+    {
+        var value = 0;
+        foreach (var digit in hex)
+        {
+            value = (value << 4) | (digit <= '9' ? digit - '0' : (digit | 0x20) - 'a' + 10);
+        }
+
+        return value;
     }
 
     private static int TranscodeRaw(ReadOnlySpan<byte> raw, Span<char> nameBuffer)
@@ -165,12 +259,6 @@ internal static class ModelPeek
 
         // Decoding replaces invalid UTF-8 with U+FFFD, as Go's decoder does.
         return Encoding.UTF8.GetChars(raw, nameBuffer);
-    }
-
-    private static int WriteReplacement(Span<char> nameBuffer)
-    {
-        nameBuffer[0] = '\uFFFD';
-        return 1;
     }
 
     private static Key Classify(ref Utf8JsonReader reader, bool acceptName)
@@ -186,7 +274,18 @@ internal static class ModelPeek
         }
 
         Span<byte> unescaped = stackalloc byte[64];
-        var length = reader.CopyString(unescaped);
+        int length;
+        try
+        {
+            length = reader.CopyString(unescaped);
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape or invalid UTF-8: Go reads U+FFFD there, which neither
+            // "model" nor "name" contains.
+            return Key.Other;
+        }
+
         return Match(unescaped[..length], acceptName);
     }
 

@@ -11,6 +11,10 @@ internal sealed class RequestBodyBuffer : IDisposable
 {
     private const int InitialSize = 16 * 1024;
 
+    // A declared Content-Length is a claim, not bytes: trusting it for the first rent would let
+    // each client that sends headers alone pin up to the body limit (256 MB by default).
+    private const int MaxInitialSize = 1024 * 1024;
+
     private byte[] _buffer;
 
     private RequestBodyBuffer(byte[] buffer, int length)
@@ -37,7 +41,9 @@ internal sealed class RequestBodyBuffer : IDisposable
             return null;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 ? (int)declared.Value : InitialSize);
+        // One array holds the body, so no limit can exceed the longest array.
+        var limit = (int)Math.Min(maxBytes, Array.MaxLength);
+        var buffer = ArrayPool<byte>.Shared.Rent(declared is > 0 ? (int)Math.Min(declared.Value, MaxInitialSize) : InitialSize);
         var length = 0;
         try
         {
@@ -45,13 +51,19 @@ internal sealed class RequestBodyBuffer : IDisposable
             {
                 if (length == buffer.Length)
                 {
-                    if (length >= maxBytes)
+                    if (length >= limit)
                     {
+                        // Full at the limit: the body fits only if nothing follows.
+                        if (await request.Body.ReadAsync(new byte[1], cancellationToken) == 0)
+                        {
+                            break;
+                        }
+
                         ArrayPool<byte>.Shared.Return(buffer);
                         return null;
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Math.Max(maxBytes, InitialSize)));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
@@ -64,12 +76,20 @@ internal sealed class RequestBodyBuffer : IDisposable
                 }
 
                 length += read;
-                if (length > maxBytes)
+                if (length > limit)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     return null;
                 }
             }
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException)
+        {
+            // Kestrel reports most broken framing as BadHttpRequestException, but a chunk size that
+            // overflows ("FFFFFFFFFFFFFFFFFFFF") as a plain IOException: a client error all the same,
+            // so the dispatcher answers 400 (or nothing, if the client is gone) instead of 500.
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new BadHttpRequestException("invalid request body: " + ex.Message, StatusCodes.Status400BadRequest, ex);
         }
         catch
         {
