@@ -21,6 +21,13 @@ internal sealed class CliOptions
     public const string DefaultHealthFailures = "3";
     public const string DefaultQueueLength = "64";
     public const string DefaultQueueTimeout = "60s";
+    public const string DefaultMaxBodySize = "256MiB";
+    public const string DefaultHeaderTimeout = "30s";
+    public const string DefaultConnectTimeout = "5s";
+    public const string DefaultIdleTimeout = "10m";
+    public const string DefaultMaxConnections = "0";
+    public const string DefaultDrainTimeout = "30s";
+    public const string DefaultLogFormat = "simple";
 
     public Option<string> Listen { get; } = new("--listen", "-a", "--addr", "--address")
     {
@@ -154,10 +161,113 @@ internal sealed class CliOptions
             + "and list it in /api/ps. Example: --allow-running " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.AllowRunning),
     };
 
+    public Option<string> MaxBodySize { get; } = new("--max-body-size")
+    {
+        HelpName = "SIZE",
+        Description = "Largest request body a client may send; a larger one gets 413. From 1KiB to 2GiB minus 1 byte. "
+            + "Example: --max-body-size 64MiB " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.MaxBodySize),
+        DefaultValueFactory = static _ => DefaultMaxBodySize,
+    };
+
+    public Option<string> HeaderTimeout { get; } = new("--header-timeout")
+    {
+        HelpName = "DURATION",
+        Description = "How long a client may take to send its request headers. "
+            + "Example: --header-timeout 10s " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.HeaderTimeout),
+        DefaultValueFactory = static _ => DefaultHeaderTimeout,
+    };
+
+    public Option<string> ConnectTimeout { get; } = new("--connect-timeout")
+    {
+        HelpName = "DURATION",
+        Description = "How long connecting to an Ollama server may take. "
+            + "Example: --connect-timeout 2s " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ConnectTimeout),
+        DefaultValueFactory = static _ => DefaultConnectTimeout,
+    };
+
+    public Option<string> IdleTimeout { get; } = new("--idle-timeout")
+    {
+        HelpName = "DURATION",
+        Description = "Longest silence from an Ollama server while a request waits for its answer or for the next "
+            + "chunk of a stream, model loading included; 0 means none. "
+            + "Example: --idle-timeout 30m " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.IdleTimeout),
+        DefaultValueFactory = static _ => DefaultIdleTimeout,
+    };
+
+    public Option<string> MaxConnections { get; } = new("--max-connections")
+    {
+        HelpName = "N",
+        Description = "Most client connections at once; 0 means no limit. "
+            + "Example: --max-connections 1000 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.MaxConnections),
+        DefaultValueFactory = static _ => DefaultMaxConnections,
+    };
+
+    public Option<string> DrainTimeout { get; } = new("--drain-timeout")
+    {
+        HelpName = "DURATION",
+        Description = "How long requests in flight may run on after SIGINT or SIGTERM before they are cut. "
+            + "Example: --drain-timeout 2m " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.DrainTimeout),
+        DefaultValueFactory = static _ => DefaultDrainTimeout,
+    };
+
+    public Option<string> TlsCertificate { get; } = new("--tls-cert")
+    {
+        HelpName = "PATH",
+        Description = "PEM certificate (with its chain) to listen with HTTPS instead of HTTP; needs --tls-key. "
+            + "Example: --tls-cert /etc/gollamas/cert.pem " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.TlsCertificate),
+    };
+
+    public Option<string> TlsKey { get; } = new("--tls-key")
+    {
+        HelpName = "PATH",
+        Description = "PEM private key of the --tls-cert certificate. "
+            + "Example: --tls-key /etc/gollamas/key.pem " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.TlsKey),
+    };
+
+    public Option<string[]> ApiKey { get; } = new("--api-key")
+    {
+        HelpName = "KEY",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "An API key clients must present (Authorization: Bearer KEY); without any key every request is served. "
+            + "Repeatable, or a comma list; replaces the variable's list. "
+            + "Example: --api-key \"$KEY1\" " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ApiKeys),
+    };
+
+    public Option<string> ApiKeysFile { get; } = new("--api-keys-file")
+    {
+        HelpName = "PATH",
+        Description = "File of API keys, one per line ('#' starts a comment), re-read on SIGHUP. "
+            + "Example: --api-keys-file /etc/gollamas/keys " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ApiKeysFile),
+    };
+
+    public Option<bool> ForwardAuthorization { get; } = new("--forward-authorization")
+    {
+        Description = "Pass the client's Authorization header on to Ollama; without this flag it is removed. "
+            + "Example: --forward-authorization " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ForwardAuthorization),
+    };
+
+    public Option<bool> AccessLog { get; } = new("--access-log")
+    {
+        // Help prints no default for a bool option, so this one, the only one on by default, says it.
+        Description = "One log line per request, at info level. "
+            + "Example: --access-log false " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.AccessLog) + " [default: true]",
+        DefaultValueFactory = static _ => true,
+    };
+
+    public Option<string> LogFormat { get; } = new("--log-format")
+    {
+        HelpName = "FORMAT",
+        Description = "Log line format: simple (one line of text) or json (one JSON object per line, for log shippers). "
+            + "Example: --log-format json " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.LogFormat),
+        DefaultValueFactory = static _ => DefaultLogFormat,
+    };
+
     /// <summary>All options, in the order help lists them.</summary>
     public IEnumerable<Option> All =>
     [
         Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases, Origins,
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
+        MaxBodySize, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
+        ApiKey, ApiKeysFile, ForwardAuthorization, AccessLog, LogFormat,
     ];
 }

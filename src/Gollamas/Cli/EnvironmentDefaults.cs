@@ -25,6 +25,19 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public const string QueueLength = "QUEUE_LENGTH";
     public const string QueueTimeout = "QUEUE_TIMEOUT";
     public const string AllowRunning = "ALLOW_RUNNING";
+    public const string MaxBodySize = "MAX_BODY_SIZE";
+    public const string HeaderTimeout = "HEADER_TIMEOUT";
+    public const string ConnectTimeout = "CONNECT_TIMEOUT";
+    public const string IdleTimeout = "IDLE_TIMEOUT";
+    public const string MaxConnections = "MAX_CONNECTIONS";
+    public const string DrainTimeout = "DRAIN_TIMEOUT";
+    public const string TlsCertificate = "TLS_CERT";
+    public const string TlsKey = "TLS_KEY";
+    public const string ApiKeys = "API_KEYS";
+    public const string ApiKeysFile = "API_KEYS_FILE";
+    public const string ForwardAuthorization = "FORWARD_AUTHORIZATION";
+    public const string AccessLog = "ACCESS_LOG";
+    public const string LogFormat = "LOG_FORMAT";
 
     /// <summary>Ollama's own variable for the same setting, honoured as Ollama honours it.</summary>
     public const string OllamaOrigins = "OLLAMA_ORIGINS";

@@ -17,6 +17,7 @@ internal static class GollamasCommand
         "Reverse proxy for Ollama: each request goes to the Ollama server that serves its model.\n"
         + "A flag on the command line wins over its environment variables, and GOLLAMAS_X wins over X.\n"
         + "A DURATION reads as in Ollama (250ms, 5s, 10m, 1h30m, 1.5h), or as a bare number of seconds.\n"
+        + "A SIZE is a number of bytes, or one with KB, MB, GB (powers of 1000) or KiB, MiB, GiB (1024).\n"
         + "\n"
         + "Example:\n"
         + "  gollamas --listen :11434 --connection gpu1=http://10.0.0.5:11434 --proxy llama3.2=gpu1 \\\n"
@@ -152,6 +153,27 @@ internal static class GollamasCommand
             QueueTimeout = Single(
                 parseResult, options.QueueTimeout, environment.FindPrefixed(EnvironmentDefaults.QueueTimeout), CliOptions.DefaultQueueTimeout),
             AllowRunning = Flag(parseResult, options.AllowRunning, environment.FindPrefixed(EnvironmentDefaults.AllowRunning)),
+            MaxBodySize = Single(
+                parseResult, options.MaxBodySize, environment.FindPrefixed(EnvironmentDefaults.MaxBodySize), CliOptions.DefaultMaxBodySize),
+            HeaderTimeout = Single(
+                parseResult, options.HeaderTimeout, environment.FindPrefixed(EnvironmentDefaults.HeaderTimeout), CliOptions.DefaultHeaderTimeout),
+            ConnectTimeout = Single(
+                parseResult, options.ConnectTimeout, environment.FindPrefixed(EnvironmentDefaults.ConnectTimeout), CliOptions.DefaultConnectTimeout),
+            IdleTimeout = Single(
+                parseResult, options.IdleTimeout, environment.FindPrefixed(EnvironmentDefaults.IdleTimeout), CliOptions.DefaultIdleTimeout),
+            MaxConnections = Single(
+                parseResult, options.MaxConnections, environment.FindPrefixed(EnvironmentDefaults.MaxConnections), CliOptions.DefaultMaxConnections),
+            DrainTimeout = Single(
+                parseResult, options.DrainTimeout, environment.FindPrefixed(EnvironmentDefaults.DrainTimeout), CliOptions.DefaultDrainTimeout),
+            TlsCertificate = Optional(parseResult, options.TlsCertificate, environment.FindPrefixed(EnvironmentDefaults.TlsCertificate)),
+            TlsKey = Optional(parseResult, options.TlsKey, environment.FindPrefixed(EnvironmentDefaults.TlsKey)),
+            ApiKeys = Keys(parseResult, options.ApiKey, environment.FindPrefixed(EnvironmentDefaults.ApiKeys)),
+            ApiKeysFile = Optional(parseResult, options.ApiKeysFile, environment.FindPrefixed(EnvironmentDefaults.ApiKeysFile)),
+            ForwardAuthorization = Flag(
+                parseResult, options.ForwardAuthorization, environment.FindPrefixed(EnvironmentDefaults.ForwardAuthorization)),
+            AccessLog = Flag(parseResult, options.AccessLog, environment.FindPrefixed(EnvironmentDefaults.AccessLog), fallback: true),
+            LogFormat = Single(
+                parseResult, options.LogFormat, environment.FindPrefixed(EnvironmentDefaults.LogFormat), CliOptions.DefaultLogFormat),
         };
 
     private static List<ConfigEntry> Split(ConfigEntry? list)
@@ -180,14 +202,21 @@ internal static class GollamasCommand
         return fromEnvironment ?? new ConfigEntry(fallback, option.Name);
     }
 
-    private static ConfigEntry Flag(ParseResult parseResult, Option<bool> option, ConfigEntry? fromEnvironment)
+    // A setting without a default: null when neither the flag nor its variable gives it.
+    private static ConfigEntry? Optional(ParseResult parseResult, Option<string> option, ConfigEntry? fromEnvironment) =>
+        GivenAs(parseResult, option) is { } flag ? new ConfigEntry(parseResult.GetValue(option) ?? "", flag) : fromEnvironment;
+
+    // "--flag" alone is true and "--flag false" (or "--flag=false") is false: System.CommandLine
+    // reads a bool option's optional argument only when it is a bool word, which also lets an
+    // on-by-default flag be turned off on the command line.
+    private static ConfigEntry Flag(ParseResult parseResult, Option<bool> option, ConfigEntry? fromEnvironment, bool fallback = false)
     {
         if (GivenAs(parseResult, option) is { } flag)
         {
             return new ConfigEntry(parseResult.GetValue(option) ? "true" : "false", flag);
         }
 
-        return fromEnvironment ?? new ConfigEntry("", option.Name);
+        return fromEnvironment ?? new ConfigEntry(fallback ? "true" : "", option.Name);
     }
 
     // A repeatable flag without a plural form: its values (each may be a comma list) replace
@@ -203,6 +232,27 @@ internal static class GollamasCommand
         foreach (var token in result.Tokens)
         {
             AddSplit(entries, new ConfigEntry(token.Value, option.Name));
+        }
+
+        return entries;
+    }
+
+    // Like Repeated, except that a blank flag value is kept for the parser to reject rather than
+    // dropped: "--api-key $KEY" with KEY unset must stop the start, not serve without a key.
+    private static List<ConfigEntry> Keys(ParseResult parseResult, Option<string[]> option, ConfigEntry? fromEnvironment)
+    {
+        if (parseResult.GetResult(option) is not { Implicit: false } result)
+        {
+            return Split(fromEnvironment);
+        }
+
+        var entries = new List<ConfigEntry>();
+        foreach (var token in result.Tokens)
+        {
+            foreach (var item in token.Value.Split(','))
+            {
+                entries.Add(new ConfigEntry(item.Trim(), option.Name));
+            }
         }
 
         return entries;

@@ -37,4 +37,48 @@ internal sealed record ConfigInput(
 
     /// <summary>Whether models loaded on a connection but not configured are routed, as a boolean word.</summary>
     public ConfigEntry? AllowRunning { get; init; }
+
+    // Null below means "not given": the default of LimitOptions, SecurityOptions or LogOptions applies.
+
+    /// <summary>Largest request body, as a size (<c>64MiB</c>, <c>500MB</c>, bytes).</summary>
+    public ConfigEntry? MaxBodySize { get; init; }
+
+    /// <summary>How long a client may take to send the request headers, as a duration.</summary>
+    public ConfigEntry? HeaderTimeout { get; init; }
+
+    /// <summary>How long connecting to an Ollama server may take, as a duration.</summary>
+    public ConfigEntry? ConnectTimeout { get; init; }
+
+    /// <summary>Longest silence from a server, as a duration; <c>0</c> means none.</summary>
+    public ConfigEntry? IdleTimeout { get; init; }
+
+    /// <summary>Most client connections at once; <c>0</c> means no limit.</summary>
+    public ConfigEntry? MaxConnections { get; init; }
+
+    /// <summary>How long in-flight requests may run on after a stop signal, as a duration.</summary>
+    public ConfigEntry? DrainTimeout { get; init; }
+
+    /// <summary>Path of the PEM certificate to listen with HTTPS.</summary>
+    public ConfigEntry? TlsCertificate { get; init; }
+
+    /// <summary>Path of the PEM key of <see cref="TlsCertificate"/>.</summary>
+    public ConfigEntry? TlsKey { get; init; }
+
+    /// <summary>
+    /// API keys, one entry per key, all from one source (the flag replaces the variable), so an
+    /// entry's position names it in an error without printing the secret.
+    /// </summary>
+    public IReadOnlyList<ConfigEntry> ApiKeys { get; init; } = [];
+
+    /// <summary>Path of a file of API keys, read by the server.</summary>
+    public ConfigEntry? ApiKeysFile { get; init; }
+
+    /// <summary>Whether the client's Authorization header reaches Ollama, as a boolean word.</summary>
+    public ConfigEntry? ForwardAuthorization { get; init; }
+
+    /// <summary>Whether each request is logged, as a boolean word.</summary>
+    public ConfigEntry? AccessLog { get; init; }
+
+    /// <summary>Log line format: <c>simple</c> or <c>json</c>.</summary>
+    public ConfigEntry? LogFormat { get; init; }
 }

@@ -26,6 +26,19 @@ internal static class ConfigParser
     private static readonly TimeSpan MinimumDuration = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan MaximumDuration = TimeSpan.FromHours(1000);
     private const string DurationRange = "out of range (expected 1ms to 1000h)";
+    private const string DurationOrZeroRange = "out of range (expected 0 for none, or 1ms to 1000h)";
+
+    // The body is buffered whole in one pooled array before it is forwarded, and both an array's
+    // length and Kestrel's request body limit stop at int.MaxValue; under 1 KiB not even a short
+    // chat request fits.
+    private const long MinimumBodySize = 1024;
+    private const long MaximumBodySize = int.MaxValue;
+    private const string SizeForm = "(expected e.g. 64MiB, 500MB, or a number of bytes)";
+    private const string BodySizeRange = "out of range (expected 1KiB to 2147483647 bytes)";
+
+    // Named together when absent: the missing half may be given either way.
+    private const string TlsCertificateSources = "--tls-cert/GOLLAMAS_TLS_CERT";
+    private const string TlsKeySources = "--tls-key/GOLLAMAS_TLS_KEY";
 
     public static bool TryParse(ConfigInput input, out GollamasOptions? options, out IReadOnlyList<ConfigError> errors)
     {
@@ -43,6 +56,9 @@ internal static class ConfigParser
         var health = ParseHealth(input, found);
         var concurrency = ParseConcurrency(input, connections, found);
         var allowRunning = input.AllowRunning is { } allow && ParseBoolean(allow, found);
+        var limits = ParseLimits(input, found);
+        var security = ParseSecurity(input, found);
+        var logging = ParseLogging(input, found);
 
         errors = found;
         if (found.Count > 0)
@@ -63,6 +79,9 @@ internal static class ConfigParser
             Health = health,
             Concurrency = concurrency,
             AllowRunning = allowRunning,
+            Limits = limits,
+            Security = security,
+            Logging = logging,
         };
         return true;
     }
@@ -299,7 +318,169 @@ internal static class ConfigParser
         }
     }
 
-    private static TimeSpan ParseDuration(ConfigEntry? entry, TimeSpan fallback, List<ConfigError> errors)
+    private static LimitOptions ParseLimits(ConfigInput input, List<ConfigError> errors)
+    {
+        var defaults = new LimitOptions();
+        var limits = new LimitOptions
+        {
+            MaxRequestBodyBytes = ParseBodySize(input.MaxBodySize, defaults.MaxRequestBodyBytes, errors),
+            RequestHeadersTimeout = ParseDuration(input.HeaderTimeout, defaults.RequestHeadersTimeout, errors),
+            ConnectTimeout = ParseDuration(input.ConnectTimeout, defaults.ConnectTimeout, errors),
+            IdleTimeout = ParseDuration(input.IdleTimeout, defaults.IdleTimeout, errors, zeroMeansNone: true),
+            MaxConnections = ParseWholeNumber(
+                input.MaxConnections, minimum: 0, defaults.MaxConnections, "invalid connection limit (expected a whole number, 0 for no limit)", errors),
+            DrainTimeout = ParseDuration(input.DrainTimeout, defaults.DrainTimeout, errors),
+            TlsCertificatePath = ParseReadableFile(input.TlsCertificate, errors),
+            TlsKeyPath = ParseReadableFile(input.TlsKey, errors),
+        };
+
+        // Either half alone would listen with plain HTTP while the operator believes in HTTPS.
+        if (input.TlsCertificate is { } certificate && input.TlsKey is null)
+        {
+            errors.Add(new ConfigError(TlsKeySources, "", $"missing ({certificate.Source} is set; give both or neither)"));
+        }
+        else if (input.TlsKey is { } key && input.TlsCertificate is null)
+        {
+            errors.Add(new ConfigError(TlsCertificateSources, "", $"missing ({key.Source} is set; give both or neither)"));
+        }
+
+        return limits;
+    }
+
+    private static SecurityOptions ParseSecurity(ConfigInput input, List<ConfigError> errors)
+    {
+        var defaults = new SecurityOptions();
+        return new SecurityOptions
+        {
+            ApiKeys = ParseApiKeys(input.ApiKeys, errors),
+            ApiKeysFile = ParseReadableFile(input.ApiKeysFile, errors),
+            ForwardAuthorization = input.ForwardAuthorization is { } forward ? ParseBoolean(forward, errors) : defaults.ForwardAuthorization,
+        };
+    }
+
+    // A key is a secret: an error names it by its position in the list, never by its value, so
+    // that stderr (often collected by a log shipper) does not leak it.
+    private static string[] ParseApiKeys(IReadOnlyList<ConfigEntry> entries, List<ConfigError> errors)
+    {
+        var keys = new List<string>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var source = $"{entries[i].Source} #{(i + 1).ToString(CultureInfo.InvariantCulture)}";
+            var key = entries[i].Value.Trim();
+            if (key.Length == 0)
+            {
+                errors.Add(new ConfigError(source, "", "empty key"));
+            }
+            else if (key.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                // Such a key could never arrive intact in an Authorization header.
+                errors.Add(new ConfigError(source, "", "a key cannot contain white space or control characters"));
+            }
+            else
+            {
+                keys.Add(key);
+            }
+        }
+
+        return [.. keys];
+    }
+
+    private static LogOptions ParseLogging(ConfigInput input, List<ConfigError> errors)
+    {
+        var defaults = new LogOptions();
+        var accessLog = input.AccessLog is { } given ? ParseBoolean(given, errors) : defaults.AccessLog;
+        var format = defaults.Format;
+        if (input.LogFormat is { } formatEntry)
+        {
+            var word = formatEntry.Value.Trim().ToLowerInvariant();
+            if (word is "simple" or "json")
+            {
+                format = word;
+            }
+            else
+            {
+                errors.Add(new ConfigError(formatEntry.Source, formatEntry.Value, "unknown format (expected simple or json)"));
+            }
+        }
+
+        return new LogOptions
+        {
+            AccessLog = accessLog,
+            Format = format,
+        };
+    }
+
+    private static long ParseBodySize(ConfigEntry? entry, long fallback, List<ConfigError> errors)
+    {
+        if (entry is not { } given)
+        {
+            return fallback;
+        }
+
+        if (!SizeParser.TryParse(given.Value.Trim(), out var value))
+        {
+            errors.Add(new ConfigError(given.Source, given.Value, $"invalid size {SizeForm}"));
+            return fallback;
+        }
+
+        if (value < MinimumBodySize || value > MaximumBodySize)
+        {
+            errors.Add(new ConfigError(given.Source, given.Value, BodySizeRange));
+            return fallback;
+        }
+
+        return value;
+    }
+
+    // Checked at start so that a typo fails here, in one line, rather than when the server first
+    // loads the certificate or re-reads the key file on SIGHUP. The path is kept as given.
+    private static string? ParseReadableFile(ConfigEntry? entry, List<ConfigError> errors)
+    {
+        if (entry is not { } given)
+        {
+            return null;
+        }
+
+        var path = given.Value.Trim();
+        string? problem = null;
+        if (path.Length == 0)
+        {
+            problem = "empty path (expected a file)";
+        }
+        else if (Directory.Exists(path))
+        {
+            problem = "is a directory (expected a file)";
+        }
+        else if (!File.Exists(path))
+        {
+            problem = "no such file";
+        }
+        else
+        {
+            try
+            {
+                using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                problem = "file not readable (permission denied)";
+            }
+            catch (IOException exception)
+            {
+                problem = $"file not readable ({exception.Message})";
+            }
+        }
+
+        if (problem is not null)
+        {
+            errors.Add(new ConfigError(given.Source, given.Value, problem));
+            return null;
+        }
+
+        return path;
+    }
+
+    private static TimeSpan ParseDuration(ConfigEntry? entry, TimeSpan fallback, List<ConfigError> errors, bool zeroMeansNone = false)
     {
         if (entry is not { } given)
         {
@@ -312,9 +493,15 @@ internal static class ConfigParser
             return fallback;
         }
 
+        // Only a zero as written means none: 50ns also truncates to zero ticks, but is a mistake.
+        if (zeroMeansNone && value == TimeSpan.Zero && !given.Value.Any(c => c is >= '1' and <= '9'))
+        {
+            return value;
+        }
+
         if (value < MinimumDuration || value > MaximumDuration)
         {
-            errors.Add(new ConfigError(given.Source, given.Value, DurationRange));
+            errors.Add(new ConfigError(given.Source, given.Value, zeroMeansNone ? DurationOrZeroRange : DurationRange));
             return fallback;
         }
 

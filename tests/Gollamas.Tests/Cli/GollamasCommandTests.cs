@@ -323,6 +323,215 @@ public class GollamasCommandTests
     }
 
     [Fact]
+    public async Task Invoke_NoLimitSecurityOrLogSettings_UsesTheRecordDefaults()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Limits.Should().Be(new LimitOptions());
+        run.Options.Security.Should().BeEquivalentTo(new SecurityOptions());
+        run.Options.Logging.Should().Be(new LogOptions());
+    }
+
+    // Each row: flag, its variable, command-line value (null = absent), variable value -> the
+    // setting as read back by Setting(); blank variables count as unset.
+    [Theory]
+    [InlineData("--max-body-size", "GOLLAMAS_MAX_BODY_SIZE", null, null, "268435456")]
+    [InlineData("--max-body-size", "GOLLAMAS_MAX_BODY_SIZE", null, "500MB", "500000000")]
+    [InlineData("--max-body-size", "GOLLAMAS_MAX_BODY_SIZE", null, " ", "268435456")]
+    [InlineData("--max-body-size", "GOLLAMAS_MAX_BODY_SIZE", "64mib", "500MB", "67108864")]
+    [InlineData("--header-timeout", "GOLLAMAS_HEADER_TIMEOUT", null, null, "00:00:30")]
+    [InlineData("--header-timeout", "GOLLAMAS_HEADER_TIMEOUT", null, "10", "00:00:10")]
+    [InlineData("--header-timeout", "GOLLAMAS_HEADER_TIMEOUT", "500ms", "10", "00:00:00.5000000")]
+    [InlineData("--connect-timeout", "GOLLAMAS_CONNECT_TIMEOUT", null, null, "00:00:05")]
+    [InlineData("--connect-timeout", "GOLLAMAS_CONNECT_TIMEOUT", null, "2s", "00:00:02")]
+    [InlineData("--connect-timeout", "GOLLAMAS_CONNECT_TIMEOUT", "1m", "2s", "00:01:00")]
+    [InlineData("--idle-timeout", "GOLLAMAS_IDLE_TIMEOUT", null, null, "00:10:00")]
+    [InlineData("--idle-timeout", "GOLLAMAS_IDLE_TIMEOUT", null, "0", "00:00:00")]
+    [InlineData("--idle-timeout", "GOLLAMAS_IDLE_TIMEOUT", "30m", "0", "00:30:00")]
+    [InlineData("--idle-timeout", "GOLLAMAS_IDLE_TIMEOUT", "0", "30m", "00:00:00")]
+    [InlineData("--max-connections", "GOLLAMAS_MAX_CONNECTIONS", null, null, "0")]
+    [InlineData("--max-connections", "GOLLAMAS_MAX_CONNECTIONS", null, "100", "100")]
+    [InlineData("--max-connections", "GOLLAMAS_MAX_CONNECTIONS", "0", "100", "0")]
+    [InlineData("--drain-timeout", "GOLLAMAS_DRAIN_TIMEOUT", null, null, "00:00:30")]
+    [InlineData("--drain-timeout", "GOLLAMAS_DRAIN_TIMEOUT", null, "2m", "00:02:00")]
+    [InlineData("--drain-timeout", "GOLLAMAS_DRAIN_TIMEOUT", "1h", "2m", "01:00:00")]
+    [InlineData("--log-format", "GOLLAMAS_LOG_FORMAT", null, null, "simple")]
+    [InlineData("--log-format", "GOLLAMAS_LOG_FORMAT", null, "JSON", "json")]
+    [InlineData("--log-format", "GOLLAMAS_LOG_FORMAT", "simple", "json", "simple")]
+    public async Task Invoke_LimitAndLogSources_FlagThenVariableThenDefault(string flag, string variable, string? flagValue, string? variableValue, string expected)
+    {
+        string[] args = flagValue is null ? ["--proxy", Proxy] : [flag, flagValue, "--proxy", Proxy];
+
+        var run = await InvokeAsync(args, Env((variable, variableValue)));
+
+        run.ExitCode.Should().Be(0);
+        Setting(run.Options!, flag).Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("MAX_BODY_SIZE", "64MiB")]
+    [InlineData("HEADER_TIMEOUT", "9s")]
+    [InlineData("CONNECT_TIMEOUT", "9s")]
+    [InlineData("IDLE_TIMEOUT", "9s")]
+    [InlineData("MAX_CONNECTIONS", "9")]
+    [InlineData("DRAIN_TIMEOUT", "9s")]
+    [InlineData("TLS_CERT", "/etc/hostname")]
+    [InlineData("TLS_KEY", "/etc/hostname")]
+    [InlineData("API_KEYS", "k1")]
+    [InlineData("API_KEYS_FILE", "/etc/hostname")]
+    [InlineData("FORWARD_AUTHORIZATION", "true")]
+    [InlineData("ACCESS_LOG", "false")]
+    [InlineData("LOG_FORMAT", "json")]
+    public async Task Invoke_UnprefixedLimitSecurityOrLogVariable_IsIgnored(string variable, string value)
+    {
+        var run = await InvokeAsync(["--proxy", Proxy], Env((variable, value)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Limits.Should().Be(new LimitOptions());
+        run.Options.Security.Should().BeEquivalentTo(new SecurityOptions());
+        run.Options.Logging.Should().Be(new LogOptions());
+    }
+
+    [Fact]
+    public async Task Invoke_TlsFlags_SetCertificateAndKeyPaths()
+    {
+        using var certificate = new TemporaryFile();
+        using var key = new TemporaryFile();
+
+        var run = await InvokeAsync(["--tls-cert", certificate.Path, "--tls-key", key.Path, "--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Limits.TlsCertificatePath.Should().Be(certificate.Path);
+        run.Options.Limits.TlsKeyPath.Should().Be(key.Path);
+    }
+
+    [Fact]
+    public async Task Invoke_TlsVariables_FlagWinsOverEach()
+    {
+        using var certificate = new TemporaryFile();
+        using var key = new TemporaryFile();
+        using var otherKey = new TemporaryFile();
+        var env = Env(("GOLLAMAS_TLS_CERT", certificate.Path), ("GOLLAMAS_TLS_KEY", key.Path));
+
+        var run = await InvokeAsync(["--tls-key", otherKey.Path, "--proxy", Proxy], env);
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Limits.TlsCertificatePath.Should().Be(certificate.Path);
+        run.Options.Limits.TlsKeyPath.Should().Be(otherKey.Path);
+    }
+
+    [Fact]
+    public async Task Invoke_TlsCertificateFlagWithoutKey_Exits2NamingTheKey()
+    {
+        using var certificate = new TemporaryFile();
+
+        var run = await InvokeAsync(["--tls-cert", certificate.Path, "--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+        run.Error.Should().Be("gollamas: --tls-key/GOLLAMAS_TLS_KEY: missing (--tls-cert is set; give both or neither)" + Environment.NewLine);
+    }
+
+    [Fact]
+    public async Task Invoke_TlsKeyVariableWithoutCertificate_Exits2NamingTheCertificate()
+    {
+        using var key = new TemporaryFile();
+
+        var run = await InvokeAsync(["--proxy", Proxy], Env(("GOLLAMAS_TLS_KEY", key.Path)));
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+        run.Error.Should().Be("gollamas: --tls-cert/GOLLAMAS_TLS_CERT: missing (GOLLAMAS_TLS_KEY is set; give both or neither)" + Environment.NewLine);
+    }
+
+    [Theory]
+    [InlineData(new string[0], null, new string[0])]
+    [InlineData(new string[0], "k1, k2", new[] { "k1", "k2" })]
+    [InlineData(new string[0], " ", new string[0])]
+    [InlineData(new[] { "--api-key", "f1" }, "k1,k2", new[] { "f1" })]
+    [InlineData(new[] { "--api-key", "f1,f2", "--api-key", " f3 " }, "k1", new[] { "f1", "f2", "f3" })]
+    [InlineData(new[] { "--api-key=f1" }, null, new[] { "f1" })]
+    public async Task Invoke_ApiKeySources_FlagsReplaceTheVariable(string[] flags, string? variable, string[] expected)
+    {
+        var run = await InvokeAsync([.. flags, "--proxy", Proxy], Env(("GOLLAMAS_API_KEYS", variable)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Security.ApiKeys.Should().Equal(expected);
+    }
+
+    [Fact]
+    public async Task Invoke_ApiKeysFile_FlagWinsOverVariable()
+    {
+        using var fromFlag = new TemporaryFile();
+        using var fromVariable = new TemporaryFile();
+
+        var flagged = await InvokeAsync(["--api-keys-file", fromFlag.Path, "--proxy", Proxy], Env(("GOLLAMAS_API_KEYS_FILE", fromVariable.Path)));
+        var variable = await InvokeAsync(["--proxy", Proxy], Env(("GOLLAMAS_API_KEYS_FILE", fromVariable.Path)));
+
+        flagged.ExitCode.Should().Be(0);
+        flagged.Options!.Security.ApiKeysFile.Should().Be(fromFlag.Path);
+        variable.ExitCode.Should().Be(0);
+        variable.Options!.Security.ApiKeysFile.Should().Be(fromVariable.Path);
+    }
+
+    // A key is a secret: whatever is wrong with it, stderr names it by position only.
+    [Theory]
+    [InlineData(new[] { "--api-key", "" }, null, "gollamas: --api-key #1: empty key")]
+    [InlineData(new[] { "--api-key", "s3cr3t", "--api-key", "s3cr3t two" }, null,
+        "gollamas: --api-key #2: a key cannot contain white space or control characters")]
+    [InlineData(new[] { "--api-key", "s3cr3t,,x" }, null, "gollamas: --api-key #2: empty key")]
+    [InlineData(new string[0], "s3cr3t,", "gollamas: GOLLAMAS_API_KEYS #2: empty key")]
+    [InlineData(new string[0], "s3cr3t,in side",
+        "gollamas: GOLLAMAS_API_KEYS #2: a key cannot contain white space or control characters")]
+    public async Task Invoke_InvalidApiKey_Exits2WithoutEchoingAnyKey(string[] flags, string? variable, string line)
+    {
+        var run = await InvokeAsync([.. flags, "--proxy", Proxy], Env(("GOLLAMAS_API_KEYS", variable)));
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+        run.Error.Should().Be(line + Environment.NewLine);
+        run.Error.Should().NotContain("s3cr3t").And.NotContain("side");
+    }
+
+    [Theory]
+    [InlineData(new string[0], null, false)]
+    [InlineData(new[] { "--forward-authorization" }, null, true)]
+    [InlineData(new[] { "--forward-authorization", "true" }, "false", true)]
+    [InlineData(new[] { "--forward-authorization", "false" }, "true", false)]
+    [InlineData(new string[0], "on", true)]
+    [InlineData(new string[0], "", false)]
+    public async Task Invoke_ForwardAuthorizationSources_FlagThenVariable(string[] flag, string? variable, bool expected)
+    {
+        var run = await InvokeAsync([.. flag, "--proxy", Proxy], Env(("GOLLAMAS_FORWARD_AUTHORIZATION", variable)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Security.ForwardAuthorization.Should().Be(expected);
+    }
+
+    // On by default, so both the flag and the variable must be able to turn it off.
+    [Theory]
+    [InlineData(new string[0], null, true)]
+    [InlineData(new[] { "--access-log" }, null, true)]
+    [InlineData(new[] { "--access-log" }, "false", true)]
+    [InlineData(new[] { "--access-log", "false" }, null, false)]
+    [InlineData(new[] { "--access-log", "False" }, "true", false)]
+    [InlineData(new[] { "--access-log=false" }, null, false)]
+    [InlineData(new[] { "--access-log", "true" }, "false", true)]
+    [InlineData(new string[0], "false", false)]
+    [InlineData(new string[0], "off", false)]
+    [InlineData(new string[0], "0", false)]
+    [InlineData(new string[0], "yes", true)]
+    [InlineData(new string[0], " ", true)]
+    public async Task Invoke_AccessLogSources_FlagThenVariableThenOn(string[] flag, string? variable, bool expected)
+    {
+        var run = await InvokeAsync([.. flag, "--proxy", Proxy], Env(("GOLLAMAS_ACCESS_LOG", variable)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Logging.AccessLog.Should().Be(expected);
+    }
+
+    [Fact]
     public async Task Invoke_BlankOriginInsideTheList_ExitsWith2NamingTheVariable()
     {
         var run = await InvokeAsync(["--proxy", Proxy], Env(("OLLAMA_ORIGINS", "https://a.example,,")));
@@ -401,6 +610,46 @@ public class GollamasCommandTests
         "gollamas: GOLLAMAS_QUEUE_TIMEOUT \"2000h\": out of range (expected 1ms to 1000h)")]
     [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_ALLOW_RUNNING", "maybe",
         "gollamas: GOLLAMAS_ALLOW_RUNNING \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)")]
+    [InlineData(new[] { "--proxy", Proxy, "--max-body-size", "64M" }, null, null,
+        "gollamas: --max-body-size \"64M\": invalid size (expected e.g. 64MiB, 500MB, or a number of bytes)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_MAX_BODY_SIZE", "4GiB",
+        "gollamas: GOLLAMAS_MAX_BODY_SIZE \"4GiB\": out of range (expected 1KiB to 2147483647 bytes)")]
+    [InlineData(new[] { "--proxy", Proxy, "--max-body-size", "512" }, null, null,
+        "gollamas: --max-body-size \"512\": out of range (expected 1KiB to 2147483647 bytes)")]
+    [InlineData(new[] { "--proxy", Proxy, "--header-timeout", "0" }, null, null,
+        "gollamas: --header-timeout \"0\": out of range (expected 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_HEADER_TIMEOUT", "30 s",
+        "gollamas: GOLLAMAS_HEADER_TIMEOUT \"30 s\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData(new[] { "--proxy", Proxy, "--connect-timeout", "5x" }, null, null,
+        "gollamas: --connect-timeout \"5x\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_CONNECT_TIMEOUT", "0s",
+        "gollamas: GOLLAMAS_CONNECT_TIMEOUT \"0s\": out of range (expected 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy, "--idle-timeout", "-1m" }, null, null,
+        "gollamas: --idle-timeout \"-1m\": out of range (expected 0 for none, or 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_IDLE_TIMEOUT", "never",
+        "gollamas: GOLLAMAS_IDLE_TIMEOUT \"never\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData(new[] { "--proxy", Proxy, "--max-connections", "-1" }, null, null,
+        "gollamas: --max-connections \"-1\": invalid connection limit (expected a whole number, 0 for no limit)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_MAX_CONNECTIONS", "1e3",
+        "gollamas: GOLLAMAS_MAX_CONNECTIONS \"1e3\": invalid connection limit (expected a whole number, 0 for no limit)")]
+    [InlineData(new[] { "--proxy", Proxy, "--drain-timeout", "1001h" }, null, null,
+        "gollamas: --drain-timeout \"1001h\": out of range (expected 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_DRAIN_TIMEOUT", "0",
+        "gollamas: GOLLAMAS_DRAIN_TIMEOUT \"0\": out of range (expected 1ms to 1000h)")]
+    [InlineData(new[] { "--proxy", Proxy, "--api-keys-file", "/nonexistent/gollamas/keys" }, null, null,
+        "gollamas: --api-keys-file \"/nonexistent/gollamas/keys\": no such file")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_API_KEYS_FILE", ".",
+        "gollamas: GOLLAMAS_API_KEYS_FILE \".\": is a directory (expected a file)")]
+    [InlineData(new[] { "--proxy", Proxy, "--api-keys-file", "" }, null, null,
+        "gollamas: --api-keys-file: empty path (expected a file)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_FORWARD_AUTHORIZATION", "maybe",
+        "gollamas: GOLLAMAS_FORWARD_AUTHORIZATION \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_ACCESS_LOG", "quiet",
+        "gollamas: GOLLAMAS_ACCESS_LOG \"quiet\": not a boolean (expected true/false, 1/0, yes/no or on/off)")]
+    [InlineData(new[] { "--proxy", Proxy, "--log-format", "xml" }, null, null,
+        "gollamas: --log-format \"xml\": unknown format (expected simple or json)")]
+    [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_LOG_FORMAT", "logfmt",
+        "gollamas: GOLLAMAS_LOG_FORMAT \"logfmt\": unknown format (expected simple or json)")]
     [InlineData(new string[0], null, null,
         "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID)")]
     [InlineData(new[] { "--proxies", " " }, null, null,
@@ -454,6 +703,17 @@ public class GollamasCommandTests
     [InlineData("--max-concurrency")]
     [InlineData("--queue-length")]
     [InlineData("--queue-timeout")]
+    [InlineData("--max-body-size")]
+    [InlineData("--header-timeout")]
+    [InlineData("--connect-timeout")]
+    [InlineData("--idle-timeout")]
+    [InlineData("--max-connections")]
+    [InlineData("--drain-timeout")]
+    [InlineData("--tls-cert")]
+    [InlineData("--tls-key")]
+    [InlineData("--api-key")]
+    [InlineData("--api-keys-file")]
+    [InlineData("--log-format")]
     public async Task Invoke_FlagWithoutValue_Exits2(string flag)
     {
         var run = await InvokeAsync([flag]);
@@ -466,6 +726,8 @@ public class GollamasCommandTests
     [Theory]
     [InlineData("--list-aliases")]
     [InlineData("--allow-running")]
+    [InlineData("--forward-authorization")]
+    [InlineData("--access-log")]
     public async Task Invoke_NotABooleanOnCommandLine_Exits2(string flag)
     {
         var run = await InvokeAsync(["--proxy", Proxy, flag, "maybe"]);
@@ -526,6 +788,13 @@ public class GollamasCommandTests
         "--health-failures" => options.Health.FailuresBeforeDown.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--queue-length" => options.Concurrency.QueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--queue-timeout" => options.Concurrency.QueueTimeout.ToString(),
+        "--max-body-size" => options.Limits.MaxRequestBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--header-timeout" => options.Limits.RequestHeadersTimeout.ToString(),
+        "--connect-timeout" => options.Limits.ConnectTimeout.ToString(),
+        "--idle-timeout" => options.Limits.IdleTimeout.ToString(),
+        "--max-connections" => options.Limits.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--drain-timeout" => options.Limits.DrainTimeout.ToString(),
+        "--log-format" => options.Logging.Format,
         _ => throw new ArgumentOutOfRangeException(nameof(flag), flag, "no setting for this flag"),
     };
 
@@ -556,4 +825,12 @@ public class GollamasCommandTests
         new() { Output = output, Error = error, ProcessTerminationTimeout = null };
 
     private sealed record CliRun(int ExitCode, string Output, string Error, GollamasOptions? Options);
+
+    /// <summary>An empty file that exists for one test.</summary>
+    private sealed class TemporaryFile : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.GetTempFileName();
+
+        public void Dispose() => File.Delete(Path);
+    }
 }

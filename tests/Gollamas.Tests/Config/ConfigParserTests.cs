@@ -585,6 +585,361 @@ public class ConfigParserTests
             "--allow-running \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)");
     }
 
+    [Fact]
+    public void TryParse_NoLimitSecurityOrLogSettings_KeepsRecordDefaults()
+    {
+        var input = Input();
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Limits.Should().Be(new LimitOptions());
+        options.Security.Should().BeEquivalentTo(new SecurityOptions());
+        options.Logging.Should().Be(new LogOptions());
+    }
+
+    [Theory]
+    [InlineData("1KiB", 1_024L)]
+    [InlineData(" 64MiB ", 67_108_864L)]
+    [InlineData("500MB", 500_000_000L)]
+    [InlineData("1048576", 1_048_576L)]
+    [InlineData("2147483647", int.MaxValue)]
+    public void TryParse_MaxBodySize_SetsMaxRequestBodyBytes(string value, long expected)
+    {
+        var input = Input() with { MaxBodySize = new ConfigEntry(value, "--max-body-size") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Limits.MaxRequestBodyBytes.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("64M", "--max-body-size \"64M\": invalid size (expected e.g. 64MiB, 500MB, or a number of bytes)")]
+    [InlineData("1.5GiB", "--max-body-size \"1.5GiB\": invalid size (expected e.g. 64MiB, 500MB, or a number of bytes)")]
+    [InlineData("-1", "--max-body-size \"-1\": invalid size (expected e.g. 64MiB, 500MB, or a number of bytes)")]
+    [InlineData("", "--max-body-size: invalid size (expected e.g. 64MiB, 500MB, or a number of bytes)")]
+    [InlineData("1023", "--max-body-size \"1023\": out of range (expected 1KiB to 2147483647 bytes)")]
+    [InlineData("1KB", "--max-body-size \"1KB\": out of range (expected 1KiB to 2147483647 bytes)")]
+    [InlineData("0", "--max-body-size \"0\": out of range (expected 1KiB to 2147483647 bytes)")]
+    [InlineData("2GiB", "--max-body-size \"2GiB\": out of range (expected 1KiB to 2147483647 bytes)")]
+    [InlineData("2147483648", "--max-body-size \"2147483648\": out of range (expected 1KiB to 2147483647 bytes)")]
+    public void TryParse_InvalidMaxBodySize_ReportsError(string value, string message)
+    {
+        var input = Input() with { MaxBodySize = new ConfigEntry(value, "--max-body-size") };
+
+        ConfigParser.TryParse(input, out var options, out var errors).Should().BeFalse();
+
+        options.Should().BeNull();
+        errors.Select(e => e.ToString()).Should().Equal(message);
+    }
+
+    [Theory]
+    [InlineData("1ms", 1)]
+    [InlineData("10s", 10_000)]
+    [InlineData(" 2m ", 120_000)]
+    [InlineData("1000h", 3_600_000_000)]
+    public void TryParse_LimitDurations_SetHeaderConnectIdleAndDrainTimes(string value, long milliseconds)
+    {
+        var input = Input() with
+        {
+            HeaderTimeout = new ConfigEntry(value, "--header-timeout"),
+            ConnectTimeout = new ConfigEntry(value, "--connect-timeout"),
+            IdleTimeout = new ConfigEntry(value, "--idle-timeout"),
+            DrainTimeout = new ConfigEntry(value, "--drain-timeout"),
+        };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        var expected = TimeSpan.FromMilliseconds(milliseconds);
+        options!.Limits.RequestHeadersTimeout.Should().Be(expected);
+        options.Limits.ConnectTimeout.Should().Be(expected);
+        options.Limits.IdleTimeout.Should().Be(expected);
+        options.Limits.DrainTimeout.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("5x", "invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    [InlineData("0", "out of range (expected 1ms to 1000h)")]
+    [InlineData("0s", "out of range (expected 1ms to 1000h)")]
+    [InlineData("-1s", "out of range (expected 1ms to 1000h)")]
+    [InlineData("1001h", "out of range (expected 1ms to 1000h)")]
+    public void TryParse_InvalidHeaderConnectOrDrainTimeout_ReportsEachSource(string value, string reason)
+    {
+        var input = Input() with
+        {
+            HeaderTimeout = new ConfigEntry(value, "--header-timeout"),
+            ConnectTimeout = new ConfigEntry(value, "GOLLAMAS_CONNECT_TIMEOUT"),
+            DrainTimeout = new ConfigEntry(value, "--drain-timeout"),
+        };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Should().Equal(
+            new ConfigError("--header-timeout", value, reason),
+            new ConfigError("GOLLAMAS_CONNECT_TIMEOUT", value, reason),
+            new ConfigError("--drain-timeout", value, reason));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData(" 0 ")]
+    [InlineData("-0")]
+    [InlineData("0s")]
+    [InlineData("0ms")]
+    [InlineData("0.0h")]
+    public void TryParse_IdleTimeoutZero_MeansNone(string value)
+    {
+        var input = Input() with { IdleTimeout = new ConfigEntry(value, "--idle-timeout") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Limits.IdleTimeout.Should().Be(TimeSpan.Zero);
+    }
+
+    // 50ns truncates to zero ticks, yet was not written as zero: it is a mistake, not "none".
+    [Theory]
+    [InlineData("50ns", "--idle-timeout \"50ns\": out of range (expected 0 for none, or 1ms to 1000h)")]
+    [InlineData("999us", "--idle-timeout \"999us\": out of range (expected 0 for none, or 1ms to 1000h)")]
+    [InlineData("-1s", "--idle-timeout \"-1s\": out of range (expected 0 for none, or 1ms to 1000h)")]
+    [InlineData("1001h", "--idle-timeout \"1001h\": out of range (expected 0 for none, or 1ms to 1000h)")]
+    [InlineData("never", "--idle-timeout \"never\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
+    public void TryParse_InvalidIdleTimeout_ReportsError(string value, string message)
+    {
+        var input = Input() with { IdleTimeout = new ConfigEntry(value, "--idle-timeout") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(message);
+    }
+
+    [Theory]
+    [InlineData("0", 0)]
+    [InlineData(" 1000 ", 1000)]
+    [InlineData("2147483647", int.MaxValue)]
+    public void TryParse_MaxConnections_SetsMaxConnections(string value, int expected)
+    {
+        var input = Input() with { MaxConnections = new ConfigEntry(value, "--max-connections") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Limits.MaxConnections.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1k")]
+    [InlineData("unlimited")]
+    [InlineData("2147483648")]
+    public void TryParse_InvalidMaxConnections_ReportsError(string value)
+    {
+        var input = Input() with { MaxConnections = new ConfigEntry(value, "GOLLAMAS_MAX_CONNECTIONS") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            $"GOLLAMAS_MAX_CONNECTIONS \"{value}\": invalid connection limit (expected a whole number, 0 for no limit)");
+    }
+
+    [Fact]
+    public void TryParse_TlsCertificateAndKey_KeepsBothPaths()
+    {
+        using var certificate = new TemporaryFile();
+        using var key = new TemporaryFile();
+        var input = Input() with
+        {
+            TlsCertificate = new ConfigEntry($" {certificate.Path} ", "--tls-cert"),
+            TlsKey = new ConfigEntry(key.Path, "GOLLAMAS_TLS_KEY"),
+        };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Limits.TlsCertificatePath.Should().Be(certificate.Path);
+        options.Limits.TlsKeyPath.Should().Be(key.Path);
+    }
+
+    [Fact]
+    public void TryParse_TlsCertificateWithoutKey_NamesTheMissingKey()
+    {
+        using var certificate = new TemporaryFile();
+        var input = Input() with { TlsCertificate = new ConfigEntry(certificate.Path, "GOLLAMAS_TLS_CERT") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            "--tls-key/GOLLAMAS_TLS_KEY: missing (GOLLAMAS_TLS_CERT is set; give both or neither)");
+    }
+
+    [Fact]
+    public void TryParse_TlsKeyWithoutCertificate_NamesTheMissingCertificate()
+    {
+        using var key = new TemporaryFile();
+        var input = Input() with { TlsKey = new ConfigEntry(key.Path, "--tls-key") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            "--tls-cert/GOLLAMAS_TLS_CERT: missing (--tls-key is set; give both or neither)");
+    }
+
+    [Theory]
+    [InlineData("/nonexistent/gollamas/cert.pem", "no such file")]
+    [InlineData(".", "is a directory (expected a file)")]
+    [InlineData(" ", "empty path (expected a file)")]
+    public void TryParse_TlsPathNotAReadableFile_ReportsBoth(string path, string reason)
+    {
+        var input = Input() with
+        {
+            TlsCertificate = new ConfigEntry(path, "--tls-cert"),
+            TlsKey = new ConfigEntry(path, "GOLLAMAS_TLS_KEY"),
+        };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Should().Equal(new ConfigError("--tls-cert", path, reason), new ConfigError("GOLLAMAS_TLS_KEY", path, reason));
+    }
+
+    [Fact]
+    public void TryParse_ApiKeys_TrimmedInOrder()
+    {
+        var input = Input() with { ApiKeys = ApiKeys(" k1 ", "k-2_x.Y", "k1") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Security.ApiKeys.Should().Equal("k1", "k-2_x.Y", "k1");
+    }
+
+    // The key is a secret: the error names its position and leaves its value out.
+    [Theory]
+    [InlineData("", "--api-key #2: empty key")]
+    [InlineData("  ", "--api-key #2: empty key")]
+    [InlineData("sec ret", "--api-key #2: a key cannot contain white space or control characters")]
+    [InlineData("sec\tret", "--api-key #2: a key cannot contain white space or control characters")]
+    [InlineData("sec\u00A0ret", "--api-key #2: a key cannot contain white space or control characters")]
+    [InlineData("sec\u0000ret", "--api-key #2: a key cannot contain white space or control characters")]
+    public void TryParse_InvalidApiKey_NamesItByPositionWithoutItsValue(string key, string message)
+    {
+        var input = Input() with { ApiKeys = ApiKeys("k1", key, "k3") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(message);
+        errors.Single().Value.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void TryParse_ApiKeysFile_KeepsThePath()
+    {
+        using var file = new TemporaryFile();
+        var input = Input() with { ApiKeysFile = new ConfigEntry(file.Path, "--api-keys-file") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Security.ApiKeysFile.Should().Be(file.Path);
+    }
+
+    [Fact]
+    public void TryParse_ApiKeysFileMissing_ReportsError()
+    {
+        var input = Input() with { ApiKeysFile = new ConfigEntry("/nonexistent/gollamas/keys", "GOLLAMAS_API_KEYS_FILE") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal("GOLLAMAS_API_KEYS_FILE \"/nonexistent/gollamas/keys\": no such file");
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("on", true)]
+    [InlineData("", false)]
+    [InlineData("0", false)]
+    public void TryParse_ForwardAuthorizationWord_ParsesBoolean(string value, bool expected)
+    {
+        var input = Input() with { ForwardAuthorization = new ConfigEntry(value, "--forward-authorization") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Security.ForwardAuthorization.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("YES", true)]
+    [InlineData("false", false)]
+    [InlineData("off", false)]
+    public void TryParse_AccessLogWord_ParsesBoolean(string value, bool expected)
+    {
+        var input = Input() with { AccessLog = new ConfigEntry(value, "--access-log") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Logging.AccessLog.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("simple", "simple")]
+    [InlineData("json", "json")]
+    [InlineData(" JSON ", "json")]
+    [InlineData("Simple", "simple")]
+    public void TryParse_LogFormat_StoredInLowerCase(string value, string expected)
+    {
+        var input = Input() with { LogFormat = new ConfigEntry(value, "--log-format") };
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Logging.Format.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("text")]
+    [InlineData("logfmt")]
+    [InlineData("")]
+    public void TryParse_UnknownLogFormat_ReportsTheTwoWords(string value)
+    {
+        var input = Input() with { LogFormat = new ConfigEntry(value, "GOLLAMAS_LOG_FORMAT") };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Should().Equal(new ConfigError("GOLLAMAS_LOG_FORMAT", value, "unknown format (expected simple or json)"));
+    }
+
+    [Fact]
+    public void TryParse_SeveralLimitSecurityAndLogProblems_ReportsEveryOneInFlagOrder()
+    {
+        var input = Input() with
+        {
+            MaxBodySize = new ConfigEntry("1", "--max-body-size"),
+            HeaderTimeout = new ConfigEntry("0", "--header-timeout"),
+            ConnectTimeout = new ConfigEntry("5x", "--connect-timeout"),
+            IdleTimeout = new ConfigEntry("-1s", "--idle-timeout"),
+            MaxConnections = new ConfigEntry("-1", "--max-connections"),
+            DrainTimeout = new ConfigEntry("1d", "--drain-timeout"),
+            TlsCertificate = new ConfigEntry("/nonexistent/cert.pem", "--tls-cert"),
+            ApiKeys = ApiKeys(""),
+            ApiKeysFile = new ConfigEntry("/nonexistent/keys", "--api-keys-file"),
+            ForwardAuthorization = new ConfigEntry("maybe", "--forward-authorization"),
+            AccessLog = new ConfigEntry("maybe", "--access-log"),
+            LogFormat = new ConfigEntry("xml", "--log-format"),
+        };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            "--max-body-size \"1\": out of range (expected 1KiB to 2147483647 bytes)",
+            "--header-timeout \"0\": out of range (expected 1ms to 1000h)",
+            "--connect-timeout \"5x\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)",
+            "--idle-timeout \"-1s\": out of range (expected 0 for none, or 1ms to 1000h)",
+            "--max-connections \"-1\": invalid connection limit (expected a whole number, 0 for no limit)",
+            "--drain-timeout \"1d\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)",
+            "--tls-cert \"/nonexistent/cert.pem\": no such file",
+            "--tls-key/GOLLAMAS_TLS_KEY: missing (--tls-cert is set; give both or neither)",
+            "--api-key #1: empty key",
+            "--api-keys-file \"/nonexistent/keys\": no such file",
+            "--forward-authorization \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)",
+            "--access-log \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)",
+            "--log-format \"xml\": unknown format (expected simple or json)");
+    }
+
+    private static ConfigEntry[] ApiKeys(params string[] values) => [.. values.Select(v => new ConfigEntry(v, "--api-key"))];
+
     private static ConfigEntry[] MaxConcurrency(params string[] values) => [.. values.Select(v => new ConfigEntry(v, "--max-concurrency"))];
 
     private static ConfigInput Input(
@@ -601,4 +956,12 @@ public class ConfigParserTests
             [.. (connections ?? []).Select(c => new ConfigEntry(c, "--connections"))],
             [.. (aliases ?? []).Select(a => new ConfigEntry(a, "--aliases"))],
             new ConfigEntry(listAliases, "--list-aliases"));
+
+    /// <summary>An empty file that exists for one test.</summary>
+    private sealed class TemporaryFile : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.GetTempFileName();
+
+        public void Dispose() => File.Delete(Path);
+    }
 }
