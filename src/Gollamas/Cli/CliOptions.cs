@@ -242,7 +242,7 @@ internal sealed class CliOptions
 
     public Option<bool> ForwardAuthorization { get; } = new("--forward-authorization")
     {
-        Description = "Pass the client's Authorization header on to Ollama; without this flag it is removed. "
+        Description = "With API keys required, pass the client's Authorization header (its key) on to Ollama; without this flag it stays at the proxy. Without API keys it is always passed on. "
             + "Example: --forward-authorization " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ForwardAuthorization),
     };
 

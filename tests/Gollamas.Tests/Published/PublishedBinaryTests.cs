@@ -60,6 +60,37 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_SigtermDuringStreams_OneFinishesTheOtherIsCutInBandAndTheExitIs0()
+    {
+        var finishing = new StreamScript();
+        finishing.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":"a"},"done":false}"""));
+        finishing.AddGated(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":""},"done":true}"""), out var finish);
+        var endless = new StreamScript();
+        endless.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","response":"a","done":false}"""));
+        endless.AddGated(StreamScript.NdjsonLine("""{"model":"llama3.2","response":"","done":true}"""), out _);
+        _gpu.MapScript("POST", "/api/chat", finishing);
+        _gpu.MapScript("POST", "/api/generate", endless);
+        await using var proxy = await RunningBinary.StartAsync(
+            "--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}", "--drain-timeout", "2s");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+        using var chat = await OpenAsync(client, "/api/chat");
+        using var generate = await OpenAsync(client, "/api/generate");
+        using var chatReader = new StreamReader(await chat.Content.ReadAsStreamAsync());
+        using var generateReader = new StreamReader(await generate.Content.ReadAsStreamAsync());
+        (await chatReader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"a\"");
+        (await generateReader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"a\"");
+
+        proxy.Terminate();
+        finish.Open();
+
+        (await chatReader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"done\":true");
+        (await chatReader.ReadLineAsync().DefaultTimeout()).Should().BeNull();
+        (await generateReader.ReadLineAsync().DefaultTimeout()).Should().Be("""{"error":"gollamas is shutting down: the stream was cut at the end of the drain timeout"}""");
+        (await generateReader.ReadLineAsync().DefaultTimeout()).Should().BeNull();
+        (await proxy.WaitForExitAsync()).Should().Be(0);
+    }
+
+    [Fact]
     public async Task Binary_DeadServer_Answers502NamingTheConnection()
     {
         await using var proxy = await RunningBinary.StartAsync(
@@ -80,6 +111,12 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         (await proxy.WaitForExitAsync()).Should().Be(2);
         proxy.Stderr.Should().Contain("ftp://host:21");
         proxy.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(1);
+    }
+
+    private static async Task<HttpResponseMessage> OpenAsync(HttpClient client, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"model":"llama3.2"}""") };
+        return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
     }
 
     [Fact]
