@@ -27,4 +27,13 @@ internal sealed class RequestRecord
 
     /// <summary>When the response headers left (Stopwatch ticks), 0 if they were not forwarded.</summary>
     public long FirstByte { get; set; }
+
+    /// <summary>The endpoint as a metric label: a known path (with placeholders), else null.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Prompt tokens, from the final chunk of the answer.</summary>
+    public long PromptTokens { get; set; }
+
+    /// <summary>Generated tokens, from the final chunk of the answer.</summary>
+    public long GeneratedTokens { get; set; }
 }

@@ -19,6 +19,7 @@ internal sealed partial class ModelEndpoints(
     StreamForwarder forwarder,
     HealthMonitor health,
     QueuePolicy queue,
+    ProxyMetrics metrics,
     LimitOptions limits,
     ILogger<ModelEndpoints> logger)
 {
@@ -91,6 +92,10 @@ internal sealed partial class ModelEndpoints(
             }
 
             health.RecordRequest(backend, outcome, route, loadsModel: !acceptName);
+            if (outcome is ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused or ForwardOutcome.BackendStreamBroken)
+            {
+                metrics.RecordUpstreamError(backend.DisplayName, OutcomeLabel(outcome));
+            }
             if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused)
                 || attempt == attempts)
             {
@@ -102,6 +107,14 @@ internal sealed partial class ModelEndpoints(
 
         await AllRoutesDownAsync(context, route);
     }
+
+    private static string OutcomeLabel(ForwardOutcome outcome) => outcome switch
+    {
+        ForwardOutcome.BackendUnreachable => "unreachable",
+        ForwardOutcome.BackendTimedOut => "timeout",
+        ForwardOutcome.BackendRefused => "refused",
+        _ => "stream_broken",
+    };
 
     /// <summary>A request that could not get a slot: 503 with Retry-After, or nothing if the client left.</summary>
     private Task BusyAsync(HttpContext context, Backend backend, GateResult gate)

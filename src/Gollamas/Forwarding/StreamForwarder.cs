@@ -275,6 +275,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
 
                 watch.Touch();
                 record.BytesOut += read;
+                ProxyMetrics.ReadTokens(memory.Span[..read], record);
                 tail.Update(memory.Span[..read]);
                 writer.Advance(read);
                 var flushed = await writer.FlushAsync(cancellation);

@@ -181,6 +181,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
         var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
+        var metrics = new ProxyMetrics();
         var apiKeys = new ApiKeys(options.Security, loggerFactory.CreateLogger<ApiKeys>());
         var forwarder = new StreamForwarder(
             lifecycle,
@@ -189,11 +190,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             loggerFactory.CreateLogger<StreamForwarder>());
         var dispatcher = new RequestDispatcher(
             new CorsPolicy(options.Origins),
-            new ModelEndpoints(routes, forwarder, health, new QueuePolicy(options.Concurrency.QueueTimeout, time), options.Limits, loggerFactory.CreateLogger<ModelEndpoints>()),
+            new ModelEndpoints(routes, forwarder, health, new QueuePolicy(options.Concurrency.QueueTimeout, time), metrics, options.Limits, loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
             new ProbeEndpoints(lifecycle, backends),
             apiKeys,
+            metrics,
+            backends,
             options.Logging.AccessLog,
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);

@@ -1,4 +1,7 @@
+using System.Collections.Frozen;
 using System.Diagnostics;
+using System.Text;
+using Gollamas.Backends;
 using Gollamas.Diagnostics;
 using Gollamas.Endpoints;
 using Gollamas.Errors;
@@ -20,10 +23,21 @@ internal sealed partial class RequestDispatcher(
     VersionEndpoint version,
     ProbeEndpoints probes,
     ApiKeys apiKeys,
+    ProxyMetrics metrics,
+    BackendSet backends,
     bool accessLog,
     ILogger<RequestDispatcher> logger)
 {
     private const string ModelsPrefix = "/v1/models/";
+
+    // Paths that are metric labels as they are; any other path counts as "other".
+    private static readonly FrozenSet<string> s_endpoints = new[]
+    {
+        "/", "/healthz", "/readyz", "/metrics", "/api/version", "/api/tags", "/api/ps", "/v1/models",
+        "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", "/api/show", "/api/pull",
+        "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+        "/api/create", "/api/push", "/api/copy", "/api/delete",
+    }.ToFrozenSet(StringComparer.Ordinal);
     private const string BlobsPrefix = "/api/blobs/";
 
     private readonly ILogger _logger = logger;
@@ -73,6 +87,7 @@ internal sealed partial class RequestDispatcher(
         }
         finally
         {
+            metrics.RecordRequest(record, context.Response.StatusCode);
             if (accessLog && _logger.IsEnabled(LogLevel.Information))
             {
                 WriteAccessLog(context, record);
@@ -84,8 +99,11 @@ internal sealed partial class RequestDispatcher(
     {
         var method = context.Request.Method;
         var path = context.Request.Path.Value ?? "/";
+        record.Endpoint = s_endpoints.Contains(path) ? path : null;
         switch (path)
         {
+            case "/metrics":
+                return HttpMethods.IsGet(method) ? WriteMetricsAsync(context) : MethodNotAllowed(context, "GET");
             case "/":
                 return IsGetOrHead(method) ? RootEndpoint.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
             case "/healthz":
@@ -123,6 +141,7 @@ internal sealed partial class RequestDispatcher(
 
         if (path.StartsWith(BlobsPrefix, StringComparison.Ordinal) && path.Length > BlobsPrefix.Length)
         {
+            record.Endpoint = "/api/blobs/{digest}";
             return HttpMethods.IsHead(method) || HttpMethods.IsPost(method)
                 ? UnsupportedEndpoints.RefuseAsync(context, "blobs")
                 : MethodNotAllowed(context, "HEAD, POST");
@@ -132,6 +151,7 @@ internal sealed partial class RequestDispatcher(
             && path.Length > ModelsPrefix.Length
             && path.IndexOf('/', ModelsPrefix.Length) < 0)
         {
+            record.Endpoint = "/v1/models/{model}";
             return HttpMethods.IsGet(method)
                 ? lists.OpenAiModelAsync(context, path[ModelsPrefix.Length..])
                 : MethodNotAllowed(context, "GET");
@@ -159,6 +179,15 @@ internal sealed partial class RequestDispatcher(
             firstByte,
             elapsed,
             context.Connection.RemoteIpAddress?.ToString() ?? "-");
+    }
+
+    private async Task WriteMetricsAsync(HttpContext context)
+    {
+        var text = new StringBuilder(4096);
+        metrics.WriteTo(text, backends.All);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await context.Response.WriteAsync(text.ToString(), context.RequestAborted);
     }
 
     // Kubernetes probes carry no key.

@@ -1,0 +1,75 @@
+using System.Net;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Diagnostics;
+
+/// <summary>/metrics after known traffic: counts, tokens from the final chunk, errors, gauges.</summary>
+public sealed class MetricsTests : TwoServersTest
+{
+    [Fact]
+    public async Task KnownTraffic_CountedByEndpointModelConnectionAndStatus_TokensFromTheFinalChunk()
+    {
+        var dead = RawLoopbackServer.ClosedPortUri();
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={A.BaseUri}", $"qwen3:8b={dead}"],
+            aliases: ["gpt-4o=llama3.2"]);
+        var a = A.BaseUri.ToString();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var streamed = await Proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"gpt-4o"}"""));
+            (await streamed.Content.ReadAsStringAsync()).Should().Contain("\"done\":true");
+        }
+
+        using (var whole = await Proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}""")))
+        {
+            whole.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        using (var unknown = await Proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"mistral"}""")))
+        {
+            unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        }
+
+        using (var down = await Proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"qwen3:8b"}""")))
+        {
+            down.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+        }
+
+        await Proxy.Logs.WaitForAsync(l => l.Contains("POST /api/chat 502", StringComparison.Ordinal)).DefaultTimeout();
+        using var response = await Proxy.Client.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        response.Content.Headers.ContentType!.ToString().Should().Be("text/plain; version=0.0.4; charset=utf-8");
+        var lines = text.Split('\n');
+        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"llama3.2\",connection=\"{a}\",status=\"2xx\"}} 2");
+        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/generate\",model=\"llama3.2\",connection=\"{a}\",status=\"2xx\"}} 1");
+        lines.Should().Contain("gollamas_requests_total{endpoint=\"/api/chat\",model=\"\",connection=\"\",status=\"4xx\"} 1");
+        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"qwen3:8b\",connection=\"{dead}\",status=\"5xx\"}} 1");
+        lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"llama3.2\",connection=\"{a}\"}} 78");
+        lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"llama3.2\",connection=\"{a}\"}} 9");
+        lines.Should().Contain($"gollamas_upstream_errors_total{{connection=\"{dead}\",kind=\"unreachable\"}} 1");
+        lines.Should().Contain("gollamas_request_duration_seconds_count{endpoint=\"/api/chat\"} 4");
+        lines.Should().Contain("gollamas_time_to_first_byte_seconds_bucket{endpoint=\"/api/chat\",le=\"+Inf\"} 4");
+        lines.Should().Contain($"gollamas_connection_up{{connection=\"{a}\"}} 1");
+        lines.Should().Contain($"gollamas_in_flight_requests{{connection=\"{a}\"}} 0");
+        lines.Should().Contain($"gollamas_queued_requests{{connection=\"{a}\"}} 0");
+    }
+
+    [Fact]
+    public async Task OpenAiUsage_CountedAsTokens()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={A.BaseUri}"]);
+
+        using (var completion = await Proxy.Client.PostAsync("/v1/chat/completions", new StringContent("""{"model":"llama3.2","messages":[]}""")))
+        {
+            (await completion.Content.ReadAsStringAsync()).Should().Contain("\"usage\"");
+        }
+
+        await Proxy.Logs.WaitForAsync(l => l.Contains("POST /v1/chat/completions 200", StringComparison.Ordinal)).DefaultTimeout();
+        var text = await Proxy.Client.GetStringAsync("/metrics");
+
+        text.Should().MatchRegex($@"gollamas_generated_tokens_total\{{model=""llama3\.2"",connection=""{System.Text.RegularExpressions.Regex.Escape(A.BaseUri.ToString())}""\}} [1-9]\d*\n");
+    }
+}
