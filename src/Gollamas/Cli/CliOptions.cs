@@ -262,12 +262,26 @@ internal sealed class CliOptions
         DefaultValueFactory = static _ => DefaultLogFormat,
     };
 
+    public Option<bool> Metrics { get; } = new("--metrics")
+    {
+        Description = "Serve GET /metrics (Prometheus text format). "
+            + "Example: --metrics false " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.Metrics) + " [default: true]",
+        DefaultValueFactory = static _ => true,
+    };
+
+    public Option<string> MetricsListen { get; } = new("--metrics-listen")
+    {
+        HelpName = "HOST:PORT",
+        Description = "Serve /metrics on this address only, apart from the proxy's. "
+            + "Example: --metrics-listen 0.0.0.0:9090 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.MetricsListen),
+    };
+
     /// <summary>All options, in the order help lists them.</summary>
     public IEnumerable<Option> All =>
     [
         Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases, Origins,
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
         MaxBodySize, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
-        ApiKey, ApiKeysFile, ForwardAuthorization, AccessLog, LogFormat,
+        ApiKey, ApiKeysFile, ForwardAuthorization, AccessLog, LogFormat, Metrics, MetricsListen,
     ];
 }

@@ -37,6 +37,8 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public const string ApiKeysFile = "API_KEYS_FILE";
     public const string ForwardAuthorization = "FORWARD_AUTHORIZATION";
     public const string AccessLog = "ACCESS_LOG";
+    public const string Metrics = "METRICS";
+    public const string MetricsListen = "METRICS_LISTEN";
     public const string LogFormat = "LOG_FORMAT";
 
     /// <summary>Ollama's own variable for the same setting, honoured as Ollama honours it.</summary>

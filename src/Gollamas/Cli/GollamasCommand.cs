@@ -174,6 +174,8 @@ internal static class GollamasCommand
             AccessLog = Flag(parseResult, options.AccessLog, environment.FindPrefixed(EnvironmentDefaults.AccessLog), fallback: true),
             LogFormat = Single(
                 parseResult, options.LogFormat, environment.FindPrefixed(EnvironmentDefaults.LogFormat), CliOptions.DefaultLogFormat),
+            Metrics = Flag(parseResult, options.Metrics, environment.FindPrefixed(EnvironmentDefaults.Metrics), fallback: true),
+            MetricsListen = Optional(parseResult, options.MetricsListen, environment.FindPrefixed(EnvironmentDefaults.MetricsListen)),
         };
 
     private static List<ConfigEntry> Split(ConfigEntry? list)

@@ -81,4 +81,10 @@ internal sealed record ConfigInput(
 
     /// <summary>Log line format: <c>simple</c> or <c>json</c>.</summary>
     public ConfigEntry? LogFormat { get; init; }
+
+    /// <summary>Whether /metrics is served, as a boolean word.</summary>
+    public ConfigEntry? Metrics { get; init; }
+
+    /// <summary>A separate HOST:PORT for /metrics.</summary>
+    public ConfigEntry? MetricsListen { get; init; }
 }

@@ -59,6 +59,11 @@ internal static class ConfigParser
         var limits = ParseLimits(input, found);
         var security = ParseSecurity(input, found);
         var logging = ParseLogging(input, found);
+        var metrics = new MetricsOptions
+        {
+            Enabled = input.Metrics is { } metricsEntry ? ParseBoolean(metricsEntry, found) : true,
+            Listen = input.MetricsListen is { } metricsListen ? ParseListen(metricsListen, found) : null,
+        };
 
         errors = found;
         if (found.Count > 0)
@@ -82,6 +87,7 @@ internal static class ConfigParser
             Limits = limits,
             Security = security,
             Logging = logging,
+            Metrics = metrics,
         };
         return true;
     }

@@ -52,6 +52,19 @@ internal sealed record GollamasOptions
 
     /// <summary>Access log and log format.</summary>
     public LogOptions Logging { get; init; } = new();
+
+    /// <summary>Whether and where /metrics is served.</summary>
+    public MetricsOptions Metrics { get; init; } = new();
+}
+
+/// <summary>The Prometheus endpoint.</summary>
+internal sealed record MetricsOptions
+{
+    /// <summary>Whether GET /metrics is answered at all.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>A separate address that serves /metrics (and only it); null: the main address.</summary>
+    public ListenAddress? Listen { get; init; }
 }
 
 /// <summary>Limits with defaults for long generations and large image bodies.</summary>

@@ -148,6 +148,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
             kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections > 0 ? options.Limits.MaxConnections : null;
             Listen(kestrel, options.Listen, certificate);
+            if (options.Metrics.Enabled && options.Metrics.Listen is { } metricsAddress)
+            {
+                Listen(kestrel, metricsAddress, certificate: null, tagMetrics: true);
+            }
         });
 
         // The drain itself is bounded by the drain timeout (ProxyLifecycle ends what still runs);
@@ -196,6 +200,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             new ProbeEndpoints(lifecycle, backends),
             apiKeys,
             metrics,
+            options.Metrics,
             backends,
             options.Logging.AccessLog,
             loggerFactory.CreateLogger<RequestDispatcher>());
@@ -261,13 +266,22 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ListenAddress listen, X509Certificate2? certificate)
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ListenAddress listen, X509Certificate2? certificate, bool tagMetrics = false)
     {
         void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions endpoint)
         {
             if (certificate is not null)
             {
                 endpoint.UseHttps(certificate);
+            }
+
+            if (tagMetrics)
+            {
+                endpoint.Use(static next => connection =>
+                {
+                    connection.Items[RequestDispatcher.MetricsConnectionKey] = true;
+                    return next(connection);
+                });
             }
         }
 

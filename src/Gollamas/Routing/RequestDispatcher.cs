@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Text;
 using Gollamas.Backends;
+using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Endpoints;
 using Gollamas.Errors;
@@ -24,6 +25,7 @@ internal sealed partial class RequestDispatcher(
     ProbeEndpoints probes,
     ApiKeys apiKeys,
     ProxyMetrics metrics,
+    MetricsOptions metricsOptions,
     BackendSet backends,
     bool accessLog,
     ILogger<RequestDispatcher> logger)
@@ -47,6 +49,16 @@ internal sealed partial class RequestDispatcher(
         var record = new RequestRecord { WantsRequestedModel = accessLog };
         try
         {
+            if (metricsOptions.Listen is not null && IsMetricsConnection(context))
+            {
+                // The separate metrics address serves /metrics and nothing else, without a key.
+                record.Endpoint = "/metrics";
+                await (context.Request.Path.Value == "/metrics" && HttpMethods.IsGet(context.Request.Method)
+                    ? WriteMetricsAsync(context)
+                    : ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, "gollamas: this address serves only GET /metrics"));
+                return;
+            }
+
             if (cors.TryAnswer(context))
             {
                 return;
@@ -102,7 +114,7 @@ internal sealed partial class RequestDispatcher(
         record.Endpoint = s_endpoints.Contains(path) ? path : null;
         switch (path)
         {
-            case "/metrics":
+            case "/metrics" when metricsOptions.Enabled && metricsOptions.Listen is null:
                 return HttpMethods.IsGet(method) ? WriteMetricsAsync(context) : MethodNotAllowed(context, "GET");
             case "/":
                 return IsGetOrHead(method) ? RootEndpoint.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
@@ -189,6 +201,12 @@ internal sealed partial class RequestDispatcher(
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await context.Response.WriteAsync(text.ToString(), context.RequestAborted);
     }
+
+    /// <summary>Marks connections accepted on the separate metrics address (a connection middleware sets it).</summary>
+    public const string MetricsConnectionKey = "gollamas.metrics";
+
+    private static bool IsMetricsConnection(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnectionKey) == true;
 
     // Kubernetes probes carry no key.
     private static bool IsProbe(PathString path) => path.Value is "/healthz" or "/readyz";

@@ -509,6 +509,31 @@ public class GollamasCommandTests
         run.Options!.Security.ForwardAuthorization.Should().Be(expected);
     }
 
+    [Theory]
+    [InlineData(new string[0], null, null, true, null)]
+    [InlineData(new[] { "--metrics", "false" }, "true", null, false, null)]
+    [InlineData(new string[0], "off", null, false, null)]
+    [InlineData(new[] { "--metrics-listen", "0.0.0.0:9090" }, null, "127.0.0.1:1", true, "0.0.0.0:9090")]
+    [InlineData(new string[0], null, ":9090", true, ":9090")]
+    public async Task Invoke_MetricsSources_FlagThenVariable(string[] flag, string? enabled, string? listen, bool expectedEnabled, string? expectedListen)
+    {
+        var run = await InvokeAsync([.. flag, "--proxy", Proxy], Env(("GOLLAMAS_METRICS", enabled), ("GOLLAMAS_METRICS_LISTEN", listen)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Metrics.Enabled.Should().Be(expectedEnabled);
+        run.Options.Metrics.Listen?.ToString().Should().Be(expectedListen);
+        (run.Options.Metrics.Listen is null).Should().Be(expectedListen is null);
+    }
+
+    [Fact]
+    public async Task Invoke_BadMetricsListen_Exits2NamingTheValue()
+    {
+        var run = await InvokeAsync(["--proxy", Proxy, "--metrics-listen", "nowhere"]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Error.Should().Be("gollamas: --metrics-listen \"nowhere\": missing port (expected HOST:PORT, :PORT or [IPV6]:PORT)" + Environment.NewLine);
+    }
+
     // On by default, so both the flag and the variable must be able to turn it off.
     [Theory]
     [InlineData(new string[0], null, true)]

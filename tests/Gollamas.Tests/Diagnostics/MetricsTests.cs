@@ -1,4 +1,5 @@
 using System.Net;
+using Gollamas.Config;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 
@@ -55,6 +56,44 @@ public sealed class MetricsTests : TwoServersTest
         lines.Should().Contain($"gollamas_connection_up{{connection=\"{a}\"}} 1");
         lines.Should().Contain($"gollamas_in_flight_requests{{connection=\"{a}\"}} 0");
         lines.Should().Contain($"gollamas_queued_requests{{connection=\"{a}\"}} 0");
+    }
+
+    [Fact]
+    public async Task MetricsOff_NoEndpoint()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={A.BaseUri}"],
+            adjust: options => options with { Metrics = new MetricsOptions { Enabled = false } });
+
+        using var response = await Proxy.Client.GetAsync("/metrics");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task SeparateMetricsAddress_ServesOnlyMetricsWithoutAKey_AndTheMainAddressNoMetrics()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={A.BaseUri}"],
+            adjust: options => options with
+            {
+                Metrics = new MetricsOptions { Listen = new ListenAddress("127.0.0.1", 0) },
+                Security = new SecurityOptions { ApiKeys = ["sk-one"] },
+            });
+        Proxy.Server.Addresses.Should().HaveCount(2);
+        using var scraper = new HttpClient { BaseAddress = Proxy.Server.Addresses[1], Timeout = TestTimeouts.Default };
+
+        using var scraped = await scraper.GetAsync("/metrics");
+        using var other = await scraper.GetAsync("/api/tags");
+        using var main = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        main.Headers.TryAddWithoutValidation("Authorization", "Bearer sk-one");
+        using var onMain = await Proxy.Client.SendAsync(main);
+
+        scraped.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await scraped.Content.ReadAsStringAsync()).Should().Contain("# TYPE gollamas_requests_total counter");
+        other.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        onMain.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        A.Requests.Should().BeEmpty();
     }
 
     [Fact]
