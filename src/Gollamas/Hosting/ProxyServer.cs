@@ -342,8 +342,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             console.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
         });
 
-        // Kestrel's and the host's own chatter stays out unless asked for.
+        // Kestrel's and the host's own chatter stays out unless asked for. The host's only errors
+        // are start-up failures, which RunAsync reports as one line: its stack trace would not help.
         logging.AddFilter("Microsoft", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
+        logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
     }
 
     private static partial class Log

@@ -120,6 +120,20 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_PortInUse_Exits3WithOneLine()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        await using var proxy = await RunningBinary.StartAsync("--listen", $"127.0.0.1:{port}", "--proxy", $"llama3.2={_gpu.BaseUri}");
+
+        (await proxy.WaitForExitAsync()).Should().Be(3);
+        var lines = proxy.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().ContainSingle().Which.Should().StartWith($"gollamas: cannot listen on 127.0.0.1:{port}: ");
+    }
+
+    [Fact]
     public async Task Binary_Version_PrintsVersionCommitAndRid()
     {
         var start = new ProcessStartInfo(await PublishedBinary.PathAsync(), "--version") { RedirectStandardOutput = true };
