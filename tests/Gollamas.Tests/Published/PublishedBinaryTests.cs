@@ -120,6 +120,41 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_Sighup_ReReadsTheApiKeysFile()
+    {
+        var keys = Path.Combine(Path.GetTempPath(), $"gollamas-keys-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(keys, "sk-before\n");
+        try
+        {
+            await using var proxy = await RunningBinary.StartAsync(
+                "--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}", "--api-keys-file", keys);
+            using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+            (await StatusWithKeyAsync(client, "sk-before")).Should().Be(HttpStatusCode.OK);
+
+            await File.WriteAllTextAsync(keys, "sk-after\n");
+            var reread = proxy.WaitForStderrAsync("API keys re-read from");
+            proxy.Signal("HUP");
+            await reread.DefaultTimeout();
+
+            (await StatusWithKeyAsync(client, "sk-before")).Should().Be(HttpStatusCode.Unauthorized);
+            (await StatusWithKeyAsync(client, "sk-after")).Should().Be(HttpStatusCode.OK);
+            proxy.Process.HasExited.Should().BeFalse("SIGHUP must not end the process");
+        }
+        finally
+        {
+            File.Delete(keys);
+        }
+    }
+
+    private static async Task<HttpStatusCode> StatusWithKeyAsync(HttpClient client, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/version");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    [Fact]
     public async Task Binary_PortInUse_Exits3WithOneLine()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

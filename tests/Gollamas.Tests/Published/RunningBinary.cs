@@ -62,11 +62,28 @@ internal sealed class RunningBinary : IAsyncDisposable
     public Task<Uri> ListeningAsync() => _listening.Task.DefaultTimeout();
 
     /// <summary>Sends SIGTERM, as systemd and Kubernetes stop it.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>Sends a signal by name (TERM, HUP...).</summary>
+    public void Signal(string name)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         kill.ExitCode.Should().Be(0);
+    }
+
+    /// <summary>Completes when a line of its standard error contains <paramref name="text"/>.</summary>
+    public Task WaitForStderrAsync(string text)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains(text, StringComparison.Ordinal) == true)
+            {
+                seen.TrySetResult();
+            }
+        };
+        return seen.Task;
     }
 
     public async Task<int> WaitForExitAsync()
