@@ -39,15 +39,7 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
         {
             var models = ModelListMerger.Merge(results, table, includeUnrouted: running);
             sort(models);
-            var response = context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = JsonWriting.JsonContentType;
-            using (var writer = new Utf8JsonWriter(response.BodyWriter, JsonWriting.Options))
-            {
-                write(writer, models);
-            }
-
-            await response.BodyWriter.FlushAsync(context.RequestAborted);
+            await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, (write, models), static (writer, list) => list.write(writer, list.models));
         }
         finally
         {
@@ -159,14 +151,7 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
             && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var time)
                 ? time
                 : DateTimeOffset.UnixEpoch;
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = JsonWriting.JsonContentType;
-        using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonWriting.Options))
-        {
-            WriteOpenAiModel(writer, requested, modified);
-        }
-
-        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, (requested, modified), static (writer, model) => WriteOpenAiModel(writer, model.requested, model.modified));
     }
 
     private static async Task<JsonDocument?> TryParseAsync(Stream body, CancellationToken cancellationToken)

@@ -36,15 +36,11 @@ internal sealed class VersionEndpoint(RouteTableHolder routes, FanOut fanOut)
             return;
         }
 
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = JsonWriting.JsonContentType;
-        using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonWriting.Options))
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, lowest.Value.Text, static (writer, version) =>
         {
             writer.WriteStartObject();
-            writer.WriteString(JsonNames.Version, lowest.Value.Text);
+            writer.WriteString(JsonNames.Version, version);
             writer.WriteEndObject();
-        }
-
-        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        });
     }
 }

@@ -15,27 +15,20 @@ internal static class ErrorWriter
         path.HasValue && (path.Value!.StartsWith("/v1/", StringComparison.Ordinal) || path.Value == "/v1");
 
     /// <summary>Writes a complete error response. The response must not have started.</summary>
-    public static Task WriteAsync(HttpContext context, int statusCode, string message)
-    {
-        var response = context.Response;
-        response.StatusCode = statusCode;
-        response.ContentType = JsonWriting.JsonContentType;
-        using (var writer = new Utf8JsonWriter(response.BodyWriter, JsonWriting.Options))
+    public static Task WriteAsync(HttpContext context, int statusCode, string message) =>
+        JsonResponse.WriteAsync(context, statusCode, (statusCode, message, openAi: UsesOpenAiShape(context.Request.Path)), static (writer, error) =>
         {
-            if (UsesOpenAiShape(context.Request.Path))
+            if (error.openAi)
             {
-                WriteOpenAiEnvelope(writer, statusCode, message);
+                WriteOpenAiEnvelope(writer, error.statusCode, error.message);
             }
             else
             {
                 writer.WriteStartObject();
-                writer.WriteString(JsonNames.Error, message);
+                writer.WriteString(JsonNames.Error, error.message);
                 writer.WriteEndObject();
             }
-        }
-
-        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
-    }
+        });
 
     /// <summary>The OpenAI error envelope Ollama's compat layer writes.</summary>
     public static void WriteOpenAiEnvelope(Utf8JsonWriter writer, int statusCode, string message)

@@ -199,7 +199,9 @@ internal sealed partial class RequestDispatcher(
         metrics.WriteTo(text, backends.All);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await context.Response.WriteAsync(text.ToString(), context.RequestAborted);
+        var body = Encoding.UTF8.GetBytes(text.ToString());
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
     /// <summary>Marks connections accepted on the separate metrics address (a connection middleware sets it).</summary>

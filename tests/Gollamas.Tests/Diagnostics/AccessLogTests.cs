@@ -28,10 +28,12 @@ public sealed class AccessLogTests : TwoServersTest
         var proxy = await StartAsync(accessLog: true);
 
         using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("{"));
+        var error = await response.Content.ReadAsByteArrayAsync();
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentLength.Should().Be(error.Length, "the proxy's own answers carry their length");
         var line = await WaitForAccessLineAsync(proxy, "/api/chat");
-        line.Should().StartWith("Information: POST /api/chat 400 model=- resolved=- connection=- bytes=");
+        line.Should().StartWith($"Information: POST /api/chat 400 model=- resolved=- connection=- bytes={error.Length} ");
     }
 
     [Fact]
