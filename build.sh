@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one entry point: build | test | run -- ARGS | publish [RID] | bench [--quick]
+# The one entry point: build | test | run -- ARGS | publish [RID...] | bench [--quick]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,7 +10,12 @@ usage: ./build.sh COMMAND
   build              compile everything (Release), warnings are errors
   test               publish the Native-AOT binary, then run every test (the binary's too)
   run -- ARGS        build and run the proxy with ARGS, e.g. ./build.sh run -- --proxy llama3.2=http://127.0.0.1:11435
-  publish [RID]      Native-AOT single-file binary under artifacts/RID (default: this machine, linux-x64)
+  publish [RID...]   one artifact per RID under artifacts/RID (default: this machine), checksums in
+                     artifacts/SHA256SUMS; linux-x64, linux-arm64: Native-AOT single-file binary
+                     (arm64 from x64 with clang + lld and the arm64 cross packages, installed with
+                     apt-get when missing and allowed); linux-riscv64, linux-s390x, linux-ppc64le:
+                     framework-dependent gollamas.dll and a 'gollamas' launcher (needs the .NET 10
+                     and ASP.NET Core 10 runtimes there)
   bench [--quick]    load run: direct vs nginx vs the AOT binary; table on stdout, JSON in artifacts/bench
                      (installs nginx and wrk with apt-get when missing and allowed; --quick: short smoke run)
 USAGE
@@ -39,15 +44,96 @@ host_rid() {
 
 commit() { git rev-parse --short=12 HEAD 2>/dev/null || echo unknown; }
 
+# Native AOT for these; the feed serves no AOT (nor apphost) packs for the others.
+AOT_RIDS="linux-x64 linux-arm64"
+FDD_RIDS="linux-riscv64 linux-s390x linux-ppc64le"
+
+# Installs the Debian/Ubuntu packages named when running as root with apt-get; otherwise fails
+# with one line naming them.
+need_packages() {
+  [ $# -eq 0 ] && return 0
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "build.sh: installing $* with apt-get" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >&2 \
+      || die "could not install $* (apt-get install $* failed)"
+  else
+    die "missing package(s) for this build: $* (install them: apt-get install $*)"
+  fi
+}
+
+# The arm64 cross link on an x64 machine: clang + lld, Debian's arm64 glibc and libgcc cross
+# packages, and llvm-objcopy to strip (GNU objcopy cannot read aarch64 ELF).
+need_arm64_cross() {
+  local missing=()
+  command -v clang >/dev/null 2>&1 || missing+=(clang)
+  command -v ld.lld >/dev/null 2>&1 || missing+=(lld)
+  command -v llvm-objcopy >/dev/null 2>&1 || missing+=(llvm)
+  [ -e /usr/aarch64-linux-gnu/lib/libc.so ] || missing+=(libc6-dev-arm64-cross)
+  if ! compgen -G '/usr/lib/gcc-cross/aarch64-linux-gnu/*/libgcc.a' >/dev/null; then
+    # The distribution's GCC version: libgcc-12-dev-arm64-cross on Debian 12.
+    local libgcc=""
+    command -v apt-cache >/dev/null 2>&1 && libgcc=$(apt-cache search --names-only '^libgcc-[0-9]+-dev-arm64-cross$' 2>/dev/null | cut -d' ' -f1 | sort -V | tail -n1)
+    missing+=("${libgcc:-libgcc-12-dev-arm64-cross}")
+  fi
+  need_packages "${missing[@]}"
+}
+
+# artifacts/SHA256SUMS: one line per artifact's main file, paths relative to artifacts/;
+# the line of the artifact just published replaces its old one.
+update_sums() {
+  local file="$1"   # relative to artifacts/
+  local sums=artifacts/SHA256SUMS tmp
+  tmp="$(mktemp)"
+  if [ -f "$sums" ]; then
+    awk -v f="$file" '{ p = $2; sub(/^\*/, "", p); if (p != f) print }' "$sums" >"$tmp"
+  fi
+  (cd artifacts && sha256sum "$file") >>"$tmp"
+  sort -k2 "$tmp" >"$sums"
+  rm -f "$tmp"
+}
+
+# One RID; prints the path of what runs (the binary, or the launcher) on stdout.
+publish_rid() {
+  local rid="$1" out="artifacts/$1"
+  case " $AOT_RIDS " in
+    *" $rid "*)
+      need_native_toolchain
+      local cross=()
+      if [ "$rid" = linux-arm64 ] && [ "$(host_rid)" != linux-arm64 ]; then
+        need_arm64_cross
+        cross=(-p:CppCompilerAndLinker=clang -p:LinkerFlavor=lld)
+      elif [ "$rid" != "$(host_rid)" ]; then
+        die "Native-AOT cross builds go from linux-x64 to linux-arm64 only, not from $(host_rid) to $rid"
+      fi
+      dotnet publish src/Gollamas/Gollamas.csproj -c Release -r "$rid" -o "$out" \
+        -p:SourceRevisionId="$(commit)" "${cross[@]}" -nologo -clp:NoSummary >&2
+      rm -f "$out"/*.dbg
+      update_sums "$rid/gollamas"
+      echo "$out/gollamas"
+      ;;
+    *)
+      case " $FDD_RIDS " in *" $rid "*) ;; *) die "unknown RID $rid (one of: $AOT_RIDS $FDD_RIDS)" ;; esac
+      # Framework-dependent: runs with the .NET 10 and ASP.NET Core 10 runtimes of that machine.
+      dotnet publish src/Gollamas/Gollamas.csproj -c Release -r "$rid" -o "$out" \
+        --self-contained false -p:PublishAot=false -p:PublishTrimmed=false -p:UseAppHost=false \
+        -p:SourceRevisionId="$(commit)" -nologo -clp:NoSummary >&2
+      rm -f "$out"/*.pdb
+      printf '%s\n' '#!/bin/sh' 'exec dotnet "$(dirname "$0")/gollamas.dll" "$@"' >"$out/gollamas"
+      chmod +x "$out/gollamas"
+      update_sums "$rid/gollamas.dll"
+      echo "$out/gollamas"
+      ;;
+  esac
+}
+
+# publish [RID...]: default this machine's RID; the last line on stdout is the last path published.
 publish() {
-  local rid="${1:-$(host_rid)}"
   need_dotnet
-  need_native_toolchain
-  local out="artifacts/$rid"
-  dotnet publish src/Gollamas/Gollamas.csproj -c Release -r "$rid" -o "$out" \
-    -p:SourceRevisionId="$(commit)" -nologo -clp:NoSummary >&2
-  rm -f "$out"/*.dbg
-  echo "$out/gollamas"
+  [ $# -eq 0 ] && set -- "$(host_rid)"
+  local rid
+  for rid in "$@"; do
+    publish_rid "$rid"
+  done
 }
 
 # nginx and wrk from the distribution when missing; without them the bench runs what it can.
