@@ -11,7 +11,28 @@ internal static class VersionInfo
 {
     public static string Line { get; } = Format(
         typeof(VersionInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
-        RuntimeInformation.RuntimeIdentifier);
+        Rid(TargetRid(), RuntimeInformation.RuntimeIdentifier));
+
+    /// <summary>
+    /// The RID baked in at build time (<c>TargetRid</c> assembly metadata) when the build named
+    /// one, else the running runtime's: a framework-dependent linux-riscv64 build run elsewhere
+    /// still reports linux-riscv64.
+    /// </summary>
+    public static string Rid(string? targetRid, string runtimeIdentifier) =>
+        string.IsNullOrWhiteSpace(targetRid) ? runtimeIdentifier : targetRid;
+
+    private static string? TargetRid()
+    {
+        foreach (var metadata in typeof(VersionInfo).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>())
+        {
+            if (metadata.Key == "TargetRid")
+            {
+                return metadata.Value;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// Splits the SDK's informational version, <c>VERSION+COMMIT</c> when the build knew its

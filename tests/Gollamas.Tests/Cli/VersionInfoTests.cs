@@ -17,4 +17,14 @@ public class VersionInfoTests
 
         line.Should().Be(expected);
     }
+
+    [Theory]
+    [InlineData("linux-riscv64", "linux-x64", "linux-riscv64")]
+    [InlineData("linux-arm64", "linux-arm64", "linux-arm64")]
+    [InlineData(null, "linux-x64", "linux-x64")]
+    [InlineData("", "linux-s390x", "linux-s390x")]
+    public void Rid_PrefersTheBakedTargetRid(string? targetRid, string runtimeIdentifier, string expected)
+    {
+        VersionInfo.Rid(targetRid, runtimeIdentifier).Should().Be(expected);
+    }
 }
