@@ -114,8 +114,10 @@ publish_rid() {
     *)
       case " $FDD_RIDS " in *" $rid "*) ;; *) die "unknown RID $rid (one of: $AOT_RIDS $FDD_RIDS)" ;; esac
       # Framework-dependent: runs with the .NET 10 and ASP.NET Core 10 runtimes of that machine.
+      # With IsAotCompatible or PublishTrimmed left on, restore asks for the RID's runtime packs,
+      # which the feed does not serve; the AOT builds run the trim and AOT analyzers anyway.
       dotnet publish src/Gollamas/Gollamas.csproj -c Release -r "$rid" -o "$out" \
-        --self-contained false -p:PublishAot=false -p:PublishTrimmed=false -p:UseAppHost=false \
+        --self-contained false -p:PublishAot=false -p:PublishTrimmed=false -p:IsAotCompatible=false -p:UseAppHost=false \
         -p:SourceRevisionId="$(commit)" -nologo -clp:NoSummary >&2
       rm -f "$out"/*.pdb
       printf '%s\n' '#!/bin/sh' 'exec dotnet "$(dirname "$0")/gollamas.dll" "$@"' >"$out/gollamas"
