@@ -39,9 +39,6 @@ internal sealed class BackendHealth
     /// <summary>Whether the model (canonical name) is loaded on this server, as last seen.</summary>
     public bool IsLoaded(string canonicalModel) => _loaded.ContainsKey(canonicalModel);
 
-    /// <summary>Every model (canonical name) loaded on this server, as last seen.</summary>
-    public ICollection<string> LoadedModels => _loaded.Keys;
-
     /// <summary>A request for the model completed there: it is loaded now.</summary>
     public void MarkLoaded(string canonicalModel) => _loaded.TryAdd(canonicalModel, 0);
 

@@ -8,7 +8,6 @@ internal static class LogEventIds
     public const int RouteConfigured = 101;
     public const int AliasConfigured = 102;
     public const int ShuttingDown = 103;
-    public const int BindFailed = 104;
     public const int UnexpectedError = 105;
     public const int Access = 106;
 

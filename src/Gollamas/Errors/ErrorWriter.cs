@@ -50,15 +50,4 @@ internal static class ErrorWriter
         StatusCodes.Status404NotFound => "not_found_error",
         _ => "api_error",
     };
-
-    /// <summary>
-    /// Writes a complete response with an empty body, for refusals that Ollama answers without
-    /// one (CORS rejections) and for HEAD.
-    /// </summary>
-    public static Task WriteEmptyAsync(HttpContext context, int statusCode)
-    {
-        context.Response.StatusCode = statusCode;
-        context.Response.ContentLength = 0;
-        return Task.CompletedTask;
-    }
 }

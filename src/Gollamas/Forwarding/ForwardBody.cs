@@ -26,8 +26,6 @@ internal readonly struct ForwardBody
     {
     }
 
-    public static ForwardBody Empty => new(ReadOnlyMemory<byte>.Empty);
-
     public long Length => _body.Length - _spliceLength + _replacement.Length;
 
     /// <summary>The bytes before the replaced range (all of them when nothing is replaced).</summary>

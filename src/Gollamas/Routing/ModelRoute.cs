@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Gollamas.Backends;
 using Gollamas.Json;
@@ -129,16 +128,4 @@ internal sealed class ModelRoute
     }
 
     public override string ToString() => Name;
-
-    internal static string Describe(ModelRoute route)
-    {
-        var text = new StringBuilder(route.Name);
-        text.Append(" -> ");
-        for (var i = 0; i < route.Backends.Count; i++)
-        {
-            text.Append(i == 0 ? string.Empty : ", ").Append(route.Backends[i].DisplayName);
-        }
-
-        return text.ToString();
-    }
 }
