@@ -33,6 +33,9 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     /// <summary>Raised after each background probe of a connection (tests wait on it).</summary>
     public event Action<Backend>? Probed;
 
+    /// <summary>Raised when a connection that was marked down is up again (a probe or a request succeeded).</summary>
+    public event Action<Backend>? CameUp;
+
     /// <summary>What a client told that every route is down should wait before trying again.</summary>
     public TimeSpan RetryAfter => _options.Interval;
 
@@ -164,6 +167,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         if (backend.Health.RecordSuccess())
         {
             Log.Up(_logger, backend.DisplayName);
+            CameUp?.Invoke(backend);
         }
     }
 

@@ -276,11 +276,64 @@ internal sealed class CliOptions
             + "Example: --metrics-listen 0.0.0.0:9090 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.MetricsListen),
     };
 
+    public Option<string[]> KeepAlive { get; } = new("--keep-alive")
+    {
+        HelpName = "[MODEL=]DURATION",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "keep_alive for generate, chat, embed and embeddings requests that have none: how long Ollama keeps "
+            + "the model loaded after the request (-1 forever, 0 unload at once, 300 seconds, 5m, 1h30m). DURATION alone for "
+            + "every model, MODEL=DURATION (a model or alias) for one; repeatable, or a comma list. "
+            + "Example: --keep-alive 30m --keep-alive llama3.2=-1 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.KeepAlive),
+    };
+
+    public Option<string[]> ForceKeepAlive { get; } = new("--force-keep-alive")
+    {
+        HelpName = "[MODEL=]DURATION",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "Like --keep-alive, but replaces the client's keep_alive too (so clients cannot unload the model). "
+            + "Example: --force-keep-alive llama3.2=-1 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ForceKeepAlive),
+    };
+
+    public Option<string[]> NumCtx { get; } = new("--num-ctx")
+    {
+        HelpName = "[MODEL=]N",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "options.num_ctx (context size in tokens) for generate, chat, embed and embeddings requests that have "
+            + "none. N alone for every model, MODEL=N for one; repeatable, or a comma list. "
+            + "Example: --num-ctx 8192 --num-ctx qwen3:8b=32768 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.NumCtx),
+    };
+
+    public Option<string[]> ForceNumCtx { get; } = new("--force-num-ctx")
+    {
+        HelpName = "[MODEL=]N",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "Like --num-ctx, but replaces the client's num_ctx too, so clients asking for different sizes do not "
+            + "make Ollama reload the model. Example: --force-num-ctx 8192 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ForceNumCtx),
+    };
+
+    public Option<string[]> Preload { get; } = new("--preload")
+    {
+        HelpName = "MODEL",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "Loads MODEL (a model or alias) on each of its servers at start-up and whenever one comes back up, "
+            + "with its keep-alive and context size; the proxy serves meanwhile. Repeatable, or a comma list. "
+            + "Example: --preload llama3.2 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.Preload),
+    };
+
+    public Option<string> PingInterval { get; } = new("--ping-interval")
+    {
+        HelpName = "DURATION",
+        Description = "Sends the --preload requests again at this interval, so the models stay loaded on servers whose "
+            + "keep-alive would let them expire; 0 (the default) never. "
+            + "Example: --ping-interval 4m " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.PingInterval),
+    };
+
     /// <summary>All options, in the order help lists them.</summary>
     public IEnumerable<Option> All =>
     [
         Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases, Origins,
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
+        KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
         ApiKey, ApiKeysFile, ForwardAuthorization, AccessLog, LogFormat, Metrics, MetricsListen,
     ];

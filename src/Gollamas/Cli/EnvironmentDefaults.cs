@@ -40,6 +40,12 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public const string Metrics = "METRICS";
     public const string MetricsListen = "METRICS_LISTEN";
     public const string LogFormat = "LOG_FORMAT";
+    public const string KeepAlive = "KEEP_ALIVE";
+    public const string ForceKeepAlive = "FORCE_KEEP_ALIVE";
+    public const string NumCtx = "NUM_CTX";
+    public const string ForceNumCtx = "FORCE_NUM_CTX";
+    public const string Preload = "PRELOAD";
+    public const string PingInterval = "PING_INTERVAL";
 
     /// <summary>Ollama's own variable for the same setting, honoured as Ollama honours it.</summary>
     public const string OllamaOrigins = "OLLAMA_ORIGINS";

@@ -153,6 +153,12 @@ internal static class GollamasCommand
             QueueTimeout = Single(
                 parseResult, options.QueueTimeout, environment.FindPrefixed(EnvironmentDefaults.QueueTimeout), CliOptions.DefaultQueueTimeout),
             AllowRunning = Flag(parseResult, options.AllowRunning, environment.FindPrefixed(EnvironmentDefaults.AllowRunning)),
+            KeepAlive = Repeated(parseResult, options.KeepAlive, environment.FindPrefixed(EnvironmentDefaults.KeepAlive)),
+            ForceKeepAlive = Repeated(parseResult, options.ForceKeepAlive, environment.FindPrefixed(EnvironmentDefaults.ForceKeepAlive)),
+            NumCtx = Repeated(parseResult, options.NumCtx, environment.FindPrefixed(EnvironmentDefaults.NumCtx)),
+            ForceNumCtx = Repeated(parseResult, options.ForceNumCtx, environment.FindPrefixed(EnvironmentDefaults.ForceNumCtx)),
+            Preload = Repeated(parseResult, options.Preload, environment.FindPrefixed(EnvironmentDefaults.Preload)),
+            PingInterval = Optional(parseResult, options.PingInterval, environment.FindPrefixed(EnvironmentDefaults.PingInterval)),
             MaxBodySize = Single(
                 parseResult, options.MaxBodySize, environment.FindPrefixed(EnvironmentDefaults.MaxBodySize), CliOptions.DefaultMaxBodySize),
             HeaderTimeout = Single(

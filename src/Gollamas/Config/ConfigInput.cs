@@ -87,4 +87,24 @@ internal sealed record ConfigInput(
 
     /// <summary>A separate HOST:PORT for /metrics.</summary>
     public ConfigEntry? MetricsListen { get; init; }
+
+    // Lifecycle: each entry is VALUE (every model) or MODEL=VALUE (one model or alias).
+
+    /// <summary>keep_alive set when a request has none.</summary>
+    public IReadOnlyList<ConfigEntry> KeepAlive { get; init; } = [];
+
+    /// <summary>keep_alive set in every request, replacing the client's.</summary>
+    public IReadOnlyList<ConfigEntry> ForceKeepAlive { get; init; } = [];
+
+    /// <summary>options.num_ctx set when a request has none.</summary>
+    public IReadOnlyList<ConfigEntry> NumCtx { get; init; } = [];
+
+    /// <summary>options.num_ctx set in every request, replacing the client's.</summary>
+    public IReadOnlyList<ConfigEntry> ForceNumCtx { get; init; } = [];
+
+    /// <summary>Models (or aliases) to load at start-up, one entry per model.</summary>
+    public IReadOnlyList<ConfigEntry> Preload { get; init; } = [];
+
+    /// <summary>How often preloaded models are loaded again, as a duration; <c>0</c> means never.</summary>
+    public ConfigEntry? PingInterval { get; init; }
 }

@@ -64,6 +64,8 @@ internal static class ConfigParser
             Enabled = input.Metrics is { } metricsEntry ? ParseBoolean(metricsEntry, found) : true,
             Listen = input.MetricsListen is { } metricsListen ? ParseListen(metricsListen, found) : null,
         };
+        var pingInterval = ParseDuration(input.PingInterval, TimeSpan.Zero, found, zeroMeansNone: true);
+        var lifecycle = LifecycleParser.Parse(input, [.. models.Select(static m => m.Name)], aliases, pingInterval, input.PingInterval, found);
 
         errors = found;
         if (found.Count > 0)
@@ -88,6 +90,7 @@ internal static class ConfigParser
             Security = security,
             Logging = logging,
             Metrics = metrics,
+            Lifecycle = lifecycle,
         };
         return true;
     }

@@ -1,3 +1,4 @@
+using Gollamas.Forwarding;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Config;
@@ -55,6 +56,28 @@ internal sealed record GollamasOptions
 
     /// <summary>Whether and where /metrics is served.</summary>
     public MetricsOptions Metrics { get; init; } = new();
+
+    /// <summary>keep_alive and num_ctx set in model-loading requests; models loaded ahead of them.</summary>
+    public LifecycleOptions Lifecycle { get; init; } = new();
+}
+
+/// <summary>How models are kept loaded, and with which context size.</summary>
+internal sealed record LifecycleOptions
+{
+    /// <summary>For models without settings of their own, and models routed because they run (--allow-running).</summary>
+    public RequestDefaults Global { get; init; } = RequestDefaults.None;
+
+    /// <summary>Effective settings of the models that have their own, by configured model name.</summary>
+    public IReadOnlyDictionary<string, RequestDefaults> PerModel { get; init; } = new Dictionary<string, RequestDefaults>();
+
+    /// <summary>Configured names of the models loaded at start-up and whenever one of their servers comes back.</summary>
+    public IReadOnlyList<string> Preload { get; init; } = [];
+
+    /// <summary>How often the preload request is sent again to keep those models loaded; zero: never.</summary>
+    public TimeSpan PingInterval { get; init; }
+
+    /// <summary>The effective settings of a configured model.</summary>
+    public RequestDefaults For(string modelName) => PerModel.TryGetValue(modelName, out var defaults) ? defaults : Global;
 }
 
 /// <summary>The Prometheus endpoint.</summary>

@@ -29,6 +29,12 @@ internal static class LogEventIds
     public const int BackendUp = 401;
     public const int BackendProbeFailed = 402;
 
+    // Model lifecycle 6xx
+    public const int ModelLoaded = 600;
+    public const int ModelPinged = 601;
+    public const int ModelLoadFailed = 602;
+    public const int ModelStillLoading = 603;
+
     // Security 5xx
     public const int ApiKeysReloaded = 500;
     public const int ApiKeysReloadFailed = 501;

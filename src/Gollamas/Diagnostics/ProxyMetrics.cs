@@ -25,6 +25,7 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<string, Histogram> _duration = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _tokens = new();
     private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _upstreamErrors = new();
+    private readonly ConcurrentDictionary<(string Model, string Connection, string Reason, bool Loaded), long[]> _modelLoads = new();
 
     /// <summary>Takes a finished request into the counters (once, when it ends).</summary>
     public void RecordRequest(RequestRecord record, int status)
@@ -48,6 +49,10 @@ internal sealed class ProxyMetrics
     /// <summary>An upstream failure of one kind (unreachable, timeout, refused, broken stream).</summary>
     public void RecordUpstreamError(string connection, string kind) =>
         Interlocked.Increment(ref _upstreamErrors.GetOrAdd((connection, kind), static _ => new long[1])[0]);
+
+    /// <summary>A load request the proxy itself sent (preload or ping), and whether the model loaded.</summary>
+    public void RecordModelLoad(string model, string connection, string reason, bool loaded) =>
+        Interlocked.Increment(ref _modelLoads.GetOrAdd((model, connection, reason, loaded), static _ => new long[1])[0]);
 
     /// <summary>
     /// Reads the token counts of a chunk if it is the final one: Ollama's last NDJSON object carries
@@ -105,6 +110,15 @@ internal sealed class ProxyMetrics
         foreach (var ((connection, kind), count) in _upstreamErrors.OrderBy(static p => p.Key.Connection + "\n" + p.Key.Kind, StringComparer.Ordinal))
         {
             text.Append("gollamas_upstream_errors_total{connection=\"").Append(Escape(connection)).Append("\",kind=\"").Append(kind).Append("\"} ")
+                .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_model_loads_total Load requests the proxy sent itself (reason preload or ping), by model, connection and result.\n");
+        text.Append("# TYPE gollamas_model_loads_total counter\n");
+        foreach (var ((model, connection, reason, loaded), count) in _modelLoads.OrderBy(static p => p.Key.ToString(), StringComparer.Ordinal))
+        {
+            text.Append("gollamas_model_loads_total{model=\"").Append(Escape(model)).Append("\",connection=\"").Append(Escape(connection))
+                .Append("\",reason=\"").Append(reason).Append("\",result=\"").Append(loaded ? "loaded" : "failed").Append("\"} ")
                 .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 

@@ -61,6 +61,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>The background prober and keeper of every server's state.</summary>
     public HealthMonitor Health { get; }
 
+    /// <summary>Loads the --preload models and keeps them loaded.</summary>
+    public required ModelPreloader Preloader { get; init; }
+
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
     /// lets in-flight requests finish up to the shutdown timeout. Returns the exit code.
@@ -206,14 +209,18 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);
 
+        var preloader = new ModelPreloader(
+            routes.Current, options.Lifecycle, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
         var server = new ProxyServer(app, backends, routes, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
         {
             ApiKeys = apiKeys,
+            Preloader = preloader,
         };
         try
         {
             await app.StartAsync(cancellationToken);
             health.Start();
+            preloader.Start();
         }
         catch
         {
@@ -244,6 +251,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await Preloader.DisposeAsync();
         await Health.DisposeAsync();
         _backends.Dispose();
         _lifecycle.Dispose();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gollamas.Backends;
+using Gollamas.Forwarding;
 using Gollamas.Json;
 
 namespace Gollamas.Routing;
@@ -12,8 +13,9 @@ internal sealed class ModelRoute
 
     private int _rotation;
 
-    public ModelRoute(string name, ModelName parsed, IReadOnlyList<Backend> backends, IReadOnlyList<string> aliases)
+    public ModelRoute(string name, ModelName parsed, IReadOnlyList<Backend> backends, IReadOnlyList<string> aliases, RequestDefaults defaults)
     {
+        Defaults = defaults;
         Name = name;
         Canonical = parsed.Canonical;
         Namespace = parsed.Namespace;
@@ -35,6 +37,9 @@ internal sealed class ModelRoute
 
     /// <summary>Alias names as configured.</summary>
     public IReadOnlyList<string> Aliases { get; }
+
+    /// <summary>keep_alive and num_ctx the proxy sets in this model's generate, chat, embed and embeddings requests.</summary>
+    public RequestDefaults Defaults { get; }
 
     /// <summary><see cref="Name"/> as a UTF-8 JSON string token, quotes included, for splicing.</summary>
     public ReadOnlyMemory<byte> NameAsJsonString { get; }

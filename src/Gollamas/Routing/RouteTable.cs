@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Forwarding;
 
 namespace Gollamas.Routing;
 
@@ -42,6 +43,9 @@ internal sealed class RouteTable
     /// <summary>Whether aliases are listed as entries of the merged model lists.</summary>
     public bool ListAliases { get; }
 
+    /// <summary>The request settings of models routed because they run: the global ones.</summary>
+    public RequestDefaults RunningDefaults { get; private init; } = RequestDefaults.None;
+
     public static RouteTable Build(GollamasOptions options, BackendSet backends)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -62,7 +66,7 @@ internal sealed class RouteTable
                 .Where(a => string.Equals(a.Model, model.Name, StringComparison.Ordinal))
                 .Select(a => a.Alias)
                 .ToArray();
-            var route = new ModelRoute(model.Name, parsed, routeBackends, aliases);
+            var route = new ModelRoute(model.Name, parsed, routeBackends, aliases, options.Lifecycle.For(model.Name));
             models.Add(route);
             byConfiguredName[model.Name] = route;
             foreach (var spelling in parsed.Spellings())
@@ -86,7 +90,10 @@ internal sealed class RouteTable
             }
         }
 
-        return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, backends.All);
+        return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, backends.All)
+        {
+            RunningDefaults = options.Lifecycle.Global,
+        };
     }
 
     /// <summary>
@@ -142,7 +149,7 @@ internal sealed class RouteTable
             return false;
         }
 
-        route = new ModelRoute(requested.Trim().ToString(), parsed, running, []);
+        route = new ModelRoute(requested.Trim().ToString(), parsed, running, [], RunningDefaults);
         return true;
     }
 

@@ -823,10 +823,10 @@ public class GollamasCommandTests
         _ => throw new ArgumentOutOfRangeException(nameof(flag), flag, "no setting for this flag"),
     };
 
-    private static Dictionary<string, string?> Env(params (string Name, string? Value)[] variables) =>
+    internal static Dictionary<string, string?> Env(params (string Name, string? Value)[] variables) =>
         variables.Where(v => v.Value is not null).ToDictionary(v => v.Name, v => v.Value);
 
-    private static async Task<CliRun> InvokeAsync(string[] args, Dictionary<string, string?>? environment = null, int serverExitCode = 0)
+    internal static async Task<CliRun> InvokeAsync(string[] args, Dictionary<string, string?>? environment = null, int serverExitCode = 0)
     {
         GollamasOptions? captured = null;
         var command = GollamasCommand.Create(
@@ -849,7 +849,7 @@ public class GollamasCommandTests
     internal static InvocationConfiguration Configuration(TextWriter output, TextWriter error) =>
         new() { Output = output, Error = error, ProcessTerminationTimeout = null };
 
-    private sealed record CliRun(int ExitCode, string Output, string Error, GollamasOptions? Options);
+    internal sealed record CliRun(int ExitCode, string Output, string Error, GollamasOptions? Options);
 
     /// <summary>An empty file that exists for one test.</summary>
     private sealed class TemporaryFile : IDisposable

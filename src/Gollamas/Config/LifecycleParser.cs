@@ -1,0 +1,295 @@
+using System.Globalization;
+using Gollamas.Forwarding;
+using Gollamas.Routing;
+
+namespace Gollamas.Config;
+
+/// <summary>
+/// Reads the model lifecycle settings (<c>--keep-alive</c>, <c>--force-keep-alive</c>,
+/// <c>--num-ctx</c>, <c>--force-num-ctx</c>, <c>--preload</c>) into <see cref="LifecycleOptions"/>.
+/// Each setting is global (<c>VALUE</c>) or per model (<c>MODEL=VALUE</c>, where MODEL is any
+/// spelling of a configured model or of one of its aliases); a per-model value wins over a
+/// global one. Values Ollama would refuse are errors here, at start-up.
+/// </summary>
+internal static class LifecycleParser
+{
+    private const string KeepAliveForm = "(expected [MODEL=]DURATION: -1 for forever, 0, 300 (seconds), 5m, 1h30m)";
+    private const string NumCtxForm = "(expected [MODEL=]N, a whole number of tokens of at least 1)";
+
+    public static LifecycleOptions Parse(
+        ConfigInput input,
+        IReadOnlyList<string> modelNames,
+        IReadOnlyList<AliasConfig> aliases,
+        TimeSpan pingInterval,
+        ConfigEntry? pingIntervalEntry,
+        List<ConfigError> errors)
+    {
+        var resolver = new ModelResolver(modelNames, aliases);
+        var keepAlive = ParseScoped(input.KeepAlive, resolver, TryParseKeepAlive, KeepAliveForm, errors);
+        var forceKeepAlive = ParseScoped(input.ForceKeepAlive, resolver, TryParseKeepAlive, KeepAliveForm, errors);
+        var numCtx = ParseScoped(input.NumCtx, resolver, TryParseNumCtx, NumCtxForm, errors);
+        var forceNumCtx = ParseScoped(input.ForceNumCtx, resolver, TryParseNumCtx, NumCtxForm, errors);
+        CheckOneMode(keepAlive, forceKeepAlive, "keep-alive", errors);
+        CheckOneMode(numCtx, forceNumCtx, "num-ctx", errors);
+
+        var global = Combine(keepAlive.Global, forceKeepAlive.Global, numCtx.Global, forceNumCtx.Global);
+        var perModel = new Dictionary<string, RequestDefaults>(StringComparer.Ordinal);
+        foreach (var model in modelNames)
+        {
+            // Per model wins over global, whichever mode each is in.
+            var ownKeepAlive = keepAlive.PerModel.ContainsKey(model) || forceKeepAlive.PerModel.ContainsKey(model);
+            var ownNumCtx = numCtx.PerModel.ContainsKey(model) || forceNumCtx.PerModel.ContainsKey(model);
+            if (!ownKeepAlive && !ownNumCtx)
+            {
+                continue;
+            }
+
+            perModel[model] = Combine(
+                ownKeepAlive ? keepAlive.PerModel.GetValueOrDefault(model) : keepAlive.Global,
+                ownKeepAlive ? forceKeepAlive.PerModel.GetValueOrDefault(model) : forceKeepAlive.Global,
+                ownNumCtx ? numCtx.PerModel.GetValueOrDefault(model) : numCtx.Global,
+                ownNumCtx ? forceNumCtx.PerModel.GetValueOrDefault(model) : forceNumCtx.Global);
+        }
+
+        var options = new LifecycleOptions
+        {
+            Global = global,
+            PerModel = perModel,
+            PingInterval = pingInterval,
+        };
+        var preload = ParsePreload(input.Preload, resolver, options, errors);
+        if (pingInterval > TimeSpan.Zero && preload.Count == 0 && pingIntervalEntry is { } entry)
+        {
+            errors.Add(new ConfigError(entry.Source, entry.Value, "pings keep the --preload models loaded, and none is given"));
+        }
+
+        return options with { Preload = preload };
+    }
+
+    private static List<string> ParsePreload(IReadOnlyList<ConfigEntry> entries, ModelResolver resolver, LifecycleOptions options, List<ConfigError> errors)
+    {
+        var models = new List<string>();
+        foreach (var entry in entries)
+        {
+            var text = entry.Value.Trim();
+            if (text.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, "empty entry (expected a configured model or alias)"));
+                continue;
+            }
+
+            if (!resolver.TryResolve(text, out var model))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"'{text}' is not a configured model or alias"));
+                continue;
+            }
+
+            if (options.For(model).KeepAliveText is { } keepAlive && options.For(model).KeepAliveValue.Span.SequenceEqual("0"u8))
+            {
+                // Ollama reads an empty generate request with keep_alive 0 as "unload".
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"model '{model}' has keep-alive {keepAlive}: a preload would unload it"));
+                continue;
+            }
+
+            if (!models.Contains(model, StringComparer.Ordinal))
+            {
+                models.Add(model);
+            }
+        }
+
+        return models;
+    }
+
+    private static RequestDefaults Combine(Value? keepAlive, Value? forceKeepAlive, Value? numCtx, Value? forceNumCtx)
+    {
+        var keep = forceKeepAlive ?? keepAlive;
+        var ctx = forceNumCtx ?? numCtx;
+        if (keep is null && ctx is null)
+        {
+            return RequestDefaults.None;
+        }
+
+        return new RequestDefaults(
+            keep?.Json,
+            keep?.Text,
+            forceKeepAlive is not null,
+            ctx is { } c ? int.Parse(c.Json, NumberStyles.None, CultureInfo.InvariantCulture) : null,
+            forceNumCtx is not null);
+    }
+
+    // The same scope in both modes leaves it unclear which the operator meant.
+    private static void CheckOneMode(Scoped normal, Scoped forced, string setting, List<ConfigError> errors)
+    {
+        if (normal.GlobalEntry is { } global && forced.GlobalEntry is not null)
+        {
+            errors.Add(new ConfigError(global.Source, global.Value, $"a global {setting} is also forced ({forced.GlobalEntry.Value.Source}); give one of them"));
+        }
+
+        foreach (var (model, entry) in normal.Entries)
+        {
+            if (forced.Entries.TryGetValue(model, out var other))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"the {setting} of model '{model}' is also forced ({other.Source} \"{other.Value}\"); give one of them"));
+            }
+        }
+    }
+
+    private static Scoped ParseScoped(
+        IReadOnlyList<ConfigEntry> entries,
+        ModelResolver resolver,
+        TryParseValue parse,
+        string form,
+        List<ConfigError> errors)
+    {
+        var scoped = new Scoped();
+        foreach (var entry in entries)
+        {
+            var text = entry.Value.AsSpan().Trim();
+            if (text.IsEmpty)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty entry {form}"));
+                continue;
+            }
+
+            // Neither a model name nor a value contains '=': the first one separates them.
+            var equals = text.IndexOf('=');
+            var valueText = (equals < 0 ? text : text[(equals + 1)..]).Trim().ToString();
+            if (valueText.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty value {form}"));
+                continue;
+            }
+
+            if (!parse(valueText, out var json, out var problem))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"{problem} {form}"));
+                continue;
+            }
+
+            var value = new Value(json, valueText);
+            if (equals < 0)
+            {
+                if (scoped.GlobalEntry is { } previous)
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, $"global value already set (\"{previous.Value}\"); give MODEL=VALUE for one model"));
+                    continue;
+                }
+
+                scoped.Global = value;
+                scoped.GlobalEntry = entry;
+                continue;
+            }
+
+            var modelText = text[..equals].Trim().ToString();
+            if (modelText.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty model name {form}"));
+                continue;
+            }
+
+            if (!resolver.TryResolve(modelText, out var model))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"'{modelText}' is not a configured model or alias"));
+                continue;
+            }
+
+            if (scoped.Entries.TryGetValue(model, out var earlier))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"model '{model}' already has a value (\"{earlier.Value}\")"));
+                continue;
+            }
+
+            scoped.PerModel[model] = value;
+            scoped.Entries[model] = entry;
+        }
+
+        return scoped;
+    }
+
+    /// <summary>
+    /// What Ollama's <c>keep_alive</c> accepts: a Go duration (<c>5m</c>, <c>1h30m</c>) or a
+    /// number of seconds; negative means forever, 0 means unload after each request. Sent as a
+    /// JSON number of seconds (<c>-1</c> for any negative), which every Ollama version reads.
+    /// </summary>
+    private static bool TryParseKeepAlive(string text, out string json, out string problem)
+    {
+        json = "";
+        problem = "";
+        if (!DurationParser.TryParse(text, out var duration))
+        {
+            problem = "invalid duration";
+            return false;
+        }
+
+        if (duration < TimeSpan.Zero)
+        {
+            json = "-1";
+            return true;
+        }
+
+        json = (duration.Ticks / (decimal)TimeSpan.TicksPerSecond).ToString("0.#######", CultureInfo.InvariantCulture);
+        return true;
+    }
+
+    private static bool TryParseNumCtx(string text, out string json, out string problem)
+    {
+        json = "";
+        problem = "";
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
+        {
+            problem = "invalid context size";
+            return false;
+        }
+
+        json = value.ToString(CultureInfo.InvariantCulture);
+        return true;
+    }
+
+    private delegate bool TryParseValue(string text, out string json, out string problem);
+
+    /// <summary>A parsed value: its JSON token, and the text the operator wrote.</summary>
+    private sealed record Value(string Json, string Text);
+
+    /// <summary>One setting: its global value and its per-model values, keyed by configured model name.</summary>
+    private sealed class Scoped
+    {
+        public Value? Global { get; set; }
+
+        public ConfigEntry? GlobalEntry { get; set; }
+
+        public Dictionary<string, Value> PerModel { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, ConfigEntry> Entries { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Any spelling of a configured model or alias, to the configured model's name.</summary>
+    private sealed class ModelResolver
+    {
+        private readonly Dictionary<string, string> _byCanonical = new(StringComparer.OrdinalIgnoreCase);
+
+        public ModelResolver(IReadOnlyList<string> modelNames, IReadOnlyList<AliasConfig> aliases)
+        {
+            foreach (var name in modelNames)
+            {
+                if (ModelName.TryParse(name, out var parsed))
+                {
+                    _byCanonical.TryAdd(parsed.Canonical, name);
+                }
+            }
+
+            foreach (var alias in aliases)
+            {
+                if (ModelName.TryParse(alias.Alias, out var parsed))
+                {
+                    _byCanonical.TryAdd(parsed.Canonical, alias.Model);
+                }
+            }
+        }
+
+        public bool TryResolve(string text, out string model)
+        {
+            model = "";
+            return ModelName.TryParse(text, out var parsed) && _byCanonical.TryGetValue(parsed.Canonical, out model!);
+        }
+    }
+}
