@@ -52,9 +52,10 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         bool listAliases = false,
         ServerLimits? limits = null,
         IEnumerable<string>? origins = null,
-        Func<GollamasOptions, GollamasOptions>? adjust = null)
+        Func<GollamasOptions, GollamasOptions>? adjust = null,
+        Func<ConfigInput, ConfigInput>? input = null)
     {
-        var input = new ConfigInput(
+        var given = new ConfigInput(
             new ConfigEntry("127.0.0.1:0", "--listen"),
             new ConfigEntry("debug", "--level"),
             proxies.Select(static p => new ConfigEntry(p, "--proxy")).ToArray(),
@@ -64,7 +65,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         {
             Origins = (origins ?? []).Select(static o => new ConfigEntry(o, "--origins")).ToArray(),
         };
-        if (!ConfigParser.TryParse(input, out var options, out var errors))
+        if (!ConfigParser.TryParse(input is null ? given : input(given), out var options, out var errors))
         {
             throw new InvalidOperationException("test configuration is invalid: " + string.Join("; ", errors));
         }

@@ -1,0 +1,196 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Gollamas.Config;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Backends;
+
+/// <summary>--preload and --ping-interval against two real fake servers.</summary>
+public class ModelPreloaderTests : TwoServersTest
+{
+    private const string Loaded = """{"model":"llama3.2","created_at":"2026-01-01T00:00:00Z","response":"","done":true,"done_reason":"load"}""";
+
+    [Fact]
+    public async Task Preload_AtStart_LoadsOnEveryRoute_WithTheModelsKeepAliveAndContext()
+    {
+        Proxy = await StartAsync(["--preload", "gpt-4o", "--keep-alive", "llama3.2=-1", "--num-ctx", "8192"]);
+
+        var onA = await A.WaitForRequestAsync(static r => r.Path == "/api/generate").DefaultTimeout();
+        var onB = await B.WaitForRequestAsync(static r => r.Path == "/api/generate").DefaultTimeout();
+
+        onA.BodyText.Should().Be("""{"model":"llama3.2","keep_alive":-1,"options":{"num_ctx":8192}}""");
+        onB.BodyText.Should().Be(onA.BodyText);
+        onA.Headers["Content-Type"].Should().Be("application/json");
+        await Proxy.Logs.WaitForAsync(l => l.StartsWith($"Information: Model llama3.2 loaded on {A.BaseUri} in ", StringComparison.Ordinal)
+            && l.EndsWith(" s (keep-alive -1, num_ctx 8192)", StringComparison.Ordinal)).DefaultTimeout();
+        await Proxy.Logs.WaitForAsync(l => l.StartsWith($"Information: Model llama3.2 loaded on {B.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Preload_WithoutSettings_SendsTheBareLoadRequest()
+    {
+        Proxy = await StartAsync(["--preload", "llama3.2"]);
+
+        var onA = await A.WaitForRequestAsync(static r => r.Path == "/api/generate").DefaultTimeout();
+
+        onA.BodyText.Should().Be("""{"model":"llama3.2"}""");
+        await Proxy.Logs.WaitForAsync(l => l.Contains("(keep-alive server default, num_ctx server default)", StringComparison.Ordinal)).DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Preload_SlowLoad_DoesNotHoldUpTheProxy()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        A.Map("POST", "/api/generate", async (context, _) =>
+        {
+            await release.Task;
+            await context.Response.WriteAsync(Loaded);
+        });
+        Proxy = await StartAsync(["--preload", "llama3.2"]);
+        await A.WaitForRequestAsync(static r => r.Path == "/api/generate").DefaultTimeout();
+
+        using var tags = await Proxy.Client.GetAsync("/api/tags").DefaultTimeout();
+        using var chat = await Proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2","stream":false}""")).DefaultTimeout();
+
+        tags.StatusCode.Should().Be(HttpStatusCode.OK);
+        chat.StatusCode.Should().Be(HttpStatusCode.OK, "B answers while A is still loading");
+        Proxy.Logs.Lines.Should().NotContain(l => l.Contains($"loaded on {A.BaseUri}", StringComparison.Ordinal));
+        release.SetResult();
+        await Proxy.Logs.WaitForAsync(l => l.Contains($"Model llama3.2 loaded on {A.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Preload_EmbeddingModel_IsLoadedWithAnEmptyEmbedRequest()
+    {
+        foreach (var server in new[] { A, B })
+        {
+            server.Map("POST", "/api/generate", static (context, _) =>
+            {
+                context.Response.StatusCode = 400;
+                return context.Response.WriteAsync("""{"error":"\"llama3.2\" does not support generate"}""");
+            });
+        }
+
+        Proxy = await StartAsync(["--preload", "llama3.2", "--force-num-ctx", "2048"]);
+
+        var embed = await A.WaitForRequestAsync(static r => r.Path == "/api/embed").DefaultTimeout();
+        embed.BodyText.Should().Be("""{"model":"llama3.2","options":{"num_ctx":2048}}""");
+        await Proxy.Logs.WaitForAsync(l => l.Contains($"Model llama3.2 loaded on {A.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
+    }
+
+    [Fact]
+    public async Task Preload_Failure_IsLoggedAndCountedAsTheProxysOwn()
+    {
+        A.RejectAllModels = true;
+        Proxy = await StartAsync(["--preload", "llama3.2"]);
+
+        var failed = await Proxy.Logs.WaitForAsync(l => l.StartsWith("Warning: Could not load model", StringComparison.Ordinal)).DefaultTimeout();
+        await Proxy.Logs.WaitForAsync(l => l.Contains($"Model llama3.2 loaded on {B.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
+
+        failed.Should().Be($"Warning: Could not load model llama3.2 on {A.BaseUri} (preload): 404: model 'llama3.2' not found");
+        var metrics = await Proxy.Client.GetStringAsync("/metrics");
+        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{A.BaseUri}}",reason="preload",result="failed"} 1""");
+        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{B.BaseUri}}",reason="preload",result="loaded"} 1""");
+        metrics.Should().NotContain("gollamas_requests_total{endpoint=\"/api/generate\"", "loads are not client traffic");
+        Proxy.Logs.Lines.Should().NotContain(l => l.Contains("POST /api/generate", StringComparison.Ordinal), "the access log is for clients");
+    }
+
+    [Fact]
+    public async Task Preload_ServerComesBackUp_IsLoadedThereAgain()
+    {
+        var versionFails = false;
+        A.Map("GET", "/api/version", (context, _) =>
+        {
+            context.Response.StatusCode = Volatile.Read(ref versionFails) ? 500 : 200;
+            return context.Response.WriteAsync("""{"version":"0.9.6"}""");
+        });
+        Proxy = await StartAsync(["--preload", "llama3.2"]);
+        await Proxy.Logs.WaitForAsync(l => l.Contains($"Model llama3.2 loaded on {A.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
+        Volatile.Write(ref versionFails, true);
+        for (var i = 0; i < 3; i++)
+        {
+            await Proxy.ProbeRoundAsync();
+        }
+
+        Loads(A).Should().Be(1, "nothing is sent to a server while it is down");
+        Volatile.Write(ref versionFails, false);
+        await Proxy.ProbeRoundAsync();
+
+        await A.WaitForRequestAsync(r => r.Path == "/api/generate" && Loads(A) == 2).DefaultTimeout();
+        Loads(B).Should().Be(1, "B never went down");
+    }
+
+    [Fact]
+    public async Task Ping_RepeatsTheLoadOnTheInjectedClock_AndReportsFailures()
+    {
+        Proxy = await StartAsync(["--preload", "llama3.2", "--ping-interval", "1m", "--keep-alive", "10m", "--health-interval", "2m"]);
+        await WaitForLoadsAsync(1, 1);
+
+        Proxy.Time.Advance(TimeSpan.FromMinutes(1));
+        await WaitForLoadsAsync(2, 2);
+        A.Requests.Where(static r => r.Path == "/api/generate").Should().OnlyContain(static r => r.BodyText == """{"model":"llama3.2","keep_alive":600}""");
+
+        A.RejectAllModels = true;
+        Proxy.Time.Advance(TimeSpan.FromMinutes(1));
+        await WaitForLoadsAsync(3, 3);
+        await Proxy.Logs.WaitForAsync(l => l == $"Warning: Could not load model llama3.2 on {A.BaseUri} (ping): 404: model 'llama3.2' not found").DefaultTimeout();
+        var metrics = await Proxy.Client.GetStringAsync("/metrics");
+        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{B.BaseUri}}",reason="ping",result="loaded"} 2""");
+    }
+
+    [Fact]
+    public async Task Ping_Off_SendsNothingMoreAsTimePasses()
+    {
+        Proxy = await StartAsync(["--preload", "llama3.2", "--health-interval", "1m"]);
+        await WaitForLoadsAsync(1, 1);
+
+        await Proxy.ProbeRoundAsync();
+        await Proxy.ProbeRoundAsync();
+
+        (Loads(A), Loads(B)).Should().Be((1, 1));
+    }
+
+    private static int Loads(FakeOllamaServer server) => server.Requests.Count(static r => r.Path == "/api/generate");
+
+    private async Task WaitForLoadsAsync(int onA, int onB)
+    {
+        await A.WaitForRequestAsync(_ => Loads(A) >= onA).DefaultTimeout();
+        await B.WaitForRequestAsync(_ => Loads(B) >= onB).DefaultTimeout();
+    }
+
+    private Task<ProxyUnderTest> StartAsync(string[] flags) =>
+        ProxyUnderTest.StartAsync(
+            [$"llama3.2={A.BaseUri}", $"llama3.2={B.BaseUri}"],
+            aliases: ["gpt-4o=llama3.2"],
+            input: given => WithFlags(given, flags));
+
+    // The lifecycle flags as the command line gives them to the parser.
+    private static ConfigInput WithFlags(ConfigInput given, string[] flags)
+    {
+        var entries = new Dictionary<string, List<ConfigEntry>>(StringComparer.Ordinal);
+        for (var i = 0; i < flags.Length; i += 2)
+        {
+            if (!entries.TryGetValue(flags[i], out var list))
+            {
+                entries[flags[i]] = list = [];
+            }
+
+            list.Add(new ConfigEntry(flags[i + 1], flags[i]));
+        }
+
+        List<ConfigEntry> Of(string flag) => entries.GetValueOrDefault(flag) ?? [];
+        ConfigEntry? One(string flag) => entries.TryGetValue(flag, out var list) ? list[0] : null;
+        return given with
+        {
+            KeepAlive = Of("--keep-alive"),
+            ForceKeepAlive = Of("--force-keep-alive"),
+            NumCtx = Of("--num-ctx"),
+            ForceNumCtx = Of("--force-num-ctx"),
+            Preload = Of("--preload"),
+            PingInterval = One("--ping-interval"),
+            HealthInterval = One("--health-interval"),
+        };
+    }
+}
