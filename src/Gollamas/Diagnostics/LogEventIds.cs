@@ -34,6 +34,7 @@ internal static class LogEventIds
     public const int ModelPinged = 601;
     public const int ModelLoadFailed = 602;
     public const int ModelStillLoading = 603;
+    public const int OpenAiIgnoresNumCtx = 604;
 
     // Security 5xx
     public const int ApiKeysReloaded = 500;

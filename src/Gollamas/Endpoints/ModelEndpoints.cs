@@ -25,13 +25,18 @@ internal sealed partial class ModelEndpoints(
 {
     private readonly ILogger _logger = logger;
 
+    // Models whose num_ctx setting /v1 requests were warned about: once per model and process.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _openAiWarned = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>
-    /// Routes the request by its body. <paramref name="acceptName"/>: whether the deprecated
+    /// Routes the request by its body. <paramref name="kind"/> says whether the deprecated
     /// <c>name</c> key stands in for an absent or empty <c>model</c> (pull and show, the two
-    /// endpoints that do not load the model).
+    /// endpoints that do not load the model) and whether the model's keep_alive and num_ctx
+    /// settings are written into the body (the native endpoints that load it).
     /// </summary>
-    public async Task HandleAsync(HttpContext context, bool acceptName, RequestRecord record)
+    public async Task HandleAsync(HttpContext context, ModelRequestKind kind, RequestRecord record)
     {
+        var acceptName = kind == ModelRequestKind.Catalog;
         using var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted);
         if (body is null)
         {
@@ -52,6 +57,10 @@ internal sealed partial class ModelEndpoints(
         var content = decision.IsAlias
             ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
             : new ForwardBody(body.Memory);
+        if (route.Defaults.NumCtx is not null && kind == ModelRequestKind.OpenAi && _openAiWarned.TryAdd(route.Canonical, 0))
+        {
+            Log.OpenAiIgnoresNumCtx(_logger, route.Name, route.Defaults.NumCtx.Value);
+        }
         // Routes whose server is up: the one with the model loaded, else the least busy, first;
         // a failure before any byte reached the client (no connection, no answer, 5xx or 429)
         // sends the same body to the next, each route at most once. The last attempt answers
@@ -202,6 +211,9 @@ internal sealed partial class ModelEndpoints(
 
         [LoggerMessage(Diagnostics.LogEventIds.Busy, LogLevel.Warning, "Ollama server {Backend} is at its limit: request refused ({Result})", EventName = "Busy")]
         public static partial void Busy(ILogger logger, string backend, GateResult result);
+
+        [LoggerMessage(Diagnostics.LogEventIds.OpenAiIgnoresNumCtx, LogLevel.Warning, "Model {Model} has num_ctx {NumCtx}, but OpenAI-compatible (/v1) requests cannot carry it: Ollama loads the model with its default context for them, reloading it if it was loaded with {NumCtx}. For /v1 clients set OLLAMA_CONTEXT_LENGTH on the server or PARAMETER num_ctx in the model", EventName = "OpenAiIgnoresNumCtx")]
+        public static partial void OpenAiIgnoresNumCtx(ILogger logger, string model, int numCtx);
 
         [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]
         public static partial void Routed(ILogger logger, PathString path, string model, bool isAlias, string backend);

@@ -134,13 +134,14 @@ internal sealed partial class RequestDispatcher(
             case "/api/generate":
             case "/api/embed":
             case "/api/embeddings":
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Native, record) : MethodNotAllowed(context, "POST");
             case "/v1/chat/completions":
             case "/v1/completions":
             case "/v1/embeddings":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: false, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAi, record) : MethodNotAllowed(context, "POST");
             case "/api/show":
             case "/api/pull":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, acceptName: true, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Catalog, record) : MethodNotAllowed(context, "POST");
             case "/api/create":
                 return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "creating models") : MethodNotAllowed(context, "POST");
             case "/api/push":

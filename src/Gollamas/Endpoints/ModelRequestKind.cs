@@ -1,0 +1,14 @@
+namespace Gollamas.Endpoints;
+
+/// <summary>What a model-addressed endpoint does with the model, which decides how its body is read and rewritten.</summary>
+internal enum ModelRequestKind
+{
+    /// <summary>Generate, chat, embed, embeddings: load the model; keep_alive and num_ctx settings apply.</summary>
+    Native,
+
+    /// <summary>The OpenAI endpoints: load the model, but Ollama reads no keep_alive or options there.</summary>
+    OpenAi,
+
+    /// <summary>Show and pull: do not load the model; the deprecated <c>name</c> key stands in for <c>model</c>.</summary>
+    Catalog,
+}
