@@ -135,7 +135,8 @@ internal sealed class UpstreamConnection : IDisposable
 
     /// <summary>
     /// Writes the request: <paramref name="head"/> (request line and headers, ending in an empty
-    /// line) and the body. A small body goes out in the same write as the head.
+    /// line) and the body. A small body goes out in the same write as the head; a large one is
+    /// written segment by segment from where its bytes lie.
     /// </summary>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> head, Forwarding.ForwardBody body, CancellationToken cancellationToken)
     {
@@ -159,10 +160,16 @@ internal sealed class UpstreamConnection : IDisposable
         }
         else
         {
+            // Large: the head, then each segment where it lies, so a big body is never copied.
             await _stream.WriteAsync(head, cancellationToken);
-            await _stream.WriteAsync(body.Head, cancellationToken);
-            await _stream.WriteAsync(body.Replacement, cancellationToken);
-            await _stream.WriteAsync(body.Tail, cancellationToken);
+            for (var i = 0; i < body.SegmentCount; i++)
+            {
+                var segment = body.GetSegment(i);
+                if (!segment.IsEmpty)
+                {
+                    await _stream.WriteAsync(segment, cancellationToken);
+                }
+            }
         }
 
         await _stream.FlushAsync(cancellationToken);

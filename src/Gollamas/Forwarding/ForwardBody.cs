@@ -1,45 +1,148 @@
+using System.Runtime.CompilerServices;
+
 namespace Gollamas.Forwarding;
 
 /// <summary>
-/// The upstream request body: the client's bytes, with at most one range (the model's JSON
-/// string token) replaced. Nothing else is re-serialised, so fields the proxy does not know
-/// reach Ollama byte for byte.
+/// The upstream request body: the client's bytes with up to <see cref="MaxSplices"/> ranges
+/// replaced or inserted (the model token for an alias, <c>keep_alive</c>, <c>num_ctx</c>). Nothing
+/// else is re-serialised, so fields the proxy does not know reach Ollama byte for byte. A value
+/// type with its splices inline: building one allocates nothing.
 /// </summary>
+/// <remarks>
+/// The body reads as segments: the client's bytes up to the first splice, its replacement, the
+/// bytes up to the next splice, and so on, ending with the bytes after the last one. Splices are
+/// kept sorted by position; insertions at the same position keep the order they were added in.
+/// </remarks>
 internal readonly struct ForwardBody
 {
-    private readonly ReadOnlyMemory<byte> _body;
-    private readonly int _spliceStart;
-    private readonly int _spliceLength;
-    private readonly ReadOnlyMemory<byte> _replacement;
+    /// <summary>The most splices one body holds: the model, <c>keep_alive</c> and <c>num_ctx</c>.</summary>
+    public const int MaxSplices = 3;
 
-    public ForwardBody(ReadOnlyMemory<byte> body, int spliceStart, int spliceLength, ReadOnlyMemory<byte> replacement)
-    {
-        _body = body;
-        _spliceStart = spliceStart;
-        _spliceLength = spliceLength;
-        _replacement = replacement;
-    }
+    private readonly ReadOnlyMemory<byte> _original;
+    private readonly SpliceArray _splices;
+    private readonly int _count;
 
     /// <summary>The body forwarded unchanged.</summary>
-    public ForwardBody(ReadOnlyMemory<byte> body)
-        : this(body, body.Length, 0, ReadOnlyMemory<byte>.Empty)
+    public ForwardBody(ReadOnlyMemory<byte> original)
     {
+        _original = original;
     }
 
-    public long Length => _body.Length - _spliceLength + _replacement.Length;
+    /// <summary>The body with the <paramref name="spliceLength"/> bytes at <paramref name="spliceStart"/> replaced.</summary>
+    public ForwardBody(ReadOnlyMemory<byte> original, int spliceStart, int spliceLength, ReadOnlyMemory<byte> replacement)
+        : this(original)
+    {
+        this = WithSplice(spliceStart, spliceLength, replacement);
+    }
 
-    /// <summary>The bytes before the replaced range (all of them when nothing is replaced).</summary>
-    public ReadOnlyMemory<byte> Head => _body[.._spliceStart];
+    private ForwardBody(ReadOnlyMemory<byte> original, in SpliceArray splices, int count)
+    {
+        _original = original;
+        _splices = splices;
+        _count = count;
+    }
 
-    public ReadOnlyMemory<byte> Replacement => _replacement;
+    /// <summary>The client's bytes, before any splice.</summary>
+    public ReadOnlyMemory<byte> Original => _original;
 
-    public ReadOnlyMemory<byte> Tail => _body[(_spliceStart + _spliceLength)..];
+    public int SpliceCount => _count;
+
+    public long Length
+    {
+        get
+        {
+            long length = _original.Length;
+            for (var i = 0; i < _count; i++)
+            {
+                length += _splices[i].Replacement.Length - _splices[i].Length;
+            }
+
+            return length;
+        }
+    }
+
+    /// <summary>How many segments <see cref="GetSegment"/> returns: one more than twice the splices (some may be empty).</summary>
+    public int SegmentCount => (2 * _count) + 1;
+
+    /// <summary>
+    /// Segment <paramref name="index"/> of the forwarded body: even indexes are runs of the
+    /// client's bytes, odd ones the replacements. Written in order they are the whole body.
+    /// </summary>
+    public ReadOnlyMemory<byte> GetSegment(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)SegmentCount, nameof(index));
+        var splice = index / 2;
+        if ((index & 1) != 0)
+        {
+            return _splices[splice].Replacement;
+        }
+
+        var start = splice == 0 ? 0 : _splices[splice - 1].End;
+        var end = splice == _count ? _original.Length : _splices[splice].Start;
+        return _original[start..end];
+    }
 
     /// <summary>Copies the whole body into <paramref name="destination"/>, which holds at least <see cref="Length"/> bytes.</summary>
     public void CopyTo(Span<byte> destination)
     {
-        Head.Span.CopyTo(destination);
-        _replacement.Span.CopyTo(destination[Head.Length..]);
-        Tail.Span.CopyTo(destination[(Head.Length + _replacement.Length)..]);
+        var written = 0;
+        for (var i = 0; i < SegmentCount; i++)
+        {
+            var segment = GetSegment(i).Span;
+            segment.CopyTo(destination[written..]);
+            written += segment.Length;
+        }
+    }
+
+    /// <summary>
+    /// This body with one more splice: the <paramref name="length"/> bytes of the client's body
+    /// at <paramref name="start"/> replaced by <paramref name="replacement"/> (inserted when
+    /// <paramref name="length"/> is 0). Splices must not overlap; an insertion may touch a
+    /// replaced range at either end.
+    /// </summary>
+    public ForwardBody WithSplice(int start, int length, ReadOnlyMemory<byte> replacement)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)start, (uint)_original.Length, nameof(start));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)(_original.Length - start), nameof(length));
+        if (length == 0 && replacement.IsEmpty)
+        {
+            return this;
+        }
+
+        if (_count == MaxSplices)
+        {
+            ThrowTooManySplices();
+        }
+
+        // Insertion sort by (start, end), stable: an insertion sorts before a range that starts at
+        // the same place, and insertions at one place stay in the order they came.
+        var splices = _splices;
+        var end = start + length;
+        var at = _count;
+        while (at > 0 && (splices[at - 1].Start > start || (splices[at - 1].Start == start && splices[at - 1].End > end)))
+        {
+            splices[at] = splices[at - 1];
+            at--;
+        }
+
+        if ((at > 0 && splices[at - 1].End > start) || (at < _count && end > splices[at + 1].Start))
+        {
+            ThrowOverlap(nameof(start));
+        }
+
+        splices[at] = new BodySplice(start, length, replacement);
+        return new ForwardBody(_original, splices, _count + 1);
+    }
+
+    private static void ThrowTooManySplices() =>
+        throw new InvalidOperationException($"A forwarded body holds at most {MaxSplices} splices.");
+
+    private static void ThrowOverlap(string paramName) =>
+        throw new ArgumentException("The splice overlaps one the body already has.", paramName);
+
+    [InlineArray(MaxSplices)]
+    private struct SpliceArray
+    {
+        private BodySplice _element;
     }
 }

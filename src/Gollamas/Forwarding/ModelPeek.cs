@@ -13,9 +13,12 @@ internal static class ModelPeek
     /// <summary>Longest name worth looking up: host (350) + namespace, model and tag (80 each) + separators.</summary>
     public const int MaxNameChars = 600;
 
-    // Go's encoding/json limits nesting to 10000; Utf8JsonReader's default of 64 would refuse
-    // bodies Ollama accepts (deep JSON-schema "format" objects).
-    private static readonly JsonReaderOptions s_readerOptions = new() { MaxDepth = 10_000 };
+    /// <summary>
+    /// Reader options for request bodies. Go's encoding/json limits nesting to 10000;
+    /// Utf8JsonReader's default of 64 would refuse bodies Ollama accepts (deep JSON-schema
+    /// "format" objects).
+    /// </summary>
+    public static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 10_000 };
 
     /// <summary>
     /// Scans <paramref name="body"/>. <paramref name="acceptName"/> enables the deprecated
@@ -30,7 +33,7 @@ internal static class ModelPeek
             return ModelPeekResult.Fail(PeekStatus.EmptyBody);
         }
 
-        var reader = new Utf8JsonReader(body, isFinalBlock: true, new JsonReaderState(s_readerOptions));
+        var reader = new Utf8JsonReader(body, isFinalBlock: true, new JsonReaderState(ReaderOptions));
         Candidate chosen;
         try
         {

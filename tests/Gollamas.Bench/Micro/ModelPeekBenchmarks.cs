@@ -10,8 +10,9 @@ namespace Gollamas.Bench.Micro;
 /// <see cref="ModelPeek.Peek"/> on the body shapes that matter: a typical small chat, a long
 /// conversation with the model key last (the whole messages array is skipped), and a 5 MB
 /// multimodal request whose base64 image comes before the model key. Plus the alias path as a
-/// request takes it: peek, resolve, splice the configured name in, serialise the body.
-/// Peek itself should allocate nothing.
+/// request takes it: peek, resolve, splice the configured name in, serialise the body; and the
+/// same with keep_alive and num_ctx defaults spliced in too (<see cref="BodyRewrite"/>).
+/// Peek and the rewrite should allocate nothing.
 /// </summary>
 [MemoryDiagnoser]
 [GcServer(false)]
@@ -21,15 +22,19 @@ public class ModelPeekBenchmarks
     private byte[] _longConversation = [];
     private byte[] _image = [];
     private byte[] _smallAliased = [];
+    private byte[] _smallAliasedBare = [];
     private byte[] _spliceTarget = new byte[4096];
     private BackendSet _backends = null!;
     private RouteTable _table = null!;
+    private RequestDefaults _defaults = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _small = SmallChat(BenchConfig.Model);
         _smallAliased = SmallChat(BenchConfig.Alias);
+        _smallAliasedBare = SmallChatWithoutDefaults(BenchConfig.Alias);
+        _defaults = new RequestDefaults("-1", "-1", forceKeepAlive: false, 8192, forceNumCtx: false);
         _longConversation = LongConversation(targetBytes: 50 * 1024);
         _image = ImageChat(imageBase64Bytes: 5 * 1024 * 1024);
 
@@ -50,6 +55,20 @@ public class ModelPeekBenchmarks
         if (SpliceAlias(spliced) != _small.Length || !spliced.AsSpan().SequenceEqual(_small))
         {
             throw new InvalidOperationException("splice did not produce the configured name");
+        }
+
+        // And the bare chat gets the name, then keep_alive and options added at its end.
+        var bare = Encoding.UTF8.GetString(SmallChatWithoutDefaults(BenchConfig.Model));
+        var expected = Encoding.UTF8.GetBytes(bare[..^1] + ""","keep_alive":-1,"options":{"num_ctx":8192}}""");
+        var rewritten = new byte[expected.Length];
+        if (SpliceAliasAndDefaults(rewritten) != expected.Length || !rewritten.AsSpan().SequenceEqual(expected))
+        {
+            throw new InvalidOperationException("rewrite did not add the defaults");
+        }
+
+        if (BodyRewrite.Apply(new ForwardBody(_image), _defaults).SpliceCount != 2)
+        {
+            throw new InvalidOperationException("rewrite did not find where to add the defaults in the image body");
         }
     }
 
@@ -72,6 +91,17 @@ public class ModelPeekBenchmarks
     [Benchmark]
     public long AliasSplice_SmallChat() => SpliceAlias(_spliceTarget);
 
+    /// <summary>
+    /// The alias splice plus keep_alive and num_ctx added: a second scan of the body and two
+    /// more splices, then the copy into the send buffer.
+    /// </summary>
+    [Benchmark]
+    public long AliasAndDefaults_SmallChat() => SpliceAliasAndDefaults(_spliceTarget);
+
+    /// <summary>The rewrite's scan on its own over the 5 MB body: skipping the image is the cost.</summary>
+    [Benchmark]
+    public int Defaults_5MB_ImageBeforeModel() => BodyRewrite.Apply(new ForwardBody(_image), _defaults).SpliceCount;
+
     // The same stack buffer ModelEndpoints uses, so the zeroing of 600 chars is counted too.
     private static int PeekBody(ReadOnlySpan<byte> body)
     {
@@ -92,6 +122,24 @@ public class ModelPeekBenchmarks
         body.CopyTo(destination);
         return body.Length;
     }
+
+    private long SpliceAliasAndDefaults(Span<byte> destination)
+    {
+        Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
+        var peek = ModelPeek.Peek(_smallAliasedBare, acceptName: false, name);
+        if (!_table.TryResolve(name[..peek.NameLength], out var match) || !match.IsAlias)
+        {
+            throw new InvalidOperationException("alias did not resolve");
+        }
+
+        var body = new ForwardBody(_smallAliasedBare, peek.TokenStart, peek.TokenLength, match.Route.NameAsJsonString);
+        body = BodyRewrite.Apply(body, _defaults);
+        body.CopyTo(destination);
+        return body.Length;
+    }
+
+    private static byte[] SmallChatWithoutDefaults(string model) => Encoding.UTF8.GetBytes(
+        $$"""{"model":"{{model}}","messages":[{"role":"user","content":"Why is the sky blue? Answer in one short paragraph."}],"stream":true}""");
 
     private static byte[] SmallChat(string model) => Encoding.UTF8.GetBytes(
         $$"""{"model":"{{model}}","messages":[{"role":"user","content":"Why is the sky blue? Answer in one short paragraph."}],"stream":true,"options":{"temperature":0.7,"num_ctx":4096},"keep_alive":"5m"}""");

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Gollamas.Backends;
+using Gollamas.Forwarding;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +13,8 @@ namespace Gollamas.Tests.Forwarding;
 /// <summary>
 /// The proxy's own HTTP/1.1 client (UpstreamConnection, UpstreamPool) end to end: client → proxy → a server that
 /// writes exact bytes. Every test asserts the exact bytes the client receives and, where it matters, what the
-/// server received.
+/// server received. The spliced-body tests drive one UpstreamConnection directly, so the body they send is
+/// exactly the one built.
 /// </summary>
 public sealed class UpstreamConnectionTests
 {
@@ -742,6 +745,33 @@ public sealed class UpstreamConnectionTests
         var received = await raw.WaitForRequestAsync().DefaultTimeout();
         received.Headers["Content-Length"].Should().Be(body.Length.ToString(CultureInfo.InvariantCulture));
         received.BodyText.Should().Be(body);
+    }
+
+    // ---- 11. Spliced bodies, written by the connection itself ----
+
+    [Theory]
+    [InlineData(100)] // head and body fit one 16 KiB buffer: a single write
+    [InlineData(200 * 1024)] // larger: the head, then each segment from where it lies
+    public async Task SendAsync_BodyWithThreeSplices_ServerReceivesExactlyTheRewrittenBytes(int promptLength)
+    {
+        var prompt = new string('x', promptLength);
+        var original = Encoding.UTF8.GetBytes($$"""{"model":"alias","prompt":"{{prompt}}","keep_alive":"5m"}""");
+        var keepAlive = original.AsSpan().IndexOf("\"5m\""u8);
+        var body = new ForwardBody(original, 9, 7, "\"llama3.2\""u8.ToArray())
+            .WithSplice(keepAlive, 4, "-1"u8.ToArray())
+            .WithSplice(original.Length - 1, 0, ",\"options\":{\"num_ctx\":8192}"u8.ToArray());
+        var expected = $$$"""{"model":"llama3.2","prompt":"{{{prompt}}}","keep_alive":-1,"options":{"num_ctx":8192}}""";
+        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", ct));
+        using var connection = await UpstreamConnection.ConnectAsync(raw.BaseUri, CancellationToken.None).AsTask().DefaultTimeout();
+        var head = Encoding.ASCII.GetBytes(
+            $"POST /api/generate HTTP/1.1\r\nHost: {raw.BaseUri.Authority}\r\nContent-Length: {body.Length.ToString(CultureInfo.InvariantCulture)}\r\n\r\n");
+
+        await connection.SendAsync(head, body, CancellationToken.None).AsTask().DefaultTimeout();
+
+        var received = await raw.WaitForRequestAsync().DefaultTimeout();
+        body.SpliceCount.Should().Be(3);
+        received.Head.Split("\r\n")[0].Should().Be("POST /api/generate HTTP/1.1");
+        received.Body.Should().Equal(Encoding.UTF8.GetBytes(expected));
     }
 
     // ---- helpers ----
