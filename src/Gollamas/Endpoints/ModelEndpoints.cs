@@ -57,7 +57,11 @@ internal sealed partial class ModelEndpoints(
         var content = decision.IsAlias
             ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
             : new ForwardBody(body.Memory);
-        if (route.Defaults.NumCtx is not null && kind == ModelRequestKind.OpenAi && _openAiWarned.TryAdd(route.Canonical, 0))
+        if (kind == ModelRequestKind.Native)
+        {
+            content = BodyRewrite.Apply(content, route.Defaults);
+        }
+        else if (route.Defaults.NumCtx is not null && kind == ModelRequestKind.OpenAi && _openAiWarned.TryAdd(route.Canonical, 0))
         {
             Log.OpenAiIgnoresNumCtx(_logger, route.Name, route.Defaults.NumCtx.Value);
         }

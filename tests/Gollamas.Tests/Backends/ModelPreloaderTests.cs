@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Gollamas.Config;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 
@@ -164,33 +163,5 @@ public class ModelPreloaderTests : TwoServersTest
         ProxyUnderTest.StartAsync(
             [$"llama3.2={A.BaseUri}", $"llama3.2={B.BaseUri}"],
             aliases: ["gpt-4o=llama3.2"],
-            input: given => WithFlags(given, flags));
-
-    // The lifecycle flags as the command line gives them to the parser.
-    private static ConfigInput WithFlags(ConfigInput given, string[] flags)
-    {
-        var entries = new Dictionary<string, List<ConfigEntry>>(StringComparer.Ordinal);
-        for (var i = 0; i < flags.Length; i += 2)
-        {
-            if (!entries.TryGetValue(flags[i], out var list))
-            {
-                entries[flags[i]] = list = [];
-            }
-
-            list.Add(new ConfigEntry(flags[i + 1], flags[i]));
-        }
-
-        List<ConfigEntry> Of(string flag) => entries.GetValueOrDefault(flag) ?? [];
-        ConfigEntry? One(string flag) => entries.TryGetValue(flag, out var list) ? list[0] : null;
-        return given with
-        {
-            KeepAlive = Of("--keep-alive"),
-            ForceKeepAlive = Of("--force-keep-alive"),
-            NumCtx = Of("--num-ctx"),
-            ForceNumCtx = Of("--force-num-ctx"),
-            Preload = Of("--preload"),
-            PingInterval = One("--ping-interval"),
-            HealthInterval = One("--health-interval"),
-        };
-    }
+            input: ProxyUnderTest.Flags(flags));
 }

@@ -91,6 +91,47 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     }
 
     /// <summary>
+    /// Settings written as on the command line (<c>"--keep-alive", "10m"</c>, flag and value
+    /// pairs), for the <c>input</c> parameter of <see cref="StartAsync"/>.
+    /// </summary>
+    public static Func<ConfigInput, ConfigInput> Flags(params string[] flags) => given =>
+    {
+        var entries = new Dictionary<string, List<ConfigEntry>>(StringComparer.Ordinal);
+        for (var i = 0; i < flags.Length; i += 2)
+        {
+            if (!entries.TryGetValue(flags[i], out var list))
+            {
+                entries[flags[i]] = list = [];
+            }
+
+            list.Add(new ConfigEntry(flags[i + 1], flags[i]));
+        }
+
+        var known = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "--keep-alive", "--force-keep-alive", "--num-ctx", "--force-num-ctx", "--preload", "--ping-interval", "--health-interval",
+        };
+        var unknown = entries.Keys.FirstOrDefault(flag => !known.Contains(flag));
+        if (unknown is not null)
+        {
+            throw new ArgumentException($"{unknown} is not one of the flags this helper maps", nameof(flags));
+        }
+
+        List<ConfigEntry> Of(string flag) => entries.GetValueOrDefault(flag) ?? [];
+        ConfigEntry? One(string flag) => entries.TryGetValue(flag, out var list) ? list[0] : null;
+        return given with
+        {
+            KeepAlive = Of("--keep-alive"),
+            ForceKeepAlive = Of("--force-keep-alive"),
+            NumCtx = Of("--num-ctx"),
+            ForceNumCtx = Of("--force-num-ctx"),
+            Preload = Of("--preload"),
+            PingInterval = One("--ping-interval"),
+            HealthInterval = One("--health-interval"),
+        };
+    };
+
+    /// <summary>
     /// Moves the proxy's clock one probe interval on and waits until every connection was probed
     /// (and its /api/ps read).
     /// </summary>
