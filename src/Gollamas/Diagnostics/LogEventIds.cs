@@ -35,6 +35,7 @@ internal static class LogEventIds
     public const int ModelLoadFailed = 602;
     public const int ModelStillLoading = 603;
     public const int OpenAiIgnoresNumCtx = 604;
+    public const int DefaultsConfigured = 605;
 
     // Security 5xx
     public const int ApiKeysReloaded = 500;

@@ -271,7 +271,29 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             {
                 Log.AliasConfigured(_logger, alias, route.Name);
             }
+
+            if (!route.Defaults.IsEmpty)
+            {
+                Log.DefaultsConfigured(_logger, route.Name, Describe(route.Defaults));
+            }
         }
+    }
+
+    // "keep_alive 10m (forced), num_ctx 8192": what the model's requests get.
+    private static string Describe(Forwarding.RequestDefaults defaults)
+    {
+        var parts = new List<string>(2);
+        if (defaults.KeepAliveText is { } keepAlive)
+        {
+            parts.Add($"keep_alive {keepAlive}{(defaults.ForceKeepAlive ? " (forced)" : " when absent")}");
+        }
+
+        if (defaults.NumCtx is { } numCtx)
+        {
+            parts.Add($"num_ctx {numCtx.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(defaults.ForceNumCtx ? " (forced)" : " when absent")}");
+        }
+
+        return string.Join(", ", parts);
     }
 
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ListenAddress listen, X509Certificate2? certificate, bool tagMetrics = false)
@@ -363,6 +385,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.RouteConfigured, LogLevel.Information, "Route {Model} -> {Backends}", EventName = "RouteConfigured")]
         public static partial void RouteConfigured(ILogger logger, string model, string backends);
+
+        [LoggerMessage(LogEventIds.DefaultsConfigured, LogLevel.Information, "Model {Model} requests get {Settings}", EventName = "DefaultsConfigured")]
+        public static partial void DefaultsConfigured(ILogger logger, string model, string settings);
 
         [LoggerMessage(LogEventIds.AliasConfigured, LogLevel.Information, "Alias {Alias} -> {Model}", EventName = "AliasConfigured")]
         public static partial void AliasConfigured(ILogger logger, string alias, string model);

@@ -96,6 +96,8 @@ public sealed class LifecycleSettingsTests : IAsyncLifetime
         viaAlias.Should().Be("""{"model":"llama3.2","options":{"num_ctx":16384}}""");
         viaLongName.Should().Be("""{"model":"registry.ollama.ai/library/llama3.2:latest","options":{"num_ctx":16384}}""");
         other.Should().Be("""{"model":"qwen3:8b","input":"hi","keep_alive":-1,"options":{"num_ctx":8192}}""");
+        _proxy!.Logs.Lines.Should().Contain("Information: Model llama3.2 requests get num_ctx 16384 (forced)")
+            .And.Contain("Information: Model qwen3:8b requests get keep_alive -1 when absent, num_ctx 8192 when absent");
     }
 
     [Fact]
