@@ -31,6 +31,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<(ModelRoute Model, Backend Backend), Task> _loading = new();
+    private readonly ConcurrentDictionary<(ModelRoute Model, Backend Backend), byte> _embeddingModels = new();
     private Task _pings = Task.CompletedTask;
 
     /// <param name="loadTimeout">How long one load may take (large models take minutes); zero for no limit.</param>
@@ -147,76 +148,77 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private async Task RunAsync(ModelRoute model, Backend backend, string reason, TaskCompletionSource done)
     {
         await Task.Yield();
-        var loaded = false;
+        var started = Stopwatch.GetTimestamp();
+        string? problem;
         try
         {
-            loaded = await LoadAsync(model, backend, reason, _stopping.Token);
+            problem = await LoadAsync(model, backend, _stopping.Token);
         }
 #pragma warning disable CA1031 // Nobody awaits this task: what it did not expect is reported as a failed load, not lost.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.LoadFailed(_logger, model.Name, backend.DisplayName, reason, ex.Message);
+            problem = ex.Message;
         }
         finally
         {
+            // Done before it is reported: whoever reacts to the report may start the next load.
             _loading.TryRemove((model, backend), out _);
             done.SetResult();
         }
 
-        LoadEnded?.Invoke(model, backend, loaded);
-    }
-
-    private async Task<bool> LoadAsync(ModelRoute model, Backend backend, string reason, CancellationToken cancellationToken)
-    {
-        var body = LoadRequestBody(model);
-        var started = Stopwatch.GetTimestamp();
-        using var timeout = _loadTimeout > TimeSpan.Zero ? new CancellationTokenSource(_loadTimeout, _time) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        string? problem;
-        try
+        if (_stopping.IsCancellationRequested)
         {
-            var (status, error) = await SendAsync(backend, "/api/generate", body, linked.Token);
-
-            // Embedding models cannot generate; Ollama loads them with an empty embed request.
-            if (status == 400 && error?.Contains("does not support generate", StringComparison.Ordinal) == true)
-            {
-                (status, error) = await SendAsync(backend, "/api/embed", body, linked.Token);
-            }
-
-            problem = status is >= 200 and < 300 ? null : $"{status}: {error}";
-        }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return false; // stopping
-            }
-
-            problem = timeout.IsCancellationRequested
-                ? $"no answer within {_loadTimeout.TotalSeconds:0.###} s"
-                : Forwarding.StreamForwarder.Describe(ex);
+            return;
         }
 
         _metrics.RecordModelLoad(model.Name, backend.DisplayName, reason, problem is null);
         if (problem is not null)
         {
             Log.LoadFailed(_logger, model.Name, backend.DisplayName, reason, problem);
-            return false;
         }
-
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        if (reason == Ping)
+        else if (reason == Ping)
         {
-            Log.Pinged(_logger, model.Name, backend.DisplayName, seconds);
+            Log.Pinged(_logger, model.Name, backend.DisplayName, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         else
         {
-            Log.Loaded(_logger, model.Name, backend.DisplayName, seconds, model.Defaults.KeepAliveText ?? "server default",
+            Log.Loaded(_logger, model.Name, backend.DisplayName, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Defaults.KeepAliveText ?? "server default",
                 model.Defaults.NumCtx?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "server default");
         }
 
-        return true;
+        LoadEnded?.Invoke(model, backend, problem is null);
+    }
+
+    /// <summary>Sends the load request; null when the model is loaded, else why not.</summary>
+    private async Task<string?> LoadAsync(ModelRoute model, Backend backend, CancellationToken cancellationToken)
+    {
+        var body = LoadRequestBody(model);
+        using var timeout = _loadTimeout > TimeSpan.Zero ? new CancellationTokenSource(_loadTimeout, _time) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            // Embedding models cannot generate; Ollama loads them with an empty embed request.
+            // Once a server has said so, later loads there go to /api/embed at once.
+            var embedding = _embeddingModels.ContainsKey((model, backend));
+            var (status, error) = await SendAsync(backend, embedding ? "/api/embed" : "/api/generate", body, linked.Token);
+            if (!embedding && status == 400 && error?.Contains("does not support generate", StringComparison.Ordinal) == true)
+            {
+                (status, error) = await SendAsync(backend, "/api/embed", body, linked.Token);
+                if (status is >= 200 and < 300)
+                {
+                    _embeddingModels.TryAdd((model, backend), 0);
+                }
+            }
+
+            return status is >= 200 and < 300 ? null : $"{status}: {error}";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return timeout.IsCancellationRequested
+                ? $"no answer within {_loadTimeout.TotalSeconds:0.###} s"
+                : Forwarding.StreamForwarder.Describe(ex);
+        }
     }
 
     // {"model":NAME,"keep_alive":V,"options":{"num_ctx":N}}: the fragments every proxied request

@@ -72,11 +72,16 @@ public class ModelPreloaderTests : TwoServersTest
             });
         }
 
-        Proxy = await StartAsync(["--preload", "llama3.2", "--force-num-ctx", "2048"]);
+        Proxy = await StartAsync(["--preload", "llama3.2", "--force-num-ctx", "2048", "--ping-interval", "1m"]);
 
         var embed = await A.WaitForRequestAsync(static r => r.Path == "/api/embed").DefaultTimeout();
         embed.BodyText.Should().Be("""{"model":"llama3.2","options":{"num_ctx":2048}}""");
         await Proxy.Logs.WaitForAsync(l => l.Contains($"Model llama3.2 loaded on {A.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
+        await Proxy.Logs.WaitForAsync(l => l.Contains($"Model llama3.2 loaded on {B.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
+
+        Proxy.Time.Advance(TimeSpan.FromMinutes(1));
+        await A.WaitForRequestAsync(_ => A.Requests.Count(static r => r.Path == "/api/embed") == 2).DefaultTimeout();
+        Loads(A).Should().Be(1, "once the server said the model cannot generate, pings go to /api/embed at once");
     }
 
     [Fact]
@@ -153,10 +158,21 @@ public class ModelPreloaderTests : TwoServersTest
 
     private static int Loads(FakeOllamaServer server) => server.Requests.Count(static r => r.Path == "/api/generate");
 
+    // Until the proxy is done with that many loads on each server (answered, logged, and no
+    // longer running, so the next tick is not skipped as "still loading").
     private async Task WaitForLoadsAsync(int onA, int onB)
     {
-        await A.WaitForRequestAsync(_ => Loads(A) >= onA).DefaultTimeout();
-        await B.WaitForRequestAsync(_ => Loads(B) >= onB).DefaultTimeout();
+        await LoadsEndedAsync(A, onA);
+        await LoadsEndedAsync(B, onB);
+        (Loads(A), Loads(B)).Should().Be((onA, onB));
+    }
+
+    private async Task LoadsEndedAsync(FakeOllamaServer server, int count)
+    {
+        var ended = 0;
+        await Proxy!.Logs.WaitForAsync(l => (l.Contains($"loaded on {server.BaseUri}", StringComparison.Ordinal)
+                || l.Contains($"llama3.2 on {server.BaseUri} (", StringComparison.Ordinal))
+            && ++ended == count).DefaultTimeout();
     }
 
     private Task<ProxyUnderTest> StartAsync(string[] flags) =>
