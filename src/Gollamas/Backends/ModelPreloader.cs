@@ -142,6 +142,15 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             return;
         }
 
+        if (reason == Ping)
+        {
+            Log.Pinging(_logger, model.Name, backend.DisplayName);
+        }
+        else
+        {
+            Log.Loading(_logger, model.Name, backend.DisplayName);
+        }
+
         _ = RunAsync(model, backend, reason, started);
     }
 
@@ -280,6 +289,12 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     {
         [LoggerMessage(LogEventIds.ModelLoaded, LogLevel.Information, "Model {Model} loaded on {Backend} in {Seconds:0.###} s (keep-alive {KeepAlive}, num_ctx {NumCtx})", EventName = "ModelLoaded")]
         public static partial void Loaded(ILogger logger, string model, string backend, double seconds, string keepAlive, string numCtx);
+
+        [LoggerMessage(LogEventIds.ModelLoading, LogLevel.Information, "Loading model {Model} on {Backend}", EventName = "ModelLoading")]
+        public static partial void Loading(ILogger logger, string model, string backend);
+
+        [LoggerMessage(LogEventIds.ModelPinging, LogLevel.Debug, "Keeping model {Model} loaded on {Backend}", EventName = "ModelPinging")]
+        public static partial void Pinging(ILogger logger, string model, string backend);
 
         [LoggerMessage(LogEventIds.ModelPinged, LogLevel.Debug, "Model {Model} kept loaded on {Backend} ({Seconds:0.###} s)", EventName = "ModelPinged")]
         public static partial void Pinged(ILogger logger, string model, string backend, double seconds);

@@ -36,6 +36,8 @@ internal static class LogEventIds
     public const int ModelStillLoading = 603;
     public const int OpenAiIgnoresNumCtx = 604;
     public const int DefaultsConfigured = 605;
+    public const int ModelLoading = 606;
+    public const int ModelPinging = 607;
 
     // Security 5xx
     public const int ApiKeysReloaded = 500;

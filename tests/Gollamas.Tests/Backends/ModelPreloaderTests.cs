@@ -22,6 +22,7 @@ public class ModelPreloaderTests : TwoServersTest
         onA.BodyText.Should().Be("""{"model":"llama3.2","keep_alive":-1,"options":{"num_ctx":8192}}""");
         onB.BodyText.Should().Be(onA.BodyText);
         onA.Headers["Content-Type"].Should().Be("application/json");
+        Proxy.Logs.Lines.Should().Contain($"Information: Loading model llama3.2 on {A.BaseUri}");
         await Proxy.Logs.WaitForAsync(l => l.StartsWith($"Information: Model llama3.2 loaded on {A.BaseUri} in ", StringComparison.Ordinal)
             && l.EndsWith(" s (keep-alive -1, num_ctx 8192)", StringComparison.Ordinal)).DefaultTimeout();
         await Proxy.Logs.WaitForAsync(l => l.StartsWith($"Information: Model llama3.2 loaded on {B.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
@@ -170,9 +171,8 @@ public class ModelPreloaderTests : TwoServersTest
     private async Task LoadsEndedAsync(FakeOllamaServer server, int count)
     {
         var ended = 0;
-        await Proxy!.Logs.WaitForAsync(l => (l.Contains($"loaded on {server.BaseUri}", StringComparison.Ordinal)
-                || l.Contains($"llama3.2 on {server.BaseUri} (", StringComparison.Ordinal))
-            && ++ended == count).DefaultTimeout();
+        string[] endings = [$"Model llama3.2 loaded on {server.BaseUri} ", $"Model llama3.2 kept loaded on {server.BaseUri} ", $"Could not load model llama3.2 on {server.BaseUri} "];
+        await Proxy!.Logs.WaitForAsync(l => endings.Any(e => l.Contains(e, StringComparison.Ordinal)) && ++ended == count).DefaultTimeout();
     }
 
     private Task<ProxyUnderTest> StartAsync(string[] flags) =>
