@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Text;
 using Gollamas.Forwarding;
 
@@ -54,7 +53,7 @@ internal sealed class UpstreamMessageHandler(UpstreamPool pool) : HttpMessageHan
         {
             throw new TaskCanceledException($"No connection to {uri.Authority}: {ex.Message}.", ex);
         }
-        catch (Exception ex) when (ex is SocketException or IOException or AuthenticationException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             throw new HttpRequestException($"{request.Method} {uri} failed: {ex.Message}", ex);
         }
