@@ -51,7 +51,7 @@ internal sealed class UpstreamMessageHandler(UpstreamPool pool) : HttpMessageHan
         }
         catch (TimeoutException ex)
         {
-            throw new TaskCanceledException($"No connection to {uri.Authority}: {ex.Message}.", ex);
+            throw new TaskCanceledException($"{request.Method} {uri} timed out: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is SocketException or IOException)
         {
