@@ -18,10 +18,16 @@ usage: ./build.sh COMMAND
                      and ASP.NET Core 10 runtimes there)
   bench [--quick]    load run: direct vs nginx vs the AOT binary; table on stdout, JSON in artifacts/bench
                      (installs nginx and wrk with apt-get when missing and allowed; --quick: short smoke run)
+
+exit status 69 (EX_UNAVAILABLE): a tool or package the command needs is missing and could not be
+installed; the last line on stderr names it.
 USAGE
 }
 
 die() { echo "build.sh: $*" >&2; exit 1; }
+
+# A missing tool or package, told apart from a failed build so that CI can skip what needs it.
+unavailable() { echo "build.sh: $*" >&2; exit 69; }
 
 need_dotnet() {
   command -v dotnet >/dev/null 2>&1 || die "the .NET 10 SDK is missing: install it (https://dot.net) so that 'dotnet' is on PATH"
@@ -30,7 +36,7 @@ need_dotnet() {
 need_native_toolchain() {
   # Native AOT links with the platform C toolchain.
   if ! command -v clang >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
-    die "Native AOT needs a C toolchain to link: install clang (Debian/Ubuntu: apt-get install clang zlib1g-dev)"
+    unavailable "Native AOT needs a C toolchain to link: install clang (Debian/Ubuntu: apt-get install clang zlib1g-dev)"
   fi
 }
 
@@ -55,9 +61,9 @@ need_packages() {
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "build.sh: installing $* with apt-get" >&2
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >&2 \
-      || die "could not install $* (apt-get install $* failed)"
+      || unavailable "could not install $* (apt-get install $* failed)"
   else
-    die "missing package(s) for this build: $* (install them: apt-get install $*)"
+    unavailable "missing package(s) for this build: $* (install them: apt-get install $*)"
   fi
 }
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Gollamas.Config;
 
 namespace Gollamas.Backends;
@@ -9,7 +8,6 @@ namespace Gollamas.Backends;
 /// </summary>
 internal sealed class Backend : IDisposable
 {
-    private readonly SocketsHttpHandler _handler;
     private int _inFlight;
 
     public Backend(ConnectionConfig config, BackendSettings settings)
@@ -19,22 +17,11 @@ internal sealed class Backend : IDisposable
         Id = config.Id;
         BaseUri = config.BaseUri;
         DisplayName = config.IsExplicit ? $"'{config.Id}' ({config.BaseUri})" : config.BaseUri.ToString();
-
-        // A plain pass-through client: no proxy from the environment, no redirects followed,
-        // no decompression (bytes go to the client as the server sent them), no cookies, and a
-        // connect timeout so a dead host fails fast instead of hanging for the OS default.
-        _handler = new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            ConnectTimeout = settings.ConnectTimeout,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            ActivityHeadersPropagator = null,
-        };
-        Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
         Pool = new UpstreamPool(BaseUri, settings);
+
+        // Off the hot path too, a plain pass-through client on the same pool: no proxy from the
+        // environment, no redirects, no decompression, no cookies, and the pool's connect timeout.
+        Invoker = new HttpMessageInvoker(new UpstreamMessageHandler(Pool), disposeHandler: true);
         Health = new BackendHealth(settings.FailuresBeforeDown);
         Gate = new ConcurrencyGate(settings.ConcurrencyLimit, settings.QueueLength);
         HostHeader = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n");
@@ -47,7 +34,7 @@ internal sealed class Backend : IDisposable
     /// <summary>Up or down, and the models loaded there.</summary>
     public BackendHealth Health { get; }
 
-    /// <summary>Keep-alive connections for forwarded requests (the hot path).</summary>
+    /// <summary>Keep-alive connections for every request to this server: forwarded ones and <see cref="Invoker"/>'s.</summary>
     public UpstreamPool Pool { get; }
 
     /// <summary>The <c>Host</c> field line for upstream requests: the server's own authority.</summary>
@@ -66,8 +53,9 @@ internal sealed class Backend : IDisposable
     public string DisplayName { get; }
 
     /// <summary>
-    /// The general client, for the few requests off the hot path (lists, version, show). Never
-    /// <c>HttpClient</c>: it would buffer.
+    /// The client for the few requests off the hot path (lists, version, show, health probes),
+    /// on <see cref="Pool"/>; see <see cref="UpstreamMessageHandler"/>. Its responses come with the
+    /// body read whole.
     /// </summary>
     public HttpMessageInvoker Invoker { get; }
 
@@ -85,7 +73,6 @@ internal sealed class Backend : IDisposable
     public void Dispose()
     {
         Invoker.Dispose();
-        _handler.Dispose();
         Pool.Dispose();
     }
 }

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Security.Authentication;
 using System.Text;
 
 namespace Gollamas.Backends;
@@ -98,6 +99,14 @@ internal sealed class UpstreamConnection : IDisposable
             }
 
             return new UpstreamConnection(socket, stream);
+        }
+        catch (AuthenticationException ex)
+        {
+            // A failed TLS handshake (a certificate this machine does not trust, no common
+            // protocol) leaves the server as unreachable as a refused connection: an IOException,
+            // which every caller turns into "unreachable" (502, failover, left out of a list).
+            socket.Dispose();
+            throw new IOException($"TLS handshake with {baseUri.IdnHost} failed: {ex.Message}", ex);
         }
         catch
         {

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Gollamas.Forwarding;
 
 namespace Gollamas.Backends;
 
@@ -40,6 +42,39 @@ internal sealed class UpstreamPool(Uri baseUri, BackendSettings settings) : IDis
         }
     }
 
+    /// <summary>
+    /// Sends a request (<paramref name="head"/>: request line and headers) and reads the response
+    /// head. A pooled connection may have been closed by the server while idle; if it fails before
+    /// a single response byte, the request goes once more, and only once (the body is in memory).
+    /// That is the usual keep-alive race: the server closed the idle connection as the request
+    /// left, so it never processed it. The caller owns the connection: <see cref="Return"/> it
+    /// once the body has been read to its end, else dispose it.
+    /// </summary>
+    public async ValueTask<(UpstreamConnection Connection, UpstreamResponseHead Head)> SendAsync(
+        ReadOnlyMemory<byte> head, ForwardBody body, bool isHead, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var connection = await RentAsync(cancellationToken);
+            var sent = false;
+            try
+            {
+                await connection.SendAsync(head, body, cancellationToken);
+                sent = true;
+                return (connection, await connection.ReadResponseHeadAsync(isHead, cancellationToken));
+            }
+            catch (Exception ex) when (attempt == 1 && IsStale(connection, ex, sent, cancellationToken))
+            {
+                connection.Dispose();
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+    }
+
     /// <summary>Takes a connection back after a response: kept if it can carry another, else closed.</summary>
     public void Return(UpstreamConnection connection)
     {
@@ -57,6 +92,11 @@ internal sealed class UpstreamPool(Uri baseUri, BackendSettings settings) : IDis
             connection.Dispose();
         }
     }
+
+    private static bool IsStale(UpstreamConnection connection, Exception ex, bool sent, CancellationToken cancellationToken) =>
+        connection.IsReused
+        && !cancellationToken.IsCancellationRequested
+        && (ex is EndOfStreamException || (!sent && ex is IOException or SocketException));
 
     public void Dispose()
     {

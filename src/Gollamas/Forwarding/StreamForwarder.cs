@@ -65,7 +65,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
             UpstreamResponseHead response;
             try
             {
-                (connection, response) = await SendAsync(backend, head.AsMemory(0, headLength), body, isHead, watch.Token);
+                (connection, response) = await backend.Pool.SendAsync(head.AsMemory(0, headLength), body, isHead, watch.Token);
             }
             catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException)
             {
@@ -102,42 +102,6 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
             backend.OnRequestEnded();
         }
     }
-
-    /// <summary>
-    /// Sends the request and reads the response head. A pooled connection may have been closed by
-    /// the server while idle; if it fails before a single response byte, the request goes once
-    /// more, and only once (the body is in memory). That is the usual keep-alive race: the
-    /// server closed the idle connection as the request left, so it never processed it.
-    /// </summary>
-    private static async ValueTask<(UpstreamConnection Connection, UpstreamResponseHead Head)> SendAsync(
-        Backend backend, ReadOnlyMemory<byte> head, ForwardBody body, bool isHead, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var connection = await backend.Pool.RentAsync(cancellationToken);
-            var sent = false;
-            try
-            {
-                await connection.SendAsync(head, body, cancellationToken);
-                sent = true;
-                return (connection, await connection.ReadResponseHeadAsync(isHead, cancellationToken));
-            }
-            catch (Exception ex) when (attempt == 1 && IsStale(connection, ex, sent, cancellationToken))
-            {
-                connection.Dispose();
-            }
-            catch
-            {
-                connection.Dispose();
-                throw;
-            }
-        }
-    }
-
-    private static bool IsStale(UpstreamConnection connection, Exception ex, bool sent, CancellationToken cancellationToken) =>
-        connection.IsReused
-        && !cancellationToken.IsCancellationRequested
-        && (ex is EndOfStreamException || (!sent && ex is IOException or SocketException));
 
     /// <summary>
     /// The request line and header block, in a pooled buffer the caller returns: the client's

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gollamas.Tests.Infrastructure;
 
@@ -39,12 +38,8 @@ public sealed class HttpsTests : TwoServersTest, IDisposable
 
     private (string Cert, string Key, string Thumbprint) WriteSelfSigned()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = TestCertificates.CreateLoopback();
+        using var key = certificate.GetECDsaPrivateKey()!;
         var certPath = Path.Combine(_directory, "cert.pem");
         var keyPath = Path.Combine(_directory, "key.pem");
         File.WriteAllText(certPath, certificate.ExportCertificatePem());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Gollamas.Tests.Fakes;
@@ -171,12 +170,9 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     [Fact]
     public async Task Binary_Version_PrintsVersionCommitAndRid()
     {
-        var start = new ProcessStartInfo(await PublishedBinary.PathAsync(), "--version") { RedirectStandardOutput = true };
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync().DefaultTimeout();
-        await process.WaitForExitAsync().DefaultTimeout();
+        await using var binary = await RunningBinary.StartAsync("--version");
 
-        process.ExitCode.Should().Be(0);
-        output.Should().MatchRegex(@"^gollamas \d+\.\d+\.\d+\S* \(commit \S+, linux-x64\)\n$");
+        (await binary.WaitForExitAsync()).Should().Be(0);
+        binary.Stdout.Should().MatchRegex(@"^gollamas \d+\.\d+\.\d+\S* \(commit \S+, linux-x64\)$");
     }
 }

@@ -9,6 +9,7 @@ internal sealed class RunningBinary : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly ConcurrentQueue<string> _stdout = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private RunningBinary(Process process)
@@ -29,22 +30,40 @@ internal sealed class RunningBinary : IAsyncDisposable
                 _listening.TrySetResult(new Uri(e.Data[(at + "Listening on ".Length)..].Trim()));
             }
         };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _stdout.Enqueue(e.Data);
+            }
+        };
         _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
     }
 
     public string Stderr => string.Join('\n', _stderr);
 
+    /// <summary>Standard output so far, one entry per line (complete once the process has exited).</summary>
+    public string Stdout => string.Join('\n', _stdout);
+
     public Process Process => _process;
 
-    public static async Task<RunningBinary> StartAsync(params string[] args)
+    public static async Task<RunningBinary> StartAsync(params string[] args) =>
+        Start(await PublishedBinary.PathAsync(), [], args);
+
+    /// <summary>
+    /// Starts <paramref name="program"/> with <paramref name="leadingArgs"/> before the proxy's
+    /// own <paramref name="args"/>: the binary itself, or a launcher such as qemu that runs it.
+    /// </summary>
+    public static RunningBinary Start(string program, IReadOnlyList<string> leadingArgs, params string[] args)
     {
-        var start = new ProcessStartInfo(await PublishedBinary.PathAsync())
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in args)
+        foreach (var arg in leadingArgs.Concat(args))
         {
             start.ArgumentList.Add(arg);
         }
@@ -58,8 +77,8 @@ internal sealed class RunningBinary : IAsyncDisposable
         return new RunningBinary(Process.Start(start)!);
     }
 
-    /// <summary>The address it listens on, once its start-up log says so.</summary>
-    public Task<Uri> ListeningAsync() => _listening.Task.DefaultTimeout();
+    /// <summary>The address it listens on, once its start-up log says so (within <paramref name="timeout"/>, default <see cref="TestTimeouts.Default"/>).</summary>
+    public Task<Uri> ListeningAsync(TimeSpan? timeout = null) => _listening.Task.DefaultTimeout(timeout);
 
     /// <summary>Sends SIGTERM, as systemd and Kubernetes stop it.</summary>
     public void Terminate() => Signal("TERM");
@@ -86,9 +105,10 @@ internal sealed class RunningBinary : IAsyncDisposable
         return seen.Task;
     }
 
-    public async Task<int> WaitForExitAsync()
+    /// <summary>Its exit code, once it has exited and its output has been read to the end.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
     {
-        await _process.WaitForExitAsync().DefaultTimeout(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync().DefaultTimeout(timeout ?? TimeSpan.FromSeconds(30));
         return _process.ExitCode;
     }
 
@@ -102,5 +122,4 @@ internal sealed class RunningBinary : IAsyncDisposable
 
         _process.Dispose();
     }
-
 }
