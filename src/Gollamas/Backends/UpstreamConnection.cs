@@ -71,6 +71,9 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>Whether this connection served an earlier request (a failure may then be a stale connection).</summary>
     public bool IsReused { get; set; }
 
+    /// <summary>How long a connection idles before a reuse first checks that the server has not closed it.</summary>
+    public static readonly TimeSpan FinCheckAfter = TimeSpan.FromSeconds(1);
+
     /// <summary>When the connection went back to the pool (Stopwatch ticks).</summary>
     public long IdleSince { get; private set; }
 
@@ -121,9 +124,19 @@ internal sealed class UpstreamConnection : IDisposable
     /// </summary>
     public bool IsUsable(TimeSpan maxIdle)
     {
-        if (Stopwatch.GetElapsedTime(IdleSince) > maxIdle)
+        var idle = Stopwatch.GetElapsedTime(IdleSince);
+        if (idle > maxIdle)
         {
             return false;
+        }
+
+        // A server closes a keep-alive connection after it idled (or when it restarts), not within
+        // a second of answering on it. Under load connections come back within microseconds, and
+        // the poll would be one system call in six per request; a close it would have caught is
+        // an end of stream before the answer, and that request goes once more on a new connection.
+        if (idle < FinCheckAfter)
+        {
+            return true;
         }
 
         try
