@@ -25,7 +25,7 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<string, Histogram> _duration = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _tokens = new();
     private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _upstreamErrors = new();
-    private readonly ConcurrentDictionary<(string Model, string Connection, string Reason, bool Loaded), long[]> _modelLoads = new();
+    private readonly ConcurrentDictionary<ModelLoadKey, long[]> _modelLoads = new();
 
     /// <summary>Takes a finished request into the counters (once, when it ends).</summary>
     public void RecordRequest(RequestRecord record, int status)
@@ -52,7 +52,7 @@ internal sealed class ProxyMetrics
 
     /// <summary>A load request the proxy itself sent (preload or ping), and whether the model loaded.</summary>
     public void RecordModelLoad(string model, string connection, string reason, bool loaded) =>
-        Interlocked.Increment(ref _modelLoads.GetOrAdd((model, connection, reason, loaded), static _ => new long[1])[0]);
+        Interlocked.Increment(ref _modelLoads.GetOrAdd(new ModelLoadKey(model, connection, reason, loaded), static _ => new long[1])[0]);
 
     /// <summary>
     /// Reads the token counts of a chunk if it is the final one: Ollama's last NDJSON object carries
@@ -115,7 +115,7 @@ internal sealed class ProxyMetrics
 
         text.Append("# HELP gollamas_model_loads_total Load requests the proxy sent itself (reason preload or ping), by model, connection and result.\n");
         text.Append("# TYPE gollamas_model_loads_total counter\n");
-        foreach (var ((model, connection, reason, loaded), count) in _modelLoads.OrderBy(static p => p.Key.ToString(), StringComparer.Ordinal))
+        foreach (var ((model, connection, reason, loaded), count) in _modelLoads.OrderBy(static p => p.Key.SortKey, StringComparer.Ordinal))
         {
             text.Append("gollamas_model_loads_total{model=\"").Append(Escape(model)).Append("\",connection=\"").Append(Escape(connection))
                 .Append("\",reason=\"").Append(reason).Append("\",result=\"").Append(loaded ? "loaded" : "failed").Append("\"} ")
@@ -160,6 +160,13 @@ internal sealed class ProxyMetrics
         value = 0;
         var at = chunk.IndexOf(key);
         return at >= 0 && Utf8Parser.TryParse(chunk[(at + key.Length)..], out value, out _) && value >= 0;
+    }
+
+    // A class, not a tuple: a dictionary keyed by a reference type shares the native code every
+    // other such dictionary uses; a four-field value tuple would bring its own (about 30 KB).
+    private sealed record ModelLoadKey(string Model, string Connection, string Reason, bool Loaded)
+    {
+        public string SortKey => $"{Model}\n{Connection}\n{Reason}\n{Loaded}";
     }
 
     private readonly record struct RequestKey(string Endpoint, string Model, string Connection, int StatusClass);

@@ -71,19 +71,35 @@ internal static class ModelListMerger
     }
 
     /// <summary>Most recently modified first, as Ollama orders <c>/api/tags</c>; stable for equal times.</summary>
-    public static void SortByModifiedDescending(List<ListedModel> models)
-    {
-        var ordered = models.Select((m, i) => (m, i)).OrderByDescending(static x => x.m.ModifiedAt).ThenBy(static x => x.i).Select(static x => x.m).ToList();
-        models.Clear();
-        models.AddRange(ordered);
-    }
+    public static void SortByModifiedDescending(List<ListedModel> models) =>
+        StableSort(models, static (a, b) => b.ModifiedAt.CompareTo(a.ModifiedAt));
 
     /// <summary>By name, as gollamas ordered <c>/api/ps</c>; stable for equal names.</summary>
-    public static void SortById(List<ListedModel> models)
+    public static void SortById(List<ListedModel> models) =>
+        StableSort(models, static (a, b) => StringComparer.OrdinalIgnoreCase.Compare(a.Id, b.Id));
+
+    // List.Sort is not stable; ties keep their order by comparing positions. Sorting positions
+    // rather than (entry, position) pairs through LINQ spares the binary a generic instantiation
+    // of each LINQ operator over a value type (about 30 KB of native code).
+    private static void StableSort(List<ListedModel> models, Comparison<ListedModel> compare)
     {
-        var ordered = models.Select((m, i) => (m, i)).OrderBy(static x => x.m.Id, StringComparer.OrdinalIgnoreCase).ThenBy(static x => x.i).Select(static x => x.m).ToList();
+        var entries = models.ToArray();
+        var order = new int[entries.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (x, y) =>
+        {
+            var byKey = compare(entries[x], entries[y]);
+            return byKey != 0 ? byKey : x.CompareTo(y);
+        });
         models.Clear();
-        models.AddRange(ordered);
+        foreach (var i in order)
+        {
+            models.Add(entries[i]);
+        }
     }
 
     private static DateTimeOffset ReadTime(JsonElement entry, ReadOnlySpan<byte> property) =>
