@@ -59,6 +59,31 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_LifecycleSettingsFromVariables_PreloadsAndRewritesBodies()
+    {
+        await using var proxy = await RunningBinary.StartAsync(
+            new Dictionary<string, string>
+            {
+                ["GOLLAMAS_PRELOAD"] = "gpt-4o",
+                ["GOLLAMAS_FORCE_NUM_CTX"] = "llama3.2=8192",
+                ["GOLLAMAS_KEEP_ALIVE"] = "30m",
+            },
+            "--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}", "--alias", "gpt-4o=llama3.2");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+
+        var preload = await _gpu.WaitForRequestAsync(static r => r.Path == "/api/generate").DefaultTimeout();
+        using var chat = await client.PostAsync("/api/chat", new StringContent("""{"model":"gpt-4o","options":{"num_ctx":2048},"stream":false}"""));
+
+        preload.BodyText.Should().Be("""{"model":"llama3.2","keep_alive":1800,"options":{"num_ctx":8192}}""");
+        chat.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _gpu.WaitForRequestAsync(static r => r.Path == "/api/chat").DefaultTimeout()).BodyText
+            .Should().Be("""{"model":"llama3.2","options":{"num_ctx":8192},"stream":false,"keep_alive":1800}""");
+        proxy.Terminate();
+        (await proxy.WaitForExitAsync()).Should().Be(0);
+        proxy.Stderr.Should().Contain("Model llama3.2 loaded on ");
+    }
+
+    [Fact]
     public async Task Binary_SigtermDuringStreams_OneFinishesTheOtherIsCutInBandAndTheExitIs0()
     {
         var finishing = new StreamScript();

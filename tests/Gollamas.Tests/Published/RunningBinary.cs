@@ -51,11 +51,18 @@ internal sealed class RunningBinary : IAsyncDisposable
     public static async Task<RunningBinary> StartAsync(params string[] args) =>
         Start(await PublishedBinary.PathAsync(), [], args);
 
+    /// <summary>Starts the binary with <paramref name="environment"/> set in its environment.</summary>
+    public static async Task<RunningBinary> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Start(await PublishedBinary.PathAsync(), [], environment, args);
+
     /// <summary>
     /// Starts <paramref name="program"/> with <paramref name="leadingArgs"/> before the proxy's
     /// own <paramref name="args"/>: the binary itself, or a launcher such as qemu that runs it.
     /// </summary>
-    public static RunningBinary Start(string program, IReadOnlyList<string> leadingArgs, params string[] args)
+    public static RunningBinary Start(string program, IReadOnlyList<string> leadingArgs, params string[] args) =>
+        Start(program, leadingArgs, new Dictionary<string, string>(), args);
+
+    private static RunningBinary Start(string program, IReadOnlyList<string> leadingArgs, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -69,9 +76,15 @@ internal sealed class RunningBinary : IAsyncDisposable
         }
 
         // The test process's own variables must not leak into the proxy's configuration.
-        foreach (var name in new[] { "GOLLAMAS_PROXIES", "PROXIES", "GOLLAMAS_LISTEN", "LISTEN", "GOLLAMAS_ALIASES", "ALIASES", "GOLLAMAS_CONNECTIONS", "CONNECTIONS", "GOLLAMAS_LEVEL", "LEVEL", "GOLLAMAS_LIST_ALIASES", "LIST_ALIASES" })
+        var legacy = new[] { "PROXIES", "LISTEN", "ALIASES", "CONNECTIONS", "LEVEL", "LIST_ALIASES" };
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("GOLLAMAS_", StringComparison.Ordinal) || legacy.Contains(k)).ToArray())
         {
             start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         return new RunningBinary(Process.Start(start)!);
