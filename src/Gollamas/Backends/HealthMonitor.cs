@@ -36,6 +36,9 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     /// <summary>Raised when a connection that was marked down is up again (a probe or a request succeeded).</summary>
     public event Action<Backend>? CameUp;
 
+    /// <summary>Raised after each probe the server answered.</summary>
+    public event Action<Backend>? ProbeSucceeded;
+
     /// <summary>What a client told that every route is down should wait before trying again.</summary>
     public TimeSpan RetryAfter => _options.Interval;
 
@@ -89,6 +92,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
             Succeeded(backend);
             await ReadRunningModelsAsync(backend, linked.Token);
+            ProbeSucceeded?.Invoke(backend);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {

@@ -30,7 +30,14 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentDictionary<(ModelRoute Model, Backend Backend), Task> _loading = new();
+    private readonly Lock _lock = new();
+
+    // Under _lock: the load running for each model and server, and the pairs whose last load
+    // could not reach the server (sent again when it next answers a probe).
+    private readonly Dictionary<(ModelRoute Model, Backend Backend), Running> _running = [];
+    private readonly HashSet<(ModelRoute Model, Backend Backend)> _unreached = [];
+    private bool _stopped;
+
     private readonly ConcurrentDictionary<(ModelRoute Model, Backend Backend), byte> _embeddingModels = new();
     private Task _pings = Task.CompletedTask;
 
@@ -53,8 +60,8 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised when a load request ended, with whether the model is loaded (tests wait on it).</summary>
-    public event Action<ModelRoute, Backend, bool>? LoadEnded;
+    /// <summary>Whether preload requests are sent again at an interval.</summary>
+    public bool IsPinging => _pingInterval > TimeSpan.Zero && _models.Count > 0;
 
     /// <summary>Sends the start-up loads and starts the pings; returns at once.</summary>
     public void Start()
@@ -65,15 +72,16 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         }
 
         _health.CameUp += OnServerUp;
+        _health.ProbeSucceeded += OnProbeSucceeded;
         foreach (var model in _models)
         {
             foreach (var backend in model.Backends)
             {
-                Load(model, backend, Preload);
+                Request(model, backend, Preload, restart: false);
             }
         }
 
-        if (_pingInterval > TimeSpan.Zero)
+        if (IsPinging)
         {
             _pings = PingAsync(_stopping.Token);
         }
@@ -82,20 +90,52 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _health.CameUp -= OnServerUp;
+        _health.ProbeSucceeded -= OnProbeSucceeded;
+        Task[] running;
+        lock (_lock)
+        {
+            _stopped = true;
+            running = [.. _running.Values.Select(static r => r.Done.Task)];
+        }
+
         await _stopping.CancelAsync();
         await _pings;
-        await Task.WhenAll(_loading.Values);
+        await Task.WhenAll(running);
         _stopping.Dispose();
     }
 
+    // Back after being marked down: it may have restarted and lost its models, and a load still
+    // running there from before is stale (its server went silent): it is cut and sent anew.
     private void OnServerUp(Backend backend)
     {
         foreach (var model in _models)
         {
             if (model.Backends.Contains(backend))
             {
-                Load(model, backend, Preload);
+                Request(model, backend, Preload, restart: true);
             }
+        }
+    }
+
+    // A server that was not there for its load (not running yet at start-up, restarting) but
+    // never failed enough probes to be marked down gets it when it next answers.
+    private void OnProbeSucceeded(Backend backend)
+    {
+        List<ModelRoute>? due = null;
+        lock (_lock)
+        {
+            foreach (var (model, unreached) in _unreached)
+            {
+                if (unreached == backend)
+                {
+                    (due ??= []).Add(model);
+                }
+            }
+        }
+
+        foreach (var model in due ?? [])
+        {
+            Request(model, backend, Preload, restart: false);
         }
     }
 
@@ -114,7 +154,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
                     {
                         if (!backend.Health.IsDown)
                         {
-                            Load(model, backend, Ping);
+                            Request(model, backend, Ping, restart: false);
                         }
                     }
                 }
@@ -126,20 +166,39 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         }
     }
 
-    // One load per model and server at a time: a ping that comes while a slow load still runs
-    // has nothing to add.
-    private void Load(ModelRoute model, Backend backend, string reason)
+    /// <summary>
+    /// Starts a load of <paramref name="model"/> on <paramref name="backend"/>. One runs per model
+    /// and server at a time: a ping that comes while a slow load still runs has nothing to add;
+    /// with <paramref name="restart"/>, the running one is cut and a new one follows it.
+    /// </summary>
+    private void Request(ModelRoute model, Backend backend, string reason, bool restart)
     {
-        if (_stopping.IsCancellationRequested)
+        Running running;
+        lock (_lock)
         {
-            return;
-        }
+            if (_stopped)
+            {
+                return;
+            }
 
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_loading.TryAdd((model, backend), started.Task))
-        {
-            Log.StillLoading(_logger, model.Name, backend.DisplayName, reason);
-            return;
+            if (_running.TryGetValue((model, backend), out var current))
+            {
+                if (restart)
+                {
+                    current.Again = true;
+                    current.Cancel.Cancel();
+                }
+                else
+                {
+                    Log.StillLoading(_logger, model.Name, backend.DisplayName, reason);
+                }
+
+                return;
+            }
+
+            running = new Running(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+            _running.Add((model, backend), running);
+            _unreached.Remove((model, backend));
         }
 
         if (reason == Ping)
@@ -151,29 +210,43 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             Log.Loading(_logger, model.Name, backend.DisplayName);
         }
 
-        _ = RunAsync(model, backend, reason, started);
+        _ = RunAsync(model, backend, reason, running);
     }
 
-    private async Task RunAsync(ModelRoute model, Backend backend, string reason, TaskCompletionSource done)
+    private async Task RunAsync(ModelRoute model, Backend backend, string reason, Running running)
     {
         await Task.Yield();
         var started = Stopwatch.GetTimestamp();
-        string? problem;
+        LoadResult result;
         try
         {
-            problem = await LoadAsync(model, backend, _stopping.Token);
+            result = await LoadAsync(model, backend, running.Cancel.Token);
         }
 #pragma warning disable CA1031 // Nobody awaits this task: what it did not expect is reported as a failed load, not lost.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            problem = ex.Message;
+            result = new LoadResult(ex.Message, Unreached: false);
         }
-        finally
+
+        bool again;
+        lock (_lock)
         {
             // Done before it is reported: whoever reacts to the report may start the next load.
-            _loading.TryRemove((model, backend), out _);
-            done.SetResult();
+            _running.Remove((model, backend));
+            again = running.Again && !_stopped;
+            if (result.Unreached && !running.Cancel.IsCancellationRequested)
+            {
+                _unreached.Add((model, backend));
+            }
+        }
+
+        running.Cancel.Dispose();
+        running.Done.SetResult();
+        if (again)
+        {
+            Request(model, backend, Preload, restart: false);
+            return;
         }
 
         if (_stopping.IsCancellationRequested)
@@ -181,26 +254,29 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             return;
         }
 
-        _metrics.RecordModelLoad(model.Name, backend.DisplayName, reason, problem is null);
-        if (problem is not null)
+        _metrics.RecordModelLoad(model.Name, backend.DisplayName, reason, result.Problem is null);
+        if (result.Problem is not null)
         {
-            Log.LoadFailed(_logger, model.Name, backend.DisplayName, reason, problem);
+            Log.LoadFailed(_logger, model.Name, backend.DisplayName, reason, result.Problem);
+            return;
         }
-        else if (reason == Ping)
+
+        // Routing prefers a server with the model loaded; no need to wait for its next /api/ps.
+        backend.Health.MarkLoaded(model.Canonical);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (reason == Ping)
         {
-            Log.Pinged(_logger, model.Name, backend.DisplayName, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Log.Pinged(_logger, model.Name, backend.DisplayName, seconds);
         }
         else
         {
-            Log.Loaded(_logger, model.Name, backend.DisplayName, Stopwatch.GetElapsedTime(started).TotalSeconds, model.Defaults.KeepAliveText ?? "server default",
+            Log.Loaded(_logger, model.Name, backend.DisplayName, seconds, model.Defaults.KeepAliveText ?? "server default",
                 model.Defaults.NumCtx?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "server default");
         }
-
-        LoadEnded?.Invoke(model, backend, problem is null);
     }
 
-    /// <summary>Sends the load request; null when the model is loaded, else why not.</summary>
-    private async Task<string?> LoadAsync(ModelRoute model, Backend backend, CancellationToken cancellationToken)
+    /// <summary>Sends the load request: no problem when the model is loaded; else why not, and whether the server was out of reach.</summary>
+    private async Task<LoadResult> LoadAsync(ModelRoute model, Backend backend, CancellationToken cancellationToken)
     {
         var body = LoadRequestBody(model);
         using var timeout = _loadTimeout > TimeSpan.Zero ? new CancellationTokenSource(_loadTimeout, _time) : new CancellationTokenSource();
@@ -220,13 +296,13 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
                 }
             }
 
-            return status is >= 200 and < 300 ? null : $"{status}: {error}";
+            return new LoadResult(status is >= 200 and < 300 ? null : $"{status}: {error}", Unreached: false);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return timeout.IsCancellationRequested
-                ? $"no answer within {_loadTimeout.TotalSeconds:0.###} s"
-                : Forwarding.StreamForwarder.Describe(ex);
+                ? new LoadResult($"no answer within {_loadTimeout.TotalSeconds:0.###} s", Unreached: false)
+                : new LoadResult(Forwarding.StreamForwarder.Describe(ex), Unreached: true);
         }
     }
 
@@ -284,6 +360,18 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
         return body.Length > MaxErrorChars ? body[..MaxErrorChars] : body;
     }
+
+    /// <summary>A load in flight: cut it to send a new one (<see cref="Again"/>) or on stop.</summary>
+    private sealed class Running(CancellationTokenSource cancel)
+    {
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Again { get; set; }
+    }
+
+    private readonly record struct LoadResult(string? Problem, bool Unreached);
 
     private static partial class Log
     {

@@ -315,16 +315,17 @@ internal sealed class CliOptions
     {
         HelpName = "MODEL",
         Arity = ArgumentArity.OneOrMore,
-        Description = "Loads MODEL (a model or alias) on each of its servers at start-up and whenever one comes back up, "
-            + "with its keep-alive and context size; the proxy serves meanwhile. Repeatable, or a comma list. "
+        Description = "Loads MODEL (a model or alias) on each of its servers at start-up (a server not reached then: when it "
+            + "next answers) and whenever one comes back up, with its keep-alive and context size; the proxy serves "
+            + "meanwhile. Repeatable, or a comma list. "
             + "Example: --preload llama3.2 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.Preload),
     };
 
     public Option<string> PingInterval { get; } = new("--ping-interval")
     {
         HelpName = "DURATION",
-        Description = "Sends the --preload requests again at this interval, so the models stay loaded on servers whose "
-            + "keep-alive would let them expire; 0 (the default) never. "
+        Description = "Sends the --preload requests again at this interval (at least 1s), so the models stay loaded on "
+            + "servers whose keep-alive would let them expire; 0 (the default) never. "
             + "Example: --ping-interval 4m " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.PingInterval),
     };
 

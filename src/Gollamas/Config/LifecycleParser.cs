@@ -14,6 +14,8 @@ namespace Gollamas.Config;
 internal static class LifecycleParser
 {
     private const string KeepAliveForm = "(expected [MODEL=]DURATION: -1 for forever, 0, 300 (seconds), 5m, 1h30m)";
+    private static readonly TimeSpan Forever = TimeSpan.FromDays(36500);
+    private static readonly TimeSpan MinimumPingInterval = TimeSpan.FromSeconds(1);
     private const string NumCtxForm = "(expected [MODEL=]N, a whole number of tokens of at least 1)";
 
     public static LifecycleOptions Parse(
@@ -58,9 +60,17 @@ internal static class LifecycleParser
             PingInterval = pingInterval,
         };
         var preload = ParsePreload(input.Preload, resolver, options, errors);
-        if (pingInterval > TimeSpan.Zero && preload.Count == 0 && pingIntervalEntry is { } entry)
+        if (pingInterval > TimeSpan.Zero && pingIntervalEntry is { } entry)
         {
-            errors.Add(new ConfigError(entry.Source, entry.Value, "pings keep the --preload models loaded, and none is given"));
+            if (pingInterval < MinimumPingInterval)
+            {
+                // Each round would start as the last one ends: load requests without a pause.
+                errors.Add(new ConfigError(entry.Source, entry.Value, "out of range (expected 0 for never, or 1s to 1000h)"));
+            }
+            else if (preload.Count == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, "pings keep the --preload models loaded, and none is given"));
+            }
         }
 
         return options with { Preload = preload };
@@ -84,10 +94,11 @@ internal static class LifecycleParser
                 continue;
             }
 
-            if (options.For(model).KeepAliveText is { } keepAlive && options.For(model).KeepAliveValue.Span.SequenceEqual("0"u8))
+            if (options.For(model).KeepAliveText is { } keepAlive && UnloadsOnPreload(options.For(model)))
             {
-                // Ollama reads an empty generate request with keep_alive 0 as "unload".
-                errors.Add(new ConfigError(entry.Source, entry.Value, $"model '{model}' has keep-alive {keepAlive}: a preload would unload it"));
+                // Ollama reads an empty generate request with keep_alive 0 as "unload"; before
+                // 0.7 any keep_alive under a second.
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"model '{model}' has keep-alive {keepAlive}: a preload would unload it (give -1 or at least 1s)"));
                 continue;
             }
 
@@ -98,6 +109,13 @@ internal static class LifecycleParser
         }
 
         return models;
+    }
+
+    // 0, or a fraction of a second (sent as a string such as "0.25s").
+    private static bool UnloadsOnPreload(RequestDefaults defaults)
+    {
+        var value = defaults.KeepAliveValue.Span;
+        return value.SequenceEqual("0"u8) || value.StartsWith("\"0."u8);
     }
 
     private static RequestDefaults Combine(Value? keepAlive, Value? forceKeepAlive, Value? numCtx, Value? forceNumCtx)
@@ -208,8 +226,10 @@ internal static class LifecycleParser
 
     /// <summary>
     /// What Ollama's <c>keep_alive</c> accepts: a Go duration (<c>5m</c>, <c>1h30m</c>) or a
-    /// number of seconds; negative means forever, 0 means unload after each request. Sent as a
-    /// JSON number of seconds (<c>-1</c> for any negative), which every Ollama version reads.
+    /// number of seconds; negative means forever, 0 means unload after each request. Whole
+    /// seconds are sent as a JSON number (<c>-1</c> for any negative); a fraction as a Go duration
+    /// string (<c>"0.25s"</c>), because Ollama before 0.12 truncated a JSON number to whole
+    /// seconds, which would turn 250ms into 0, "unload".
     /// </summary>
     private static bool TryParseKeepAlive(string text, out string json, out string problem)
     {
@@ -221,13 +241,23 @@ internal static class LifecycleParser
             return false;
         }
 
-        if (duration < TimeSpan.Zero)
+        // 50ns truncates to 0 ticks, and 0 means "unload": only a zero as written is one.
+        if (duration == TimeSpan.Zero && text.Any(static c => c is >= '1' and <= '9'))
+        {
+            problem = "shorter than 1ms";
+            return false;
+        }
+
+        // Near Go's largest duration the seconds, read as a float64, round past it and wrap to a
+        // negative number; a century is forever as far as a loaded model is concerned.
+        if (duration < TimeSpan.Zero || duration > Forever)
         {
             json = "-1";
             return true;
         }
 
-        json = (duration.Ticks / (decimal)TimeSpan.TicksPerSecond).ToString("0.#######", CultureInfo.InvariantCulture);
+        var seconds = (duration.Ticks / (decimal)TimeSpan.TicksPerSecond).ToString("0.#######", CultureInfo.InvariantCulture);
+        json = duration.Ticks % TimeSpan.TicksPerSecond == 0 ? seconds : $"\"{seconds}s\"";
         return true;
     }
 

@@ -21,11 +21,15 @@ public class LifecycleParserTests
     [InlineData("0", "0")]
     [InlineData("0s", "0")]
     [InlineData("300", "300")]
-    [InlineData("1.5", "1.5")]
+    [InlineData("1.5", "\"1.5s\"")]
     [InlineData("5m", "300")]
     [InlineData("1h30m", "5400")]
-    [InlineData("250ms", "0.25")]
+    [InlineData("250ms", "\"0.25s\"")]
+    [InlineData("1m0.5s", "\"60.5s\"")]
     [InlineData("8760h", "31536000")]
+    [InlineData("876000h", "3153600000")]
+    [InlineData("876001h", "-1")]
+    [InlineData("2562047h", "-1")]
     public async Task KeepAlive_OllamaDurations_BecomeSecondsInJson(string value, string json)
     {
         var run = await InvokeAsync([.. s_models, "--keep-alive", value]);
@@ -47,6 +51,7 @@ public class LifecycleParserTests
     [InlineData("=5m", "--keep-alive \"=5m\": empty model name (expected [MODEL=]DURATION: -1 for forever, 0, 300 (seconds), 5m, 1h30m)")]
     [InlineData("mistral=5m", "--keep-alive \"mistral=5m\": 'mistral' is not a configured model or alias")]
     [InlineData("9999999h", "--keep-alive \"9999999h\": invalid duration (expected [MODEL=]DURATION: -1 for forever, 0, 300 (seconds), 5m, 1h30m)")]
+    [InlineData("50ns", "--keep-alive \"50ns\": shorter than 1ms (expected [MODEL=]DURATION: -1 for forever, 0, 300 (seconds), 5m, 1h30m)")]
     public async Task KeepAlive_Invalid_IsAConfigurationError(string value, string message)
     {
         var run = await InvokeAsync([.. s_models, "--keep-alive", value]);
@@ -141,7 +146,9 @@ public class LifecycleParserTests
     [InlineData(new[] { "--num-ctx", "llama3.2=1024", "--force-num-ctx", "gpt-4o=2048" }, "--num-ctx \"llama3.2=1024\": the num-ctx of model 'llama3.2' is also forced (--force-num-ctx \"gpt-4o=2048\"); give one of them")]
     [InlineData(new[] { "--preload", "mistral" }, "--preload \"mistral\": 'mistral' is not a configured model or alias")]
     [InlineData(new[] { "--preload", "llama3.2,", }, "--preload: empty entry (expected a configured model or alias)")]
-    [InlineData(new[] { "--preload", "gpt-4o", "--force-keep-alive", "llama3.2=0" }, "--preload \"gpt-4o\": model 'llama3.2' has keep-alive 0: a preload would unload it")]
+    [InlineData(new[] { "--preload", "gpt-4o", "--force-keep-alive", "llama3.2=0" }, "--preload \"gpt-4o\": model 'llama3.2' has keep-alive 0: a preload would unload it (give -1 or at least 1s)")]
+    [InlineData(new[] { "--preload", "qwen3:8b", "--keep-alive", "500ms" }, "--preload \"qwen3:8b\": model 'qwen3:8b' has keep-alive 500ms: a preload would unload it (give -1 or at least 1s)")]
+    [InlineData(new[] { "--ping-interval", "500ms", "--preload", "qwen3:8b" }, "--ping-interval \"500ms\": out of range (expected 0 for never, or 1s to 1000h)")]
     [InlineData(new[] { "--ping-interval", "5m" }, "--ping-interval \"5m\": pings keep the --preload models loaded, and none is given")]
     [InlineData(new[] { "--ping-interval", "soon", "--preload", "qwen3:8b" }, "--ping-interval \"soon\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)")]
     public async Task Conflicts_AreConfigurationErrors(string[] flags, string message)

@@ -69,9 +69,11 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
                 ["GOLLAMAS_KEEP_ALIVE"] = "30m",
             },
             "--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}", "--alias", "gpt-4o=llama3.2");
+        var loaded = proxy.WaitForStderrAsync("Model llama3.2 loaded on ");
         using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
 
         var preload = await _gpu.WaitForRequestAsync(static r => r.Path == "/api/generate").DefaultTimeout();
+        await loaded.DefaultTimeout();
         using var chat = await client.PostAsync("/api/chat", new StringContent("""{"model":"gpt-4o","options":{"num_ctx":2048},"stream":false}"""));
 
         preload.BodyText.Should().Be("""{"model":"llama3.2","keep_alive":1800,"options":{"num_ctx":8192}}""");
@@ -80,7 +82,6 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
             .Should().Be("""{"model":"llama3.2","options":{"num_ctx":8192},"stream":false,"keep_alive":1800}""");
         proxy.Terminate();
         (await proxy.WaitForExitAsync()).Should().Be(0);
-        proxy.Stderr.Should().Contain("Model llama3.2 loaded on ");
     }
 
     [Fact]
