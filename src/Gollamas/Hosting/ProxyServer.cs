@@ -220,7 +220,6 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken);
             health.Start();
-            preloader.Start();
         }
         catch
         {
@@ -231,6 +230,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         server.Addresses = addresses.Select(static a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
         server.LogStartup(routes.Current);
+
+        // After the start-up lines, so the log reads: where it listens, its routes, then the loads.
+        preloader.Start();
         return server;
     }
 
