@@ -182,15 +182,59 @@ internal sealed class UpstreamConnection : IDisposable
         }
         else
         {
-            // Large: the head, then each segment where it lies, so a big body is never copied.
-            await _stream.WriteAsync(head, cancellationToken);
-            for (var i = 0; i < body.SegmentCount; i++)
+            // Large: a big segment is written where it lies (never copied); the head and the
+            // small pieces around it (a spliced value, the rest of the body after it) are
+            // gathered into one buffer, so a splice costs no system call of its own.
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            try
             {
-                var segment = body.GetSegment(i);
-                if (!segment.IsEmpty)
+                var buffered = 0;
+                if (head.Length <= BufferSize)
                 {
-                    await _stream.WriteAsync(segment, cancellationToken);
+                    head.Span.CopyTo(buffer);
+                    buffered = head.Length;
                 }
+                else
+                {
+                    // Client headers may be up to Kestrel's 32 KiB.
+                    await _stream.WriteAsync(head, cancellationToken);
+                }
+
+                for (var i = 0; i < body.SegmentCount; i++)
+                {
+                    var segment = body.GetSegment(i);
+                    if (segment.Length <= BufferSize - buffered)
+                    {
+                        segment.Span.CopyTo(buffer.AsSpan(buffered));
+                        buffered += segment.Length;
+                        continue;
+                    }
+
+                    if (buffered > 0)
+                    {
+                        await _stream.WriteAsync(buffer.AsMemory(0, buffered), cancellationToken);
+                        buffered = 0;
+                    }
+
+                    if (segment.Length <= BufferSize)
+                    {
+                        segment.Span.CopyTo(buffer);
+                        buffered = segment.Length;
+                    }
+                    else
+                    {
+                        await _stream.WriteAsync(segment, cancellationToken);
+                    }
+                }
+
+                if (buffered > 0)
+                {
+                    await _stream.WriteAsync(buffer.AsMemory(0, buffered), cancellationToken);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
 

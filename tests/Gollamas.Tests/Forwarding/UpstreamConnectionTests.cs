@@ -750,9 +750,12 @@ public sealed class UpstreamConnectionTests
     // ---- 11. Spliced bodies, written by the connection itself ----
 
     [Theory]
-    [InlineData(100)] // head and body fit one 16 KiB buffer: a single write
-    [InlineData(200 * 1024)] // larger: the head, then each segment from where it lies
-    public async Task SendAsync_BodyWithThreeSplices_ServerReceivesExactlyTheRewrittenBytes(int promptLength)
+    [InlineData(100, 0)] // head and body fit one 16 KiB buffer: a single write
+    [InlineData(200 * 1024, 0)] // larger: the big segment where it lies, the small pieces gathered
+    [InlineData(16 * 1024, 0)] // just over: pieces that fit, then one that does not
+    [InlineData(200 * 1024, 20 * 1024)] // a head larger than the buffer (client headers up to 32 KiB)
+    [InlineData(100, 20 * 1024)]
+    public async Task SendAsync_BodyWithThreeSplices_ServerReceivesExactlyTheRewrittenBytes(int promptLength, int padding)
     {
         var prompt = new string('x', promptLength);
         var original = Encoding.UTF8.GetBytes($$"""{"model":"alias","prompt":"{{prompt}}","keep_alive":"5m"}""");
@@ -764,13 +767,14 @@ public sealed class UpstreamConnectionTests
         await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", ct));
         using var connection = await UpstreamConnection.ConnectAsync(raw.BaseUri, CancellationToken.None).AsTask().DefaultTimeout();
         var head = Encoding.ASCII.GetBytes(
-            $"POST /api/generate HTTP/1.1\r\nHost: {raw.BaseUri.Authority}\r\nContent-Length: {body.Length.ToString(CultureInfo.InvariantCulture)}\r\n\r\n");
+            $"POST /api/generate HTTP/1.1\r\nHost: {raw.BaseUri.Authority}\r\nX-Pad: {new string('y', padding)}\r\nContent-Length: {body.Length.ToString(CultureInfo.InvariantCulture)}\r\n\r\n");
 
         await connection.SendAsync(head, body, CancellationToken.None).AsTask().DefaultTimeout();
 
         var received = await raw.WaitForRequestAsync().DefaultTimeout();
         body.SpliceCount.Should().Be(3);
         received.Head.Split("\r\n")[0].Should().Be("POST /api/generate HTTP/1.1");
+        received.Head.Length.Should().BeGreaterThan(padding);
         received.Body.Should().Equal(Encoding.UTF8.GetBytes(expected));
     }
 
