@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Gollamas.Config;
@@ -38,7 +37,8 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private readonly HashSet<(ModelRoute Model, Backend Backend)> _unreached = [];
     private bool _stopped;
 
-    private readonly ConcurrentDictionary<(ModelRoute Model, Backend Backend), byte> _embeddingModels = new();
+    // Under _lock: models a server said cannot generate (embedding models), loaded with /api/embed.
+    private readonly HashSet<(ModelRoute Model, Backend Backend)> _embeddingModels = [];
     private Task _pings = Task.CompletedTask;
 
     /// <param name="loadTimeout">How long one load may take (large models take minutes); zero for no limit.</param>
@@ -285,14 +285,22 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         {
             // Embedding models cannot generate; Ollama loads them with an empty embed request.
             // Once a server has said so, later loads there go to /api/embed at once.
-            var embedding = _embeddingModels.ContainsKey((model, backend));
+            bool embedding;
+            lock (_lock)
+            {
+                embedding = _embeddingModels.Contains((model, backend));
+            }
+
             var (status, error) = await SendAsync(backend, embedding ? "/api/embed" : "/api/generate", body, linked.Token);
             if (!embedding && status == 400 && error?.Contains("does not support generate", StringComparison.Ordinal) == true)
             {
                 (status, error) = await SendAsync(backend, "/api/embed", body, linked.Token);
                 if (status is >= 200 and < 300)
                 {
-                    _embeddingModels.TryAdd((model, backend), 0);
+                    lock (_lock)
+                    {
+                        _embeddingModels.Add((model, backend));
+                    }
                 }
             }
 
