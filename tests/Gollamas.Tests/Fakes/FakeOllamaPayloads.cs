@@ -199,14 +199,7 @@ public static class FakeOllamaPayloads
     /// </summary>
     public static byte[] OpenAiChatChunk(string model, string? content, string? finishReason, bool first = false) => Build(w =>
     {
-        w.WriteStartObject();
-        w.WriteString("id", "chatcmpl-1");
-        w.WriteString("object", "chat.completion.chunk");
-        w.WriteNumber("created", Created);
-        w.WriteString("model", model);
-        w.WriteString("system_fingerprint", "fp_ollama");
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
+        StartOnlyChoice(w, "chatcmpl-1", "chat.completion.chunk", model);
         w.WriteNumber("index", 0);
         w.WriteStartObject("delta");
         if (first)
@@ -228,14 +221,7 @@ public static class FakeOllamaPayloads
 
     public static byte[] OpenAiChatCompletion(string model, string content, int completionTokens) => Build(w =>
     {
-        w.WriteStartObject();
-        w.WriteString("id", "chatcmpl-1");
-        w.WriteString("object", "chat.completion");
-        w.WriteNumber("created", Created);
-        w.WriteString("model", model);
-        w.WriteString("system_fingerprint", "fp_ollama");
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
+        StartOnlyChoice(w, "chatcmpl-1", "chat.completion", model);
         w.WriteNumber("index", 0);
         w.WriteStartObject("message");
         w.WriteString("role", "assistant");
@@ -250,14 +236,7 @@ public static class FakeOllamaPayloads
 
     public static byte[] OpenAiCompletionChunk(string model, string text, string? finishReason) => Build(w =>
     {
-        w.WriteStartObject();
-        w.WriteString("id", "cmpl-1");
-        w.WriteString("object", "text_completion");
-        w.WriteNumber("created", Created);
-        w.WriteString("model", model);
-        w.WriteString("system_fingerprint", "fp_ollama");
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
+        StartOnlyChoice(w, "cmpl-1", "text_completion", model);
         w.WriteString("text", text);
         w.WriteNumber("index", 0);
         WriteFinishReason(w, finishReason);
@@ -268,14 +247,7 @@ public static class FakeOllamaPayloads
 
     public static byte[] OpenAiCompletion(string model, string text, int completionTokens) => Build(w =>
     {
-        w.WriteStartObject();
-        w.WriteString("id", "cmpl-1");
-        w.WriteString("object", "text_completion");
-        w.WriteNumber("created", Created);
-        w.WriteString("model", model);
-        w.WriteString("system_fingerprint", "fp_ollama");
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
+        StartOnlyChoice(w, "cmpl-1", "text_completion", model);
         w.WriteString("text", text);
         w.WriteNumber("index", 0);
         w.WriteString("finish_reason", "stop");
@@ -284,6 +256,19 @@ public static class FakeOllamaPayloads
         WriteUsage(w, completionTokens);
         w.WriteEndObject();
     });
+
+    // The envelope of an OpenAI answer or chunk, up to the inside of its one choice.
+    private static void StartOnlyChoice(Utf8JsonWriter w, string id, string @object, string model)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        w.WriteString("object", @object);
+        w.WriteNumber("created", Created);
+        w.WriteString("model", model);
+        w.WriteString("system_fingerprint", "fp_ollama");
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+    }
 
     public static byte[] OpenAiEmbeddings(string model) => Build(w =>
     {
