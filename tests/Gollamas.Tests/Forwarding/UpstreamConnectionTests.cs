@@ -27,12 +27,11 @@ public sealed class UpstreamConnectionTests
     public async Task ContentLength_BodyAndUpstreamHeaders_ReachTheClientIntact()
     {
         const string body = """{"model":"llama3.2","message":{"role":"assistant","content":"hi"},"done":true}""";
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
+        await using var backend = await CannedAsync(
             "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nX-Upstream: 1\r\n" +
-            $"Content-Length: {body.Length}\r\n\r\n{body}", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+            $"Content-Length: {body.Length}\r\n\r\n{body}");
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Headers.GetValues("X-Upstream").Should().Equal("1");
@@ -45,14 +44,13 @@ public sealed class UpstreamConnectionTests
     public async Task ContentLength_OneMebibyteBody_ReachesTheClientIntact()
     {
         var body = Pattern(1024 * 1024);
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             await RawLoopbackServer.WriteAsciiAsync(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\n\r\n", ct);
             await stream.WriteAsync(body, ct);
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadAsByteArrayAsync()).Should().Equal(body);
@@ -62,11 +60,9 @@ public sealed class UpstreamConnectionTests
     public async Task ContentLength_SentTwiceWithTheSameValue_IsAcceptedAndReachesTheClientOnce()
     {
         // RFC 9112 §6.3: identical repeated Content-Length values may be taken as one.
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Content.Headers.ContentLength.Should().Be(5);
@@ -77,11 +73,9 @@ public sealed class UpstreamConnectionTests
     public async Task ChunkedWithAContentLengthToo_ChunkedWinsAndNoContentLengthReachesTheClient()
     {
         // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; a proxy must drop the Content-Length.
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Headers.TransferEncodingChunked.Should().BeTrue("the client gets no Content-Length, so its hop is chunked");
@@ -92,11 +86,9 @@ public sealed class UpstreamConnectionTests
     [Fact]
     public async Task TransferEncodingNotEndingInChunked_BodyIsReadUntilCloseDespiteAContentLength()
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nTransfer-Encoding: chunked, identity\r\n\r\nok and the rest", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nTransfer-Encoding: chunked, identity\r\n\r\nok and the rest");
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).Should().Be("ok and the rest");
@@ -106,17 +98,16 @@ public sealed class UpstreamConnectionTests
     public async Task HeaderValueWithNonAsciiBytes_502NamingTheServer()
     {
         // Kestrel cannot write such a value to the client; the proxy must not fail with a bare 500.
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             await stream.WriteAsync(Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nX-Name: caf\u00c3\u00a9\r\nContent-Length: 0\r\n\r\n"), ct);
             await stream.FlushAsync(ct);
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await response.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(raw.BaseUri, "invalid header line"));
+        (await response.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "invalid header line"));
     }
 
     // ---- 2./3. Chunked ----
@@ -127,7 +118,7 @@ public sealed class UpstreamConnectionTests
         var big = Pattern(1024 * 1024);
         var first = "hello"u8.ToArray();
         var second = Encoding.ASCII.GetBytes("abcdefghijklmnopqrstuvwxyz"); // 0x1A bytes
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             await RawLoopbackServer.WriteAsciiAsync(stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n" +
@@ -137,9 +128,8 @@ public sealed class UpstreamConnectionTests
             await stream.WriteAsync(big, ct);
             await RawLoopbackServer.WriteAsciiAsync(stream, "\r\n0;last\r\nX-Checksum: abc\r\n\r\n", ct);
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadAsByteArrayAsync()).Should().Equal([.. first, .. second, .. big]);
@@ -153,7 +143,7 @@ public sealed class UpstreamConnectionTests
             "10;ext=1\r\n{\"response\":\"a\"}\r\n" +
             "B\r\n{\"done\":1}\n\r\n" +
             "0\r\nX-T: 1\r\n\r\n";
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             foreach (var b in Encoding.ASCII.GetBytes(response))
             {
@@ -161,9 +151,8 @@ public sealed class UpstreamConnectionTests
                 await stream.FlushAsync(ct);
             }
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
         answer.Headers.GetValues("X-Upstream").Should().Equal("1");
@@ -175,7 +164,7 @@ public sealed class UpstreamConnectionTests
     public async Task ContentLength_ResponseWrittenOneByteAtATime_ReachesTheClientIntact()
     {
         const string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"done\":1}\n";
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             foreach (var b in Encoding.ASCII.GetBytes(response))
             {
@@ -183,9 +172,8 @@ public sealed class UpstreamConnectionTests
                 await stream.FlushAsync(ct);
             }
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
         (await answer.Content.ReadAsStringAsync()).Should().Be("{\"done\":1}\n");
@@ -198,14 +186,13 @@ public sealed class UpstreamConnectionTests
     [InlineData("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")]
     public async Task NoLengthNoChunking_BodyIsReadUntilTheServerCloses(string head)
     {
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             await RawLoopbackServer.WriteAsciiAsync(stream, head + "first part, ", ct);
             await RawLoopbackServer.WriteAsciiAsync(stream, "second part", ct);
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).Should().Be("first part, second part");
@@ -216,15 +203,14 @@ public sealed class UpstreamConnectionTests
     [Fact]
     public async Task InterimResponses_AreSkippedAndTheFinalStatusReachesTheClient()
     {
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             await RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 100 Continue\r\n\r\n", ct);
             await RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n", ct);
             await RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok", ct);
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.Created);
         response.Headers.Contains("Link").Should().BeFalse("the 103's fields belong to the interim response");
@@ -234,11 +220,9 @@ public sealed class UpstreamConnectionTests
     [Fact]
     public async Task InterimResponse_InTheSameWriteAsTheFinalHead_IsSkipped()
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 33\r\n\r\n{\"error\":\"model 'x' not found\"}\n\n", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 33\r\n\r\n{\"error\":\"model 'x' not found\"}\n\n");
 
-        using var response = await PostChatAsync(proxy);
+        using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await response.Content.ReadAsStringAsync()).Should().Be("{\"error\":\"model 'x' not found\"}\n\n");
@@ -250,29 +234,26 @@ public sealed class UpstreamConnectionTests
         var ten = string.Concat(Enumerable.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 10));
         const string final = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
         var served = 0;
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(
+        await using var backend = await BehindProxyAsync((stream, ct) => RawLoopbackServer.WriteAsciiAsync(
             stream, Interlocked.Increment(ref served) == 1 ? ten + final : ten + "HTTP/1.1 102 Processing\r\n\r\n" + final, ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var accepted = await PostChatAsync(proxy);
+        using var accepted = await PostChatAsync(backend.Proxy);
         (await accepted.Content.ReadAsStringAsync()).Should().Be("ok");
-        using var refused = await PostChatAsync(proxy);
+        using var refused = await PostChatAsync(backend.Proxy);
 
         refused.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await refused.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(raw.BaseUri, "too many interim (1xx) responses"));
+        (await refused.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "too many interim (1xx) responses"));
     }
 
     [Fact]
     public async Task SwitchingProtocolsNobodyAskedFor_502NamingTheServer()
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(raw.BaseUri, "unexpected 101 Switching Protocols"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "unexpected 101 Switching Protocols"));
     }
 
     // ---- 6. Keep-alive ----
@@ -400,19 +381,17 @@ public sealed class UpstreamConnectionTests
     [Fact]
     public async Task KeepAlive_ConnectionCloseFromTheRawServer_NextRequestSucceedsOnANewConnection()
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
 
-        using (var first = await PostChatAsync(proxy))
+        using (var first = await PostChatAsync(backend.Proxy))
         {
             (await first.Content.ReadAsStringAsync()).Should().Be("ok");
         }
 
-        using var second = await PostChatAsync(proxy);
+        using var second = await PostChatAsync(backend.Proxy);
 
         (await second.Content.ReadAsStringAsync()).Should().Be("ok");
-        raw.Requests.Should().HaveCount(2);
+        backend.Server.Requests.Should().HaveCount(2);
     }
 
     // ---- 7. Stale pooled connections ----
@@ -421,20 +400,18 @@ public sealed class UpstreamConnectionTests
     public async Task Stale_ServerClosedThePooledConnectionWhileIdle_NextRequestSucceeds()
     {
         // Keep-alive semantics in the head, but the raw server closes after each response.
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
 
-        using (var first = await PostChatAsync(proxy))
+        using (var first = await PostChatAsync(backend.Proxy))
         {
             (await first.Content.ReadAsStringAsync()).Should().Be("ok");
         }
 
-        using var second = await PostChatAsync(proxy);
+        using var second = await PostChatAsync(backend.Proxy);
 
         second.StatusCode.Should().Be(HttpStatusCode.OK);
         (await second.Content.ReadAsStringAsync()).Should().Be("ok");
-        raw.Requests.Should().HaveCount(2, "the closed connection carried no second request; one new connection did");
+        backend.Server.Requests.Should().HaveCount(2, "the closed connection carried no second request; one new connection did");
     }
 
     [Fact]
@@ -541,39 +518,35 @@ public sealed class UpstreamConnectionTests
     [InlineData("HTTP/1.1 200 OK\r\nContent-Length: two\r\n\r\nok", "invalid Content-Length")]
     public async Task InvalidResponseHead_502NamingTheServer(string response, string reason)
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, response, ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync(response);
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
         answer.Content.Headers.ContentType!.ToString().Should().Be("application/json; charset=utf-8");
-        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(raw.BaseUri, reason));
-        raw.Requests.Should().HaveCount(1);
+        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, reason));
+        backend.Server.Requests.Should().HaveCount(1);
     }
 
     [Fact]
     public async Task InvalidResponseHead_OverSixtyFourKibibytes_502NamingTheServer()
     {
         var huge = "HTTP/1.1 200 OK\r\nX-Big: " + new string('a', 70 * 1024) + "\r\nContent-Length: 0\r\n\r\n";
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, huge, ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync(huge);
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(raw.BaseUri, "response head larger than 64 KiB"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "response head larger than 64 KiB"));
     }
 
     [Fact]
     public async Task ResponseHead_JustUnderSixtyFourKibibytes_IsAccepted()
     {
         var value = new string('a', 60 * 1024);
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            $"HTTP/1.1 200 OK\r\nX-Big: {value}\r\nContent-Length: 2\r\n\r\nok", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync($"HTTP/1.1 200 OK\r\nX-Big: {value}\r\nContent-Length: 2\r\n\r\nok");
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
         answer.Headers.GetValues("X-Big").Should().Equal(value);
@@ -590,19 +563,18 @@ public sealed class UpstreamConnectionTests
     {
         // Head, a good chunk and the bad framing arrive in one write: the good chunk still reaches the client.
         const string line = "{\"response\":\"a\",\"done\":false}\n";
-        await using var raw = RawLoopbackServer.Start(async (stream, ct) =>
+        await using var backend = await BehindProxyAsync(async (stream, ct) =>
         {
             await RawLoopbackServer.WriteAsciiAsync(stream,
                 $"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n{line.Length:X}\r\n{line}\r\n{badChunk}", ct);
             await Task.Delay(Timeout.Infinite, ct); // the proxy must give up on its own
         });
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
         answer.Content.Headers.ContentType!.MediaType.Should().Be(Ndjson);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(line + passed + InBandError(raw.BaseUri, reason));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(line + passed + InBandError(backend.Server.BaseUri, reason));
     }
 
     // ---- 9. Connection ends early ----
@@ -611,73 +583,65 @@ public sealed class UpstreamConnectionTests
     public async Task ServerClosesAfterTheHeadAndOneChunk_ClientGetsTheChunkThenAnInBandErrorLine()
     {
         const string line = "{\"response\":\"a\",\"done\":false}\n";
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            $"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n{line.Length:x}\r\n{line}\r\n", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync($"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n{line.Length:x}\r\n{line}\r\n");
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(line + InBandError(raw.BaseUri, "the server closed the connection before the end of the response body"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(line + InBandError(backend.Server.BaseUri, "the server closed the connection before the end of the response body"));
     }
 
     [Fact]
     public async Task ServerClosesInTheMiddleOfAChunk_ChunkPartThenErrorOnAFreshLine()
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n{\"response\":", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n{\"response\":");
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await answer.Content.ReadAsStringAsync()).Should().Be("{\"response\":\n" + InBandError(raw.BaseUri, "the server closed the connection before the end of the response body"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be("{\"response\":\n" + InBandError(backend.Server.BaseUri, "the server closed the connection before the end of the response body"));
     }
 
     [Fact]
     public async Task ServerClosesBeforeTheWholeContentLengthBody_ClientResponseIsAborted()
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"done\":", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"done\":");
 
         // A JSON body cannot carry an in-band error: the client connection is aborted, so the client sees a
         // failure (at the head or in the body, depending on when the reset overtakes the bytes) and never a
         // silently short body.
         var read = async () =>
         {
-            using var answer = await PostChatAsync(proxy);
+            using var answer = await PostChatAsync(backend.Proxy);
             return await answer.Content.ReadAsByteArrayAsync();
         };
 
         await read.Should().ThrowAsync<HttpRequestException>();
-        raw.Requests.Should().HaveCount(1);
+        backend.Server.Requests.Should().HaveCount(1);
     }
 
     [Fact]
     public async Task ServerClosesBeforeAnyByteOnAFreshConnection_502AndNoRetry()
     {
-        await using var raw = RawLoopbackServer.Start(static (_, _) => Task.CompletedTask);
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await BehindProxyAsync(static (_, _) => Task.CompletedTask);
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable(raw.BaseUri, "the connection closed before any response"));
-        raw.Requests.Should().HaveCount(1);
+        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable(backend.Server.BaseUri, "the connection closed before any response"));
+        backend.Server.Requests.Should().HaveCount(1);
     }
 
     [Fact]
     public async Task ServerClosesInTheMiddleOfTheHead_502AndNoRetry()
     {
-        await using var raw = RawLoopbackServer.Start(static (stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 200 OK\r\nContent-Le", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Le");
 
-        using var answer = await PostChatAsync(proxy);
+        using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable(raw.BaseUri, "the connection closed in the middle of the response head"));
-        raw.Requests.Should().HaveCount(1);
+        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable(backend.Server.BaseUri, "the connection closed in the middle of the response head"));
+        backend.Server.Requests.Should().HaveCount(1);
     }
 
     // ---- 10. The request the server receives ----
@@ -685,8 +649,7 @@ public sealed class UpstreamConnectionTests
     [Fact]
     public async Task Request_LineHostLengthHeadersAndBody_AsTheServerReceivesThem()
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         var body = """{"model":"llama3.2","messages":[{"role":"user","content":"héllo"}],"stream":false}""";
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add("X-Request-Id", "abc-123");
@@ -694,13 +657,13 @@ public sealed class UpstreamConnectionTests
         request.Headers.TransferEncodingChunked = true;
         request.Headers.ConnectionClose = false;
 
-        using var response = await proxy.Client.SendAsync(request).DefaultTimeout();
+        using var response = await backend.Proxy.Client.SendAsync(request).DefaultTimeout();
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var received = await raw.WaitForRequestAsync().DefaultTimeout();
+        var received = await backend.Server.WaitForRequestAsync().DefaultTimeout();
         var bodyBytes = Encoding.UTF8.GetBytes(body);
         received.Head.Split("\r\n")[0].Should().Be("POST /api/chat HTTP/1.1");
-        received.Headers["Host"].Should().Be(raw.BaseUri.Authority);
+        received.Headers["Host"].Should().Be(backend.Server.BaseUri.Authority);
         received.Headers["Content-Length"].Should().Be(bodyBytes.Length.ToString(CultureInfo.InvariantCulture));
         received.Headers["Content-Type"].Should().Be("application/json; charset=utf-8");
         received.Headers["X-Request-Id"].Should().Be("abc-123");
@@ -719,15 +682,14 @@ public sealed class UpstreamConnectionTests
     [InlineData("/a/b", "/api/generate", "POST /a/b/api/generate HTTP/1.1")]
     public async Task Request_BasePathAndQuery_FormTheRequestLine(string basePath, string target, string requestLine)
     {
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", ct));
-        await using var proxy = await StartProxyAsync(new Uri(raw.BaseUri, basePath));
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", basePath);
 
-        using var response = await proxy.Client.PostAsync(target, new StringContent(ChatBody)).DefaultTimeout();
+        using var response = await backend.Proxy.Client.PostAsync(target, new StringContent(ChatBody)).DefaultTimeout();
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var received = await raw.WaitForRequestAsync().DefaultTimeout();
+        var received = await backend.Server.WaitForRequestAsync().DefaultTimeout();
         received.Head.Split("\r\n")[0].Should().Be(requestLine);
-        received.Headers["Host"].Should().Be(raw.BaseUri.Authority);
+        received.Headers["Host"].Should().Be(backend.Server.BaseUri.Authority);
         received.BodyText.Should().Be(ChatBody);
     }
 
@@ -736,13 +698,12 @@ public sealed class UpstreamConnectionTests
     {
         var content = new string('x', 200 * 1024);
         var body = $$"""{"model":"llama3.2","prompt":"{{content}}"}""";
-        await using var raw = RawLoopbackServer.Start((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", ct));
-        await using var proxy = await StartProxyAsync(raw.BaseUri);
+        await using var backend = await CannedAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 
-        using var response = await proxy.Client.PostAsync("/api/generate", new StringContent(body)).DefaultTimeout();
+        using var response = await backend.Proxy.Client.PostAsync("/api/generate", new StringContent(body)).DefaultTimeout();
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var received = await raw.WaitForRequestAsync().DefaultTimeout();
+        var received = await backend.Server.WaitForRequestAsync().DefaultTimeout();
         received.Headers["Content-Length"].Should().Be(body.Length.ToString(CultureInfo.InvariantCulture));
         received.BodyText.Should().Be(body);
     }
@@ -782,6 +743,25 @@ public sealed class UpstreamConnectionTests
 
     private static Task<ProxyUnderTest> StartProxyAsync(Uri server) => ProxyUnderTest.StartAsync(proxies: [$"llama3.2={server}"]);
 
+    /// <summary>A raw server that answers every request with <paramref name="answer"/> (ASCII) and closes, behind the proxy.</summary>
+    private static Task<RawBackend> CannedAsync(string answer, string basePath = "/") =>
+        BehindProxyAsync((stream, ct) => RawLoopbackServer.WriteAsciiAsync(stream, answer, ct), basePath);
+
+    /// <summary>A raw server whose every connection is answered by <paramref name="respond"/>, behind the proxy.</summary>
+    private static async Task<RawBackend> BehindProxyAsync(Func<Stream, CancellationToken, Task> respond, string basePath = "/")
+    {
+        var server = RawLoopbackServer.Start(respond);
+        try
+        {
+            return new RawBackend(server, await StartProxyAsync(new Uri(server.BaseUri, basePath)));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
     private static async Task<HttpResponseMessage> PostChatAsync(ProxyUnderTest proxy, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent(ChatBody) };
@@ -806,5 +786,21 @@ public sealed class UpstreamConnectionTests
         }
 
         return bytes;
+    }
+
+    /// <summary>A raw server and the proxy routing llama3.2 to it; disposing stops the proxy, then the server.</summary>
+    private sealed class RawBackend(RawLoopbackServer server, ProxyUnderTest proxy) : IAsyncDisposable
+    {
+        public RawLoopbackServer Server { get; } = server;
+
+        public ProxyUnderTest Proxy { get; } = proxy;
+
+        public async ValueTask DisposeAsync()
+        {
+            await using (Server)
+            {
+                await Proxy.DisposeAsync();
+            }
+        }
     }
 }
