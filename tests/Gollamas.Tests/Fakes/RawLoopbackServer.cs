@@ -26,31 +26,21 @@ public sealed class RawLoopbackServer : IAsyncDisposable
 {
     private const int MaxHeadBytes = 64 * 1024;
 
-    private readonly Socket _listener;
     private readonly Func<Stream, CancellationToken, Task> _respond;
-    private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
-    private readonly List<Task> _connections = [];
-    private readonly List<Socket> _sockets = [];
     private readonly List<RawRequest> _requests = [];
     private readonly List<(Func<RawRequest, bool> Predicate, TaskCompletionSource<RawRequest> Signal)> _waiters = [];
-    private readonly List<Exception> _responderFailures = [];
-    private readonly Task _acceptLoop;
+    private readonly LoopbackListener _listener;
     private int _disposed;
 
     private RawLoopbackServer(Func<Stream, CancellationToken, Task> respond)
     {
         _respond = respond;
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(16);
-        var port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        BaseUri = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-        _acceptLoop = AcceptLoopAsync();
+        _listener = new LoopbackListener(nameof(RawLoopbackServer), (stream, _, cancellationToken) => ServeAsync(stream, cancellationToken));
     }
 
     /// <summary>The bound address with a trailing slash, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
-    public Uri BaseUri { get; }
+    public Uri BaseUri => _listener.BaseUri;
 
     /// <summary>A thread-safe snapshot of every request read so far, in arrival order.</summary>
     public IReadOnlyList<RawRequest> Requests
@@ -84,8 +74,7 @@ public sealed class RawLoopbackServer : IAsyncDisposable
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
-        return new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
+        return LoopbackListener.UriFor(socket);
     }
 
     /// <summary>Writes <paramref name="text"/> as ASCII bytes and flushes.</summary>
@@ -137,7 +126,7 @@ public sealed class RawLoopbackServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops accepting, closes every connection and rethrows the first unexpected responder failure.</summary>
+    /// <summary>Fails the waiters still waiting, stops accepting, closes every connection and rethrows responder failures.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -145,97 +134,29 @@ public sealed class RawLoopbackServer : IAsyncDisposable
             return;
         }
 
-        await _stopping.CancelAsync();
-        _listener.Dispose();
-        await _acceptLoop;
-
-        Task[] connections;
         lock (_lock)
         {
-            foreach (var socket in _sockets)
-            {
-                socket.Dispose();
-            }
-
             foreach (var (_, signal) in _waiters)
             {
                 signal.TrySetException(new InvalidOperationException("Raw server stopped before a request arrived."));
             }
 
             _waiters.Clear();
-            connections = [.. _connections];
         }
 
-        await Task.WhenAll(connections);
-        _stopping.Dispose();
-
-        lock (_lock)
-        {
-            if (_responderFailures.Count > 0)
-            {
-                throw new AggregateException("A RawLoopbackServer responder failed.", _responderFailures);
-            }
-        }
+        await _listener.DisposeAsync();
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task ServeAsync(Stream stream, CancellationToken cancellationToken)
     {
-        while (!_stopping.IsCancellationRequested)
+        var request = await ReadRequestAsync(stream, cancellationToken);
+        if (request is null)
         {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stopping.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
+            return;
+        }
 
-            lock (_lock)
-            {
-                _sockets.Add(socket);
-            }
-
-            // Started outside the lock: the responder may run synchronously up to its first await.
-            var connection = ServeAsync(socket);
-            lock (_lock)
-            {
-                _connections.Add(connection);
-            }
-        }
-    }
-
-    private async Task ServeAsync(Socket socket)
-    {
-        var cancellationToken = _stopping.Token;
-        try
-        {
-            await using var stream = new NetworkStream(socket, ownsSocket: true);
-            var request = await ReadRequestAsync(stream, cancellationToken);
-            if (request is null)
-            {
-                return;
-            }
-
-            Record(request);
-            await _respond(stream, cancellationToken);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
-        {
-            // The peer went away or the server stopped: expected for a fault-injection server.
-        }
-        catch (Exception ex)
-        {
-            lock (_lock)
-            {
-                _responderFailures.Add(ex);
-            }
-        }
-        finally
-        {
-            socket.Dispose();
-        }
+        Record(request);
+        await _respond(stream, cancellationToken);
     }
 
     private void Record(RawRequest request)

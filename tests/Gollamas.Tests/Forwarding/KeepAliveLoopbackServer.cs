@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Gollamas.Tests.Fakes;
 
 namespace Gollamas.Tests.Forwarding;
 
@@ -13,30 +13,19 @@ namespace Gollamas.Tests.Forwarding;
 /// </summary>
 internal sealed class KeepAliveLoopbackServer : IAsyncDisposable
 {
-    private readonly Socket _listener;
     private readonly Func<ServedRequest, Stream, CancellationToken, Task<bool>> _respond;
-    private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
-    private readonly List<Task> _connections = [];
-    private readonly List<Socket> _sockets = [];
     private readonly List<ServedRequest> _requests = [];
     private readonly Dictionary<int, TaskCompletionSource> _peerClosed = [];
-    private readonly List<Exception> _failures = [];
-    private readonly Task _acceptLoop;
-    private int _connectionCount;
+    private readonly LoopbackListener _listener;
 
     private KeepAliveLoopbackServer(Func<ServedRequest, Stream, CancellationToken, Task<bool>> respond)
     {
         _respond = respond;
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(16);
-        var port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        BaseUri = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-        _acceptLoop = AcceptLoopAsync();
+        _listener = new LoopbackListener(nameof(KeepAliveLoopbackServer), ServeAsync);
     }
 
-    public Uri BaseUri { get; }
+    public Uri BaseUri => _listener.BaseUri;
 
     /// <summary>Every request read so far, in arrival order.</summary>
     public IReadOnlyList<ServedRequest> Requests
@@ -56,41 +45,14 @@ internal sealed class KeepAliveLoopbackServer : IAsyncDisposable
     /// </summary>
     public static KeepAliveLoopbackServer Start(Func<ServedRequest, Stream, CancellationToken, Task<bool>> respond) => new(respond);
 
-    public static async Task WriteAsciiAsync(Stream stream, string text, CancellationToken cancellationToken)
-    {
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken);
-        await stream.FlushAsync(cancellationToken);
-    }
+    public static Task WriteAsciiAsync(Stream stream, string text, CancellationToken cancellationToken) =>
+        RawLoopbackServer.WriteAsciiAsync(stream, text, cancellationToken);
 
     /// <summary>Completes when the peer (the proxy) closed connection <paramref name="connection"/> (1-based).</summary>
     public Task WhenPeerClosedAsync(int connection) => PeerClosedSignal(connection).Task;
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync();
-        _listener.Dispose();
-        await _acceptLoop;
-        Task[] connections;
-        lock (_lock)
-        {
-            foreach (var socket in _sockets)
-            {
-                socket.Dispose();
-            }
-
-            connections = [.. _connections];
-        }
-
-        await Task.WhenAll(connections);
-        _stopping.Dispose();
-        lock (_lock)
-        {
-            if (_failures.Count > 0)
-            {
-                throw new AggregateException("A KeepAliveLoopbackServer responder failed.", _failures);
-            }
-        }
-    }
+    /// <summary>Stops accepting, closes every connection and rethrows responder failures.</summary>
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
 
     private TaskCompletionSource PeerClosedSignal(int connection)
     {
@@ -106,40 +68,10 @@ internal sealed class KeepAliveLoopbackServer : IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task ServeAsync(NetworkStream stream, int connection, CancellationToken cancellationToken)
     {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_stopping.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            var number = Interlocked.Increment(ref _connectionCount);
-            lock (_lock)
-            {
-                _sockets.Add(socket);
-            }
-
-            var connection = ServeAsync(socket, number);
-            lock (_lock)
-            {
-                _connections.Add(connection);
-            }
-        }
-    }
-
-    private async Task ServeAsync(Socket socket, int connection)
-    {
-        var cancellationToken = _stopping.Token;
         try
         {
-            await using var stream = new NetworkStream(socket, ownsSocket: true);
             var reader = new Reader(stream);
             for (var index = 1; ; index++)
             {
@@ -161,21 +93,9 @@ internal sealed class KeepAliveLoopbackServer : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        catch (Exception ex) when (LoopbackListener.IsPeerGoneOrStopped(ex))
         {
-            // The peer went away or the server stopped.
             PeerClosedSignal(connection).TrySetResult();
-        }
-        catch (Exception ex)
-        {
-            lock (_lock)
-            {
-                _failures.Add(ex);
-            }
-        }
-        finally
-        {
-            socket.Dispose();
         }
     }
 
