@@ -82,7 +82,9 @@ internal sealed class ChildProcess : IDisposable
                 return Stopwatch.GetElapsedTime(_spawned);
             }
 
-            // Short enough not to blur a start time measured in milliseconds.
+            // This measures another process's start-up (scenario 5), not a test's ordering: nginx
+            // and a proxy at --level warn announce nothing when they listen, so answering GET / is
+            // the only signal there is, and it is polled. 1 ms keeps the figure sharp.
             await Task.Delay(1);
         }
 
