@@ -16,9 +16,9 @@ internal static class BenchConfig
 
     /// <summary>
     /// Options for a proxy on 127.0.0.1:0 routing a handful of models (so the table is not
-    /// trivially small) to <paramref name="backendUrl"/>.
+    /// trivially small) to <paramref name="backendUrl"/>, logging at <paramref name="level"/>.
     /// </summary>
-    public static GollamasOptions Options(string backendUrl)
+    public static GollamasOptions Options(string backendUrl, string level = "info")
     {
         ConfigEntry[] proxies =
         [
@@ -31,7 +31,7 @@ internal static class BenchConfig
         ConfigEntry[] aliases = [new($"{Alias}={Model}", "--alias"), new("embed=nomic-embed-text", "--alias")];
         var input = new ConfigInput(
             new ConfigEntry("127.0.0.1:0", "--listen"),
-            new ConfigEntry("info", "--level"),
+            new ConfigEntry(level, "--level"),
             proxies,
             [],
             aliases,

@@ -35,8 +35,11 @@ internal static class ChunkAllocationRun
     public static async Task<int> RunAsync(bool byType)
     {
         await using var backend = await NdjsonBackend.StartAsync();
-        var options = BenchConfig.Options(backend.Address.ToString());
-        await using var proxy = await ProxyServer.StartAsync(options, new ServerLimits(), static _ => { }, CancellationToken.None);
+
+        // The console logging a started binary has, at the load run's --level warn: what the
+        // host and Kestrel do per request depends on which of their loggers are enabled.
+        var options = BenchConfig.Options(backend.Address.ToString(), level: "warn");
+        await using var proxy = await ProxyServer.StartAsync(options, new ServerLimits(), configureLogging: null, CancellationToken.None);
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(1) };
         var buffer = new byte[64 * 1024];
 
@@ -57,31 +60,35 @@ internal static class ChunkAllocationRun
 
         if (byType)
         {
-            await PrintTypesAsync("direct", client, direct, backend, buffer);
-            await PrintTypesAsync("proxied", client, proxied, backend, buffer);
+            // Per line: 200 requests of 1000 lines at 650-850 B a line, some 1,500 samples a path.
+            // Per request: 20,000 requests of one line at 10-15 kB, some 2,000-3,000 samples.
+            await PrintTypesAsync("direct", "line", client, direct, backend, buffer, ManyChunks, requests: 200);
+            await PrintTypesAsync("proxied", "line", client, proxied, backend, buffer, ManyChunks, requests: 200);
+            await PrintTypesAsync("direct", "request (1 line)", client, direct, backend, buffer, chunks: 1, requests: 20_000);
+            await PrintTypesAsync("proxied", "request (1 line)", client, proxied, backend, buffer, chunks: 1, requests: 20_000);
         }
 
         return 0;
     }
 
-    /// <summary>The types behind the per-line bytes of one path; compare the two paths' lists.</summary>
-    private static async Task PrintTypesAsync(string label, HttpClient client, Uri uri, NdjsonBackend backend, byte[] buffer)
+    /// <summary>The types behind the bytes of one path, per line or per request; compare the two paths' lists.</summary>
+    private static async Task PrintTypesAsync(
+        string label, string unit, HttpClient client, Uri uri, NdjsonBackend backend, byte[] buffer, int chunks, int requests)
     {
-        // At 650-850 B a line, 200 requests of 1000 lines give some 1,500 samples a path.
-        const int Requests = 200;
         using var sampler = new AllocationSampler();
         sampler.Start();
-        for (var i = 0; i < Requests; i++)
+        for (var i = 0; i < requests; i++)
         {
-            await StreamOnceAsync(client, uri, ManyChunks, backend, buffer);
+            await StreamOnceAsync(client, uri, chunks, backend, buffer);
         }
 
         sampler.Stop();
+        var units = chunks == 1 ? requests : (double)requests * chunks;
         Console.WriteLine();
-        Console.WriteLine($"{label}: sampled bytes per line, by type");
-        foreach (var (type, bytes) in sampler.BytesByType.Take(8))
+        Console.WriteLine($"{label}: sampled bytes per {unit}, by type");
+        foreach (var (type, bytes) in sampler.BytesByType.Take(chunks == 1 ? 24 : 8))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(Requests * ManyChunks),8:0.0}  {type}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{bytes / units,8:0.0}  {type}"));
         }
     }
 
