@@ -378,6 +378,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         // are start-up failures, which RunAsync reports as one line: its stack trace would not help.
         logging.AddFilter("Microsoft", minimumLevel > LogLevel.Warning ? minimumLevel : LogLevel.Warning);
         logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+
+        // Whenever this category is enabled at all, the host starts an Activity (fresh trace ids)
+        // and a logging scope for every request, only to log its start and end at Information,
+        // which the filter above never lets through; the access log says the same. Off: about
+        // 0.8 kB less allocated per request (micro --chunks).
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
     }
 
     private static partial class Log
