@@ -160,10 +160,17 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         // The drain itself is bounded by the drain timeout (ProxyLifecycle ends what still runs);
         // the host's own limit only has to leave time for those last in-band errors to go out.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Limits.DrainTimeout + TimeSpan.FromSeconds(5));
-        if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1")
+        var inline = Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1";
+        builder.Services.Configure<SocketTransportOptions>(sockets =>
         {
-            builder.Services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = true);
-        }
+            sockets.UnsafePreferInlineScheduling = inline;
+
+            // Read a client's next bytes straight into a buffer rather than first waiting for
+            // them with a zero-byte read (which the runtime makes a one-byte peek): one recv per
+            // request less. The price is a 4 KiB block per client connection waiting for its next
+            // request: about 4.5 MiB more with 1000 open streams in the load bench.
+            sockets.WaitForDataBeforeAllocatingBuffer = false;
+        });
         if (configureLogging is null)
         {
             ConfigureConsoleLogging(builder.Logging, options.MinimumLevel, options.Logging.Format);
