@@ -76,7 +76,7 @@ public sealed class LifecycleTests : TwoServersTest
     [Fact]
     public async Task Drain_StreamThatEndsWithinTheDrainTimeout_Completes()
     {
-        var held = Held(out var release);
+        var held = HeldChat(out var release);
         A.MapScript("POST", "/api/chat", held);
         var proxy = await StartAsync();
         using var stream = await OpenChatAsync(proxy);
@@ -95,7 +95,7 @@ public sealed class LifecycleTests : TwoServersTest
     [Fact]
     public async Task Drain_StreamStillRunningAtTheDeadline_EndsWithAnInBandError()
     {
-        var held = Held(out _);
+        var held = HeldChat(out _);
         A.MapScript("POST", "/api/chat", held);
         var proxy = await StartAsync();
         using var stream = await OpenChatAsync(proxy);
@@ -134,19 +134,5 @@ public sealed class LifecycleTests : TwoServersTest
             proxies: [$"llama3.2={server ?? A.BaseUri}"],
             adjust: options => options with { Limits = options.Limits with { IdleTimeout = idle ?? options.Limits.IdleTimeout } });
         return Proxy;
-    }
-
-    private static async Task<HttpResponseMessage> OpenChatAsync(ProxyUnderTest proxy)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent("""{"model":"llama3.2"}""") };
-        return await proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
-    }
-
-    private static StreamScript Held(out StreamGate release)
-    {
-        var script = new StreamScript();
-        script.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":"a"},"done":false}"""));
-        script.AddGated(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":""},"done":true}"""), out release);
-        return script;
     }
 }

@@ -15,20 +15,12 @@ public sealed class ConcurrencyTests : TwoServersTest
     [Fact]
     public async Task LimitReached_NextRequestWaitsAndRunsWhenTheSlotFrees()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 4, A.BaseUri);
-        var gate = GateOf(proxy, 0);
-        var held = Held(out var release);
-        A.MapScript("POST", "/api/chat", held);
-        using var first = await OpenChatAsync(proxy);
-        await held.Started.DefaultTimeout();
-
-        var queued = WhenWaiting(gate, 1);
-        var second = proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
-        await queued.DefaultTimeout();
+        using var slot = await HoldTheOnlySlotAsync(queueLength: 4);
+        var second = await slot.QueueAsync(1, client => client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}""")));
 
         A.Requests.Should().NotContain(r => r.Path == "/api/generate", "the only slot is taken");
-        release.Open();
-        (await first.Content.ReadAsStringAsync()).Should().Contain("\"done\":true");
+        slot.Release.Open();
+        (await slot.First.Content.ReadAsStringAsync()).Should().Contain("\"done\":true");
         using var answer = await second.DefaultTimeout();
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
         A.Requests.Should().Contain(r => r.Path == "/api/generate");
@@ -37,23 +29,16 @@ public sealed class ConcurrencyTests : TwoServersTest
     [Fact]
     public async Task QueueFull_503AtOnceWithRetryAfter()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 1, A.BaseUri);
-        var gate = GateOf(proxy, 0);
-        var held = Held(out var release);
-        A.MapScript("POST", "/api/chat", held);
-        using var first = await OpenChatAsync(proxy);
-        await held.Started.DefaultTimeout();
-        var queued = WhenWaiting(gate, 1);
-        var second = proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
-        await queued.DefaultTimeout();
+        using var slot = await HoldTheOnlySlotAsync(queueLength: 1);
+        var second = await slot.QueueAsync(1, client => client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}""")));
 
-        using var third = await proxy.Client.PostAsync("/api/embed", new StringContent("""{"model":"llama3.2","input":"x"}"""));
+        using var third = await slot.Proxy.Client.PostAsync("/api/embed", new StringContent("""{"model":"llama3.2","input":"x"}"""));
 
         third.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         third.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
         (await third.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server {{A.BaseUri}} is busy: 1 requests in flight and 1 waiting; try again later"}""");
         A.Requests.Should().NotContain(r => r.Path == "/api/embed");
-        release.Open();
+        slot.Release.Open();
         using var answer = await second.DefaultTimeout();
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
     }
@@ -61,49 +46,35 @@ public sealed class ConcurrencyTests : TwoServersTest
     [Fact]
     public async Task WaitLongerThanTheQueueTimeout_503AndNothingForwarded()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 1, A.BaseUri, queueTimeout: TimeSpan.FromSeconds(3));
-        var gate = GateOf(proxy, 0);
-        var held = Held(out var release);
-        A.MapScript("POST", "/api/chat", held);
-        using var first = await OpenChatAsync(proxy);
-        await held.Started.DefaultTimeout();
-        var queued = WhenWaiting(gate, 1);
-        var second = proxy.Client.PostAsync("/v1/chat/completions", new StringContent("""{"model":"llama3.2"}"""));
-        await queued.DefaultTimeout();
+        using var slot = await HoldTheOnlySlotAsync(queueLength: 1, queueTimeout: TimeSpan.FromSeconds(3));
+        var second = await slot.QueueAsync(1, client => client.PostAsync("/v1/chat/completions", new StringContent("""{"model":"llama3.2"}""")));
 
-        proxy.Time.Advance(TimeSpan.FromSeconds(3));
+        slot.Proxy.Time.Advance(TimeSpan.FromSeconds(3));
         using var answer = await second.DefaultTimeout();
 
         answer.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3 s for Ollama server {{{A.BaseUri}}}, still busy; try again later","type":"api_error","param":null,"code":null}}""");
-        gate.Waiting.Should().Be(0);
+        slot.Gate.Waiting.Should().Be(0);
         A.Requests.Should().NotContain(r => r.Path == "/v1/chat/completions");
-        release.Open();
+        slot.Release.Open();
     }
 
     [Fact]
     public async Task ClientLeavesWhileWaiting_LeavesTheQueueAtOnce()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 1, A.BaseUri);
-        var gate = GateOf(proxy, 0);
-        var held = Held(out var release);
-        A.MapScript("POST", "/api/chat", held);
-        using var first = await OpenChatAsync(proxy);
-        await held.Started.DefaultTimeout();
+        using var slot = await HoldTheOnlySlotAsync(queueLength: 1);
         using var leaving = new CancellationTokenSource();
-        var queued = WhenWaiting(gate, 1);
-        var second = proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""), leaving.Token);
-        await queued.DefaultTimeout();
+        var second = await slot.QueueAsync(1, client => client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""), leaving.Token));
 
-        var left = WhenWaiting(gate, 0);
+        var left = WhenWaiting(slot.Gate, 0);
         await leaving.CancelAsync();
         await left.DefaultTimeout();
 
         await FluentActions.Awaiting(() => second).Should().ThrowAsync<OperationCanceledException>();
-        gate.Waiting.Should().Be(0);
-        release.Open();
-        (await first.Content.ReadAsStringAsync()).Should().Contain("\"done\":true");
-        using var next = await proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
+        slot.Gate.Waiting.Should().Be(0);
+        slot.Release.Open();
+        (await slot.First.Content.ReadAsStringAsync()).Should().Contain("\"done\":true");
+        using var next = await slot.Proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
         next.StatusCode.Should().Be(HttpStatusCode.OK, "the slot came back when the first stream ended");
         A.Requests.Count(r => r.Path == "/api/generate").Should().Be(1);
     }
@@ -111,20 +82,11 @@ public sealed class ConcurrencyTests : TwoServersTest
     [Fact]
     public async Task Waiting_FirstComeFirstServed()
     {
-        var proxy = await StartAsync(limit: 1, queueLength: 2, A.BaseUri);
-        var gate = GateOf(proxy, 0);
-        var held = Held(out var release);
-        A.MapScript("POST", "/api/chat", held);
-        using var first = await OpenChatAsync(proxy);
-        await held.Started.DefaultTimeout();
+        using var slot = await HoldTheOnlySlotAsync(queueLength: 2);
 
-        var one = WhenWaiting(gate, 1);
-        var generate = proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
-        await one.DefaultTimeout();
-        var two = WhenWaiting(gate, 2);
-        var embed = proxy.Client.PostAsync("/api/embed", new StringContent("""{"model":"llama3.2","input":"x"}"""));
-        await two.DefaultTimeout();
-        release.Open();
+        var generate = await slot.QueueAsync(1, client => client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}""")));
+        var embed = await slot.QueueAsync(2, client => client.PostAsync("/api/embed", new StringContent("""{"model":"llama3.2","input":"x"}""")));
+        slot.Release.Open();
         await Task.WhenAll(generate, embed).DefaultTimeout();
 
         A.Requests.Select(r => r.Path).Where(p => p != "/api/chat").Should().Equal("/api/generate", "/api/embed");
@@ -134,20 +96,13 @@ public sealed class ConcurrencyTests : TwoServersTest
     public async Task OneRouteFull_RequestGoesToTheRouteWithAFreeSlotInsteadOfWaiting()
     {
         var proxy = await StartAsync(limit: 1, queueLength: 4, A.BaseUri, B.BaseUri);
-        var onA = Held(out var releaseA);
-        var onB = Held(out var releaseB);
-        A.MapScript("POST", "/api/chat", onA);
-        B.MapScript("POST", "/api/chat", onB);
 
-        using var first = await OpenChatAsync(proxy);
-        await Task.WhenAny(onA.Started, onB.Started).DefaultTimeout();
-        using var second = await OpenChatAsync(proxy);
-        await Task.WhenAll(onA.Started, onB.Started).DefaultTimeout();
+        using var chats = await OpenHeldChatOnEachServerAsync(proxy);
 
         GateOf(proxy, 0).Waiting.Should().Be(0);
         GateOf(proxy, 1).Waiting.Should().Be(0);
-        releaseA.Open();
-        releaseB.Open();
+        chats.ReleaseA.Open();
+        chats.ReleaseB.Open();
     }
 
     private async Task<ProxyUnderTest> StartAsync(int limit, int queueLength, Uri first, Uri? second = null, TimeSpan? queueTimeout = null)
@@ -185,17 +140,39 @@ public sealed class ConcurrencyTests : TwoServersTest
         return reached.Task;
     }
 
-    private static async Task<HttpResponseMessage> OpenChatAsync(ProxyUnderTest proxy)
+    /// <summary>
+    /// Starts a proxy with a limit of 1 in front of a alone and takes the only slot with a chat that
+    /// a holds open: returns once a has started answering it.
+    /// </summary>
+    private async Task<HeldSlot> HoldTheOnlySlotAsync(int queueLength, TimeSpan? queueTimeout = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent("""{"model":"llama3.2"}""") };
-        return await proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
+        var proxy = await StartAsync(limit: 1, queueLength, A.BaseUri, queueTimeout: queueTimeout);
+        var gate = GateOf(proxy, 0);
+        var held = HeldChat(out var release);
+        A.MapScript("POST", "/api/chat", held);
+        var first = await OpenChatAsync(proxy);
+        await held.Started.DefaultTimeout();
+        return new HeldSlot(proxy, gate, first, release);
     }
 
-    private static StreamScript Held(out StreamGate release)
+    /// <summary>
+    /// The only slot of a, taken by <see cref="First"/>, a chat that a holds open until the test
+    /// opens <see cref="Release"/>; disposing it disposes that response.
+    /// </summary>
+    private sealed record HeldSlot(ProxyUnderTest Proxy, ConcurrencyGate Gate, HttpResponseMessage First, StreamGate Release) : IDisposable
     {
-        var script = new StreamScript();
-        script.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":"a"},"done":false}"""));
-        script.AddGated(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":""},"done":true}"""), out release);
-        return script;
+        /// <summary>
+        /// Sends a request with <paramref name="send"/> and returns it, still unanswered, once the gate
+        /// counts <paramref name="waiting"/> requests waiting.
+        /// </summary>
+        public async Task<Task<HttpResponseMessage>> QueueAsync(int waiting, Func<HttpClient, Task<HttpResponseMessage>> send)
+        {
+            var queued = WhenWaiting(Gate, waiting);
+            var response = send(Proxy.Client);
+            await queued.DefaultTimeout();
+            return response;
+        }
+
+        public void Dispose() => First.Dispose();
     }
 }

@@ -20,23 +20,16 @@ public sealed class SeveralRoutesTests : TwoServersTest
     public async Task TwoConcurrentStreams_GoToTheLessBusyRouteEach()
     {
         var proxy = await StartAsync(A.BaseUri, B.BaseUri);
-        var onA = HeldStream(out var releaseA);
-        var onB = HeldStream(out var releaseB);
-        A.MapScript("POST", "/api/chat", onA);
-        B.MapScript("POST", "/api/chat", onB);
 
         // Each script serves one request: were both streams sent to one server, its second
         // request would be refused and the other script would never start.
-        using var first = await OpenStreamAsync(proxy);
-        await Task.WhenAny(onA.Started, onB.Started).DefaultTimeout();
-        using var second = await OpenStreamAsync(proxy);
-        await Task.WhenAll(onA.Started, onB.Started).DefaultTimeout();
+        using var chats = await OpenHeldChatOnEachServerAsync(proxy);
 
-        first.StatusCode.Should().Be(HttpStatusCode.OK);
-        second.StatusCode.Should().Be(HttpStatusCode.OK);
-        releaseA.Open();
-        releaseB.Open();
-        await Task.WhenAll(onA.Completed, onB.Completed).DefaultTimeout();
+        chats.First.StatusCode.Should().Be(HttpStatusCode.OK);
+        chats.Second.StatusCode.Should().Be(HttpStatusCode.OK);
+        chats.ReleaseA.Open();
+        chats.ReleaseB.Open();
+        await Task.WhenAll(chats.OnA.Completed, chats.OnB.Completed).DefaultTimeout();
     }
 
     [Fact]
@@ -146,7 +139,7 @@ public sealed class SeveralRoutesTests : TwoServersTest
         // line and then the in-band error, and no server gets a second request.
         for (var i = 0; i < 2; i++)
         {
-            using var response = await OpenStreamAsync(proxy);
+            using var response = await OpenChatAsync(proxy);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
             (await reader.ReadLineAsync().DefaultTimeout()).Should().Contain("\"first\"");
             var cut = onA.Started.IsCompletedSuccessfully && !cutA.IsOpen ? cutA : cutB;
@@ -163,20 +156,6 @@ public sealed class SeveralRoutesTests : TwoServersTest
     {
         Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={first}", $"llama3.2={second}"]);
         return Proxy;
-    }
-
-    private static async Task<HttpResponseMessage> OpenStreamAsync(ProxyUnderTest proxy)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent("""{"model":"llama3.2"}""") };
-        return await proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).DefaultTimeout();
-    }
-
-    private static StreamScript HeldStream(out StreamGate release)
-    {
-        var script = new StreamScript();
-        script.Add(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":"first"},"done":false}"""));
-        script.AddGated(StreamScript.NdjsonLine("""{"model":"llama3.2","message":{"content":""},"done":true}"""), out release);
-        return script;
     }
 
     private static StreamScript CutStream(out StreamGate cut)
