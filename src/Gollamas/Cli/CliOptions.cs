@@ -228,7 +228,7 @@ internal sealed class CliOptions
     {
         HelpName = "KEY",
         Arity = ArgumentArity.OneOrMore,
-        Description = "An API key clients must present (Authorization: Bearer KEY); without any key every request is served. "
+        Description = "An API key clients must present (Authorization: Bearer KEY, or x-api-key: KEY); without any key every request is served. "
             + "Repeatable, or a comma list; replaces the variable's list. "
             + "Example: --api-key \"$KEY1\" " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ApiKeys),
     };
@@ -242,7 +242,7 @@ internal sealed class CliOptions
 
     public Option<bool> ForwardAuthorization { get; } = new("--forward-authorization")
     {
-        Description = "With API keys required, pass the client's Authorization header (its key) on to Ollama; without this flag it stays at the proxy. Without API keys it is always passed on. "
+        Description = "With API keys required, pass the client's Authorization or x-api-key header (its key) on to Ollama; without this flag it stays at the proxy. Without API keys it is always passed on. "
             + "Example: --forward-authorization " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ForwardAuthorization),
     };
 

@@ -6,7 +6,7 @@ internal enum ModelRequestKind
     /// <summary>Generate, chat, embed, embeddings: load the model; keep_alive and num_ctx settings apply.</summary>
     Native,
 
-    /// <summary>The OpenAI endpoints: load the model, but Ollama reads no keep_alive or options there.</summary>
+    /// <summary>The OpenAI and Anthropic compat endpoints (/v1/*): load the model, but Ollama reads no keep_alive or options there.</summary>
     OpenAi,
 
     /// <summary>Show and pull: do not load the model; the deprecated <c>name</c> key stands in for <c>model</c>.</summary>

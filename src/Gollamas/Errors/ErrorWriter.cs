@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Gollamas.Json;
 using Microsoft.AspNetCore.Http;
@@ -6,29 +7,74 @@ namespace Gollamas.Errors;
 
 /// <summary>
 /// The only code that writes error bodies the proxy makes itself, in the shape the path demands:
-/// Ollama's <c>{"error":"…"}</c> on native paths, the OpenAI envelope on <c>/v1/*</c>.
+/// Ollama's <c>{"error":"…"}</c> on native paths, the OpenAI envelope on <c>/v1/*</c>, and
+/// Anthropic's on <c>/v1/messages</c>, each as Ollama's own compat layer writes it.
 /// </summary>
 internal static class ErrorWriter
 {
-    /// <summary>Whether errors on this path use the OpenAI envelope.</summary>
-    public static bool UsesOpenAiShape(PathString path) =>
-        path.HasValue && (path.Value!.StartsWith("/v1/", StringComparison.Ordinal) || path.Value == "/v1");
+    /// <summary>The shape of the errors on this path.</summary>
+    public static ErrorShape ShapeOf(PathString path) => path.Value switch
+    {
+        "/v1/messages" => ErrorShape.Anthropic,
+        { } value when value.StartsWith("/v1/", StringComparison.Ordinal) || value == "/v1" => ErrorShape.OpenAi,
+        _ => ErrorShape.Ollama,
+    };
 
     /// <summary>Writes a complete error response. The response must not have started.</summary>
     public static Task WriteAsync(HttpContext context, int statusCode, string message) =>
-        JsonResponse.WriteAsync(context, statusCode, (statusCode, message, openAi: UsesOpenAiShape(context.Request.Path)), static (writer, error) =>
+        JsonResponse.WriteAsync(context, statusCode, (statusCode, message, shape: ShapeOf(context.Request.Path)), static (writer, error) =>
         {
-            if (error.openAi)
+            switch (error.shape)
             {
-                WriteOpenAiEnvelope(writer, error.statusCode, error.message);
-            }
-            else
-            {
-                writer.WriteStartObject();
-                writer.WriteString(JsonNames.Error, error.message);
-                writer.WriteEndObject();
+                case ErrorShape.OpenAi:
+                    WriteOpenAiEnvelope(writer, error.statusCode, error.message);
+                    break;
+                case ErrorShape.Anthropic:
+                    writer.WriteStartObject();
+                    WriteAnthropicError(writer, error.statusCode, error.message);
+                    writer.WriteString(JsonNames.RequestId, NewRequestId());
+                    writer.WriteEndObject();
+                    break;
+                default:
+                    writer.WriteStartObject();
+                    writer.WriteString(JsonNames.Error, error.message);
+                    writer.WriteEndObject();
+                    break;
             }
         });
+
+    /// <summary>
+    /// The members of an Anthropic error event, inside an object the caller opened:
+    /// <c>"type":"error","error":{"type","message"}</c> (a response adds <c>request_id</c>).
+    /// </summary>
+    public static void WriteAnthropicError(Utf8JsonWriter writer, int statusCode, string message)
+    {
+        writer.WriteString(JsonNames.Type, JsonNames.Error);
+        writer.WriteStartObject(JsonNames.Error);
+        writer.WriteString(JsonNames.Type, AnthropicType(statusCode));
+        writer.WriteString(JsonNames.Message, message);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Ollama's mapping of a status code to an Anthropic error type (anthropic/anthropic.go).</summary>
+    public static string AnthropicType(int statusCode) => statusCode switch
+    {
+        StatusCodes.Status400BadRequest => "invalid_request_error",
+        StatusCodes.Status401Unauthorized => "authentication_error",
+        StatusCodes.Status403Forbidden => "permission_error",
+        StatusCodes.Status404NotFound => "not_found_error",
+        StatusCodes.Status429TooManyRequests => "rate_limit_error",
+        StatusCodes.Status503ServiceUnavailable or 529 => "overloaded_error",
+        _ => "api_error",
+    };
+
+    // As Ollama makes them: "req_" and 12 random bytes in hex.
+    private static string NewRequestId()
+    {
+        Span<byte> random = stackalloc byte[12];
+        RandomNumberGenerator.Fill(random);
+        return string.Concat("req_", Convert.ToHexStringLower(random));
+    }
 
     /// <summary>The OpenAI error envelope Ollama's compat layer writes.</summary>
     public static void WriteOpenAiEnvelope(Utf8JsonWriter writer, int statusCode, string message)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -9,6 +10,7 @@ using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Hosting;
 using Gollamas.Json;
+using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -34,7 +36,7 @@ namespace Gollamas.Forwarding;
 /// <param name="lifecycle">The drain deadline every request watches.</param>
 /// <param name="idleTimeout">Longest silence from a server; zero for none.</param>
 /// <param name="stripAuthorization">
-/// Whether the client's Authorization header stays here (it carries the proxy's API key).
+/// Whether the client's Authorization and x-api-key headers stay here (they carry the proxy's API key).
 /// </param>
 /// <param name="logger">Where forwarding is logged.</param>
 internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan idleTimeout, bool stripAuthorization, ILogger<StreamForwarder> logger)
@@ -142,7 +144,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         foreach (var (name, values) in request.Headers)
         {
             if (!HeaderFilter.IsForwardedRequestHeader(name)
-                || (stripAuthorization && string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)))
+                || (stripAuthorization && ApiKeys.IsKeyHeader(name)))
             {
                 continue;
             }
@@ -279,9 +281,9 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
 
     /// <summary>
     /// The status is already sent, so the failure goes into the stream in its own framing:
-    /// one NDJSON line <c>{"error":…}</c> (what Ollama itself writes), or one SSE data event with
-    /// the OpenAI error envelope. Other bodies cannot carry it and are aborted, so the client
-    /// sees a broken response rather than a silently short one.
+    /// one NDJSON line <c>{"error":…}</c> (what Ollama itself writes), or one SSE error event in
+    /// the path's own shape (<see cref="WriteErrorEvent"/>). Other bodies cannot carry it and are
+    /// aborted, so the client sees a broken response rather than a silently short one.
     /// </summary>
     private static async Task EndWithInBandErrorAsync(HttpContext context, StreamTail tail, string message)
     {
@@ -314,13 +316,8 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         }
         else
         {
-            writer.Write(tail.EndsWithBlankLine ? "data: "u8 : tail.EndsWithNewLine ? "\ndata: "u8 : "\n\ndata: "u8);
-            using (var json = new Utf8JsonWriter(writer, JsonWriting.Options))
-            {
-                ErrorWriter.WriteOpenAiEnvelope(json, StatusCodes.Status502BadGateway, message);
-            }
-
-            writer.Write("\n\n"u8);
+            writer.Write(tail.EndsWithBlankLine ? ""u8 : tail.EndsWithNewLine ? "\n"u8 : "\n\n"u8);
+            WriteErrorEvent(writer, context.Request.Path, message);
         }
 
         try
@@ -331,6 +328,43 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         {
             // The client left while we were telling it why; nothing more to do.
         }
+    }
+
+    /// <summary>
+    /// One SSE error event as the path's clients read it: Chat Completions streams carry the
+    /// OpenAI envelope in a plain <c>data:</c> event; the Responses API and Anthropic's Messages
+    /// API name it <c>event: error</c>, with their own error objects.
+    /// </summary>
+    private static void WriteErrorEvent(PipeWriter writer, PathString path, string message)
+    {
+        var shape = ErrorWriter.ShapeOf(path);
+        var responses = path.Value == "/v1/responses";
+        writer.Write(shape == ErrorShape.Anthropic || responses ? "event: error\ndata: "u8 : "data: "u8);
+        using (var json = new Utf8JsonWriter(writer, JsonWriting.Options))
+        {
+            if (shape == ErrorShape.Anthropic)
+            {
+                json.WriteStartObject();
+                ErrorWriter.WriteAnthropicError(json, StatusCodes.Status502BadGateway, message);
+                json.WriteEndObject();
+            }
+            else if (responses)
+            {
+                // The Responses API's error event: type, code, message, param.
+                json.WriteStartObject();
+                json.WriteString(JsonNames.Type, JsonNames.Error);
+                json.WriteString(JsonNames.Code, ErrorWriter.OpenAiType(StatusCodes.Status502BadGateway));
+                json.WriteString(JsonNames.Message, message);
+                json.WriteNull(JsonNames.Param);
+                json.WriteEndObject();
+            }
+            else
+            {
+                ErrorWriter.WriteOpenAiEnvelope(json, StatusCodes.Status502BadGateway, message);
+            }
+        }
+
+        writer.Write("\n\n"u8);
     }
 
     /// <summary>A duration as an operator wrote it: 10m, 90s, 1.5s.</summary>

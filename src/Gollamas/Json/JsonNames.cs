@@ -18,4 +18,5 @@ internal static class JsonNames
     public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
     public static readonly JsonEncodedText Created = JsonEncodedText.Encode("created");
     public static readonly JsonEncodedText OwnedBy = JsonEncodedText.Encode("owned_by");
+    public static readonly JsonEncodedText RequestId = JsonEncodedText.Encode("request_id");
 }

@@ -37,7 +37,7 @@ internal sealed partial class RequestDispatcher(
     {
         "/", "/healthz", "/readyz", "/metrics", "/api/version", "/api/tags", "/api/ps", "/v1/models",
         "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", "/api/show", "/api/pull",
-        "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+        "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages", "/v1/audio/transcriptions",
         "/api/create", "/api/push", "/api/copy", "/api/delete",
     }.ToFrozenSet(StringComparer.Ordinal);
     private const string BlobsPrefix = "/api/blobs/";
@@ -138,7 +138,12 @@ internal sealed partial class RequestDispatcher(
             case "/v1/chat/completions":
             case "/v1/completions":
             case "/v1/embeddings":
+            case "/v1/responses":
+            case "/v1/messages":
                 return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAi, record) : MethodNotAllowed(context, "POST");
+            case "/v1/audio/transcriptions":
+                // The model is a field of a multipart form, which the proxy does not read yet.
+                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "audio transcriptions") : MethodNotAllowed(context, "POST");
             case "/api/show":
             case "/api/pull":
                 return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Catalog, record) : MethodNotAllowed(context, "POST");

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Gollamas.Security;
 
 /// <summary>
-/// The API keys clients must present as <c>Authorization: Bearer KEY</c>: those given on the
+/// The API keys clients must present as <c>Authorization: Bearer KEY</c> or <c>x-api-key: KEY</c>: those given on the
 /// command line plus those of the keys file, which <see cref="Reload"/> reads again (on SIGHUP).
 /// No key configured means no key needed. Keys are compared in constant time.
 /// </summary>
@@ -54,22 +54,43 @@ internal sealed partial class ApiKeys
         }
     }
 
-    /// <summary>Whether the request carries one of the keys.</summary>
+    /// <summary>The header Anthropic's clients send their key in (Claude Code, the Anthropic SDKs).</summary>
+    public const string AnthropicKeyHeader = "x-api-key";
+
+    /// <summary>Whether a request header carries a client's key: Authorization or x-api-key.</summary>
+    public static bool IsKeyHeader(string name) =>
+        string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)
+        || string.Equals(name, AnthropicKeyHeader, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether the request carries one of the keys, as <c>Authorization: Bearer KEY</c> (Ollama's
+    /// and OpenAI's clients) or as <c>x-api-key: KEY</c> (Anthropic's); either one matching is enough.
+    /// </summary>
     public bool IsAuthorized(HttpRequest request)
     {
-        var keys = Volatile.Read(ref _keys);
         if (!IsEnabled)
         {
             return true;
         }
 
+        var keys = Volatile.Read(ref _keys);
         var header = request.Headers.Authorization.ToString().AsSpan().Trim();
-        if (header.Length <= 7 || !header[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (header.Length > 7 && header[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && Matches(keys, header[7..].Trim()))
+        {
+            return true;
+        }
+
+        return request.Headers.TryGetValue(AnthropicKeyHeader, out var anthropic)
+            && Matches(keys, anthropic.ToString().AsSpan().Trim());
+    }
+
+    private static bool Matches(byte[][] keys, ReadOnlySpan<char> presented)
+    {
+        if (presented.IsEmpty)
         {
             return false;
         }
 
-        var presented = header[7..].Trim();
         Span<byte> bytes = stackalloc byte[MaxKeyBytes];
         if (Encoding.UTF8.GetMaxByteCount(presented.Length) > MaxKeyBytes && Encoding.UTF8.GetByteCount(presented) > MaxKeyBytes)
         {

@@ -75,6 +75,30 @@ public sealed class DispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unsupported_AudioTranscription_501InTheOpenAiShapeAndNothingForwarded()
+    {
+        using var form = new MultipartFormDataContent { { new StringContent("whisper"), "model" }, { new ByteArrayContent([1, 2, 3]), "file", "a.wav" } };
+        using var response = await _proxy.Client.PostAsync("/v1/audio/transcriptions", form);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotImplemented);
+        (await response.Content.ReadAsStringAsync()).Should().Be(
+            """{"error":{"message":"gollamas router doesn't support audio transcriptions; send this request to an Ollama server directly","type":"api_error","param":null,"code":null}}""");
+        _gpu.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AnthropicMessages_WrongMethod_405InAnthropicsShape()
+    {
+        using var response = await _proxy.Client.GetAsync("/v1/messages");
+
+        response.StatusCode.Should().Be(HttpStatusCode.MethodNotAllowed);
+        response.Content.Headers.Allow.Should().Equal("POST");
+        Forwarding.ForwardingTests.AnthropicError(await response.Content.ReadAsStringAsync())
+            .Should().Be(("api_error", "method GET not allowed on /v1/messages"));
+        _gpu.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Unsupported_HeadBlob_501WithoutBodyAndNothingForwarded()
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, "/api/blobs/sha256:abc");
@@ -95,6 +119,7 @@ public sealed class DispatcherTests : IAsyncLifetime
     [InlineData("GET", "/api/blobs/sha256:abc", "HEAD, POST", """{"error":"method GET not allowed on /api/blobs/sha256:abc"}""")]
     [InlineData("GET", "/v1/chat/completions", "POST", """{"error":{"message":"method GET not allowed on /v1/chat/completions","type":"api_error","param":null,"code":null}}""")]
     [InlineData("POST", "/v1/models", "GET", """{"error":{"message":"method POST not allowed on /v1/models","type":"api_error","param":null,"code":null}}""")]
+    [InlineData("GET", "/v1/responses", "POST", """{"error":{"message":"method GET not allowed on /v1/responses","type":"api_error","param":null,"code":null}}""")]
     public async Task KnownPath_WrongMethod_405WithAllowAndTheBodyInThePathsShape(string method, string path, string allow, string error)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);

@@ -292,6 +292,98 @@ public static class FakeOllamaPayloads
         w.WriteEndObject();
     });
 
+    /// <summary>Anthropic's error response, as Ollama's <c>/v1/messages</c> answers it.</summary>
+    public static byte[] AnthropicError(string message, string type) => Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "error");
+        w.WriteStartObject("error");
+        w.WriteString("type", type);
+        w.WriteString("message", message);
+        w.WriteEndObject();
+        w.WriteString("request_id", "req_0123456789abcdef01234567");
+        w.WriteEndObject();
+    });
+
+    /// <summary>A whole Anthropic Messages API answer with <paramref name="text"/> in one text block.</summary>
+    public static byte[] AnthropicMessage(string model, string text) => Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("id", "msg_1");
+        w.WriteString("type", "message");
+        w.WriteString("role", "assistant");
+        w.WriteString("model", model);
+        w.WriteStartArray("content");
+        w.WriteStartObject();
+        w.WriteString("type", "text");
+        w.WriteString("text", text);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteString("stop_reason", "end_turn");
+        w.WriteEndObject();
+    });
+
+    /// <summary>One Anthropic stream event: a text delta, or (<paramref name="text"/> null) the final message_stop.</summary>
+    public static byte[] AnthropicStreamEvent(string? text) => Build(w =>
+    {
+        w.WriteStartObject();
+        if (text is null)
+        {
+            w.WriteString("type", "message_stop");
+        }
+        else
+        {
+            w.WriteString("type", "content_block_delta");
+            w.WriteNumber("index", 0);
+            w.WriteStartObject("delta");
+            w.WriteString("type", "text_delta");
+            w.WriteString("text", text);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    });
+
+    /// <summary>A whole OpenAI Responses API answer with <paramref name="text"/> as its one output text.</summary>
+    public static byte[] OpenAiResponse(string model, string text) => Build(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("id", "resp_1");
+        w.WriteString("object", "response");
+        w.WriteString("model", model);
+        w.WriteString("status", "completed");
+        w.WriteStartArray("output");
+        w.WriteStartObject();
+        w.WriteString("type", "message");
+        w.WriteString("role", "assistant");
+        w.WriteStartArray("content");
+        w.WriteStartObject();
+        w.WriteString("type", "output_text");
+        w.WriteString("text", text);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    /// <summary>One Responses API stream event: a text delta, or (<paramref name="text"/> null) response.completed.</summary>
+    public static byte[] OpenAiResponseStreamEvent(string? text) => Build(w =>
+    {
+        w.WriteStartObject();
+        if (text is null)
+        {
+            w.WriteString("type", "response.completed");
+        }
+        else
+        {
+            w.WriteString("type", "response.output_text.delta");
+            w.WriteString("delta", text);
+        }
+
+        w.WriteEndObject();
+    });
+
     private static void WriteDetails(Utf8JsonWriter w, FakeModel m)
     {
         w.WriteStartObject("details");

@@ -242,7 +242,7 @@ public sealed class FakeOllamaServer : IAsyncDisposable
             (_, "/api/tags") when isGet => WriteAsync(context, StatusCodes.Status200OK, JsonContentType, FakeOllamaPayloads.Tags(Models)),
             ("GET", "/api/ps") => WriteAsync(context, StatusCodes.Status200OK, JsonContentType, FakeOllamaPayloads.Ps(Running)),
             ("POST", "/api/chat" or "/api/generate" or "/api/embed" or "/api/embeddings" or "/api/show" or "/api/pull"
-                or "/v1/chat/completions" or "/v1/completions" or "/v1/embeddings") => ModelAddressedAsync(context, request),
+                or "/v1/chat/completions" or "/v1/completions" or "/v1/embeddings" or "/v1/responses" or "/v1/messages") => ModelAddressedAsync(context, request),
             _ => WriteAsync(context, StatusCodes.Status404NotFound, TextContentType, "404 page not found"u8.ToArray()),
         };
     }
@@ -252,13 +252,13 @@ public sealed class FakeOllamaServer : IAsyncDisposable
         var isOpenAi = request.Path.StartsWith("/v1/", StringComparison.Ordinal);
         if (!TryReadModelRequest(request, out var model, out var stream, out var problem))
         {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, problem, isOpenAi, "invalid_request_error");
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, problem, request.Path, "invalid_request_error");
             return;
         }
 
         if (RejectAllModels || UnknownModels.Contains(model))
         {
-            await WriteErrorAsync(context, StatusCodes.Status404NotFound, $"model '{model}' not found", isOpenAi, "not_found_error");
+            await WriteErrorAsync(context, StatusCodes.Status404NotFound, $"model '{model}' not found", request.Path, "not_found_error");
             return;
         }
 
@@ -334,6 +334,28 @@ public sealed class FakeOllamaServer : IAsyncDisposable
                 }
 
                 break;
+            case "/v1/responses":
+                if (streamed)
+                {
+                    await WriteNamedEventsAsync(context, NamedEvents(chunks, "response.output_text.delta", "response.completed", FakeOllamaPayloads.OpenAiResponseStreamEvent));
+                }
+                else
+                {
+                    await WriteAsync(context, ok, OpenAiJsonContentType, FakeOllamaPayloads.OpenAiResponse(model, Concatenated(chunks)));
+                }
+
+                break;
+            case "/v1/messages":
+                if (streamed)
+                {
+                    await WriteNamedEventsAsync(context, NamedEvents(chunks, "content_block_delta", "message_stop", FakeOllamaPayloads.AnthropicStreamEvent));
+                }
+                else
+                {
+                    await WriteAsync(context, ok, OpenAiJsonContentType, FakeOllamaPayloads.AnthropicMessage(model, Concatenated(chunks)));
+                }
+
+                break;
             default: // "/v1/embeddings"
                 await WriteAsync(context, ok, OpenAiJsonContentType, FakeOllamaPayloads.OpenAiEmbeddings(model));
                 break;
@@ -385,6 +407,22 @@ public sealed class FakeOllamaServer : IAsyncDisposable
         }
 
         events.Add(FakeOllamaPayloads.OpenAiCompletionChunk(model, "", finishReason: "stop"));
+        return events;
+    }
+
+    /// <summary>
+    /// A stream of named events: one <paramref name="deltaEvent"/> per token, then
+    /// <paramref name="lastEvent"/>; <paramref name="payload"/> makes the data of each (null: the last).
+    /// </summary>
+    private static List<(string Event, byte[] Data)> NamedEvents(int chunks, string deltaEvent, string lastEvent, Func<string?, byte[]> payload)
+    {
+        var events = new List<(string, byte[])>(chunks + 1);
+        for (var i = 0; i < chunks; i++)
+        {
+            events.Add((deltaEvent, payload(Token(i))));
+        }
+
+        events.Add((lastEvent, payload(null)));
         return events;
     }
 
@@ -455,10 +493,13 @@ public sealed class FakeOllamaServer : IAsyncDisposable
         return true;
     }
 
-    private static Task WriteErrorAsync(HttpContext context, int status, string message, bool openAi, string openAiType) =>
-        openAi
-            ? WriteAsync(context, status, JsonContentType, FakeOllamaPayloads.OpenAiError(message, openAiType))
-            : WriteAsync(context, status, JsonContentType, FakeOllamaPayloads.Error(message));
+    // Each compat layer wraps errors its own way; the error type names happen to agree for 400 and 404.
+    private static Task WriteErrorAsync(HttpContext context, int status, string message, string path, string errorType) => path switch
+    {
+        "/v1/messages" => WriteAsync(context, status, JsonContentType, FakeOllamaPayloads.AnthropicError(message, errorType)),
+        _ when path.StartsWith("/v1/", StringComparison.Ordinal) => WriteAsync(context, status, JsonContentType, FakeOllamaPayloads.OpenAiError(message, errorType)),
+        _ => WriteAsync(context, status, JsonContentType, FakeOllamaPayloads.Error(message)),
+    };
 
     /// <summary>Writes a whole body with its Content-Length; HEAD gets the same headers and no body, as in Go.</summary>
     private static async Task WriteAsync(HttpContext context, int status, string contentType, byte[] body)
@@ -495,6 +536,21 @@ public sealed class FakeOllamaServer : IAsyncDisposable
         if (isSse)
         {
             await WriteChunkAsync(response, "data: [DONE]\n\n"u8.ToArray(), cancellationToken);
+        }
+    }
+
+    /// <summary>An SSE stream of named events (<c>event:</c> then <c>data:</c>), as the Responses and Anthropic layers write.</summary>
+    private async Task WriteNamedEventsAsync(HttpContext context, IEnumerable<(string Event, byte[] Data)> events)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = SseContentType;
+        await response.StartAsync(linked.Token);
+        foreach (var (name, data) in events)
+        {
+            byte[] chunk = [.. Encoding.UTF8.GetBytes($"event: {name}\ndata: "), .. data, .. "\n\n"u8];
+            await WriteChunkAsync(response, chunk, linked.Token);
         }
     }
 

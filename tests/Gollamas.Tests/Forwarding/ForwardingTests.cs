@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 
@@ -39,6 +40,8 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/v1/chat/completions", "llama3.2", "gpu")]
     [InlineData("/v1/completions", "llama3.2", "gpu")]
     [InlineData("/v1/embeddings", "nomic-embed-text", "cpu")]
+    [InlineData("/v1/responses", "llama3.2", "gpu")]
+    [InlineData("/v1/messages", "hf.co/bartowski/Qwen2.5-7B-Instruct-GGUF:Q4_K_M", "cpu")]
     public async Task ModelEndpoint_RoutedModel_ReachesItsServerWithBodyUnchanged(string path, string model, string server)
     {
         var body = $$$"""{"model":"{{{model}}}","stream":false,"think":true,"future_field":{"x":[1,2]}}""";
@@ -93,6 +96,77 @@ public sealed class ForwardingTests : IAsyncLifetime
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         var received = await _cpu.WaitForRequestAsync(r => r.Path == "/v1/embeddings").DefaultTimeout();
         received.BodyText.Should().Be("""{"input":"x","model":"nomic-embed-text"}""");
+    }
+
+    [Fact]
+    public async Task AnthropicMessages_Alias_RewritesModelAndKeepsTheAnswer()
+    {
+        using var response = await _proxy.Client.PostAsync("/v1/messages", new StringContent("""{"model":"gpt-4o","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}"""));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("\"type\":\"message\"").And.Contain("\"model\":\"llama3.2\"");
+        var received = await _gpu.WaitForRequestAsync(r => r.Path == "/v1/messages").DefaultTimeout();
+        received.BodyText.Should().Be("""{"model":"llama3.2","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}""");
+    }
+
+    [Theory]
+    [InlineData("""{"model":"claude-sonnet-4-5","max_tokens":64}""", 404, "not_found_error", "model 'claude-sonnet-4-5' not found")]
+    [InlineData("""{"max_tokens":64,"messages":[]}""", 400, "invalid_request_error", "model is required")]
+    [InlineData("[1]", 400, "invalid_request_error", "request body must be a JSON object")]
+    public async Task AnthropicMessages_BadOrUnknownModel_AnthropicErrorAndNothingForwarded(string body, int status, string type, string message)
+    {
+        using var response = await _proxy.Client.PostAsync("/v1/messages", new StringContent(body));
+
+        ((int)response.StatusCode).Should().Be(status);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
+        AnthropicError(await response.Content.ReadAsStringAsync()).Should().Be((type, message));
+        _gpu.Requests.Should().BeEmpty();
+        _cpu.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AnthropicMessages_Streaming_NamedEventsReachTheClientAsSent()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages") { Content = new StringContent("""{"model":"llama3.2","max_tokens":64,"stream":true}""") };
+        using var response = await _proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+
+        response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
+        var text = await response.Content.ReadAsStringAsync();
+        text.Should().StartWith("event: content_block_delta\ndata: {\"type\":\"content_block_delta\"")
+            .And.EndWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    }
+
+    [Theory]
+    [InlineData(
+        "/v1/messages",
+        "content_block_delta",
+        """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}""",
+        """data: {"type":"error","error":{"type":"api_error","message":"gollamas: the stream from Ollama server """,
+        "\"}}")]
+    [InlineData(
+        "/v1/responses",
+        "response.output_text.delta",
+        """{"type":"response.output_text.delta","delta":"a"}""",
+        """data: {"type":"error","code":"api_error","message":"gollamas: the stream from Ollama server """,
+        "\",\"param\":null}")]
+    public async Task NamedEventStream_ServerCutsIt_ClientGetsAnErrorEventInTheApisShape(string path, string eventName, string data, string errorStart, string errorEnd)
+    {
+        var script = new StreamScript("text/event-stream");
+        script.Add($"event: {eventName}\ndata: {data}\n\n");
+        script.AbortAfter(0, out var cut);
+        _gpu.MapScript("POST", path, script);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("""{"model":"gpt-4o","stream":true}""") };
+        using var response = await _proxy.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().Be($"event: {eventName}");
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().Be($"data: {data}");
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().BeEmpty();
+        cut.Open();
+
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().Be("event: error");
+        (await reader.ReadLineAsync().DefaultTimeout()).Should().StartWith(errorStart).And.EndWith(errorEnd);
+        (await reader.ReadToEndAsync().DefaultTimeout()).Should().Be("\n");
     }
 
     [Fact]
@@ -151,6 +225,7 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/api/show", """{"name":["x"]}""", 400, """{"error":"model (or name) must be a string"}""")]
     [InlineData("/v1/chat/completions", """{"model":"gpt-5"}""", 404, """{"error":{"message":"model 'gpt-5' not found","type":"not_found_error","param":null,"code":null}}""")]
     [InlineData("/v1/chat/completions", """{"messages":[]}""", 400, """{"error":{"message":"model is required","type":"invalid_request_error","param":null,"code":null}}""")]
+    [InlineData("/v1/responses", """{"model":"gpt-5","input":"hi"}""", 404, """{"error":{"message":"model 'gpt-5' not found","type":"not_found_error","param":null,"code":null}}""")]
     public async Task ModelEndpoint_BadOrUnknownModel_ClearErrorInThePathsShapeAndNothingForwarded(string path, string body, int status, string error)
     {
         using var response = await _proxy.Client.PostAsync(path, new StringContent(body));
@@ -320,5 +395,18 @@ public sealed class ForwardingTests : IAsyncLifetime
         received.Headers.Should().NotContainKey("Proxy-Authorization");
         received.Headers["Host"].Should().Be(_gpu.BaseUri.Authority);
         received.Headers.Should().NotContainKey("Transfer-Encoding");
+    }
+
+    /// <summary>The error type and message of an Anthropic error body, after checking its fixed parts and request id.</summary>
+    internal static (string Type, string Message) AnthropicError(string body)
+    {
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        root.GetProperty("type").GetString().Should().Be("error");
+        root.GetProperty("request_id").GetString().Should().MatchRegex("^req_[0-9a-f]{24}$");
+        root.EnumerateObject().Select(static p => p.Name).Should().Equal("type", "error", "request_id");
+        var error = root.GetProperty("error");
+        error.EnumerateObject().Select(static p => p.Name).Should().Equal("type", "message");
+        return (error.GetProperty("type").GetString()!, error.GetProperty("message").GetString()!);
     }
 }

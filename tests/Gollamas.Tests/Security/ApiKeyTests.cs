@@ -87,15 +87,49 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
         with.StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    [Theory]
+    [InlineData("sk-one")]
+    [InlineData("  sk-two ")]
+    public async Task AnthropicKeyHeader_RequestServedAndTheKeyNotPassedOn(string key)
+    {
+        var proxy = await StartAsync(["sk-one", "sk-two"]);
+
+        using var response = await SendAsync(proxy, "/v1/messages", authorization: null, anthropicKey: key);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var received = await A.WaitForRequestAsync(r => r.Path == "/v1/messages").DefaultTimeout();
+        received.Headers.Should().NotContainKey("x-api-key");
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData(null, "sk-three")]
+    [InlineData(null, "")]
+    [InlineData("Bearer nope", "sk-three")]
+    public async Task WrongKeyOnAnthropicMessages_401InAnthropicsShape(string? authorization, string? anthropicKey)
+    {
+        var proxy = await StartAsync(["sk-one"]);
+
+        using var response = await SendAsync(proxy, "/v1/messages", authorization, anthropicKey: anthropicKey);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        Forwarding.ForwardingTests.AnthropicError(await response.Content.ReadAsStringAsync())
+            .Should().Be(("authentication_error", "unauthorized: send a valid API key as 'Authorization: Bearer KEY'"));
+        A.Requests.Should().BeEmpty();
+    }
+
     [Fact]
     public async Task ForwardAuthorization_PassesTheClientsHeaderOn()
     {
         var proxy = await StartAsync(["sk-one"], forward: true);
 
         using var response = await SendAsync(proxy, "/api/chat", "Bearer sk-one");
+        using var anthropic = await SendAsync(proxy, "/v1/messages", authorization: null, anthropicKey: "sk-one");
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
+        anthropic.StatusCode.Should().Be(HttpStatusCode.OK);
         (await A.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout()).Headers["Authorization"].Should().Be("Bearer sk-one");
+        (await A.WaitForRequestAsync(r => r.Path == "/v1/messages").DefaultTimeout()).Headers["x-api-key"].Should().Be("sk-one");
     }
 
     [Fact]
@@ -155,7 +189,7 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
         return Proxy;
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(ProxyUnderTest proxy, string path, string? authorization, HttpMethod? method = null)
+    private static async Task<HttpResponseMessage> SendAsync(ProxyUnderTest proxy, string path, string? authorization, HttpMethod? method = null, string? anthropicKey = null)
     {
         using var request = new HttpRequestMessage(method ?? HttpMethod.Post, path);
         if (request.Method == HttpMethod.Post)
@@ -166,6 +200,11 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
         if (authorization is not null)
         {
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        if (anthropicKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("x-api-key", anthropicKey);
         }
 
         return await proxy.Client.SendAsync(request);

@@ -1,0 +1,17 @@
+namespace Gollamas.Errors;
+
+/// <summary>The error body a path's clients understand.</summary>
+internal enum ErrorShape
+{
+    /// <summary>Ollama's <c>{"error":"…"}</c>, on the native paths.</summary>
+    Ollama,
+
+    /// <summary>The OpenAI envelope <c>{"error":{"message","type","param","code"}}</c>, on <c>/v1/*</c>.</summary>
+    OpenAi,
+
+    /// <summary>
+    /// Anthropic's <c>{"type":"error","error":{"type","message"},"request_id"}</c>, on
+    /// <c>/v1/messages</c> (Ollama's Anthropic-compatible endpoint).
+    /// </summary>
+    Anthropic,
+}
