@@ -37,12 +37,29 @@ internal sealed partial class ModelEndpoints(
     public async Task HandleAsync(HttpContext context, ModelRequestKind kind, RequestRecord record)
     {
         var acceptName = kind == ModelRequestKind.Catalog;
-        using var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted);
+        var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted);
         if (body is null)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body is larger than {limits.MaxRequestBodyBytes} bytes");
             return;
         }
+
+        if (kind == ModelRequestKind.OpenAi && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding) && context.Request.Path.Value == "/v1/responses")
+        {
+            // As Ollama: the body is read decompressed. It goes on decompressed too, so aliases
+            // can be spliced in, hence without its Content-Encoding.
+            using var compressed = body;
+            body = ZstdBody.TryDecompress(compressed.Span, limits.MaxRequestBodyBytes, out var status, out var problem);
+            if (body is null)
+            {
+                await ErrorWriter.WriteAsync(context, status, problem!);
+                return;
+            }
+
+            context.Request.Headers.ContentEncoding = default;
+        }
+
+        using var owned = body;
 
         var table = routes.Current;
         var decision = Decide(body.Span, acceptName, table, record);

@@ -100,6 +100,9 @@ internal sealed class RequestBodyBuffer : IDisposable
         return new RequestBodyBuffer(buffer, length);
     }
 
+    /// <summary>Takes ownership of a pooled array holding a body of <paramref name="length"/> bytes.</summary>
+    public static RequestBodyBuffer FromPooled(byte[] buffer, int length) => new(buffer, length);
+
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, []);
