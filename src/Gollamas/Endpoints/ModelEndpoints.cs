@@ -61,8 +61,15 @@ internal sealed partial class ModelEndpoints(
 
         using var owned = body;
 
+        if (kind == ModelRequestKind.OpenAiForm && context.Request.Query.ContainsKey("model"))
+        {
+            // Go's FormValue would take the query's model before the form's: the proxy reads the form only.
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, "gollamas: send the model as a form field, not in the query string");
+            return;
+        }
+
         var table = routes.Current;
-        var decision = Decide(body.Span, acceptName, table, record);
+        var decision = Decide(body.Span, kind, context.Request.ContentType, table, record);
         if (decision.Route is null)
         {
             await ErrorWriter.WriteAsync(context, decision.ErrorStatus, decision.ErrorMessage!);
@@ -72,13 +79,13 @@ internal sealed partial class ModelEndpoints(
         var route = decision.Route;
         record.ResolvedModel = route.Name;
         var content = decision.IsAlias
-            ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, route.NameAsJsonString)
+            ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, kind == ModelRequestKind.OpenAiForm ? route.NameUtf8 : route.NameAsJsonString)
             : new ForwardBody(body.Memory);
         if (kind == ModelRequestKind.Native)
         {
             content = BodyRewrite.Apply(content, route.Defaults);
         }
-        else if (route.Defaults.NumCtx is not null && kind == ModelRequestKind.OpenAi && _openAiWarned.TryAdd(route.Canonical, 0))
+        else if (route.Defaults.NumCtx is not null && kind is ModelRequestKind.OpenAi or ModelRequestKind.OpenAiForm && _openAiWarned.TryAdd(route.Canonical, 0))
         {
             Log.OpenAiIgnoresNumCtx(_logger, route.Name, route.Defaults.NumCtx.Value);
         }
@@ -179,10 +186,13 @@ internal sealed partial class ModelEndpoints(
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }
 
-    private static RoutingDecision Decide(ReadOnlySpan<byte> body, bool acceptName, RouteTable table, RequestRecord record)
+    private static RoutingDecision Decide(ReadOnlySpan<byte> body, ModelRequestKind kind, string? contentType, RouteTable table, RequestRecord record)
     {
         Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
-        var peek = ModelPeek.Peek(body, acceptName, name);
+        var acceptName = kind == ModelRequestKind.Catalog;
+        var peek = kind == ModelRequestKind.OpenAiForm
+            ? FormModelPeek.Peek(body, contentType, name)
+            : ModelPeek.Peek(body, acceptName, name);
         switch (peek.Status)
         {
             case PeekStatus.Found:
@@ -215,6 +225,8 @@ internal sealed partial class ModelEndpoints(
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, acceptName ? "model (or name) must be a string" : "model must be a string");
             case PeekStatus.ModelTooLong:
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, "invalid model name");
+            case PeekStatus.InvalidForm:
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, $"failed to parse multipart form: {peek.Detail}");
             default:
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, "model is required");
         }

@@ -11,4 +11,7 @@ internal enum ModelRequestKind
 
     /// <summary>Show and pull: do not load the model; the deprecated <c>name</c> key stands in for <c>model</c>.</summary>
     Catalog,
+
+    /// <summary>OpenAI's audio transcriptions (/v1/audio/transcriptions): the model is a field of a multipart form.</summary>
+    OpenAiForm,
 }

@@ -6,7 +6,6 @@ namespace Gollamas.Endpoints;
 /// <summary>
 /// Endpoints that change a server's model store (create, push, copy, delete, blobs): a router
 /// cannot know which server the operator means, so it refuses them clearly instead of guessing.
-/// Audio transcriptions too, for now: their model is a field of a multipart form, not JSON.
 /// </summary>
 internal static class UnsupportedEndpoints
 {

@@ -1,6 +1,6 @@
 namespace Gollamas.Forwarding;
 
-/// <summary>What <see cref="ModelPeek"/> found in a request body.</summary>
+/// <summary>What <see cref="ModelPeek"/> (or <see cref="FormModelPeek"/>) found in a request body.</summary>
 internal enum PeekStatus
 {
     /// <summary>A non-empty model name was found.</summary>
@@ -23,4 +23,7 @@ internal enum PeekStatus
 
     /// <summary>The model value is longer than any valid model name can be.</summary>
     ModelTooLong,
+
+    /// <summary>A multipart form Go would refuse to parse (the detail says why, in Go's words).</summary>
+    InvalidForm,
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Gollamas.Backends;
 using Gollamas.Forwarding;
@@ -22,6 +23,7 @@ internal sealed class ModelRoute
         Backends = backends;
         Aliases = aliases;
         NameAsJsonString = EncodeJsonString(name);
+        NameUtf8 = Encoding.UTF8.GetBytes(name);
     }
 
     /// <summary>The name as the operator configured it; what an aliased request is rewritten to.</summary>
@@ -43,6 +45,9 @@ internal sealed class ModelRoute
 
     /// <summary><see cref="Name"/> as a UTF-8 JSON string token, quotes included, for splicing.</summary>
     public ReadOnlyMemory<byte> NameAsJsonString { get; }
+
+    /// <summary><see cref="Name"/> in UTF-8, for splicing into a form field.</summary>
+    public ReadOnlyMemory<byte> NameUtf8 { get; }
 
     /// <summary>How many routes a request may try: each at most once.</summary>
     public int RouteCount => Math.Min(Backends.Count, MaxRoutes);

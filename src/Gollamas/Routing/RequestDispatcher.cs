@@ -142,8 +142,7 @@ internal sealed partial class RequestDispatcher(
             case "/v1/messages":
                 return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAi, record) : MethodNotAllowed(context, "POST");
             case "/v1/audio/transcriptions":
-                // The model is a field of a multipart form, which the proxy does not read yet.
-                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "audio transcriptions") : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiForm, record) : MethodNotAllowed(context, "POST");
             case "/api/show":
             case "/api/pull":
                 return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Catalog, record) : MethodNotAllowed(context, "POST");

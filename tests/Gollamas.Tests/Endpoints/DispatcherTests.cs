@@ -75,18 +75,6 @@ public sealed class DispatcherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unsupported_AudioTranscription_501InTheOpenAiShapeAndNothingForwarded()
-    {
-        using var form = new MultipartFormDataContent { { new StringContent("whisper"), "model" }, { new ByteArrayContent([1, 2, 3]), "file", "a.wav" } };
-        using var response = await _proxy.Client.PostAsync("/v1/audio/transcriptions", form);
-
-        response.StatusCode.Should().Be(HttpStatusCode.NotImplemented);
-        (await response.Content.ReadAsStringAsync()).Should().Be(
-            """{"error":{"message":"gollamas router doesn't support audio transcriptions; send this request to an Ollama server directly","type":"api_error","param":null,"code":null}}""");
-        _gpu.Requests.Should().BeEmpty();
-    }
-
-    [Fact]
     public async Task AnthropicMessages_WrongMethod_405InAnthropicsShape()
     {
         using var response = await _proxy.Client.GetAsync("/v1/messages");

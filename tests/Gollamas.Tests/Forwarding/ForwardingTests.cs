@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Tests.Forwarding;
 
@@ -167,6 +168,58 @@ public sealed class ForwardingTests : IAsyncLifetime
         (await reader.ReadLineAsync().DefaultTimeout()).Should().Be("event: error");
         (await reader.ReadLineAsync().DefaultTimeout()).Should().StartWith(errorStart).And.EndWith(errorEnd);
         (await reader.ReadToEndAsync().DefaultTimeout()).Should().Be("\n");
+    }
+
+    [Theory]
+    [InlineData("nomic-embed-text", "nomic-embed-text", "cpu")]
+    [InlineData("gpt-4o", "llama3.2", "gpu")]
+    public async Task Transcription_RoutedByTheFormsModelField_AnAliasReplacedInPlaceAndTheRestByteForByte(string sent, string forwarded, string server)
+    {
+        var target = server == "gpu" ? _gpu : _cpu;
+        target.Map("POST", "/v1/audio/transcriptions", static (context, _) =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync("""{"text":"hello"}""");
+        });
+        const string contentType = "multipart/form-data; boundary=----gollamas-test";
+
+        using var response = await _proxy.Client.PostAsync("/v1/audio/transcriptions", Form(contentType, sent));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"text":"hello"}""");
+        var received = await target.WaitForRequestAsync(r => r.Path == "/v1/audio/transcriptions").DefaultTimeout();
+        received.Body.Should().Equal(await Form(contentType, forwarded).ReadAsByteArrayAsync());
+        received.Headers["Content-Type"].Should().Be(contentType);
+        received.Headers["Content-Length"].Should().Be(received.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [InlineData("/v1/audio/transcriptions", "multipart/form-data; boundary=b", "whisper-9", 404, "model 'whisper-9' not found", "not_found_error")]
+    [InlineData("/v1/audio/transcriptions", "multipart/form-data; boundary=b", "", 400, "model is required", "invalid_request_error")]
+    [InlineData("/v1/audio/transcriptions", "application/json", "llama3.2", 400, "failed to parse multipart form: request Content-Type isn't multipart/form-data", "invalid_request_error")]
+    [InlineData("/v1/audio/transcriptions?model=llama3.2", "multipart/form-data; boundary=b", "llama3.2", 400, "gollamas: send the model as a form field, not in the query string", "invalid_request_error")]
+    public async Task Transcription_NoUsableModel_OpenAiErrorAndNothingForwarded(string path, string contentType, string model, int status, string message, string type)
+    {
+        using var response = await _proxy.Client.PostAsync(path, Form(contentType.Replace("boundary=b", "boundary=----gollamas-test", StringComparison.Ordinal), model));
+
+        ((int)response.StatusCode).Should().Be(status);
+        (await response.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"{{{message}}}","type":"{{{type}}}","param":null,"code":null}}""");
+        _gpu.Requests.Should().BeEmpty();
+        _cpu.Requests.Should().BeEmpty();
+    }
+
+    /// <summary>A transcription form as the OpenAI SDKs send it: the audio file, then the model and a language.</summary>
+    private static ByteArrayContent Form(string contentType, string model)
+    {
+        var body = Encoding.UTF8.GetBytes(
+            "------gollamas-test\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+            + "RIFF\u0001\u0002 not really audio\r\n"
+            + $"------gollamas-test\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n{model}\r\n"
+            + "------gollamas-test\r\nContent-Disposition: form-data; name=\"language\"\r\n\r\nen\r\n"
+            + "------gollamas-test--\r\n");
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
     }
 
     [Fact]
