@@ -62,15 +62,36 @@ internal sealed class ProxyMetrics
     /// </summary>
     public static void ReadTokens(ReadOnlySpan<byte> chunk, RequestRecord record)
     {
-        if (TryReadNumber(chunk, "\"eval_count\":"u8, out var generated))
+        switch (record.TokenCounts)
         {
-            record.GeneratedTokens = generated;
-            record.PromptTokens = TryReadNumber(chunk, "\"prompt_eval_count\":"u8, out var prompt) ? prompt : 0;
+            case TokenCounts.Ollama:
+                ReadTokens(chunk, record, "\"eval_count\":"u8, "\"prompt_eval_count\":"u8, zeroMeansNone: false, lastWins: false);
+                break;
+            case TokenCounts.OpenAi:
+                // Streams without include_usage end with "usage":null; some chunks carry zeros.
+                ReadTokens(chunk, record, "\"completion_tokens\":"u8, "\"prompt_tokens\":"u8, zeroMeansNone: true, lastWins: false);
+                break;
+            case TokenCounts.InputOutput:
+                ReadTokens(chunk, record, "\"output_tokens\":"u8, "\"input_tokens\":"u8, zeroMeansNone: false, lastWins: true);
+                break;
         }
-        else if (TryReadNumber(chunk, "\"completion_tokens\":"u8, out generated) && generated > 0)
+    }
+
+    private static void ReadTokens(ReadOnlySpan<byte> chunk, RequestRecord record, ReadOnlySpan<byte> generatedKey, ReadOnlySpan<byte> promptKey, bool zeroMeansNone, bool lastWins)
+    {
+        if (!TryReadNumber(chunk, generatedKey, out var generated, lastWins) || (zeroMeansNone && generated == 0))
         {
-            record.GeneratedTokens = generated;
-            record.PromptTokens = TryReadNumber(chunk, "\"prompt_tokens\":"u8, out var prompt) ? prompt : 0;
+            return;
+        }
+
+        record.GeneratedTokens = generated;
+        if (TryReadNumber(chunk, promptKey, out var prompt, lastWins))
+        {
+            record.PromptTokens = prompt;
+        }
+        else if (!lastWins)
+        {
+            record.PromptTokens = 0;
         }
     }
 
@@ -155,10 +176,10 @@ internal sealed class ProxyMetrics
     private static string Escape(string value) =>
         value.AsSpan().IndexOfAny("\\\"\n") < 0 ? value : value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
-    private static bool TryReadNumber(ReadOnlySpan<byte> chunk, ReadOnlySpan<byte> key, out long value)
+    private static bool TryReadNumber(ReadOnlySpan<byte> chunk, ReadOnlySpan<byte> key, out long value, bool last)
     {
         value = 0;
-        var at = chunk.IndexOf(key);
+        var at = last ? chunk.LastIndexOf(key) : chunk.IndexOf(key);
         return at >= 0 && Utf8Parser.TryParse(chunk[(at + key.Length)..], out value, out _) && value >= 0;
     }
 

@@ -31,6 +31,9 @@ internal sealed class RequestRecord
     /// <summary>The endpoint as a metric label: a known path (with placeholders), else null.</summary>
     public string? Endpoint { get; set; }
 
+    /// <summary>Which keys of the answer hold its token counts.</summary>
+    public TokenCounts TokenCounts { get; set; }
+
     /// <summary>Prompt tokens, from the final chunk of the answer.</summary>
     public long PromptTokens { get; set; }
 

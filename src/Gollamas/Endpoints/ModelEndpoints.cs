@@ -78,6 +78,13 @@ internal sealed partial class ModelEndpoints(
 
         var route = decision.Route;
         record.ResolvedModel = route.Name;
+        record.TokenCounts = kind switch
+        {
+            ModelRequestKind.Native => TokenCounts.Ollama,
+            ModelRequestKind.Catalog => TokenCounts.None,
+            _ when context.Request.Path.Value is "/v1/responses" or "/v1/messages" => TokenCounts.InputOutput,
+            _ => TokenCounts.OpenAi,
+        };
         var content = decision.IsAlias
             ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, kind == ModelRequestKind.OpenAiForm ? route.NameUtf8 : route.NameAsJsonString)
             : new ForwardBody(body.Memory);

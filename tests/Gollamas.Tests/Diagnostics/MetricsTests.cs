@@ -111,4 +111,37 @@ public sealed class MetricsTests : TwoServersTest
 
         text.Should().MatchRegex($@"gollamas_generated_tokens_total\{{model=""llama3\.2"",connection=""{System.Text.RegularExpressions.Regex.Escape(A.BaseUri.ToString())}""\}} [1-9]\d*\n");
     }
+
+    [Fact]
+    public async Task AnthropicAndResponsesUsage_CountedAsTokens_TheLastCountsOfAStreamWinning()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={A.BaseUri}", $"qwen3:8b={B.BaseUri}"]);
+        var stream = new StreamScript("text/event-stream");
+        stream.Add("""event: message_start""" + "\ndata: " + """{"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":12,"output_tokens":1}}}""" + "\n\n");
+        stream.Add("""event: content_block_delta""" + "\ndata: " + """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}""" + "\n\n");
+        stream.Add("""event: message_delta""" + "\ndata: " + """{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":12,"output_tokens":7}}""" + "\n\n");
+        stream.Add("""event: message_stop""" + "\ndata: " + """{"type":"message_stop"}""" + "\n\n");
+        A.MapScript("POST", "/v1/messages", stream);
+        var whole = new StreamScript("application/json");
+        whole.Add("""{"id":"resp_1","object":"response","status":"completed","usage":{"input_tokens":5,"input_tokens_details":{"cached_tokens":0},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":8}}""");
+        B.MapScript("POST", "/v1/responses", whole);
+
+        using (var messages = await Proxy.Client.PostAsync("/v1/messages", new StringContent("""{"model":"llama3.2","max_tokens":64,"stream":true}""")))
+        {
+            (await messages.Content.ReadAsStringAsync()).Should().EndWith("message_stop\"}\n\n");
+        }
+
+        using (var responses = await Proxy.Client.PostAsync("/v1/responses", new StringContent("""{"model":"qwen3:8b","input":"hi"}""")))
+        {
+            (await responses.Content.ReadAsStringAsync()).Should().Contain("\"usage\"");
+        }
+
+        await Proxy.Logs.WaitForAsync(l => l.Contains("POST /v1/responses 200", StringComparison.Ordinal)).DefaultTimeout();
+        var lines = (await Proxy.Client.GetStringAsync("/metrics")).Split('\n');
+
+        lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"llama3.2\",connection=\"{A.BaseUri}\"}} 12");
+        lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"llama3.2\",connection=\"{A.BaseUri}\"}} 7");
+        lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"qwen3:8b\",connection=\"{B.BaseUri}\"}} 5");
+        lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"qwen3:8b\",connection=\"{B.BaseUri}\"}} 3");
+    }
 }
