@@ -107,7 +107,8 @@ public sealed partial class ZstdBodyTests : IAsyncLifetime
         return await _proxy.Client.PostAsync(path, content);
     }
 
-    private static byte[] Compress(string text)
+    /// <summary><paramref name="text"/> in UTF-8, as one zstd frame.</summary>
+    internal static byte[] Compress(string text)
     {
         var source = Encoding.UTF8.GetBytes(text);
         var destination = new byte[(int)ZSTD_compressBound((nuint)source.Length)];

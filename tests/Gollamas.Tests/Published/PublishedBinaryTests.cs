@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Tests.Published;
 
@@ -113,6 +114,35 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         (await generateReader.ReadLineAsync().DefaultTimeout()).Should().Be("""{"error":"gollamas is shutting down: the stream was cut at the end of the drain timeout"}""");
         (await generateReader.ReadLineAsync().DefaultTimeout()).Should().BeNull();
         (await proxy.WaitForExitAsync()).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Binary_CompatEndpoints_ZstdResponsesBodyMultipartTranscriptionAndAnthropicErrors()
+    {
+        _gpu.Map("POST", "/v1/audio/transcriptions", static (context, _) =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync("""{"text":"hello"}""");
+        });
+        await using var proxy = await RunningBinary.StartAsync(
+            "--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}", "--alias", "gpt-4o=llama3.2", "--api-key", "sk-one");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+        client.DefaultRequestHeaders.TryAddWithoutValidation("x-api-key", "sk-one");
+
+        var compressed = new ByteArrayContent(Forwarding.ZstdBodyTests.Compress("""{"model":"gpt-4o","input":"hi"}"""));
+        compressed.Headers.ContentEncoding.Add("zstd");
+        using var responses = await client.PostAsync("/v1/responses", compressed);
+        var form = new ByteArrayContent(Encoding.ASCII.GetBytes("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ngpt-4o\r\n--b--\r\n"));
+        form.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
+        using var transcription = await client.PostAsync("/v1/audio/transcriptions", form);
+        using var messages = await client.PostAsync("/v1/messages", new StringContent("""{"model":"claude-x","max_tokens":8}"""));
+
+        responses.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _gpu.WaitForRequestAsync(r => r.Path == "/v1/responses").DefaultTimeout()).BodyText.Should().Be("""{"model":"llama3.2","input":"hi"}""");
+        transcription.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _gpu.WaitForRequestAsync(r => r.Path == "/v1/audio/transcriptions").DefaultTimeout()).BodyText.Should().Contain("\r\n\r\nllama3.2\r\n--b--");
+        messages.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        Forwarding.ForwardingTests.AnthropicError(await messages.Content.ReadAsStringAsync()).Should().Be(("not_found_error", "model 'claude-x' not found"));
     }
 
     [Fact]
