@@ -44,7 +44,7 @@ internal sealed partial class ModelEndpoints(
             return;
         }
 
-        if (kind == ModelRequestKind.OpenAi && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding) && context.Request.Path.Value == "/v1/responses")
+        if (kind == ModelRequestKind.OpenAiResponses && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding))
         {
             // As Ollama: the body is read decompressed. It goes on decompressed too, so aliases
             // can be spliced in, hence without its Content-Encoding.
@@ -82,7 +82,7 @@ internal sealed partial class ModelEndpoints(
         {
             ModelRequestKind.Native => TokenCounts.Ollama,
             ModelRequestKind.Catalog => TokenCounts.None,
-            _ when context.Request.Path.Value is "/v1/responses" or "/v1/messages" => TokenCounts.InputOutput,
+            ModelRequestKind.OpenAiResponses or ModelRequestKind.Anthropic => TokenCounts.InputOutput,
             _ => TokenCounts.OpenAi,
         };
         var content = decision.IsAlias
@@ -92,7 +92,7 @@ internal sealed partial class ModelEndpoints(
         {
             content = BodyRewrite.Apply(content, route.Defaults);
         }
-        else if (route.Defaults.NumCtx is not null && kind is ModelRequestKind.OpenAi or ModelRequestKind.OpenAiForm && _openAiWarned.TryAdd(route.Canonical, 0))
+        else if (route.Defaults.NumCtx is not null && kind != ModelRequestKind.Catalog && _openAiWarned.TryAdd(route.Canonical, 0))
         {
             Log.OpenAiIgnoresNumCtx(_logger, route.Name, route.Defaults.NumCtx.Value);
         }
@@ -252,7 +252,7 @@ internal sealed partial class ModelEndpoints(
         [LoggerMessage(Diagnostics.LogEventIds.Busy, LogLevel.Warning, "Ollama server {Backend} is at its limit: request refused ({Result})", EventName = "Busy")]
         public static partial void Busy(ILogger logger, string backend, GateResult result);
 
-        [LoggerMessage(Diagnostics.LogEventIds.OpenAiIgnoresNumCtx, LogLevel.Warning, "Model {Model} has num_ctx {NumCtx}, but OpenAI-compatible (/v1) requests cannot carry it: Ollama loads the model with its default context for them, reloading it if it was loaded with {NumCtx}. For /v1 clients set OLLAMA_CONTEXT_LENGTH on the server or PARAMETER num_ctx in the model", EventName = "OpenAiIgnoresNumCtx")]
+        [LoggerMessage(Diagnostics.LogEventIds.OpenAiIgnoresNumCtx, LogLevel.Warning, "Model {Model} has num_ctx {NumCtx}, but OpenAI- and Anthropic-compatible (/v1) requests cannot carry it: Ollama loads the model with its default context for them, reloading it if it was loaded with {NumCtx}. For /v1 clients set OLLAMA_CONTEXT_LENGTH on the server or PARAMETER num_ctx in the model", EventName = "OpenAiIgnoresNumCtx")]
         public static partial void OpenAiIgnoresNumCtx(ILogger logger, string model, int numCtx);
 
         [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]

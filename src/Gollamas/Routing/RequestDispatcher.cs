@@ -138,9 +138,11 @@ internal sealed partial class RequestDispatcher(
             case "/v1/chat/completions":
             case "/v1/completions":
             case "/v1/embeddings":
-            case "/v1/responses":
-            case "/v1/messages":
                 return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAi, record) : MethodNotAllowed(context, "POST");
+            case "/v1/responses":
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiResponses, record) : MethodNotAllowed(context, "POST");
+            case "/v1/messages":
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Anthropic, record) : MethodNotAllowed(context, "POST");
             case "/v1/audio/transcriptions":
                 return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiForm, record) : MethodNotAllowed(context, "POST");
             case "/api/show":

@@ -138,7 +138,7 @@ public sealed class LifecycleSettingsTests : IAsyncLifetime
         await SendAsync("/v1/embeddings", """{"model":"qwen3:8b","input":"hi"}""");
 
         _proxy!.Logs.Lines.Where(static l => l.Contains("cannot carry it", StringComparison.Ordinal)).Should().ContainSingle()
-            .Which.Should().StartWith("Warning: Model llama3.2 has num_ctx 8192, but OpenAI-compatible (/v1) requests cannot carry it");
+            .Which.Should().StartWith("Warning: Model llama3.2 has num_ctx 8192, but OpenAI- and Anthropic-compatible (/v1) requests cannot carry it");
     }
 
     private static byte[] RandomBytes(int length)
