@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gollamas.Json;
@@ -44,10 +45,47 @@ internal static class ErrorWriter
         });
 
     /// <summary>
+    /// One SSE event carrying an error after the stream started, as the path's clients read it:
+    /// Chat Completions streams take the OpenAI envelope in a plain <c>data:</c> event; the
+    /// Responses API and Anthropic's Messages API name it <c>event: error</c>, each with its own
+    /// error object. The caller has ended the previous event.
+    /// </summary>
+    public static void WriteSseErrorEvent(IBufferWriter<byte> writer, PathString path, int statusCode, string message)
+    {
+        var shape = ShapeOf(path);
+        var responses = path.Value == "/v1/responses";
+        writer.Write(shape == ErrorShape.Anthropic || responses ? "event: error\ndata: "u8 : "data: "u8);
+        using (var json = new Utf8JsonWriter(writer, JsonWriting.Options))
+        {
+            json.WriteStartObject();
+            if (shape == ErrorShape.Anthropic)
+            {
+                WriteAnthropicError(json, statusCode, message);
+            }
+            else if (responses)
+            {
+                // The Responses API's error event: type, code, message, param.
+                json.WriteString(JsonNames.Type, JsonNames.Error);
+                json.WriteString(JsonNames.Code, OpenAiType(statusCode));
+                json.WriteString(JsonNames.Message, message);
+                json.WriteNull(JsonNames.Param);
+            }
+            else
+            {
+                WriteOpenAiError(json, statusCode, message);
+            }
+
+            json.WriteEndObject();
+        }
+
+        writer.Write("\n\n"u8);
+    }
+
+    /// <summary>
     /// The members of an Anthropic error event, inside an object the caller opened:
     /// <c>"type":"error","error":{"type","message"}</c> (a response adds <c>request_id</c>).
     /// </summary>
-    public static void WriteAnthropicError(Utf8JsonWriter writer, int statusCode, string message)
+    private static void WriteAnthropicError(Utf8JsonWriter writer, int statusCode, string message)
     {
         writer.WriteString(JsonNames.Type, JsonNames.Error);
         writer.WriteStartObject(JsonNames.Error);
@@ -57,7 +95,7 @@ internal static class ErrorWriter
     }
 
     /// <summary>Ollama's mapping of a status code to an Anthropic error type (anthropic/anthropic.go).</summary>
-    public static string AnthropicType(int statusCode) => statusCode switch
+    private static string AnthropicType(int statusCode) => statusCode switch
     {
         StatusCodes.Status400BadRequest => "invalid_request_error",
         StatusCodes.Status401Unauthorized => "authentication_error",
@@ -77,20 +115,25 @@ internal static class ErrorWriter
     }
 
     /// <summary>The OpenAI error envelope Ollama's compat layer writes.</summary>
-    public static void WriteOpenAiEnvelope(Utf8JsonWriter writer, int statusCode, string message)
+    private static void WriteOpenAiEnvelope(Utf8JsonWriter writer, int statusCode, string message)
     {
         writer.WriteStartObject();
+        WriteOpenAiError(writer, statusCode, message);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteOpenAiError(Utf8JsonWriter writer, int statusCode, string message)
+    {
         writer.WriteStartObject(JsonNames.Error);
         writer.WriteString(JsonNames.Message, message);
         writer.WriteString(JsonNames.Type, OpenAiType(statusCode));
         writer.WriteNull(JsonNames.Param);
         writer.WriteNull(JsonNames.Code);
         writer.WriteEndObject();
-        writer.WriteEndObject();
     }
 
     /// <summary>Ollama's mapping of a status code to an OpenAI error type (middleware/openai.go).</summary>
-    public static string OpenAiType(int statusCode) => statusCode switch
+    private static string OpenAiType(int statusCode) => statusCode switch
     {
         StatusCodes.Status400BadRequest => "invalid_request_error",
         StatusCodes.Status404NotFound => "not_found_error",

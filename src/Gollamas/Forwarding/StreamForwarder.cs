@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -282,7 +281,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
     /// <summary>
     /// The status is already sent, so the failure goes into the stream in its own framing:
     /// one NDJSON line <c>{"error":…}</c> (what Ollama itself writes), or one SSE error event in
-    /// the path's own shape (<see cref="WriteErrorEvent"/>). Other bodies cannot carry it and are
+    /// the path's own shape (<see cref="ErrorWriter.WriteSseErrorEvent"/>). Other bodies cannot carry it and are
     /// aborted, so the client sees a broken response rather than a silently short one.
     /// </summary>
     private static async Task EndWithInBandErrorAsync(HttpContext context, StreamTail tail, string message)
@@ -316,8 +315,12 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         }
         else
         {
-            writer.Write(tail.EndsWithBlankLine ? ""u8 : tail.EndsWithNewLine ? "\n"u8 : "\n\n"u8);
-            WriteErrorEvent(writer, context.Request.Path, message);
+            if (!tail.EndsWithBlankLine)
+            {
+                writer.Write(tail.EndsWithNewLine ? "\n"u8 : "\n\n"u8);
+            }
+
+            ErrorWriter.WriteSseErrorEvent(writer, context.Request.Path, StatusCodes.Status502BadGateway, message);
         }
 
         try
@@ -328,43 +331,6 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         {
             // The client left while we were telling it why; nothing more to do.
         }
-    }
-
-    /// <summary>
-    /// One SSE error event as the path's clients read it: Chat Completions streams carry the
-    /// OpenAI envelope in a plain <c>data:</c> event; the Responses API and Anthropic's Messages
-    /// API name it <c>event: error</c>, with their own error objects.
-    /// </summary>
-    private static void WriteErrorEvent(PipeWriter writer, PathString path, string message)
-    {
-        var shape = ErrorWriter.ShapeOf(path);
-        var responses = path.Value == "/v1/responses";
-        writer.Write(shape == ErrorShape.Anthropic || responses ? "event: error\ndata: "u8 : "data: "u8);
-        using (var json = new Utf8JsonWriter(writer, JsonWriting.Options))
-        {
-            if (shape == ErrorShape.Anthropic)
-            {
-                json.WriteStartObject();
-                ErrorWriter.WriteAnthropicError(json, StatusCodes.Status502BadGateway, message);
-                json.WriteEndObject();
-            }
-            else if (responses)
-            {
-                // The Responses API's error event: type, code, message, param.
-                json.WriteStartObject();
-                json.WriteString(JsonNames.Type, JsonNames.Error);
-                json.WriteString(JsonNames.Code, ErrorWriter.OpenAiType(StatusCodes.Status502BadGateway));
-                json.WriteString(JsonNames.Message, message);
-                json.WriteNull(JsonNames.Param);
-                json.WriteEndObject();
-            }
-            else
-            {
-                ErrorWriter.WriteOpenAiEnvelope(json, StatusCodes.Status502BadGateway, message);
-            }
-        }
-
-        writer.Write("\n\n"u8);
     }
 
     /// <summary>A duration as an operator wrote it: 10m, 90s, 1.5s.</summary>
