@@ -73,7 +73,7 @@ internal sealed record ConfigInput(
     /// <summary>Path of a file of API keys, read by the server.</summary>
     public ConfigEntry? ApiKeysFile { get; init; }
 
-    /// <summary>Whether the client's Authorization header reaches Ollama, as a boolean word.</summary>
+    /// <summary>Whether the client's Authorization and x-api-key headers reach Ollama, as a boolean word.</summary>
     public ConfigEntry? ForwardAuthorization { get; init; }
 
     /// <summary>Whether each request is logged, as a boolean word.</summary>

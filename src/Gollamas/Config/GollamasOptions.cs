@@ -129,7 +129,7 @@ internal sealed record SecurityOptions
     /// <summary>A file of keys, one per line ('#' comments), re-read on SIGHUP.</summary>
     public string? ApiKeysFile { get; init; }
 
-    /// <summary>Whether the client's Authorization header is passed on to Ollama.</summary>
+    /// <summary>Whether the client's Authorization and x-api-key headers are passed on to Ollama.</summary>
     public bool ForwardAuthorization { get; init; }
 }
 

@@ -81,7 +81,7 @@ public sealed class DispatcherTests : IAsyncLifetime
 
         response.StatusCode.Should().Be(HttpStatusCode.MethodNotAllowed);
         response.Content.Headers.Allow.Should().Equal("POST");
-        Forwarding.ForwardingTests.AnthropicError(await response.Content.ReadAsStringAsync())
+        AnthropicErrorBody.Read(await response.Content.ReadAsStringAsync())
             .Should().Be(("api_error", "method GET not allowed on /v1/messages"));
         _gpu.Requests.Should().BeEmpty();
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -120,7 +119,7 @@ public sealed class ForwardingTests : IAsyncLifetime
 
         ((int)response.StatusCode).Should().Be(status);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
-        AnthropicError(await response.Content.ReadAsStringAsync()).Should().Be((type, message));
+        AnthropicErrorBody.Read(await response.Content.ReadAsStringAsync()).Should().Be((type, message));
         _gpu.Requests.Should().BeEmpty();
         _cpu.Requests.Should().BeEmpty();
     }
@@ -448,18 +447,5 @@ public sealed class ForwardingTests : IAsyncLifetime
         received.Headers.Should().NotContainKey("Proxy-Authorization");
         received.Headers["Host"].Should().Be(_gpu.BaseUri.Authority);
         received.Headers.Should().NotContainKey("Transfer-Encoding");
-    }
-
-    /// <summary>The error type and message of an Anthropic error body, after checking its fixed parts and request id.</summary>
-    internal static (string Type, string Message) AnthropicError(string body)
-    {
-        using var json = JsonDocument.Parse(body);
-        var root = json.RootElement;
-        root.GetProperty("type").GetString().Should().Be("error");
-        root.GetProperty("request_id").GetString().Should().MatchRegex("^req_[0-9a-f]{24}$");
-        root.EnumerateObject().Select(static p => p.Name).Should().Equal("type", "error", "request_id");
-        var error = root.GetProperty("error");
-        error.EnumerateObject().Select(static p => p.Name).Should().Equal("type", "message");
-        return (error.GetProperty("type").GetString()!, error.GetProperty("message").GetString()!);
     }
 }

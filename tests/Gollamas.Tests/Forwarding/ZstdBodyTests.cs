@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
@@ -11,7 +10,7 @@ namespace Gollamas.Tests.Forwarding;
 /// proxy reads the model from the decompressed JSON and forwards the JSON uncompressed. The
 /// bodies are compressed here with the system's libzstd, the one the proxy uses.
 /// </summary>
-public sealed partial class ZstdBodyTests : IAsyncLifetime
+public sealed class ZstdBodyTests : IAsyncLifetime
 {
     private FakeOllamaServer _gpu = null!;
     private ProxyUnderTest _proxy = null!;
@@ -36,7 +35,7 @@ public sealed partial class ZstdBodyTests : IAsyncLifetime
     {
         const string json = """{"model":"llama3.2","input":"Why is the sky blue?","stream":false}""";
 
-        using var response = await PostAsync("/v1/responses", Compress(json));
+        using var response = await PostAsync("/v1/responses", Zstd.Compress(json));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).Should().Contain("\"object\":\"response\"");
@@ -49,7 +48,7 @@ public sealed partial class ZstdBodyTests : IAsyncLifetime
     public async Task Responses_ZstdBodyOfSeveralFramesWithAnAlias_ModelRewrittenInTheWholeBody()
     {
         // Two frames, the model key in the second: every frame is read.
-        var body = Compress("{\"input\":\"hi\",").Concat(Compress("\"model\":\"gpt-4o\"}")).ToArray();
+        var body = Zstd.Compress("{\"input\":\"hi\",").Concat(Zstd.Compress("\"model\":\"gpt-4o\"}")).ToArray();
 
         using var response = await PostAsync("/v1/responses", body);
 
@@ -64,7 +63,7 @@ public sealed partial class ZstdBodyTests : IAsyncLifetime
     public async Task Responses_InvalidZstd_400InTheOpenAiShapeAndNothingForwarded(string kind)
     {
         var body = kind == "truncated"
-            ? Compress("""{"model":"llama3.2","input":"a longer input, so the frame has a body to cut"}""")[..^6]
+            ? Zstd.Compress("""{"model":"llama3.2","input":"a longer input, so the frame has a body to cut"}""")[..^6]
             : Encoding.ASCII.GetBytes(kind);
 
         using var response = await PostAsync("/v1/responses", body);
@@ -78,7 +77,7 @@ public sealed partial class ZstdBodyTests : IAsyncLifetime
     public async Task Responses_ZstdBodyLargerThanTheLimitOnceDecompressed_413()
     {
         var json = $$"""{"model":"llama3.2","input":"{{new string('a', 100 * 1024)}}"}""";
-        var body = Compress(json);
+        var body = Zstd.Compress(json);
         body.Length.Should().BeLessThan(64 * 1024, "the compressed body itself is within the limit");
 
         using var response = await PostAsync("/v1/responses", body);
@@ -92,7 +91,7 @@ public sealed partial class ZstdBodyTests : IAsyncLifetime
     public async Task ChatCompletions_ZstdBody_NotDecompressedAsOllamaDoesNot()
     {
         // Ollama decompresses on /v1/responses only; elsewhere the body is read as it is.
-        using var response = await PostAsync("/v1/chat/completions", Compress("""{"model":"llama3.2"}"""));
+        using var response = await PostAsync("/v1/chat/completions", Zstd.Compress("""{"model":"llama3.2"}"""));
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":{"message":"invalid JSON in request body""");
@@ -106,23 +105,4 @@ public sealed partial class ZstdBodyTests : IAsyncLifetime
         content.Headers.ContentEncoding.Add("zstd");
         return await _proxy.Client.PostAsync(path, content);
     }
-
-    /// <summary><paramref name="text"/> in UTF-8, as one zstd frame.</summary>
-    internal static byte[] Compress(string text)
-    {
-        var source = Encoding.UTF8.GetBytes(text);
-        var destination = new byte[(int)ZSTD_compressBound((nuint)source.Length)];
-        var written = ZSTD_compress(destination, (nuint)destination.Length, source, (nuint)source.Length, 3);
-        ZSTD_isError(written).Should().Be(0u);
-        return destination[..(int)written];
-    }
-
-    [LibraryImport("libzstd.so.1")]
-    private static partial nuint ZSTD_compressBound(nuint sourceSize);
-
-    [LibraryImport("libzstd.so.1")]
-    private static partial nuint ZSTD_compress(byte[] destination, nuint capacity, byte[] source, nuint size, int level);
-
-    [LibraryImport("libzstd.so.1")]
-    private static partial uint ZSTD_isError(nuint code);
 }

@@ -129,7 +129,7 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
         client.DefaultRequestHeaders.TryAddWithoutValidation("x-api-key", "sk-one");
 
-        var compressed = new ByteArrayContent(Forwarding.ZstdBodyTests.Compress("""{"model":"gpt-4o","input":"hi"}"""));
+        var compressed = new ByteArrayContent(Zstd.Compress("""{"model":"gpt-4o","input":"hi"}"""));
         compressed.Headers.ContentEncoding.Add("zstd");
         using var responses = await client.PostAsync("/v1/responses", compressed);
         var form = new ByteArrayContent(Encoding.ASCII.GetBytes("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ngpt-4o\r\n--b--\r\n"));
@@ -142,7 +142,7 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         transcription.StatusCode.Should().Be(HttpStatusCode.OK);
         (await _gpu.WaitForRequestAsync(r => r.Path == "/v1/audio/transcriptions").DefaultTimeout()).BodyText.Should().Contain("\r\n\r\nllama3.2\r\n--b--");
         messages.StatusCode.Should().Be(HttpStatusCode.NotFound);
-        Forwarding.ForwardingTests.AnthropicError(await messages.Content.ReadAsStringAsync()).Should().Be(("not_found_error", "model 'claude-x' not found"));
+        AnthropicErrorBody.Read(await messages.Content.ReadAsStringAsync()).Should().Be(("not_found_error", "model 'claude-x' not found"));
     }
 
     [Fact]

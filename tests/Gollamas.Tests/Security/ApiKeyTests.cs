@@ -113,7 +113,7 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
         using var response = await SendAsync(proxy, "/v1/messages", authorization, anthropicKey: anthropicKey);
 
         response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
-        Forwarding.ForwardingTests.AnthropicError(await response.Content.ReadAsStringAsync())
+        AnthropicErrorBody.Read(await response.Content.ReadAsStringAsync())
             .Should().Be(("authentication_error", "unauthorized: send a valid API key as 'Authorization: Bearer KEY'"));
         A.Requests.Should().BeEmpty();
     }
