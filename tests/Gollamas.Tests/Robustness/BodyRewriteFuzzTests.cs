@@ -42,26 +42,7 @@ public sealed class BodyRewriteFuzzTests
         for (var i = 0; i < 4_000 && failures.Count < 20; i++)
         {
             var body = Encoding.UTF8.GetBytes(s_seeds[random.Next(s_seeds.Length)]).ToList();
-            var edits = random.Next(0, 3);
-            for (var e = 0; e < edits; e++)
-            {
-                var at = random.Next(body.Count + 1);
-                var value = s_palette[random.Next(s_palette.Length)];
-                switch (random.Next(3))
-                {
-                    case 0 when at < body.Count:
-                        body[at] = value;
-                        break;
-                    case 1 when at < body.Count:
-                        body.RemoveAt(at);
-                        break;
-                    default:
-                        body.Insert(at, value);
-                        break;
-                }
-            }
-
-            var bytes = body.ToArray();
+            var bytes = ByteMutations.Apply(body, random.Next(0, 3), random, () => s_palette[random.Next(s_palette.Length)]);
             if (ModelPeek.Peek(bytes, acceptName: false, new char[ModelPeek.MaxNameChars]).Status != PeekStatus.Found)
             {
                 continue;

@@ -58,25 +58,8 @@ public sealed class FormModelPeekFuzzTests
         for (var i = 0; i < 5_000; i++)
         {
             var body = Encoding.UTF8.GetBytes(s_seeds[random.Next(s_seeds.Length)]).ToList();
-            for (var edits = random.Next(1, 6); edits > 0; edits--)
-            {
-                var at = random.Next(body.Count + 1);
-                var b = s_palette[random.Next(s_palette.Length)];
-                switch (random.Next(3))
-                {
-                    case 0 when at < body.Count:
-                        body[at] = b;
-                        break;
-                    case 1 when at < body.Count:
-                        body.RemoveAt(at);
-                        break;
-                    default:
-                        body.Insert(at, b);
-                        break;
-                }
-            }
-
-            found += Check([.. body], s_contentTypes[random.Next(s_contentTypes.Length)], failures) ? 1 : 0;
+            var mutated = ByteMutations.Apply(body, random.Next(1, 6), random, () => s_palette[random.Next(s_palette.Length)]);
+            found += Check(mutated, s_contentTypes[random.Next(s_contentTypes.Length)], failures) ? 1 : 0;
         }
 
         failures.Should().BeEmpty();

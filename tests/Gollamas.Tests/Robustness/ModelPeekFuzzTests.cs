@@ -58,26 +58,7 @@ public sealed class ModelPeekFuzzTests
         for (var i = 0; i < 3_000; i++)
         {
             var body = Encoding.UTF8.GetBytes(s_seeds[random.Next(s_seeds.Length)]).ToList();
-            var edits = random.Next(1, 4);
-            for (var e = 0; e < edits; e++)
-            {
-                var at = random.Next(body.Count + 1);
-                var value = random.Next(3) == 0 ? (byte)random.Next(256) : s_palette[random.Next(s_palette.Length)];
-                switch (random.Next(3))
-                {
-                    case 0 when at < body.Count:
-                        body[at] = value;
-                        break;
-                    case 1 when at < body.Count:
-                        body.RemoveAt(at);
-                        break;
-                    default:
-                        body.Insert(at, value);
-                        break;
-                }
-            }
-
-            Check([.. body], failures);
+            Check(ByteMutations.Apply(body, random.Next(1, 4), random, () => random.Next(3) == 0 ? (byte)random.Next(256) : s_palette[random.Next(s_palette.Length)]), failures);
         }
 
         failures.Should().BeEmpty();
