@@ -62,7 +62,12 @@ internal sealed class UpstreamConnection : IDisposable
     private bool _keepAlive;
     private bool _bodyDone;
 
-    private UpstreamConnection(Socket socket, Stream stream)
+    // TLS only: the zero-byte read CheckIdle started as the connection left the pool.
+    private ValueTask<int> _idleRead;
+    private bool _idleReadArmed;
+
+    /// <summary>Wraps a connected socket and the stream over it (a <see cref="NetworkStream"/>, or TLS over one).</summary>
+    internal UpstreamConnection(Socket socket, Stream stream)
     {
         _socket = socket;
         _stream = stream;
@@ -71,14 +76,17 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>Whether this connection served an earlier request (a failure may then be a stale connection).</summary>
     public bool IsReused { get; set; }
 
-    /// <summary>How long a connection idles before a reuse first checks that the server has not closed it.</summary>
-    public static readonly TimeSpan FinCheckAfter = TimeSpan.FromSeconds(1);
-
     /// <summary>When the connection went back to the pool (Stopwatch ticks).</summary>
     public long IdleSince { get; private set; }
 
     /// <summary>Whether the last response was read to its end on a connection the server keeps open.</summary>
     public bool CanReuse => _keepAlive && _bodyDone && _start == _end;
+
+    /// <summary>
+    /// Whether bytes came after the end of the last response, in the same read: a pipelined or
+    /// unsolicited response. The connection cannot be reused, whatever the server said.
+    /// </summary>
+    public bool HasBytesPastResponse => _bodyDone && _start != _end;
 
     /// <summary>Opens a TCP (and, for https, TLS) connection to <paramref name="baseUri"/>'s host.</summary>
     public static async ValueTask<UpstreamConnection> ConnectAsync(Uri baseUri, CancellationToken cancellationToken)
@@ -119,34 +127,60 @@ internal sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>
-    /// Whether a pooled connection may carry another request: the server has not closed it
-    /// (a readable idle socket means a FIN or unexpected bytes) and it has not idled too long.
+    /// Whether a pooled connection may carry another request. Nothing may have arrived since the
+    /// last response ended: bytes there (an unsolicited or late response) would be read as the
+    /// next request's answer, that request's answer as the one after it, and so on, one user's
+    /// completion delivered to another. Go's Transport closes such a connection too
+    /// ("Unsolicited response received on idle HTTP channel", net/http/transport.go). Checked at
+    /// every reuse whatever the idle time, without waiting.
     /// </summary>
-    public bool IsUsable(TimeSpan maxIdle)
+    /// <remarks>
+    /// Over TLS a <see cref="IdleCheck.Usable"/> answer leaves a zero-byte read pending, which the
+    /// first read of the next response awaits: the pool calls this once, as it hands the
+    /// connection out.
+    /// </remarks>
+    public IdleCheck CheckIdle(TimeSpan maxIdle)
     {
-        var idle = Stopwatch.GetElapsedTime(IdleSince);
-        if (idle > maxIdle)
+        if (Stopwatch.GetElapsedTime(IdleSince) > maxIdle)
         {
-            return false;
-        }
-
-        // A server closes a keep-alive connection after it idled (or when it restarts), not within
-        // a second of answering on it. Under load connections come back within microseconds, and
-        // the poll would be one system call in six per request; a close it would have caught is
-        // an end of stream before the answer, and that request goes once more on a new connection.
-        if (idle < FinCheckAfter)
-        {
-            return true;
+            return IdleCheck.Expired;
         }
 
         try
         {
-            return !_socket.Poll(0, SelectMode.SelectRead);
+            // Readable while idle: bytes (data, or a TLS record) or the server's FIN. One poll(2).
+            if (_socket.Poll(0, SelectMode.SelectRead))
+            {
+                return IdleCheck.Readable;
+            }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            return false;
+            return IdleCheck.Readable;
         }
+
+        if (_stream is SslStream)
+        {
+            // Bytes SslStream took off the socket with the last response (a record read beyond the
+            // body's end) are out of the poll's sight. A zero-byte read returns at once if it holds
+            // any; otherwise it waits on the socket for the next record, the answer to come.
+            if (!_idleReadArmed)
+            {
+                // Kept in a field on purpose (CA2012): consumed once, by the await in FillAsync,
+                // or dropped with the connection; AsTask() would allocate a Task per request.
+#pragma warning disable CA2012
+                _idleRead = _stream.ReadAsync(Memory<byte>.Empty);
+#pragma warning restore CA2012
+                _idleReadArmed = true;
+            }
+
+            if (_idleRead.IsCompleted)
+            {
+                return IdleCheck.Readable;
+            }
+        }
+
+        return IdleCheck.Usable;
     }
 
     public void MarkIdle()
@@ -535,6 +569,14 @@ internal sealed class UpstreamConnection : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> FillAsync(CancellationToken cancellationToken)
     {
+        if (_idleReadArmed)
+        {
+            // The first read after a reuse over TLS: the read CheckIdle started waits for the
+            // answer (SslStream allows one read at a time).
+            _idleReadArmed = false;
+            await _idleRead;
+        }
+
         _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
         if (_start == _end)
         {
