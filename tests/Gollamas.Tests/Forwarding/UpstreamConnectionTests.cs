@@ -334,6 +334,7 @@ public sealed class UpstreamConnectionTests
     [InlineData("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")]
     [InlineData("HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")]
     [InlineData("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")]
+    [InlineData("HTTP/1.1 200 OK\r\nConnection: close\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok")] // close in any field wins
     public async Task KeepAlive_ServerSaysClose_NextRequestOpensANewConnectionAndTheOldOneIsClosed(string response)
     {
         // The server keeps the socket open anyway: only the proxy's reading of the head can avoid reusing it.
