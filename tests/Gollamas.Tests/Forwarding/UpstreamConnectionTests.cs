@@ -433,6 +433,8 @@ public sealed class UpstreamConnectionTests
         (await third.Content.ReadAsStringAsync()).Should().Be("answer 2.2");
         server.Requests.Select(static r => (r.Connection, r.IndexOnConnection)).Should().Equal((1, 1), (2, 1), (2, 2));
         await server.WhenPeerClosedAsync(1).DefaultTimeout();
+        proxy.Logs.Lines.Where(static l => l.Contains("connection to", StringComparison.Ordinal)).Should().Equal(
+            $"Debug: Closed an idle connection to {server.BaseUri}: the server sent bytes or closed it while it was idle");
     }
 
     [Theory]
@@ -458,6 +460,13 @@ public sealed class UpstreamConnectionTests
         (await second.Content.ReadAsStringAsync()).Should().Be("second");
         server.Requests.Select(static r => (r.Connection, r.IndexOnConnection)).Should().Equal((1, 1), (2, 1));
         await server.WhenPeerClosedAsync(1).DefaultTimeout();
+
+        // Found in the read buffer as the response ends, or (a body read straight into the caller's buffer, no
+        // further than its length) on the socket at the next reuse: either way closed, and said once.
+        proxy.Logs.Lines.Where(static l => l.Contains("connection to", StringComparison.Ordinal)).Should().ContainSingle()
+            .Which.Should().BeOneOf(
+                $"Debug: Closed a connection to {server.BaseUri}: the server sent bytes after the end of the response",
+                $"Debug: Closed an idle connection to {server.BaseUri}: the server sent bytes or closed it while it was idle");
     }
 
     // ---- 7. Stale pooled connections ----
