@@ -1,4 +1,5 @@
 using Gollamas.Config;
+using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Backends;
 
@@ -10,14 +11,14 @@ internal sealed class Backend : IDisposable
 {
     private int _inFlight;
 
-    public Backend(ConnectionConfig config, BackendSettings settings)
+    public Backend(ConnectionConfig config, BackendSettings settings, ILogger? poolLogger = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(settings);
         Id = config.Id;
         BaseUri = config.BaseUri;
         DisplayName = config.IsExplicit ? $"'{config.Id}' ({config.BaseUri})" : config.BaseUri.ToString();
-        Pool = new UpstreamPool(BaseUri, settings);
+        Pool = new UpstreamPool(BaseUri, settings, poolLogger);
 
         // Off the hot path too, a plain pass-through client on the same pool: no proxy from the
         // environment, no redirects, no decompression, no cookies, and the pool's connect timeout.

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Gollamas.Config;
+using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Backends;
 
@@ -11,8 +12,10 @@ internal sealed class BackendSet : IDisposable
     /// <param name="connections">Every connection, in declaration order.</param>
     /// <param name="settings">Settings shared by every connection.</param>
     /// <param name="limits">Concurrency limits by connection id, over the default in <paramref name="settings"/>.</param>
-    public BackendSet(IReadOnlyList<ConnectionConfig> connections, BackendSettings settings, IReadOnlyDictionary<string, int>? limits = null)
+    /// <param name="loggerFactory">For the connection pools' Debug messages; none when null.</param>
+    public BackendSet(IReadOnlyList<ConnectionConfig> connections, BackendSettings settings, IReadOnlyDictionary<string, int>? limits = null, ILoggerFactory? loggerFactory = null)
     {
+        var poolLogger = loggerFactory?.CreateLogger<UpstreamPool>();
         ArgumentNullException.ThrowIfNull(connections);
         ArgumentNullException.ThrowIfNull(settings);
         var all = new Backend[connections.Count];
@@ -21,7 +24,7 @@ internal sealed class BackendSet : IDisposable
             var own = limits is not null && limits.TryGetValue(connections[i].Id, out var limit)
                 ? settings with { ConcurrencyLimit = limit }
                 : settings;
-            all[i] = new Backend(connections[i], own);
+            all[i] = new Backend(connections[i], own, poolLogger);
         }
 
         All = all;

@@ -1,19 +1,20 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
-using System.Text;
 
 namespace Gollamas.Backends;
 
 /// <summary>
 /// One HTTP/1.1 connection to an Ollama server, used by one request at a time. It does only
-/// what a pass-through proxy needs: write a request head and a body held in memory, parse the
+/// what a pass-through proxy needs: write a request head and a body held in memory, read the
 /// response head, and hand out the body de-framed as it arrives. While a stream is idle it holds
-/// no buffer (a zero-byte read waits for data), and reading a chunk allocates nothing.
+/// no buffer (a zero-byte read waits for data), and reading a chunk allocates nothing. The
+/// protocol itself is pure code apart from it: <see cref="ResponseHeadParser"/> for the head,
+/// <see cref="ChunkedDecoder"/> for chunked bodies; this class owns the socket, TLS and the
+/// read buffer, and orchestrates them.
 /// </summary>
 /// <remarks>
 /// Measured against <c>SocketsHttpHandler</c> on the hot path (see the commit introducing this
@@ -25,44 +26,27 @@ internal sealed class UpstreamConnection : IDisposable
 {
     private const int BufferSize = 16 * 1024;
 
-    // Ollama's heads are a few hundred bytes; 64 KiB is generous and bounds a hostile server.
-    private const int MaxHeadBytes = 64 * 1024;
-
     private const int MaxInterimResponses = 10;
-
-    private static readonly string[] s_knownNames =
-    [
-        "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Date",
-        "Cache-Control", "Vary", "Server", "Content-Encoding", "X-Content-Type-Options",
-    ];
-
-    private static readonly string[] s_knownValues =
-    [
-        "application/x-ndjson", "application/json; charset=utf-8", "application/json", "text/event-stream",
-        "text/plain; charset=utf-8", "chunked", "keep-alive", "close", "no-cache", "Origin", "nosniff",
-    ];
-
-    // RFC 9110 §5.6.2 tchar, and the bytes a field value may hold that Kestrel writes back out
-    // (visible ASCII, space, tab).
-    private static readonly SearchValues<byte> s_tokenBytes =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
-
-    private static readonly SearchValues<byte> s_fieldValueBytes = SearchValues.Create(FieldValueBytes());
 
     private readonly Socket _socket;
     private readonly Stream _stream;
+    private readonly ChunkedDecoder _chunked = new();
 
     private byte[]? _buffer;
     private int _start;
     private int _end;
 
     private BodyFraming _framing;
-    private ChunkState _chunkState;
     private long _remaining;
     private bool _keepAlive;
     private bool _bodyDone;
 
-    private UpstreamConnection(Socket socket, Stream stream)
+    // TLS only: the zero-byte read CheckIdle started as the connection left the pool.
+    private ValueTask<int> _idleRead;
+    private bool _idleReadArmed;
+
+    /// <summary>Wraps a connected socket and the stream over it (a <see cref="NetworkStream"/>, or TLS over one).</summary>
+    internal UpstreamConnection(Socket socket, Stream stream)
     {
         _socket = socket;
         _stream = stream;
@@ -71,14 +55,17 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>Whether this connection served an earlier request (a failure may then be a stale connection).</summary>
     public bool IsReused { get; set; }
 
-    /// <summary>How long a connection idles before a reuse first checks that the server has not closed it.</summary>
-    public static readonly TimeSpan FinCheckAfter = TimeSpan.FromSeconds(1);
-
     /// <summary>When the connection went back to the pool (Stopwatch ticks).</summary>
     public long IdleSince { get; private set; }
 
     /// <summary>Whether the last response was read to its end on a connection the server keeps open.</summary>
     public bool CanReuse => _keepAlive && _bodyDone && _start == _end;
+
+    /// <summary>
+    /// Whether bytes came after the end of the last response, in the same read: a pipelined or
+    /// unsolicited response. The connection cannot be reused, whatever the server said.
+    /// </summary>
+    public bool HasBytesPastResponse => _bodyDone && _start != _end;
 
     /// <summary>Opens a TCP (and, for https, TLS) connection to <paramref name="baseUri"/>'s host.</summary>
     public static async ValueTask<UpstreamConnection> ConnectAsync(Uri baseUri, CancellationToken cancellationToken)
@@ -119,34 +106,60 @@ internal sealed class UpstreamConnection : IDisposable
     }
 
     /// <summary>
-    /// Whether a pooled connection may carry another request: the server has not closed it
-    /// (a readable idle socket means a FIN or unexpected bytes) and it has not idled too long.
+    /// Whether a pooled connection may carry another request. Nothing may have arrived since the
+    /// last response ended: bytes there (an unsolicited or late response) would be read as the
+    /// next request's answer, that request's answer as the one after it, and so on, one user's
+    /// completion delivered to another. Go's Transport closes such a connection too
+    /// ("Unsolicited response received on idle HTTP channel", net/http/transport.go). Checked at
+    /// every reuse whatever the idle time, without waiting.
     /// </summary>
-    public bool IsUsable(TimeSpan maxIdle)
+    /// <remarks>
+    /// Over TLS a <see cref="IdleCheck.Usable"/> answer leaves a zero-byte read pending, which the
+    /// first read of the next response awaits: the pool calls this once, as it hands the
+    /// connection out.
+    /// </remarks>
+    public IdleCheck CheckIdle(TimeSpan maxIdle)
     {
-        var idle = Stopwatch.GetElapsedTime(IdleSince);
-        if (idle > maxIdle)
+        if (Stopwatch.GetElapsedTime(IdleSince) > maxIdle)
         {
-            return false;
-        }
-
-        // A server closes a keep-alive connection after it idled (or when it restarts), not within
-        // a second of answering on it. Under load connections come back within microseconds, and
-        // the poll would be one system call in six per request; a close it would have caught is
-        // an end of stream before the answer, and that request goes once more on a new connection.
-        if (idle < FinCheckAfter)
-        {
-            return true;
+            return IdleCheck.Expired;
         }
 
         try
         {
-            return !_socket.Poll(0, SelectMode.SelectRead);
+            // Readable while idle: bytes (data, or a TLS record) or the server's FIN. One poll(2).
+            if (_socket.Poll(0, SelectMode.SelectRead))
+            {
+                return IdleCheck.Readable;
+            }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            return false;
+            return IdleCheck.Readable;
         }
+
+        if (_stream is SslStream)
+        {
+            // Bytes SslStream took off the socket with the last response (a record read beyond the
+            // body's end) are out of the poll's sight. A zero-byte read returns at once if it holds
+            // any; otherwise it waits on the socket for the next record, the answer to come.
+            if (!_idleReadArmed)
+            {
+                // Kept in a field on purpose (CA2012): consumed once, by the await in FillAsync,
+                // or dropped with the connection; AsTask() would allocate a Task per request.
+#pragma warning disable CA2012
+                _idleRead = _stream.ReadAsync(Memory<byte>.Empty);
+#pragma warning restore CA2012
+                _idleReadArmed = true;
+            }
+
+            if (_idleRead.IsCompleted)
+            {
+                return IdleCheck.Readable;
+            }
+        }
+
+        return IdleCheck.Usable;
     }
 
     public void MarkIdle()
@@ -252,14 +265,10 @@ internal sealed class UpstreamConnection : IDisposable
         var interim = 0;
         while (true)
         {
+            UpstreamResponseHead? head;
             int headLength;
-            while ((headLength = FindHeadEnd()) < 0)
+            while (!ResponseHeadParser.TryParse(_buffer.AsSpan(_start, _end - _start), isHeadRequest, out headLength, out head))
             {
-                if (_end - _start >= MaxHeadBytes)
-                {
-                    throw new UpstreamProtocolException("response head larger than 64 KiB");
-                }
-
                 int read;
                 try
                 {
@@ -280,7 +289,6 @@ internal sealed class UpstreamConnection : IDisposable
                 anyByte = true;
             }
 
-            var head = ParseHead(_buffer.AsSpan(_start, headLength), isHeadRequest);
             _start += headLength;
             if (head is null)
             {
@@ -296,7 +304,7 @@ internal sealed class UpstreamConnection : IDisposable
 
             _framing = head.Framing;
             _remaining = head.ContentLength;
-            _chunkState = ChunkState.Size;
+            _chunked.Reset();
             _keepAlive = head.KeepAlive;
             _bodyDone = head.Framing == BodyFraming.None || (head.Framing == BodyFraming.ContentLength && head.ContentLength == 0);
             return head;
@@ -403,138 +411,26 @@ internal sealed class UpstreamConnection : IDisposable
         }
     }
 
-    /// <summary>
-    /// Strips chunked framing (RFC 9112 §7.1) from the buffered bytes into <paramref name="destination"/>.
-    /// Returns the data bytes copied; stops early when a size line or CRLF is not complete yet.
-    /// </summary>
     private int DecodeChunked(Span<byte> destination)
     {
-        var copied = 0;
-        try
-        {
-            DecodeChunked(destination, ref copied);
-        }
-        catch (UpstreamProtocolException) when (copied > 0)
-        {
-            // Hand over the data decoded before the bad framing; the buffer still starts at the
-            // bad bytes, so the next call throws. Otherwise that data would be lost, though it
-            // came whole (in a stream, the last good record before the in-band error).
-        }
-
+        var copied = _chunked.Decode(_buffer.AsSpan(_start, _end - _start), destination, out var consumed);
+        _start += consumed;
+        _bodyDone = _chunked.IsComplete;
         return copied;
-    }
-
-    private void DecodeChunked(Span<byte> destination, ref int copied)
-    {
-        while (_start != _end && !_bodyDone)
-        {
-            var buffered = _buffer.AsSpan(_start, _end - _start);
-            switch (_chunkState)
-            {
-                case ChunkState.Size:
-                {
-                    var lineEnd = buffered.IndexOf("\r\n"u8);
-                    if (lineEnd < 0)
-                    {
-                        ThrowIfLineTooLong(buffered);
-                        return;
-                    }
-
-                    _remaining = ParseChunkSize(buffered[..lineEnd]);
-                    _start += lineEnd + 2;
-                    _chunkState = _remaining == 0 ? ChunkState.Trailer : ChunkState.Data;
-                    break;
-                }
-
-                case ChunkState.Data:
-                {
-                    if (copied == destination.Length)
-                    {
-                        return;
-                    }
-
-                    var count = (int)Math.Min(Math.Min(buffered.Length, destination.Length - copied), _remaining);
-                    buffered[..count].CopyTo(destination[copied..]);
-                    copied += count;
-                    _start += count;
-                    _remaining -= count;
-                    if (_remaining == 0)
-                    {
-                        _chunkState = ChunkState.DataEnd;
-                    }
-
-                    break;
-                }
-
-                case ChunkState.DataEnd:
-                {
-                    if (buffered.Length < 2)
-                    {
-                        return;
-                    }
-
-                    if (buffered[0] != (byte)'\r' || buffered[1] != (byte)'\n')
-                    {
-                        throw new UpstreamProtocolException("chunk data not followed by CRLF");
-                    }
-
-                    _start += 2;
-                    _chunkState = ChunkState.Size;
-                    break;
-                }
-
-                case ChunkState.Trailer:
-                {
-                    var lineEnd = buffered.IndexOf("\r\n"u8);
-                    if (lineEnd < 0)
-                    {
-                        ThrowIfLineTooLong(buffered);
-                        return;
-                    }
-
-                    _start += lineEnd + 2;
-                    _bodyDone = lineEnd == 0; // the empty line after the (usually absent) trailer fields
-                    break;
-                }
-            }
-        }
-    }
-
-    private static long ParseChunkSize(ReadOnlySpan<byte> line)
-    {
-        var extension = line.IndexOf((byte)';');
-        var digits = (extension >= 0 ? line[..extension] : line).TrimEnd(" \t"u8);
-        if (digits.IsEmpty || digits.Length > 15 || !Utf8Parser.TryParse(digits, out long size, out var consumed, 'x') || consumed != digits.Length)
-        {
-            throw new UpstreamProtocolException("invalid chunk size");
-        }
-
-        return size;
-    }
-
-    private static void ThrowIfLineTooLong(ReadOnlySpan<byte> partial)
-    {
-        if (partial.Length > 4096)
-        {
-            throw new UpstreamProtocolException("chunk size or trailer line longer than 4 KiB");
-        }
-    }
-
-    private int FindHeadEnd()
-    {
-        if (_buffer is null || _start == _end)
-        {
-            return -1;
-        }
-
-        var end = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8);
-        return end < 0 ? -1 : end + 4;
     }
 
     /// <summary>Reads more bytes into the buffer (renting it, or making room); 0 at end of stream.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> FillAsync(CancellationToken cancellationToken)
     {
+        if (_idleReadArmed)
+        {
+            // The first read after a reuse over TLS: the read CheckIdle started waits for the
+            // answer (SslStream allows one read at a time).
+            _idleReadArmed = false;
+            await _idleRead;
+        }
+
         _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
         if (_start == _end)
         {
@@ -545,7 +441,7 @@ internal sealed class UpstreamConnection : IDisposable
             var length = _end - _start;
             if (_start == 0)
             {
-                // A head larger than the buffer: grow (bounded by MaxHeadBytes in the caller).
+                // A head larger than the buffer: grow (ResponseHeadParser stops it at 64 KiB).
                 var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
                 _buffer.AsSpan(0, length).CopyTo(larger);
                 ArrayPool<byte>.Shared.Return(_buffer);
@@ -572,190 +468,5 @@ internal sealed class UpstreamConnection : IDisposable
             _buffer = null;
             _start = _end = 0;
         }
-    }
-
-    /// <summary>Parses one response head; null for an interim (1xx) response.</summary>
-    private static UpstreamResponseHead? ParseHead(ReadOnlySpan<byte> head, bool isHeadRequest)
-    {
-        var lineEnd = head.IndexOf("\r\n"u8);
-        var statusLine = head[..lineEnd];
-
-        // "HTTP/1.1 200 OK": version, one space, three digits, then an optional reason. Only digits:
-        // the number parser alone would take "+20" or "-20", which the client side cannot send on.
-        if (statusLine.Length < 12
-            || !statusLine.StartsWith("HTTP/1."u8)
-            || !char.IsAsciiDigit((char)statusLine[7])
-            || statusLine[8] != (byte)' '
-            || !IsDigits(statusLine.Slice(9, 3))
-            || statusLine[9] == (byte)'0'
-            || (statusLine.Length > 12 && statusLine[12] != (byte)' '))
-        {
-            throw new UpstreamProtocolException("invalid status line");
-        }
-
-        var status = ((statusLine[9] - '0') * 100) + ((statusLine[10] - '0') * 10) + (statusLine[11] - '0');
-
-        if (status == 101)
-        {
-            // The proxy never asks for an upgrade (RFC 9110 §15.2.2: a server must not send 101 unasked).
-            throw new UpstreamProtocolException("unexpected 101 Switching Protocols");
-        }
-
-        if (status < 200)
-        {
-            return null;
-        }
-
-        var http10 = statusLine[7] == (byte)'0';
-        var keepAlive = !http10;
-        var chunked = false;
-        var transferEncoding = false;
-        long contentLength = -1;
-        var headers = new List<KeyValuePair<string, string>>(8);
-        var rest = head[(lineEnd + 2)..];
-        while (true)
-        {
-            lineEnd = rest.IndexOf("\r\n"u8);
-            if (lineEnd <= 0)
-            {
-                break; // the empty line that ends the head
-            }
-
-            var line = rest[..lineEnd];
-            rest = rest[(lineEnd + 2)..];
-            var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || line[..colon].ContainsAnyExcept(s_tokenBytes))
-            {
-                // No name, obsolete line folding (a leading space), white space before the colon
-                // (RFC 9112 §5), or any other byte that is not a token character: the response
-                // headers could not carry it to the client.
-                throw new UpstreamProtocolException("invalid header line");
-            }
-
-            var nameBytes = line[..colon];
-            var valueBytes = line[(colon + 1)..].Trim(" \t"u8);
-            if (valueBytes.ContainsAnyExcept(s_fieldValueBytes))
-            {
-                // Control characters are invalid (RFC 9110 §5.5), and non-ASCII bytes cannot be
-                // written to the client's response headers.
-                throw new UpstreamProtocolException("invalid header line");
-            }
-
-            if (Ascii.EqualsIgnoreCase(nameBytes, "Content-Length"u8))
-            {
-                if (!IsDigits(valueBytes) || valueBytes.Length > 18 || !Utf8Parser.TryParse(valueBytes, out long length, out _)
-                    || (contentLength >= 0 && contentLength != length))
-                {
-                    throw new UpstreamProtocolException("invalid Content-Length");
-                }
-
-                if (contentLength >= 0)
-                {
-                    continue; // the same value again (RFC 9112 §6.3): one field reaches the client
-                }
-
-                contentLength = length;
-            }
-            else if (Ascii.EqualsIgnoreCase(nameBytes, "Transfer-Encoding"u8))
-            {
-                // Chunked must be the final coding (RFC 9112 §6.1); anything else is read to close.
-                transferEncoding = true;
-                chunked = IsLastTokenChunked(valueBytes);
-            }
-            else if (Ascii.EqualsIgnoreCase(nameBytes, "Connection"u8))
-            {
-                if (ContainsToken(valueBytes, "close"u8))
-                {
-                    keepAlive = false;
-                }
-                else if (ContainsToken(valueBytes, "keep-alive"u8))
-                {
-                    keepAlive = true;
-                }
-            }
-
-            headers.Add(new KeyValuePair<string, string>(Intern(nameBytes, s_knownNames), Intern(valueBytes, s_knownValues)));
-        }
-
-        BodyFraming framing;
-        if (isHeadRequest || status is 204 or 304)
-        {
-            framing = BodyFraming.None;
-        }
-        else if (transferEncoding)
-        {
-            // Transfer-Encoding overrides Content-Length, which a proxy must then not pass on
-            // (RFC 9112 §6.3): the client would otherwise get a length that is not the body's.
-            headers.RemoveAll(static h => string.Equals(h.Key, "Content-Length", StringComparison.OrdinalIgnoreCase));
-            contentLength = -1;
-            framing = chunked ? BodyFraming.Chunked : BodyFraming.UntilClose;
-            keepAlive &= chunked;
-        }
-        else if (contentLength >= 0)
-        {
-            framing = BodyFraming.ContentLength;
-        }
-        else
-        {
-            framing = BodyFraming.UntilClose;
-            keepAlive = false;
-        }
-
-        return new UpstreamResponseHead(status, headers, framing, contentLength, keepAlive);
-    }
-
-    private static bool IsDigits(ReadOnlySpan<byte> bytes) => !bytes.IsEmpty && !bytes.ContainsAnyExceptInRange((byte)'0', (byte)'9');
-
-    private static bool IsLastTokenChunked(ReadOnlySpan<byte> value)
-    {
-        var comma = value.LastIndexOf((byte)',');
-        return Ascii.EqualsIgnoreCase(value[(comma + 1)..].Trim(" \t"u8), "chunked"u8);
-    }
-
-    private static bool ContainsToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
-    {
-        foreach (var range in value.Split((byte)','))
-        {
-            if (Ascii.EqualsIgnoreCase(value[range].Trim(" \t"u8), token))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Returns the shared string for common names and values, so most heads allocate few strings.</summary>
-    private static string Intern(ReadOnlySpan<byte> bytes, string[] known)
-    {
-        foreach (var candidate in known)
-        {
-            if (candidate.Length == bytes.Length && Ascii.Equals(bytes, candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return Encoding.Latin1.GetString(bytes);
-    }
-
-    private static byte[] FieldValueBytes()
-    {
-        var bytes = new byte[96];
-        bytes[0] = (byte)'\t';
-        for (var i = 1; i < bytes.Length; i++)
-        {
-            bytes[i] = (byte)(0x20 + i - 1); // space through '~'
-        }
-
-        return bytes;
-    }
-
-    private enum ChunkState
-    {
-        Size,
-        Data,
-        DataEnd,
-        Trailer,
     }
 }

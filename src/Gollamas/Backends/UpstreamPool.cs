@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Gollamas.Diagnostics;
 using Gollamas.Forwarding;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gollamas.Backends;
 
@@ -8,9 +11,10 @@ namespace Gollamas.Backends;
 /// Idle keep-alive connections to one server, most recently used first (so a few warm
 /// connections carry the load and the rest age out).
 /// </summary>
-internal sealed class UpstreamPool(Uri baseUri, BackendSettings settings) : IDisposable
+internal sealed partial class UpstreamPool(Uri baseUri, BackendSettings settings, ILogger? logger = null) : IDisposable
 {
     private readonly ConcurrentStack<UpstreamConnection> _idle = new();
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private volatile bool _disposed;
 
     /// <summary>
@@ -21,10 +25,16 @@ internal sealed class UpstreamPool(Uri baseUri, BackendSettings settings) : IDis
     {
         while (_idle.TryPop(out var pooled))
         {
-            if (pooled.IsUsable(settings.PooledConnectionIdleTimeout))
+            var check = pooled.CheckIdle(settings.PooledConnectionIdleTimeout);
+            if (check == IdleCheck.Usable)
             {
                 pooled.IsReused = true;
                 return pooled;
+            }
+
+            if (check == IdleCheck.Readable)
+            {
+                Log.ReadableWhileIdle(_logger, baseUri);
             }
 
             pooled.Dispose();
@@ -89,6 +99,11 @@ internal sealed class UpstreamPool(Uri baseUri, BackendSettings settings) : IDis
         }
         else
         {
+            if (connection.HasBytesPastResponse)
+            {
+                Log.BytesPastResponse(_logger, baseUri);
+            }
+
             connection.Dispose();
         }
     }
@@ -105,5 +120,16 @@ internal sealed class UpstreamPool(Uri baseUri, BackendSettings settings) : IDis
         {
             connection.Dispose();
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(LogEventIds.PooledConnectionReadable, LogLevel.Debug,
+            "Closed an idle connection to {Server}: the server sent bytes or closed it while it was idle", EventName = "PooledConnectionReadable")]
+        public static partial void ReadableWhileIdle(ILogger logger, Uri server);
+
+        [LoggerMessage(LogEventIds.BytesPastResponse, LogLevel.Debug,
+            "Closed a connection to {Server}: the server sent bytes after the end of the response", EventName = "BytesPastResponse")]
+        public static partial void BytesPastResponse(ILogger logger, Uri server);
     }
 }

@@ -190,7 +190,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             QueueLength = options.Concurrency.QueueLength,
         };
         var time = timeProvider ?? TimeProvider.System;
-        var backends = new BackendSet(options.Connections, backendSettings, options.Concurrency.PerConnection);
+        var backends = new BackendSet(options.Connections, backendSettings, options.Concurrency.PerConnection, loggerFactory);
         var routes = new RouteTableHolder(RouteTable.Build(options, backends));
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
         var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());

@@ -98,6 +98,10 @@ internal sealed class LoopbackListener : IAsyncDisposable
                 return;
             }
 
+            // Each write leaves at once: without it, Nagle holds a small write until the previous
+            // one is acknowledged (up to a delayed ACK later), and a test that writes, then signals,
+            // would signal before its bytes reached the proxy.
+            socket.NoDelay = true;
             var number = ++_connectionCount;
             lock (_lock)
             {

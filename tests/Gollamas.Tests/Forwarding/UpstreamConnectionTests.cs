@@ -334,6 +334,7 @@ public sealed class UpstreamConnectionTests
     [InlineData("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")]
     [InlineData("HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")]
     [InlineData("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")]
+    [InlineData("HTTP/1.1 200 OK\r\nConnection: close\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok")] // close in any field wins
     public async Task KeepAlive_ServerSaysClose_NextRequestOpensANewConnectionAndTheOldOneIsClosed(string response)
     {
         // The server keeps the socket open anyway: only the proxy's reading of the head can avoid reusing it.
@@ -392,6 +393,80 @@ public sealed class UpstreamConnectionTests
 
         (await second.Content.ReadAsStringAsync()).Should().Be("ok");
         backend.Server.Requests.Should().HaveCount(2);
+    }
+
+    // ---- 6b. Bytes nobody asked for ----
+
+    [Fact]
+    public async Task KeepAlive_ServerSendsAResponseOnTheIdleConnection_NextRequestGetsItsOwnAnswerOnANewConnection()
+    {
+        // Issue 9: reused within a second, the idle connection handed the stray response to the next
+        // request, that request's answer to the one after, and so on.
+        var strayGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var straySent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = KeepAliveLoopbackServer.Start(async (request, stream, ct) =>
+        {
+            var answer = $"answer {request.Connection}.{request.IndexOnConnection}";
+            await KeepAliveLoopbackServer.WriteAsciiAsync(stream, $"HTTP/1.1 200 OK\r\nContent-Length: {answer.Length}\r\n\r\n{answer}", ct);
+            if (request is { Connection: 1, IndexOnConnection: 1 })
+            {
+                await strayGate.Task.WaitAsync(ct);
+                await KeepAliveLoopbackServer.WriteAsciiAsync(stream, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray", ct);
+                straySent.SetResult();
+            }
+
+            return true;
+        });
+        await using var proxy = await StartProxyAsync(server.BaseUri);
+        using (var first = await PostChatAsync(proxy))
+        {
+            (await first.Content.ReadAsStringAsync()).Should().Be("answer 1.1");
+        }
+
+        strayGate.SetResult();
+        await straySent.Task.DefaultTimeout();
+
+        using var second = await PostChatAsync(proxy);
+        using var third = await PostChatAsync(proxy);
+
+        (await second.Content.ReadAsStringAsync()).Should().Be("answer 2.1");
+        (await third.Content.ReadAsStringAsync()).Should().Be("answer 2.2");
+        server.Requests.Select(static r => (r.Connection, r.IndexOnConnection)).Should().Equal((1, 1), (2, 1), (2, 2));
+        await server.WhenPeerClosedAsync(1).DefaultTimeout();
+        proxy.Logs.Lines.Where(static l => l.Contains("connection to", StringComparison.Ordinal)).Should().Equal(
+            $"Debug: Closed an idle connection to {server.BaseUri}: the server sent bytes or closed it while it was idle");
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray")]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray")]
+    [InlineData("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray")]
+    public async Task KeepAlive_AnExtraResponseInTheSameWriteAsTheAnswer_NextRequestGetsItsOwnAnswerOnANewConnection(string firstWrite)
+    {
+        await using var server = KeepAliveLoopbackServer.Start(async (request, stream, ct) =>
+        {
+            await KeepAliveLoopbackServer.WriteAsciiAsync(
+                stream, request.Connection == 1 ? firstWrite : "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond", ct);
+            return true;
+        });
+        await using var proxy = await StartProxyAsync(server.BaseUri);
+        using (var first = await PostChatAsync(proxy))
+        {
+            first.IsSuccessStatusCode.Should().BeTrue();
+        }
+
+        using var second = await PostChatAsync(proxy);
+
+        (await second.Content.ReadAsStringAsync()).Should().Be("second");
+        server.Requests.Select(static r => (r.Connection, r.IndexOnConnection)).Should().Equal((1, 1), (2, 1));
+        await server.WhenPeerClosedAsync(1).DefaultTimeout();
+
+        // Found in the read buffer as the response ends, or (a body read straight into the caller's buffer, no
+        // further than its length) on the socket at the next reuse: either way closed, and said once.
+        proxy.Logs.Lines.Where(static l => l.Contains("connection to", StringComparison.Ordinal)).Should().ContainSingle()
+            .Which.Should().BeOneOf(
+                $"Debug: Closed a connection to {server.BaseUri}: the server sent bytes after the end of the response",
+                $"Debug: Closed an idle connection to {server.BaseUri}: the server sent bytes or closed it while it was idle");
     }
 
     // ---- 7. Stale pooled connections ----
