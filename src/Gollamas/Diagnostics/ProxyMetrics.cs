@@ -154,7 +154,7 @@ internal sealed class ProxyMetrics
         text.Append("# TYPE ").Append(name).Append(" gauge\n");
         foreach (var backend in backends)
         {
-            text.Append(name).Append("{connection=\"").Append(Escape(backend.DisplayName)).Append("\"} ")
+            text.Append(name).Append("{connection=\"").Append(Escape(backend.Id)).Append("\"} ")
                 .Append(value(backend).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
     }

@@ -19,7 +19,7 @@ internal sealed class RequestRecord
     /// <summary>The configured model it resolved to.</summary>
     public string? ResolvedModel { get; set; }
 
-    /// <summary>The server that answered (the last one tried).</summary>
+    /// <summary>The id of the connection that answered (the last one tried).</summary>
     public string? Connection { get; set; }
 
     /// <summary>Body bytes forwarded to the client.</summary>
