@@ -78,6 +78,7 @@ internal sealed partial class ModelEndpoints(
 
         var route = decision.Route;
         record.ResolvedModel = route.Name;
+        record.ResolvedModelIsRunning = route.IsRunning;
         record.TokenCounts = kind switch
         {
             ModelRequestKind.Native => TokenCounts.Ollama,
