@@ -24,7 +24,7 @@ internal sealed class BackendSet : IDisposable
             var own = limits is not null && limits.TryGetValue(connections[i].Id, out var limit)
                 ? settings with { ConcurrencyLimit = limit }
                 : settings;
-            all[i] = new Backend(connections[i], own, poolLogger);
+            all[i] = new Backend(connections[i], own, position: i + 1, poolLogger);
         }
 
         All = all;

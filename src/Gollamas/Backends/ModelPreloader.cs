@@ -254,7 +254,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             return;
         }
 
-        _metrics.RecordModelLoad(model.Name, backend.DisplayName, reason, result.Problem is null);
+        _metrics.RecordModelLoad(model.Name, backend.Id, reason, result.Problem is null);
         if (result.Problem is not null)
         {
             Log.LoadFailed(_logger, model.Name, backend.DisplayName, reason, result.Problem);

@@ -28,7 +28,12 @@ namespace Gollamas.Backends;
 /// <see cref="TimeoutException"/> when the connect timeout runs out.
 /// </para>
 /// </remarks>
-internal sealed class UpstreamMessageHandler(UpstreamPool pool) : HttpMessageHandler
+/// <param name="pool">The server's keep-alive connections.</param>
+/// <param name="authorization">
+/// The Authorization field line (CRLF included) of a server whose URL carries credentials, else
+/// empty; it replaces any Authorization of the request.
+/// </param>
+internal sealed class UpstreamMessageHandler(UpstreamPool pool, string authorization = "") : HttpMessageHandler
 {
     /// <summary>Far above any list, version or show answer; bounds what a broken server can make the proxy hold.</summary>
     public const int MaxBodyBytes = 16 * 1024 * 1024;
@@ -38,7 +43,7 @@ internal sealed class UpstreamMessageHandler(UpstreamPool pool) : HttpMessageHan
         ArgumentNullException.ThrowIfNull(request);
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
-        var head = Encoding.Latin1.GetBytes(RequestHead(request, uri, body.Length));
+        var head = Encoding.Latin1.GetBytes(RequestHead(request, uri, body.Length, authorization));
         var isHead = request.Method == HttpMethod.Head;
         UpstreamConnection? connection = null;
         try
@@ -64,34 +69,36 @@ internal sealed class UpstreamMessageHandler(UpstreamPool pool) : HttpMessageHan
     }
 
     /// <summary>
-    /// Request line, Host, Content-Length when there is a body (or the method expects one), then
-    /// the request's and its content's own headers.
+    /// Request line, Host, the server's Authorization if it has one, Content-Length when there is
+    /// a body (or the method expects one), then the request's and its content's own headers.
     /// </summary>
-    private static string RequestHead(HttpRequestMessage request, Uri uri, int bodyLength)
+    private static string RequestHead(HttpRequestMessage request, Uri uri, int bodyLength, string authorization)
     {
         var head = new StringBuilder(256)
             .Append(request.Method.Method).Append(' ').Append(uri.PathAndQuery).Append(" HTTP/1.1\r\n")
-            .Append("Host: ").Append(uri.Authority).Append("\r\n");
+            .Append("Host: ").Append(uri.Authority).Append("\r\n")
+            .Append(authorization);
         if (request.Content is not null || request.Method == HttpMethod.Post || request.Method == HttpMethod.Put)
         {
             head.Append("Content-Length: ").Append(bodyLength).Append("\r\n");
         }
 
-        AppendHeaders(head, request.Headers.NonValidated);
+        AppendHeaders(head, request.Headers.NonValidated, skipAuthorization: authorization.Length != 0);
         if (request.Content is not null)
         {
-            AppendHeaders(head, request.Content.Headers.NonValidated);
+            AppendHeaders(head, request.Content.Headers.NonValidated, skipAuthorization: false);
         }
 
         return head.Append("\r\n").ToString();
     }
 
-    private static void AppendHeaders(StringBuilder head, HttpHeadersNonValidated headers)
+    private static void AppendHeaders(StringBuilder head, HttpHeadersNonValidated headers, bool skipAuthorization)
     {
         foreach (var (name, values) in headers)
         {
             if (string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase)
-                || string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                || string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase)
+                || (skipAuthorization && string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }

@@ -305,9 +305,9 @@ internal static class ConfigParser
             return false;
         }
 
-        if (!TryParseBaseUri(target, out var baseUri))
+        if (!TryParseBaseUri(target, out var baseUri, out _, out var problem))
         {
-            errors.Add(new ConfigError(entry.Source, entry.Value, $"'{target}' is not an http(s) URL {MaxConcurrencyForm}"));
+            errors.Add(new ConfigError(entry.Source, entry.Value, problem ?? $"'{target}' is not an http(s) URL {MaxConcurrencyForm}"));
             return false;
         }
 
@@ -575,16 +575,16 @@ internal static class ConfigParser
                 continue;
             }
 
-            if (!TryParseBaseUri(url, out var baseUri))
+            if (!TryParseBaseUri(url, out var baseUri, out var credentials, out var problem))
             {
-                errors.Add(new ConfigError(entry.Source, entry.Value, $"'{url}' is not an http(s) URL {ConnectionForm}"));
+                errors.Add(new ConfigError(entry.Source, entry.Value, problem ?? $"'{url}' is not an http(s) URL {ConnectionForm}"));
                 connections.MarkFailed(id);
                 continue;
             }
 
             // Kept even when no model uses it: an unused connection is harmless, and rejecting it
             // would make a shared CONNECTIONS variable unusable with a smaller --proxy set.
-            connections.AddExplicit(id, baseUri);
+            connections.AddExplicit(id, baseUri, credentials);
         }
     }
 
@@ -608,13 +608,18 @@ internal static class ConfigParser
             string? connectionId;
             if (destination.Contains(UrlSeparator, StringComparison.Ordinal))
             {
-                if (!TryParseBaseUri(destination, out var baseUri))
+                if (!TryParseBaseUri(destination, out var baseUri, out var credentials, out var problem))
                 {
-                    errors.Add(new ConfigError(entry.Source, entry.Value, $"'{destination}' is not an http(s) URL {ProxyForm}"));
+                    errors.Add(new ConfigError(entry.Source, entry.Value, problem ?? $"'{destination}' is not an http(s) URL {ProxyForm}"));
                     continue;
                 }
 
-                connectionId = connections.GetOrAddImplicit(destination, baseUri);
+                connectionId = connections.GetOrAddImplicit(baseUri, credentials);
+                if (connectionId is null)
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, "this URL is already declared with other credentials (give them the same everywhere, or name the connection with --connection)"));
+                    continue;
+                }
             }
             else
             {
@@ -758,14 +763,23 @@ internal static class ConfigParser
 
     // An upstream base: absolute http(s) with a host and no query or fragment. The path is kept
     // (an Ollama behind a path-prefixing reverse proxy) and ends in '/' so relative API paths
-    // resolve beneath it rather than replacing its last segment.
-    private static bool TryParseBaseUri(string text, out Uri baseUri)
+    // resolve beneath it rather than replacing its last segment. A user and password (a server
+    // behind basic authentication) are taken out into their own value, so that the URI every
+    // other part of the proxy sees, logs and reports has none. A problem with them is in
+    // problem; any other failure leaves it null.
+    private static bool TryParseBaseUri(string text, out Uri baseUri, out UrlCredentials? credentials, out string? problem)
     {
         baseUri = null!;
-        if (text.Contains('?', StringComparison.Ordinal) || text.Contains('#', StringComparison.Ordinal)
-            || !Uri.TryCreate(text, UriKind.Absolute, out var uri)
+        if (!UrlCredentials.TrySplit(text, out var withoutCredentials, out credentials, out problem))
+        {
+            return false;
+        }
+
+        if (withoutCredentials.Contains('?', StringComparison.Ordinal) || withoutCredentials.Contains('#', StringComparison.Ordinal)
+            || !Uri.TryCreate(withoutCredentials, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-            || uri.Host.Length == 0)
+            || uri.Host.Length == 0
+            || uri.UserInfo.Length != 0)
         {
             return false;
         }
@@ -796,16 +810,19 @@ internal static class ConfigParser
     private sealed class ConnectionTable
     {
         private readonly List<ConnectionConfig> _all = [];
-        private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _explicitIds = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _allIds = new(StringComparer.Ordinal);
         private readonly HashSet<string> _failedIds = new(StringComparer.Ordinal);
 
-        // Uri equality ignores scheme and host case and a default port; the first connection
-        // declared for a URL wins, so explicit ones (parsed first) are preferred over implicit ones.
-        private readonly Dictionary<Uri, string> _idByUri = [];
+        // Uri equality ignores scheme and host case and a default port (and a user and password,
+        // but base URIs have none); the first connection declared for a URL wins, so explicit
+        // ones (parsed first) are preferred over implicit ones.
+        private readonly Dictionary<Uri, ConnectionConfig> _byUri = [];
 
         public IReadOnlyList<ConnectionConfig> All => _all;
 
-        public bool ContainsId(string id) => _ids.Contains(id);
+        /// <summary>Whether <paramref name="id"/> is the id of an explicit connection: only those can be named.</summary>
+        public bool ContainsId(string id) => _explicitIds.Contains(id);
 
         /// <summary>Every connection on <paramref name="baseUri"/>: one, or several explicit ones.</summary>
         public List<string> IdsWithUri(Uri baseUri) => [.. _all.Where(c => c.BaseUri == baseUri).Select(c => c.Id)];
@@ -814,24 +831,41 @@ internal static class ConfigParser
 
         public void MarkFailed(string id) => _failedIds.Add(id);
 
-        public void AddExplicit(string id, Uri baseUri)
+        public void AddExplicit(string id, Uri baseUri, UrlCredentials? credentials)
         {
-            _all.Add(new ConnectionConfig(id, baseUri, IsExplicit: true));
-            _ids.Add(id);
-            _idByUri.TryAdd(baseUri, id);
+            var connection = new ConnectionConfig(id, baseUri, IsExplicit: true, credentials);
+            _all.Add(connection);
+            _explicitIds.Add(id);
+            _allIds.Add(id);
+            _byUri.TryAdd(baseUri, connection);
         }
 
-        public string GetOrAddImplicit(string urlText, Uri baseUri)
+        /// <summary>
+        /// The id of the connection on <paramref name="baseUri"/>, added if there is none; null
+        /// when that connection has other credentials than <paramref name="credentials"/> (an entry
+        /// without credentials takes the connection as it was declared).
+        /// </summary>
+        public string? GetOrAddImplicit(Uri baseUri, UrlCredentials? credentials)
         {
-            if (_idByUri.TryGetValue(baseUri, out var id))
+            if (_byUri.TryGetValue(baseUri, out var existing))
             {
-                return id;
+                return credentials is null || credentials == existing.Credentials ? existing.Id : null;
             }
 
-            _all.Add(new ConnectionConfig(urlText, baseUri, IsExplicit: false));
-            _ids.Add(urlText);
-            _idByUri.Add(baseUri, urlText);
-            return urlText;
+            // host:port stays the same across restarts and reorderings, so a metric series or a
+            // log search keeps working; it names no user or password. An explicit id may already
+            // be that text: then the URL, which no explicit id can be (they cannot contain "://").
+            var id = string.Concat(baseUri.Host, ":", baseUri.Port.ToString(CultureInfo.InvariantCulture), baseUri.AbsolutePath.TrimEnd('/'));
+            if (_allIds.Contains(id))
+            {
+                id = baseUri.ToString();
+            }
+
+            var connection = new ConnectionConfig(id, baseUri, IsExplicit: false, credentials);
+            _all.Add(connection);
+            _allIds.Add(id);
+            _byUri.Add(baseUri, connection);
+            return id;
         }
     }
 }

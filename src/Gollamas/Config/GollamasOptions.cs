@@ -179,10 +179,12 @@ internal sealed record ListenAddress(string Host, int Port)
 }
 
 /// <summary>
-/// One upstream server. <c>Id</c> is the explicit connection id, or the URL text when the
-/// connection was declared implicitly by a <c>--proxy MODEL=URL</c>.
+/// One upstream server. <c>Id</c> is the explicit connection id or, for a connection declared
+/// implicitly by a <c>--proxy MODEL=URL</c>, a stable one made from the URL: <c>host:port</c>
+/// (and the path when it is not the root), or the URL when another connection has that id.
+/// <c>BaseUri</c> never holds a user or password: they are in <c>Credentials</c>.
 /// </summary>
-internal sealed record ConnectionConfig(string Id, Uri BaseUri, bool IsExplicit);
+internal sealed record ConnectionConfig(string Id, Uri BaseUri, bool IsExplicit, UrlCredentials? Credentials = null);
 
 /// <summary>
 /// One routed model: the name as the operator configured it, and the ids of the connections

@@ -10,6 +10,7 @@ internal static class LogEventIds
     public const int ShuttingDown = 103;
     public const int UnexpectedError = 105;
     public const int Access = 106;
+    public const int ConnectionConfigured = 110;
 
     // Forwarding 2xx
     public const int Forwarded = 200;

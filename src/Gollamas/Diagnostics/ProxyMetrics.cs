@@ -12,11 +12,28 @@ namespace Gollamas.Diagnostics;
 /// Counters and histograms in Prometheus' text exposition format, written by hand: requests by
 /// endpoint, model, connection and status class; time to first byte and duration; prompt and
 /// generated tokens read from the final chunk; upstream errors by kind; and, read at scrape
-/// time, requests in flight, waiting and health per connection. Labels come only from the
-/// configuration (endpoints, models, connections), so their number is bounded.
+/// time, requests in flight, waiting and health per connection. Labels come from the
+/// configuration (endpoints, models, connection ids), so their number is bounded; the one
+/// exception, models routed because they run (<c>--allow-running</c>), is bounded here.
 /// </summary>
 internal sealed class ProxyMetrics
 {
+    /// <summary>
+    /// Distinct running-model names the model label takes; past them, <see cref="OtherRunningModels"/>.
+    /// A model must be loaded on a connection to be routed at all, so a real fleet stays far below;
+    /// the bound stops a long-lived process collecting series for every model it ever saw loaded.
+    /// </summary>
+    public const int MaxRunningModelLabels = 100;
+
+    /// <summary>
+    /// The model label of running models past the bound. Parenthesised so it can never be a
+    /// model's name: Ollama names cannot hold '(' (and a configured model "other" stays itself).
+    /// </summary>
+    public const string OtherRunningModels = "(other)";
+
+    private readonly ConcurrentDictionary<string, byte> _runningModelLabels = new(StringComparer.Ordinal);
+    private readonly Lock _runningModelLabelsLock = new();
+
     // Seconds: from a cached answer to a cold model load and a long generation.
     private static readonly double[] s_buckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
@@ -31,7 +48,8 @@ internal sealed class ProxyMetrics
     public void RecordRequest(RequestRecord record, int status)
     {
         var endpoint = record.Endpoint ?? "other";
-        var key = new RequestKey(endpoint, record.ResolvedModel ?? "", record.Connection ?? "", status / 100);
+        var model = record.ResolvedModel is { } resolved && record.ResolvedModelIsRunning ? RunningModelLabel(resolved) : record.ResolvedModel ?? "";
+        var key = new RequestKey(endpoint, model, record.Connection ?? "", status / 100);
         Interlocked.Increment(ref _requests.GetOrAdd(key, static _ => new long[1])[0]);
         var end = Stopwatch.GetTimestamp();
         var duration = Stopwatch.GetElapsedTime(record.Started, end).TotalSeconds;
@@ -40,10 +58,34 @@ internal sealed class ProxyMetrics
         _firstByte.GetOrAdd(endpoint, static _ => new Histogram()).Observe(firstByte);
         if (record.PromptTokens > 0 || record.GeneratedTokens > 0)
         {
-            var tokens = _tokens.GetOrAdd((record.ResolvedModel ?? "", record.Connection ?? ""), static _ => new long[2]);
+            var tokens = _tokens.GetOrAdd((model, record.Connection ?? ""), static _ => new long[2]);
             Interlocked.Add(ref tokens[0], record.PromptTokens);
             Interlocked.Add(ref tokens[1], record.GeneratedTokens);
         }
+    }
+
+    /// <summary>
+    /// The model label of a running model: its canonical name while fewer than
+    /// <see cref="MaxRunningModelLabels"/> names have been seen (or it is one of them), else
+    /// <see cref="OtherRunningModels"/>.
+    /// </summary>
+    private string RunningModelLabel(string name)
+    {
+        if (_runningModelLabels.ContainsKey(name))
+        {
+            return name;
+        }
+
+        lock (_runningModelLabelsLock)
+        {
+            if (_runningModelLabels.Count < MaxRunningModelLabels)
+            {
+                _runningModelLabels.TryAdd(name, 0);
+                return name;
+            }
+        }
+
+        return _runningModelLabels.ContainsKey(name) ? name : OtherRunningModels;
     }
 
     /// <summary>An upstream failure of one kind (unreachable, timeout, refused, broken stream).</summary>
@@ -154,7 +196,7 @@ internal sealed class ProxyMetrics
         text.Append("# TYPE ").Append(name).Append(" gauge\n");
         foreach (var backend in backends)
         {
-            text.Append(name).Append("{connection=\"").Append(Escape(backend.DisplayName)).Append("\"} ")
+            text.Append(name).Append("{connection=\"").Append(Escape(backend.Id)).Append("\"} ")
                 .Append(value(backend).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
     }

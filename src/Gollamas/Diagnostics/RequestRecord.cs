@@ -16,10 +16,16 @@ internal sealed class RequestRecord
     /// <summary>The model as the client named it.</summary>
     public string? RequestedModel { get; set; }
 
-    /// <summary>The configured model it resolved to.</summary>
+    /// <summary>The configured model it resolved to, or the canonical name of a running one.</summary>
     public string? ResolvedModel { get; set; }
 
-    /// <summary>The server that answered (the last one tried).</summary>
+    /// <summary>
+    /// Whether <see cref="ResolvedModel"/> is not configured but routed because it runs: a name
+    /// a client chose, which the metrics take only up to a bound.
+    /// </summary>
+    public bool ResolvedModelIsRunning { get; set; }
+
+    /// <summary>The id of the connection that answered (the last one tried).</summary>
     public string? Connection { get; set; }
 
     /// <summary>Body bytes forwarded to the client.</summary>

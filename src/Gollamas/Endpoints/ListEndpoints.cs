@@ -114,11 +114,11 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
 
             if (ex is OperationCanceledException)
             {
-                await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server {backend.DisplayName} timed out: {fanOut.TimeoutReason}");
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server on {backend.PublicName} timed out: {fanOut.TimeoutReason}");
             }
             else
             {
-                await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server {backend.DisplayName} is unreachable: {StreamForwarder.Describe(ex)}");
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} is unreachable: {StreamForwarder.Describe(ex)}");
             }
         }
     }
@@ -140,7 +140,7 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
                 && document.RootElement.TryGetProperty("error"u8, out var error)
                 && error.ValueKind == JsonValueKind.String
                     ? error.GetString()!
-                    : $"Ollama server {backend.DisplayName} answered {(int)response.StatusCode}";
+                    : $"gollamas: Ollama server on {backend.PublicName} answered {(int)response.StatusCode}";
             await ErrorWriter.WriteAsync(context, (int)response.StatusCode, message);
             return;
         }

@@ -78,6 +78,7 @@ internal sealed partial class ModelEndpoints(
 
         var route = decision.Route;
         record.ResolvedModel = route.Name;
+        record.ResolvedModelIsRunning = route.IsRunning;
         record.TokenCounts = kind switch
         {
             ModelRequestKind.Native => TokenCounts.Ollama,
@@ -127,7 +128,7 @@ internal sealed partial class ModelEndpoints(
             ForwardOutcome outcome;
             try
             {
-                record.Connection = backend.DisplayName;
+                record.Connection = backend.Id;
                 outcome = await forwarder.ForwardAsync(context, backend, content, record, canFailOver: attempt < attempts);
             }
             finally
@@ -138,7 +139,7 @@ internal sealed partial class ModelEndpoints(
             health.RecordRequest(backend, outcome, route, loadsModel: !acceptName);
             if (outcome is ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused or ForwardOutcome.BackendStreamBroken)
             {
-                metrics.RecordUpstreamError(backend.DisplayName, OutcomeLabel(outcome));
+                metrics.RecordUpstreamError(backend.Id, OutcomeLabel(outcome));
             }
             if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused)
                 || attempt == attempts)
@@ -165,8 +166,8 @@ internal sealed partial class ModelEndpoints(
     {
         var message = gate switch
         {
-            GateResult.QueueFull => $"gollamas: Ollama server {backend.DisplayName} is busy: {backend.Gate.Limit} requests in flight and {backend.Gate.QueueLength} waiting; try again later",
-            GateResult.TimedOut => $"gollamas: waited {queue.Timeout.TotalSeconds:0.###} s for Ollama server {backend.DisplayName}, still busy; try again later",
+            GateResult.QueueFull => $"gollamas: Ollama server on {backend.PublicName} is busy: {backend.Gate.Limit} requests in flight and {backend.Gate.QueueLength} waiting; try again later",
+            GateResult.TimedOut => $"gollamas: waited {queue.Timeout.TotalSeconds:0.###} s for the Ollama server on {backend.PublicName}, still busy; try again later",
             _ => null,
         };
         if (message is null)
@@ -188,7 +189,7 @@ internal sealed partial class ModelEndpoints(
     /// </summary>
     private Task AllRoutesDownAsync(HttpContext context, ModelRoute route)
     {
-        var servers = string.Join(", ", route.Backends.Select(static b => b.DisplayName));
+        var servers = string.Join(", ", route.Backends.Select(static b => b.PublicName));
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }

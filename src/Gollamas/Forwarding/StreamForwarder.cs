@@ -58,7 +58,9 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         var started = Stopwatch.GetTimestamp();
         using var watch = new UpstreamWatch(idleTimeout, context.RequestAborted, lifecycle.DrainDeadline);
         var isHead = HttpMethods.IsHead(context.Request.Method);
-        var head = RentRequestHead(context, backend, body.Length, stripAuthorization, out var headLength);
+        // To a server whose URL carries credentials the proxy sends those (in its HostHeader
+        // lines), never the client's as well: one Authorization field, the operator's.
+        var head = RentRequestHead(context, backend, body.Length, stripAuthorization || backend.SendsCredentials, out var headLength);
         UpstreamConnection? connection = null;
         backend.OnRequestStarted();
         try
@@ -195,12 +197,12 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
 
         if (timedOut)
         {
-            await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server {backend.DisplayName} timed out: {reason}");
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server on {backend.PublicName} timed out: {reason}");
             return ForwardOutcome.BackendTimedOut;
         }
 
         var what = ex is UpstreamProtocolException ? "sent an invalid response" : "is unreachable";
-        await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server {backend.DisplayName} {what}: {reason}");
+        await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} {what}: {reason}");
         return ForwardOutcome.BackendUnreachable;
     }
 
@@ -265,7 +267,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
 
             var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : Describe(ex);
             Log.StreamBroken(_logger, backend.DisplayName, context.Request.Path, reason);
-            await EndWithInBandErrorAsync(context, tail, $"gollamas: the stream from Ollama server {backend.DisplayName} broke: {reason}");
+            await EndWithInBandErrorAsync(context, tail, $"gollamas: the stream from the Ollama server on {backend.PublicName} broke: {reason}");
             return ForwardOutcome.BackendStreamBroken;
         }
 

@@ -273,6 +273,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             Log.Listening(_logger, address);
         }
 
+        // Clients are told "connection 2", metrics say its id: this line maps both to the URL.
+        foreach (var backend in table.AllBackends)
+        {
+            Log.ConnectionConfigured(_logger, backend.PublicName, backend.BaseUri, backend.Id);
+        }
+
         foreach (var route in table.Models)
         {
             Log.RouteConfigured(_logger, route.Name, string.Join(", ", route.Backends.Select(static b => b.DisplayName)));
@@ -400,6 +406,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.RouteConfigured, LogLevel.Information, "Route {Model} -> {Backends}", EventName = "RouteConfigured")]
         public static partial void RouteConfigured(ILogger logger, string model, string backends);
+
+        [LoggerMessage(LogEventIds.ConnectionConfigured, LogLevel.Information, "Ollama server {Url} is {Connection} in error messages and connection=\"{Id}\" in metrics", EventName = "ConnectionConfigured")]
+        public static partial void ConnectionConfigured(ILogger logger, string connection, Uri url, string id);
 
         [LoggerMessage(LogEventIds.DefaultsConfigured, LogLevel.Information, "Model {Model} requests get {Settings}", EventName = "DefaultsConfigured")]
         public static partial void DefaultsConfigured(ILogger logger, string model, string settings);

@@ -37,6 +37,12 @@ internal sealed class ModelRoute
     /// <summary>Servers for this model in priority order; never empty.</summary>
     public IReadOnlyList<Backend> Backends { get; }
 
+    /// <summary>
+    /// Whether the model is not configured but routed because a connection runs it
+    /// (<c>--allow-running</c>): its name then comes from a client, so metrics bound it.
+    /// </summary>
+    public bool IsRunning { get; init; }
+
     /// <summary>Alias names as configured.</summary>
     public IReadOnlyList<string> Aliases { get; }
 

@@ -133,7 +133,8 @@ internal sealed class RouteTable
     /// <summary>
     /// With running-model routing on, a route for a model that is not configured but is loaded
     /// on one or more connections (as their /api/ps last said, or a request there completed):
-    /// those connections, in declaration order. Built per request; this is not the common path.
+    /// those connections, in declaration order, under the model's canonical short name. Built
+    /// per request; this is not the common path.
     /// </summary>
     public bool TryResolveRunning(ReadOnlySpan<char> requested, out ModelRoute route)
     {
@@ -149,7 +150,10 @@ internal sealed class RouteTable
             return false;
         }
 
-        route = new ModelRoute(requested.Trim().ToString(), parsed, running, [], RunningDefaults);
+        // Named canonically (lower case, tag and namespace as /api/ps shows them), never in the
+        // client's spelling: "RUN", "Run:LATEST" and "registry.ollama.ai/library/run" are one
+        // model to Ollama, so one name in logs, messages and metric labels.
+        route = new ModelRoute(parsed.DisplayShortest.ToLowerInvariant(), parsed, running, [], RunningDefaults) { IsRunning = true };
         return true;
     }
 

@@ -97,8 +97,8 @@ public class ModelPreloaderTests : TwoServersTest
 
         failed.Should().Be($"Warning: Could not load model llama3.2 on {A.BaseUri} (preload): 404: model 'llama3.2' not found");
         var metrics = await Proxy.Client.GetStringAsync("/metrics");
-        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{A.BaseUri}}",reason="preload",result="failed"} 1""");
-        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{B.BaseUri}}",reason="preload",result="loaded"} 1""");
+        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{A.BaseUri.Authority}}",reason="preload",result="failed"} 1""");
+        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{B.BaseUri.Authority}}",reason="preload",result="loaded"} 1""");
         metrics.Should().NotContain("gollamas_requests_total{endpoint=\"/api/generate\"", "loads are not client traffic");
         Proxy.Logs.Lines.Should().NotContain(l => l.Contains("POST /api/generate", StringComparison.Ordinal), "the access log is for clients");
     }
@@ -210,7 +210,7 @@ public class ModelPreloaderTests : TwoServersTest
         await WaitForLoadsAsync(3, 3);
         await Proxy.Logs.WaitForAsync(l => l == $"Warning: Could not load model llama3.2 on {A.BaseUri} (ping): 404: model 'llama3.2' not found").DefaultTimeout();
         var metrics = await Proxy.Client.GetStringAsync("/metrics");
-        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{B.BaseUri}}",reason="ping",result="loaded"} 2""");
+        metrics.Should().Contain($$"""gollamas_model_loads_total{model="llama3.2",connection="{{B.BaseUri.Authority}}",reason="ping",result="loaded"} 2""");
     }
 
     private static int Loads(FakeOllamaServer server) => server.Requests.Count(static r => r.Path == "/api/generate");

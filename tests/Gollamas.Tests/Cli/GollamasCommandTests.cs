@@ -19,8 +19,8 @@ public class GollamasCommandTests
         run.Output.Should().BeEmpty();
         run.Options!.Listen.Should().Be(new ListenAddress("localhost", 11434));
         run.Options.MinimumLevel.Should().Be(LogLevel.Information);
-        run.Options.Models.Should().ContainSingle().Which.Should().BeEquivalentTo(new ModelConfig("llama3.2", ["http://gpu1:11434"]));
-        run.Options.Connections.Should().Equal(new ConnectionConfig("http://gpu1:11434", new Uri("http://gpu1:11434/"), IsExplicit: false));
+        run.Options.Models.Should().ContainSingle().Which.Should().BeEquivalentTo(new ModelConfig("llama3.2", ["gpu1:11434"]));
+        run.Options.Connections.Should().Equal(new ConnectionConfig("gpu1:11434", new Uri("http://gpu1:11434/"), IsExplicit: false));
         run.Options.Aliases.Should().BeEmpty();
         run.Options.ListAliases.Should().BeFalse();
     }
@@ -286,7 +286,7 @@ public class GollamasCommandTests
 
         run.ExitCode.Should().Be(0);
         run.Options!.Concurrency.DefaultLimit.Should().Be(4);
-        run.Options.Concurrency.PerConnection.Should().BeEquivalentTo(new Dictionary<string, int> { ["c1"] = 2, ["http://gpu2:11434"] = 3 });
+        run.Options.Concurrency.PerConnection.Should().BeEquivalentTo(new Dictionary<string, int> { ["c1"] = 2, ["gpu2:11434"] = 3 });
     }
 
     [Theory]

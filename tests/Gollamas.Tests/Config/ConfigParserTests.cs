@@ -18,8 +18,8 @@ public class ConfigParserTests
         errors.Should().BeEmpty();
         options!.Listen.Should().Be(new ListenAddress("localhost", 11434));
         options.MinimumLevel.Should().Be(LogLevel.Information);
-        options.Connections.Should().Equal(new ConnectionConfig("http://gpu1:11434", new Uri("http://gpu1:11434/"), IsExplicit: false));
-        options.Models.Should().ContainSingle().Which.Should().BeEquivalentTo(new ModelConfig("llama3.2", ["http://gpu1:11434"]));
+        options.Connections.Should().Equal(new ConnectionConfig("gpu1:11434", new Uri("http://gpu1:11434/"), IsExplicit: false));
+        options.Models.Should().ContainSingle().Which.Should().BeEquivalentTo(new ModelConfig("llama3.2", ["gpu1:11434"]));
         options.Aliases.Should().BeEmpty();
         options.ListAliases.Should().BeFalse();
     }
@@ -208,10 +208,10 @@ public class ConfigParserTests
         ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
 
         options!.Connections.Should().Equal(
-            new ConnectionConfig("http://gpu1:11434", new Uri("http://gpu1:11434/"), IsExplicit: false),
-            new ConnectionConfig("http://gpu2:11434", new Uri("http://gpu2:11434/"), IsExplicit: false));
+            new ConnectionConfig("gpu1:11434", new Uri("http://gpu1:11434/"), IsExplicit: false),
+            new ConnectionConfig("gpu2:11434", new Uri("http://gpu2:11434/"), IsExplicit: false));
         options.Models.Select(m => (m.Name, string.Join(' ', m.ConnectionIds))).Should().Equal(
-            ("a", "http://gpu1:11434"), ("b", "http://gpu1:11434"), ("c", "http://gpu2:11434"));
+            ("a", "gpu1:11434"), ("b", "gpu1:11434"), ("c", "gpu2:11434"));
     }
 
     [Fact]
@@ -228,13 +228,77 @@ public class ConfigParserTests
     }
 
     [Fact]
+    public void TryParse_ImplicitConnections_NamedByHostPortAndPath_OrTheUrlWhenAnExplicitIdTakesIt()
+    {
+        var input = Input(
+            proxies: ["a=http://gpu1", "b=https://GPU2:8443/ollama/", "c=http://gpu3:11434", "d=http://[::1]:11434"],
+            connections: ["gpu3:11434=http://gpu9:1"]);
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Connections.Select(c => c.Id).Should().Equal("gpu3:11434", "gpu1:80", "gpu2:8443/ollama", "http://gpu3:11434/", "[::1]:11434");
+    }
+
+    [Fact]
+    public void TryParse_ImplicitConnectionId_CannotBeNamedLikeAnExplicitOne()
+    {
+        var input = Input(proxies: ["a=http://gpu1:11434", "b=gpu1:11434"]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal("--proxies \"b=gpu1:11434\": unknown connection id 'gpu1:11434'");
+    }
+
+    [Fact]
+    public void TryParse_CredentialsInUrls_KeptApartFromTheUri()
+    {
+        var input = Input(proxies: ["a=http://admin:secret@gpu1:11434", "b=http://gpu1:11434", "c=c1"], connections: ["c1=https://u:p@gpu2/x"]);
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Connections.Select(c => (c.Id, c.BaseUri.AbsoluteUri, c.Credentials?.AuthorizationValue)).Should().Equal(
+            ("c1", "https://gpu2/x/", "Basic dTpw"),
+            ("gpu1:11434", "http://gpu1:11434/", "Basic YWRtaW46c2VjcmV0"));
+        options.Models.Select(m => m.ConnectionIds.Single()).Should().Equal("gpu1:11434", "gpu1:11434", "c1");
+    }
+
+    [Theory]
+    [InlineData("a=http://admin:one@gpu1:11434", "b=http://admin:two@gpu1:11434")]
+    [InlineData("a=http://gpu1:11434", "b=http://admin:two@gpu1:11434")]
+    public void TryParse_OneUrlWithOtherCredentials_ReportedWithoutThem(string first, string second)
+    {
+        var input = Input(proxies: [first, second]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            "--proxies \"b=http://***@gpu1:11434\": this URL is already declared with other credentials (give them the same everywhere, or name the connection with --connection)");
+    }
+
+    [Theory]
+    [InlineData("--proxies", "a=http://admin:se cret@gpu1", "--proxies \"a=http://***@gpu1\": invalid character in the URL's user or password (percent-encode it)")]
+    [InlineData("--proxies", "a=http://admin:50%@gpu1", "--proxies \"a=http://***@gpu1\": invalid percent escape in the URL's user or password")]
+    [InlineData("--proxies", "NOT A MODEL=http://admin:secret@gpu1", "--proxies \"NOT A MODEL=http://***@gpu1\": invalid model name 'NOT A MODEL'")]
+    [InlineData("--proxies", "a=ftp://admin:secret@gpu1", "--proxies \"a=ftp://***@gpu1\": 'ftp://***@gpu1' is not an http(s) URL (expected MODEL=URL or MODEL=CONNECTION_ID)")]
+    [InlineData("--connections", "c1=http://admin:secret@gpu1:x", "--connections \"c1=http://***@gpu1:x\": 'http://***@gpu1:x' is not an http(s) URL (expected ID=URL)")]
+    public void TryParse_ErrorOnAnEntryWithCredentials_PrintsNoneOfThem(string flag, string entry, string expected)
+    {
+        var input = flag == "--proxies" ? Input(proxies: [entry]) : Input(proxies: ["a=c1"], connections: [entry]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Contain(expected);
+        errors.Select(e => e.ToString()).Should().NotContain(e => e.Contains("secret", StringComparison.Ordinal) || e.Contains("admin", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void TryParse_UnusedConnection_IsKept()
     {
         var input = Input(proxies: ["a=http://gpu1:1"], connections: ["spare=http://gpu9:1"]);
 
         ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
 
-        options!.Connections.Select(c => c.Id).Should().Equal("spare", "http://gpu1:1");
+        options!.Connections.Select(c => c.Id).Should().Equal("spare", "gpu1:1");
     }
 
     [Fact]
@@ -472,7 +536,7 @@ public class ConfigParserTests
         {
             ["c1"] = 2,
             ["c2"] = 1,
-            ["http://gpu3:11434"] = 3,
+            ["gpu3:11434"] = 3,
         });
     }
 

@@ -15,7 +15,7 @@ public sealed class MetricsTests : TwoServersTest
         Proxy = await ProxyUnderTest.StartAsync(
             proxies: [$"llama3.2={A.BaseUri}", $"qwen3:8b={dead}"],
             aliases: ["gpt-4o=llama3.2"]);
-        var a = A.BaseUri.ToString();
+        var a = A.BaseUri.Authority;
 
         for (var i = 0; i < 2; i++)
         {
@@ -47,10 +47,10 @@ public sealed class MetricsTests : TwoServersTest
         lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"llama3.2\",connection=\"{a}\",status=\"2xx\"}} 2");
         lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/generate\",model=\"llama3.2\",connection=\"{a}\",status=\"2xx\"}} 1");
         lines.Should().Contain("gollamas_requests_total{endpoint=\"/api/chat\",model=\"\",connection=\"\",status=\"4xx\"} 1");
-        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"qwen3:8b\",connection=\"{dead}\",status=\"5xx\"}} 1");
+        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"qwen3:8b\",connection=\"{dead.Authority}\",status=\"5xx\"}} 1");
         lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"llama3.2\",connection=\"{a}\"}} 78");
         lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"llama3.2\",connection=\"{a}\"}} 9");
-        lines.Should().Contain($"gollamas_upstream_errors_total{{connection=\"{dead}\",kind=\"unreachable\"}} 1");
+        lines.Should().Contain($"gollamas_upstream_errors_total{{connection=\"{dead.Authority}\",kind=\"unreachable\"}} 1");
         lines.Should().Contain("gollamas_request_duration_seconds_count{endpoint=\"/api/chat\"} 4");
         lines.Should().Contain("gollamas_time_to_first_byte_seconds_bucket{endpoint=\"/api/chat\",le=\"+Inf\"} 4");
         lines.Should().Contain($"gollamas_connection_up{{connection=\"{a}\"}} 1");
@@ -109,7 +109,7 @@ public sealed class MetricsTests : TwoServersTest
         await Proxy.Logs.WaitForAsync(l => l.Contains("POST /v1/chat/completions 200", StringComparison.Ordinal)).DefaultTimeout();
         var text = await Proxy.Client.GetStringAsync("/metrics");
 
-        text.Should().MatchRegex($@"gollamas_generated_tokens_total\{{model=""llama3\.2"",connection=""{System.Text.RegularExpressions.Regex.Escape(A.BaseUri.ToString())}""\}} [1-9]\d*\n");
+        text.Should().MatchRegex($@"gollamas_generated_tokens_total\{{model=""llama3\.2"",connection=""{System.Text.RegularExpressions.Regex.Escape(A.BaseUri.Authority)}""\}} [1-9]\d*\n");
     }
 
     [Fact]
@@ -139,9 +139,9 @@ public sealed class MetricsTests : TwoServersTest
         await Proxy.Logs.WaitForAsync(l => l.Contains("POST /v1/responses 200", StringComparison.Ordinal)).DefaultTimeout();
         var lines = (await Proxy.Client.GetStringAsync("/metrics")).Split('\n');
 
-        lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"llama3.2\",connection=\"{A.BaseUri}\"}} 12");
-        lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"llama3.2\",connection=\"{A.BaseUri}\"}} 7");
-        lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"qwen3:8b\",connection=\"{B.BaseUri}\"}} 5");
-        lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"qwen3:8b\",connection=\"{B.BaseUri}\"}} 3");
+        lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"llama3.2\",connection=\"{A.BaseUri.Authority}\"}} 12");
+        lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"llama3.2\",connection=\"{A.BaseUri.Authority}\"}} 7");
+        lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"qwen3:8b\",connection=\"{B.BaseUri.Authority}\"}} 5");
+        lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"qwen3:8b\",connection=\"{B.BaseUri.Authority}\"}} 3");
     }
 }

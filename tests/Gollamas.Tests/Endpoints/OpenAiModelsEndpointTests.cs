@@ -173,7 +173,7 @@ public sealed class OpenAiModelsEndpointTests : IAsyncLifetime
 
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
         (await response.Content.ReadAsStringAsync()).Should()
-            .StartWith($$"""{"error":{"message":"gollamas: Ollama server {{down}} is unreachable: """)
+            .StartWith($$"""{"error":{"message":"gollamas: Ollama server on connection 1 is unreachable: """)
             .And.EndWith("\",\"type\":\"api_error\",\"param\":null,\"code\":null}}");
     }
 
@@ -189,7 +189,7 @@ public sealed class OpenAiModelsEndpointTests : IAsyncLifetime
 
         response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
         (await response.Content.ReadAsStringAsync()).Should().Be(
-            $$$"""{"error":{"message":"gollamas: Ollama server {{{silent.BaseUri}}} timed out: no answer within 0.3 s","type":"api_error","param":null,"code":null}}""");
+            $$$"""{"error":{"message":"gollamas: Ollama server on connection 1 timed out: no answer within 0.3 s","type":"api_error","param":null,"code":null}}""");
         (await silent.WaitForRequestAsync().DefaultTimeout()).Target.Should().Be("/api/show");
     }
 

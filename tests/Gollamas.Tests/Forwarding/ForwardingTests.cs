@@ -141,13 +141,13 @@ public sealed class ForwardingTests : IAsyncLifetime
         "/v1/messages",
         "content_block_delta",
         """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}""",
-        """data: {"type":"error","error":{"type":"api_error","message":"gollamas: the stream from Ollama server """,
+        """data: {"type":"error","error":{"type":"api_error","message":"gollamas: the stream from the Ollama server on connection """,
         "\"}}")]
     [InlineData(
         "/v1/responses",
         "response.output_text.delta",
         """{"type":"response.output_text.delta","delta":"a"}""",
-        """data: {"type":"error","code":"api_error","message":"gollamas: the stream from Ollama server """,
+        """data: {"type":"error","code":"api_error","message":"gollamas: the stream from the Ollama server on connection """,
         "\",\"param\":null}")]
     public async Task NamedEventStream_ServerCutsIt_ClientGetsAnErrorEventInTheApisShape(string path, string eventName, string data, string errorStart, string errorEnd)
     {
@@ -379,7 +379,7 @@ public sealed class ForwardingTests : IAsyncLifetime
         cut.Open();
 
         var error = await reader.ReadLineAsync().DefaultTimeout();
-        error.Should().StartWith("""{"error":"gollamas: the stream from Ollama server """).And.Contain("broke");
+        error.Should().StartWith("""{"error":"gollamas: the stream from the Ollama server on connection """).And.Contain("broke");
         (await reader.ReadLineAsync().DefaultTimeout()).Should().BeNull();
         _proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Warning: Stream from Ollama server", StringComparison.Ordinal));
     }
@@ -400,7 +400,7 @@ public sealed class ForwardingTests : IAsyncLifetime
         cut.Open();
 
         var rest = await reader.ReadToEndAsync().DefaultTimeout();
-        rest.Should().StartWith("data: {\"error\":{\"message\":\"gollamas: the stream from Ollama server ").And.EndWith("\"type\":\"api_error\",\"param\":null,\"code\":null}}\n\n");
+        rest.Should().StartWith("data: {\"error\":{\"message\":\"gollamas: the stream from the Ollama server on connection ").And.EndWith("\"type\":\"api_error\",\"param\":null,\"code\":null}}\n\n");
     }
 
     [Fact]

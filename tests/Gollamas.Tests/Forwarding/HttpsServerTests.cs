@@ -25,7 +25,7 @@ public sealed class HttpsServerTests
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
         (await response.Content.ReadAsStringAsync()).Should()
-            .StartWith($$"""{"error":"gollamas: Ollama server {{server}} is unreachable: """)
+            .StartWith($$"""{"error":"gollamas: Ollama server on connection 1 is unreachable: """)
             .And.Contain("certificate");
         (await handshake.DefaultTimeout()).Should().BeFalse("the proxy must not send a request over a connection it could not verify");
     }

@@ -107,7 +107,7 @@ public sealed class UpstreamConnectionTests
         using var response = await PostChatAsync(backend.Proxy);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await response.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "invalid header line"));
+        (await response.Content.ReadAsStringAsync()).Should().Be(InvalidResponse("invalid header line"));
     }
 
     // ---- 2./3. Chunked ----
@@ -242,7 +242,7 @@ public sealed class UpstreamConnectionTests
         using var refused = await PostChatAsync(backend.Proxy);
 
         refused.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await refused.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "too many interim (1xx) responses"));
+        (await refused.Content.ReadAsStringAsync()).Should().Be(InvalidResponse("too many interim (1xx) responses"));
     }
 
     [Fact]
@@ -253,7 +253,7 @@ public sealed class UpstreamConnectionTests
         using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "unexpected 101 Switching Protocols"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse("unexpected 101 Switching Protocols"));
     }
 
     // ---- 6. Keep-alive ----
@@ -542,7 +542,7 @@ public sealed class UpstreamConnectionTests
         using var second = await PostChatAsync(proxy);
 
         second.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await second.Content.ReadAsStringAsync()).Should().Be(Unreachable(server.BaseUri, "the connection closed before any response"));
+        (await second.Content.ReadAsStringAsync()).Should().Be(Unreachable("the connection closed before any response"));
         server.Requests.Select(static r => (r.Connection, r.IndexOnConnection)).Should().Equal((1, 1), (1, 2), (2, 1));
     }
 
@@ -565,7 +565,7 @@ public sealed class UpstreamConnectionTests
         using var second = await PostChatAsync(proxy);
 
         second.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await second.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(server.BaseUri, "invalid status line"));
+        (await second.Content.ReadAsStringAsync()).Should().Be(InvalidResponse("invalid status line"));
         server.Requests.Select(static r => (r.Connection, r.IndexOnConnection)).Should().Equal((1, 1), (1, 2));
     }
 
@@ -599,7 +599,7 @@ public sealed class UpstreamConnectionTests
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
         answer.Content.Headers.ContentType!.ToString().Should().Be("application/json; charset=utf-8");
-        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, reason));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(reason));
         backend.Server.Requests.Should().HaveCount(1);
     }
 
@@ -612,7 +612,7 @@ public sealed class UpstreamConnectionTests
         using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse(backend.Server.BaseUri, "response head larger than 64 KiB"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(InvalidResponse("response head larger than 64 KiB"));
     }
 
     [Fact]
@@ -649,7 +649,7 @@ public sealed class UpstreamConnectionTests
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
         answer.Content.Headers.ContentType!.MediaType.Should().Be(Ndjson);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(line + passed + InBandError(backend.Server.BaseUri, reason));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(line + passed + InBandError(reason));
     }
 
     // ---- 9. Connection ends early ----
@@ -663,7 +663,7 @@ public sealed class UpstreamConnectionTests
         using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(line + InBandError(backend.Server.BaseUri, "the server closed the connection before the end of the response body"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(line + InBandError("the server closed the connection before the end of the response body"));
     }
 
     [Fact]
@@ -674,7 +674,7 @@ public sealed class UpstreamConnectionTests
         using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await answer.Content.ReadAsStringAsync()).Should().Be("{\"response\":\n" + InBandError(backend.Server.BaseUri, "the server closed the connection before the end of the response body"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be("{\"response\":\n" + InBandError("the server closed the connection before the end of the response body"));
     }
 
     [Fact]
@@ -703,7 +703,7 @@ public sealed class UpstreamConnectionTests
         using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable(backend.Server.BaseUri, "the connection closed before any response"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable("the connection closed before any response"));
         backend.Server.Requests.Should().HaveCount(1);
     }
 
@@ -715,7 +715,7 @@ public sealed class UpstreamConnectionTests
         using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable(backend.Server.BaseUri, "the connection closed in the middle of the response head"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable("the connection closed in the middle of the response head"));
         backend.Server.Requests.Should().HaveCount(1);
     }
 
@@ -843,14 +843,15 @@ public sealed class UpstreamConnectionTests
         return await proxy.Client.SendAsync(request, completion).DefaultTimeout();
     }
 
-    private static string Unreachable(Uri server, string reason) =>
-        $$"""{"error":"gollamas: Ollama server {{server}} is unreachable: {{reason}}"}""";
+    // The proxy has one connection, declared by URL: clients know it as "connection 1".
+    private static string Unreachable(string reason) =>
+        $$"""{"error":"gollamas: Ollama server on connection 1 is unreachable: {{reason}}"}""";
 
-    private static string InvalidResponse(Uri server, string reason) =>
-        $$"""{"error":"gollamas: Ollama server {{server}} sent an invalid response: {{reason}}"}""";
+    private static string InvalidResponse(string reason) =>
+        $$"""{"error":"gollamas: Ollama server on connection 1 sent an invalid response: {{reason}}"}""";
 
-    private static string InBandError(Uri server, string reason) =>
-        $$"""{"error":"gollamas: the stream from Ollama server {{server}} broke: {{reason}}"}""" + "\n";
+    private static string InBandError(string reason) =>
+        $$"""{"error":"gollamas: the stream from the Ollama server on connection 1 broke: {{reason}}"}""" + "\n";
 
     private static byte[] Pattern(int length)
     {

@@ -58,7 +58,7 @@ public sealed class LifecycleTests : TwoServersTest
 
         // The fake sends its headers at once and then nothing: the proxy has a head, so the
         // silence comes after the response started and ends it in-band.
-        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: the stream from Ollama server """).And.Contain("broke: nothing for 0.3s");
+        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: the stream from the Ollama server on connection """).And.Contain("broke: nothing for 0.3s");
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class LifecycleTests : TwoServersTest
         using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2"}"""));
 
         response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
-        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server {{silent.BaseUri}} timed out: no answer within 0.3s"}""");
+        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 timed out: no answer within 0.3s"}""");
     }
 
     [Fact]

@@ -155,7 +155,7 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         using var response = await client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","prompt":"hi"}""", Encoding.UTF8, "application/json"));
 
         response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: Ollama server 'gpu9' (""");
+        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: Ollama server on connection 'gpu9' is unreachable: """);
     }
 
     [Fact]

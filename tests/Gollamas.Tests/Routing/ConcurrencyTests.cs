@@ -36,7 +36,7 @@ public sealed class ConcurrencyTests : TwoServersTest
 
         third.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         third.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
-        (await third.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server {{A.BaseUri}} is busy: 1 requests in flight and 1 waiting; try again later"}""");
+        (await third.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 is busy: 1 requests in flight and 1 waiting; try again later"}""");
         A.Requests.Should().NotContain(r => r.Path == "/api/embed");
         slot.Release.Open();
         using var answer = await second.DefaultTimeout();
@@ -53,7 +53,7 @@ public sealed class ConcurrencyTests : TwoServersTest
         using var answer = await second.DefaultTimeout();
 
         answer.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-        (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3 s for Ollama server {{{A.BaseUri}}}, still busy; try again later","type":"api_error","param":null,"code":null}}""");
+        (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3 s for the Ollama server on connection 1, still busy; try again later","type":"api_error","param":null,"code":null}}""");
         slot.Gate.Waiting.Should().Be(0);
         A.Requests.Should().NotContain(r => r.Path == "/v1/chat/completions");
         slot.Release.Open();

@@ -104,7 +104,7 @@ public sealed class HealthTests : TwoServersTest
 
         native.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         native.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
-        (await native.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: {{A.BaseUri}}"}""");
+        (await native.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: connection 1"}""");
         openAi.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await openAi.Content.ReadAsStringAsync()).Should().StartWith("""{"error":{"message":"gollamas: every Ollama server for model 'llama3.2' is down""").And.Contain("\"type\":\"api_error\"");
         A.Requests.Should().NotContain(r => r.Path == "/api/chat" || r.Path == "/v1/chat/completions");

@@ -1,4 +1,5 @@
 using System.Net;
+using Gollamas.Diagnostics;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 
@@ -75,6 +76,59 @@ public sealed class RunningModelsTests : TwoServersTest
 
         ps.Should().Contain("\"llama3.2:latest\"").And.NotContain("mistral").And.NotContain("phi4");
         B.Requests.Should().NotContain(r => r.Path == "/api/ps", "b serves no configured model");
+    }
+
+    [Fact]
+    public async Task AllowRunning_SpellingsOfOneRunningModel_ShareOneCanonicalMetricSeries()
+    {
+        var proxy = await StartAsync(allowRunning: true);
+        await proxy.ProbeRoundAsync();
+        string[] spellings = ["MISTRAL", "Mistral:LATEST", "registry.ollama.ai/library/mistral", "x://Registry.Ollama.AI/Library/Mistral:Latest", " mistral:local "];
+
+        foreach (var spelling in spellings)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent($$"""{"model":"{{spelling}}","stream":false}"""));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await WaitForAccessLinesAsync(proxy, spellings.Length);
+        var lines = (await proxy.Client.GetStringAsync("/metrics")).Split('\n');
+
+        lines.Where(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\"", StringComparison.Ordinal)).Should().Equal(
+            $"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\",status=\"2xx\"}} {spellings.Length}");
+        lines.Where(l => l.StartsWith("gollamas_generated_tokens_total{", StringComparison.Ordinal)).Should().ContainSingle()
+            .Which.Should().StartWith($"gollamas_generated_tokens_total{{model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\"}} ");
+    }
+
+    [Fact]
+    public async Task AllowRunning_FiveHundredRunningModels_AtMostTheBoundOfModelSeries()
+    {
+        const int Models = 500;
+        A.Running = [.. Enumerable.Range(0, Models).Select(i => new FakeModel($"m{i}:latest"))];
+        var proxy = await StartAsync(allowRunning: true);
+        await proxy.ProbeRoundAsync();
+
+        for (var i = 0; i < Models; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent($$"""{"model":"M{{i}}","stream":false}"""));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await WaitForAccessLinesAsync(proxy, Models);
+        var lines = (await proxy.Client.GetStringAsync("/metrics")).Split('\n');
+
+        var series = lines.Where(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\"", StringComparison.Ordinal)).ToList();
+        series.Should().HaveCount(ProxyMetrics.MaxRunningModelLabels + 1);
+        series.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"{ProxyMetrics.OtherRunningModels}\",connection=\"{A.BaseUri.Authority}\",status=\"2xx\"}} {Models - ProxyMetrics.MaxRunningModelLabels}");
+        series.Where(l => !l.Contains(ProxyMetrics.OtherRunningModels, StringComparison.Ordinal)).Should().OnlyContain(l => l.EndsWith("\",status=\"2xx\"} 1", StringComparison.Ordinal))
+            .And.OnlyContain(l => System.Text.RegularExpressions.Regex.IsMatch(l, "model=\"m\\d+:latest\""));
+        lines.Count(l => l.StartsWith("gollamas_prompt_tokens_total{", StringComparison.Ordinal)).Should().Be(ProxyMetrics.MaxRunningModelLabels + 1);
+    }
+
+    private static async Task WaitForAccessLinesAsync(ProxyUnderTest proxy, int count)
+    {
+        var seen = 0;
+        await proxy.Logs.WaitForAsync(l => l.StartsWith("Information: POST /api/chat 200 ", StringComparison.Ordinal) && ++seen == count).DefaultTimeout();
     }
 
     // a serves llama3.2; b is only declared as a connection, so only running-model routing uses it.
