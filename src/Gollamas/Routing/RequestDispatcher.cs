@@ -50,7 +50,14 @@ internal sealed partial class RequestDispatcher(
         var record = new RequestRecord { WantsRequestedModel = accessLog };
         try
         {
-            // Before anything else, every path included, as Ollama's middleware: a foreign name
+            // Where Go's server stops a request before any handler sees it.
+            if (ControlCharacters.Find(context) is { } where)
+            {
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, $"bad request: {where} holds a control character");
+                return;
+            }
+
+            // Then, every path included, as Ollama's middleware: a foreign name
             // on a loopback listener is a web page that re-pointed its own name at this machine.
             if (!hosts.AllowsAll && IsHostCheckedConnection(context) && !hosts.IsAllowed(context.Request.Host.Value))
             {
