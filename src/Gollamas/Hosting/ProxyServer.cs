@@ -394,6 +394,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                 console.UseUtcTimestamp = true;
                 console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             });
+
+            // The simple format with what clients sent escaped (TextLogFormatter). It is handed
+            // the simple formatter once the console has them all, from the same list it is in.
+            logging.Services.AddSingleton<ConsoleFormatter>(static services => new TextLogFormatter(
+                () => services.GetServices<ConsoleFormatter>().First(static f => f.Name == ConsoleFormatterNames.Simple)));
+            logging.Services.Configure<ConsoleLoggerOptions>(static console => console.FormatterName = TextLogFormatter.FormatterName);
         }
 
         // Every level to stderr: stdout stays clean for command output. Requests run on the I/O
