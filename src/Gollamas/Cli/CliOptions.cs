@@ -246,6 +246,16 @@ internal sealed class CliOptions
             + "Example: --forward-authorization " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.ForwardAuthorization),
     };
 
+    public Option<string[]> AllowedHosts { get; } = new("--allowed-hosts")
+    {
+        HelpName = "HOST",
+        Arity = ArgumentArity.OneOrMore,
+        Description = "Host names a loopback listener answers to besides localhost, *.localhost, *.local, *.internal, "
+            + "this machine's name and local addresses (Ollama's guard against DNS rebinding); '*' answers any. "
+            + "Repeatable, or a comma list. "
+            + "Example: --allowed-hosts ollama.example.com " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.AllowedHosts),
+    };
+
     public Option<bool> AccessLog { get; } = new("--access-log")
     {
         // Help prints no default for a bool option, so this one, the only one on by default, says it.
@@ -336,6 +346,6 @@ internal sealed class CliOptions
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
-        ApiKey, ApiKeysFile, ForwardAuthorization, AccessLog, LogFormat, Metrics, MetricsListen,
+        ApiKey, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,
     ];
 }

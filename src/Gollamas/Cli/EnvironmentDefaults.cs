@@ -36,6 +36,7 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public const string ApiKeys = "API_KEYS";
     public const string ApiKeysFile = "API_KEYS_FILE";
     public const string ForwardAuthorization = "FORWARD_AUTHORIZATION";
+    public const string AllowedHosts = "ALLOWED_HOSTS";
     public const string AccessLog = "ACCESS_LOG";
     public const string Metrics = "METRICS";
     public const string MetricsListen = "METRICS_LISTEN";

@@ -177,6 +177,7 @@ internal static class GollamasCommand
             ApiKeysFile = Optional(parseResult, options.ApiKeysFile, environment.FindPrefixed(EnvironmentDefaults.ApiKeysFile)),
             ForwardAuthorization = Flag(
                 parseResult, options.ForwardAuthorization, environment.FindPrefixed(EnvironmentDefaults.ForwardAuthorization)),
+            AllowedHosts = Repeated(parseResult, options.AllowedHosts, environment.FindPrefixed(EnvironmentDefaults.AllowedHosts)),
             AccessLog = Flag(parseResult, options.AccessLog, environment.FindPrefixed(EnvironmentDefaults.AccessLog), fallback: true),
             LogFormat = Single(
                 parseResult, options.LogFormat, environment.FindPrefixed(EnvironmentDefaults.LogFormat), CliOptions.DefaultLogFormat),

@@ -70,6 +70,9 @@ internal sealed record ConfigInput(
     /// </summary>
     public IReadOnlyList<ConfigEntry> ApiKeys { get; init; } = [];
 
+    /// <summary>Host names a loopback listener answers to besides the local ones, one entry per name; <c>*</c> for any.</summary>
+    public IReadOnlyList<ConfigEntry> AllowedHosts { get; init; } = [];
+
     /// <summary>Path of a file of API keys, read by the server.</summary>
     public ConfigEntry? ApiKeysFile { get; init; }
 

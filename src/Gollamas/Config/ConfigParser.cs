@@ -18,6 +18,7 @@ internal static class ConfigParser
     private const string ListenForm = "(expected HOST:PORT, :PORT or [IPV6]:PORT)";
     private const string MaxConcurrencyForm = "(expected N or ID_OR_URL=N)";
     private const string DurationForm = "(expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)";
+    private const string AllowedHostForm = "(expected a name or address without port, e.g. ollama.example.com, or * for any)";
     private const string UrlSeparator = "://";
 
     // The runtime's timers (PeriodicTimer, CancelAfter, Task.Delay) throw for periods under 1 ms
@@ -364,7 +365,37 @@ internal static class ConfigParser
             ApiKeys = ParseApiKeys(input.ApiKeys, errors),
             ApiKeysFile = ParseReadableFile(input.ApiKeysFile, errors),
             ForwardAuthorization = input.ForwardAuthorization is { } forward ? ParseBoolean(forward, errors) : defaults.ForwardAuthorization,
+            AllowedHosts = ParseAllowedHosts(input.AllowedHosts, errors),
         };
+    }
+
+    // A name as a browser puts it in Host (a DNS name or an IP address), without the port: the
+    // check compares the Host's name part only, whatever port the client reached.
+    private static string[] ParseAllowedHosts(IReadOnlyList<ConfigEntry> entries, List<ConfigError> errors)
+    {
+        var hosts = new List<string>(entries.Count);
+        foreach (var entry in entries)
+        {
+            var host = entry.Value.Trim();
+            if (host == "*")
+            {
+                hosts.Add(host);
+            }
+            else if (host.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty host name {AllowedHostForm}"));
+            }
+            else if (Uri.CheckHostName(host) is not (UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"not a host name {AllowedHostForm}"));
+            }
+            else
+            {
+                hosts.Add(host.ToLowerInvariant());
+            }
+        }
+
+        return [.. hosts];
     }
 
     // A key is a secret: an error names it by its position in the list, never by its value, so

@@ -120,7 +120,7 @@ internal sealed record LimitOptions
     public string? TlsKeyPath { get; init; }
 }
 
-/// <summary>API keys. With none configured, every request is served as before.</summary>
+/// <summary>API keys (with none configured, every request is served) and the Host names served.</summary>
 internal sealed record SecurityOptions
 {
     /// <summary>Keys given on the command line or in GOLLAMAS_API_KEYS.</summary>
@@ -131,6 +131,12 @@ internal sealed record SecurityOptions
 
     /// <summary>Whether the client's Authorization and x-api-key headers are passed on to Ollama.</summary>
     public bool ForwardAuthorization { get; init; }
+
+    /// <summary>
+    /// Host names a loopback listener answers to besides the local ones (lower case, no port);
+    /// <c>*</c> turns the Host check off.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 }
 
 /// <summary>What is logged, and how.</summary>

@@ -46,4 +46,5 @@ internal static class LogEventIds
     public const int ApiKeysReloaded = 500;
     public const int ApiKeysReloadFailed = 501;
     public const int Unauthorized = 502;
+    public const int ForeignHost = 503;
 }

@@ -1,3 +1,4 @@
+using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Endpoints;
@@ -5,6 +6,8 @@ namespace Gollamas.Endpoints;
 /// <summary>
 /// CORS as Ollama does it (gin-contrib/cors with wildcards): the operator's origins plus
 /// Ollama's default local ones; a disallowed origin gets 403 with no body, a preflight 204.
+/// An Origin equal to the Host counts as the same origin only when the Host is a name
+/// <see cref="HostAllowList"/> vouches for: a page can put any name it owns in both.
 /// </summary>
 internal sealed class CorsPolicy
 {
@@ -23,10 +26,13 @@ internal sealed class CorsPolicy
     private readonly string[] _exact;
     private readonly (string Prefix, string Suffix)[] _wildcards;
     private readonly bool _allowAll;
+    private readonly HostAllowList _hosts;
 
     /// <param name="operatorOrigins">Entries of OLLAMA_ORIGINS (or the proxy's own setting).</param>
-    public CorsPolicy(IEnumerable<string> operatorOrigins)
+    /// <param name="hosts">The Host names that make an Origin naming them the same origin.</param>
+    public CorsPolicy(IEnumerable<string> operatorOrigins, HostAllowList hosts)
     {
+        _hosts = hosts;
         var exact = new List<string>();
         var wildcards = new List<(string, string)>();
         foreach (var raw in operatorOrigins.Concat(s_defaultOrigins))
@@ -123,10 +129,15 @@ internal sealed class CorsPolicy
         return false;
     }
 
-    private static bool IsSameOrigin(string origin, string? host) =>
+    // gin-contrib/cors takes Origin == "http://" + Host as a same-origin request. In Ollama that
+    // is safe only because allowedHostsMiddleware then refuses a foreign Host on loopback; on any
+    // other listener (or with --allowed-hosts '*') a rebinding page sends its own name in both.
+    // So the Host must be a local or operator-listed name, whichever listener took the request.
+    private bool IsSameOrigin(string origin, string? host) =>
         !string.IsNullOrEmpty(host)
         && ((origin.StartsWith("http://", StringComparison.Ordinal) && origin.AsSpan(7).SequenceEqual(host))
-            || (origin.StartsWith("https://", StringComparison.Ordinal) && origin.AsSpan(8).SequenceEqual(host)));
+            || (origin.StartsWith("https://", StringComparison.Ordinal) && origin.AsSpan(8).SequenceEqual(host)))
+        && _hosts.IsAllowed(host);
 
     private static string[] BuildDefaults()
     {

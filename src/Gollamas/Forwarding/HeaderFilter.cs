@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Microsoft.Extensions.Primitives;
 
 namespace Gollamas.Forwarding;
 
@@ -26,4 +27,49 @@ internal static class HeaderFilter
 
     /// <summary>Whether an upstream response header is copied to the client response.</summary>
     public static bool IsForwardedResponseHeader(string name) => !s_hopByHop.Contains(name);
+
+    /// <summary>
+    /// Whether a Connection header of the request names <paramref name="name"/>: such a field is
+    /// hop-by-hop too (RFC 9110 section 7.6.1) and is not passed on.
+    /// </summary>
+    public static bool IsNamedInConnection(StringValues connection, string name)
+    {
+        foreach (var value in connection)
+        {
+            if (ListContains(value, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a Connection header of an upstream response names <paramref name="name"/>.</summary>
+    public static bool IsNamedInConnection(List<KeyValuePair<string, string>> headers, string name)
+    {
+        foreach (var (field, value) in headers)
+        {
+            if (string.Equals(field, "Connection", StringComparison.OrdinalIgnoreCase) && ListContains(value, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // A comma list of tokens with optional white space around each (RFC 9110 section 5.6.1); any case.
+    private static bool ListContains(ReadOnlySpan<char> list, string name)
+    {
+        foreach (var range in list.Split(','))
+        {
+            if (list[range].Trim(" \t").Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

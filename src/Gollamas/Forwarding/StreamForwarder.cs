@@ -109,7 +109,8 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
     /// <summary>
     /// The request line and header block, in a pooled buffer the caller returns: the client's
     /// method, path and query under the backend's base path, the backend's Host, the length of
-    /// the body actually sent, and every end-to-end header of the client.
+    /// the body actually sent, and every end-to-end header of the client, its value as the
+    /// bytes the client sent.
     /// </summary>
     private static byte[] RentRequestHead(HttpContext context, Backend backend, long contentLength, bool stripAuthorization, out int length)
     {
@@ -121,9 +122,11 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         {
             foreach (var value in values)
             {
-                size += name.Length + (value?.Length ?? 0) + 4;
+                size += name.Length + Encoding.UTF8.GetByteCount(value ?? string.Empty) + 4;
             }
         }
+
+        var connection = request.Headers.Connection;
 
         var buffer = ArrayPool<byte>.Shared.Rent(size);
         var span = buffer.AsSpan();
@@ -145,7 +148,8 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         foreach (var (name, values) in request.Headers)
         {
             if (!HeaderFilter.IsForwardedRequestHeader(name)
-                || (stripAuthorization && ApiKeys.IsKeyHeader(name)))
+                || (stripAuthorization && ApiKeys.IsKeyHeader(name))
+                || (connection.Count > 0 && HeaderFilter.IsNamedInConnection(connection, name)))
             {
                 continue;
             }
@@ -155,7 +159,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
                 at += Latin1(span[at..], name);
                 span[at++] = (byte)':';
                 span[at++] = (byte)' ';
-                at += Latin1(span[at..], value ?? string.Empty);
+                at += Encoding.UTF8.GetBytes(value ?? string.Empty, span[at..]);
                 span[at++] = (byte)'\r';
                 span[at++] = (byte)'\n';
             }
@@ -169,7 +173,9 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
 
     private static int Ascii(Span<byte> destination, string text) => Encoding.ASCII.GetBytes(text, destination);
 
-    // Kestrel hands header values over as Latin-1 strings; they go back out byte for byte.
+    // Names (tokens, which Kestrel checked) and the query (ASCII: Kestrel refuses other bytes in
+    // the request target) go out byte for byte. Header values are not Latin-1: Kestrel decodes
+    // them as UTF-8 (and refuses invalid UTF-8), so UTF-8 gives back the client's very bytes.
     private static int Latin1(Span<byte> destination, string text) => Encoding.Latin1.GetBytes(text, destination);
 
     private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex, UpstreamWatch watch, bool canFailOver)
@@ -214,7 +220,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         response.StatusCode = head.StatusCode;
         foreach (var (name, value) in head.Headers)
         {
-            if (HeaderFilter.IsForwardedResponseHeader(name))
+            if (HeaderFilter.IsForwardedResponseHeader(name) && !HeaderFilter.IsNamedInConnection(head.Headers, name))
             {
                 response.Headers.Append(name, value);
             }

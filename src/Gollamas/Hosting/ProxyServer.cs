@@ -143,6 +143,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(limits);
 
         var certificate = LoadCertificate(options.Limits);
+        var hosts = new HostAllowList(options.Security.AllowedHosts);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -150,10 +151,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes;
             kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
             kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections > 0 ? options.Limits.MaxConnections : null;
-            Listen(kestrel, options.Listen, certificate);
+            Listen(kestrel, options.Listen, certificate, checkHosts: !hosts.AllowsAll);
             if (options.Metrics.Enabled && options.Metrics.Listen is { } metricsAddress)
             {
-                Listen(kestrel, metricsAddress, certificate: null, tagMetrics: true);
+                Listen(kestrel, metricsAddress, certificate: null, checkHosts: !hosts.AllowsAll, tagMetrics: true);
             }
         });
 
@@ -203,7 +204,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             stripAuthorization: apiKeys.IsEnabled && !options.Security.ForwardAuthorization,
             loggerFactory.CreateLogger<StreamForwarder>());
         var dispatcher = new RequestDispatcher(
-            new CorsPolicy(options.Origins),
+            hosts,
+            new CorsPolicy(options.Origins, hosts),
             new ModelEndpoints(routes, forwarder, health, new QueuePolicy(options.Concurrency.QueueTimeout, time), metrics, options.Limits, loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
@@ -311,42 +313,63 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         return string.Join(", ", parts);
     }
 
-    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, ListenAddress listen, X509Certificate2? certificate, bool tagMetrics = false)
+    /// <summary>
+    /// Binds one configured address. Connections accepted on a loopback address are marked for the
+    /// Host check (<see cref="RequestDispatcher.HostCheckedConnectionKey"/>): as in Ollama, it is
+    /// the address listened on that decides, not the one a connection came in by, so a proxy on
+    /// every interface is not checked even for its loopback clients.
+    /// </summary>
+    private static void Listen(
+        Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel,
+        ListenAddress listen,
+        X509Certificate2? certificate,
+        bool checkHosts,
+        bool tagMetrics = false)
     {
-        void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions endpoint)
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> Configure(bool loopback) => endpoint =>
         {
             if (certificate is not null)
             {
                 endpoint.UseHttps(certificate);
             }
 
-            if (tagMetrics)
+            var hostChecked = checkHosts && loopback;
+            if (tagMetrics || hostChecked)
             {
-                endpoint.Use(static next => connection =>
+                endpoint.Use(next => connection =>
                 {
-                    connection.Items[RequestDispatcher.MetricsConnectionKey] = true;
+                    if (tagMetrics)
+                    {
+                        connection.Items[RequestDispatcher.MetricsConnectionKey] = true;
+                    }
+
+                    if (hostChecked)
+                    {
+                        connection.Items[RequestDispatcher.HostCheckedConnectionKey] = true;
+                    }
+
                     return next(connection);
                 });
             }
-        }
+        };
 
         if (listen.Host.Length == 0)
         {
-            kestrel.ListenAnyIP(listen.Port, Configure);
+            kestrel.ListenAnyIP(listen.Port, Configure(loopback: false));
         }
         else if (string.Equals(listen.Host, "localhost", StringComparison.OrdinalIgnoreCase))
         {
-            kestrel.ListenLocalhost(listen.Port, Configure);
+            kestrel.ListenLocalhost(listen.Port, Configure(loopback: true));
         }
         else if (IPAddress.TryParse(listen.Host, out var ip))
         {
-            kestrel.Listen(ip, listen.Port, Configure);
+            kestrel.Listen(ip, listen.Port, Configure(IPAddress.IsLoopback(ip)));
         }
         else
         {
             foreach (var resolved in Dns.GetHostAddresses(listen.Host))
             {
-                kestrel.Listen(resolved, listen.Port, Configure);
+                kestrel.Listen(resolved, listen.Port, Configure(IPAddress.IsLoopback(resolved)));
             }
         }
     }
@@ -377,6 +400,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                 console.UseUtcTimestamp = true;
                 console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             });
+
+            // The simple format with what clients sent escaped (TextLogFormatter). It is handed
+            // the simple formatter once the console has them all, from the same list it is in.
+            logging.Services.AddSingleton<ConsoleFormatter>(static services => new TextLogFormatter(
+                () => services.GetServices<ConsoleFormatter>().First(static f => f.Name == ConsoleFormatterNames.Simple)));
+            logging.Services.Configure<ConsoleLoggerOptions>(static console => console.FormatterName = TextLogFormatter.FormatterName);
         }
 
         // Every level to stderr: stdout stays clean for command output. Requests run on the I/O

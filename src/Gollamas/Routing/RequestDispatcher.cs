@@ -13,11 +13,12 @@ using Microsoft.Extensions.Logging;
 namespace Gollamas.Routing;
 
 /// <summary>
-/// The single terminal request delegate: CORS, then method + exact path to an endpoint; anything
+/// The single terminal request delegate: the Host check, CORS and API keys, then method + exact path to an endpoint; anything
 /// else gets a JSON 404 (unknown path) or 405 (known path, wrong method). One last-chance catch
 /// turns the unexpected into a 500 without a stack trace reaching the client.
 /// </summary>
 internal sealed partial class RequestDispatcher(
+    HostAllowList hosts,
     CorsPolicy cors,
     ModelEndpoints models,
     ListEndpoints lists,
@@ -49,6 +50,21 @@ internal sealed partial class RequestDispatcher(
         var record = new RequestRecord { WantsRequestedModel = accessLog };
         try
         {
+            // Where Go's server stops a request before any handler sees it.
+            if (ControlCharacters.Find(context) is { } where)
+            {
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, $"bad request: {where} holds a control character");
+                return;
+            }
+
+            // Then, every path included, as Ollama's middleware: a foreign name
+            // on a loopback listener is a web page that re-pointed its own name at this machine.
+            if (!hosts.AllowsAll && IsHostCheckedConnection(context) && !hosts.IsAllowed(context.Request.Host.Value))
+            {
+                await ForeignHostAsync(context);
+                return;
+            }
+
             if (metricsOptions.Listen is not null && IsMetricsConnection(context))
             {
                 // The separate metrics address serves /metrics and nothing else, without a key.
@@ -217,6 +233,21 @@ internal sealed partial class RequestDispatcher(
     private static bool IsMetricsConnection(HttpContext context) =>
         context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnectionKey) == true;
 
+    /// <summary>Marks connections accepted on a loopback address, whose Host is checked (a connection middleware sets it).</summary>
+    public const string HostCheckedConnectionKey = "gollamas.host-checked";
+
+    private static bool IsHostCheckedConnection(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(HostCheckedConnectionKey) == true;
+
+    private Task ForeignHostAsync(HttpContext context)
+    {
+        Log.ForeignHost(_logger, context.Request.Method, context.Request.Path, context.Request.Host.Value ?? "", context.Connection.RemoteIpAddress?.ToString() ?? "-");
+        return ErrorWriter.WriteAsync(
+            context,
+            StatusCodes.Status403Forbidden,
+            "forbidden: this server answers only its local names; start gollamas with --allowed-hosts NAME to serve another");
+    }
+
     // Kubernetes probes carry no key.
     private static bool IsProbe(PathString path) => path.Value is "/healthz" or "/readyz";
 
@@ -242,6 +273,9 @@ internal sealed partial class RequestDispatcher(
 
         [LoggerMessage(LogEventIds.Unauthorized, LogLevel.Warning, "Refused {Method} {Path} from {Client}: missing or wrong API key", EventName = "Unauthorized")]
         public static partial void Unauthorized(ILogger logger, string method, PathString path, string client);
+
+        [LoggerMessage(LogEventIds.ForeignHost, LogLevel.Warning, "Refused {Method} {Path} for Host {Host} from {Client}: not a local name nor an --allowed-hosts one", EventName = "ForeignHost")]
+        public static partial void ForeignHost(ILogger logger, string method, PathString path, string host, string client);
 
         [LoggerMessage(LogEventIds.UnexpectedError, LogLevel.Error, "Unexpected error on {Method} {Path}", EventName = "UnexpectedError")]
         public static partial void Unexpected(ILogger logger, string method, PathString path, Exception exception);

@@ -460,6 +460,35 @@ public class GollamasCommandTests
         run.Options!.Security.ApiKeys.Should().Equal(expected);
     }
 
+    [Theory]
+    [InlineData(new string[0], null, new string[0])]
+    [InlineData(new string[0], "Ollama.Example.com, gpu.example.com", new[] { "ollama.example.com", "gpu.example.com" })]
+    [InlineData(new[] { "--allowed-hosts", "a.example,b.example", "--allowed-hosts", "10.1.2.3" }, "c.example", new[] { "a.example", "b.example", "10.1.2.3" })]
+    [InlineData(new[] { "--allowed-hosts", "*" }, null, new[] { "*" })]
+    [InlineData(new[] { "--allowed-hosts", "::1" }, null, new[] { "::1" })]
+    public async Task Invoke_AllowedHostsSources_FlagsReplaceTheVariable(string[] flags, string? variable, string[] expected)
+    {
+        var run = await InvokeAsync([.. flags, "--proxy", Proxy], Env(("GOLLAMAS_ALLOWED_HOSTS", variable)));
+
+        run.ExitCode.Should().Be(0);
+        run.Options!.Security.AllowedHosts.Should().Equal(expected);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--allowed-hosts", "ollama.example.com:11434" }, null,
+        "gollamas: --allowed-hosts \"ollama.example.com:11434\": not a host name (expected a name or address without port, e.g. ollama.example.com, or * for any)")]
+    [InlineData(new[] { "--allowed-hosts", "http://ollama.example.com" }, null,
+        "gollamas: --allowed-hosts \"http://ollama.example.com\": not a host name (expected a name or address without port, e.g. ollama.example.com, or * for any)")]
+    [InlineData(new string[0], "a.example,,b.example",
+        "gollamas: GOLLAMAS_ALLOWED_HOSTS: empty host name (expected a name or address without port, e.g. ollama.example.com, or * for any)")]
+    public async Task Invoke_InvalidAllowedHost_Exits2NamingIt(string[] flags, string? variable, string line)
+    {
+        var run = await InvokeAsync([.. flags, "--proxy", Proxy], Env(("GOLLAMAS_ALLOWED_HOSTS", variable)));
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Error.Should().Be(line + Environment.NewLine);
+    }
+
     [Fact]
     public async Task Invoke_ApiKeysFile_FlagWinsOverVariable()
     {

@@ -158,17 +158,18 @@ public sealed class CorsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SameOriginUnderAnotherHostName_ServedWithoutCorsHeaders()
+    public async Task OriginEqualToAForeignHost_NotTheSameOriginButARebindingPage()
     {
-        // Not an allowed origin by itself: only the same-origin rule lets it through.
+        // A page on gollamas.example re-pointed at 127.0.0.1 sends its own name in both headers.
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tags");
         request.Headers.Host = "gollamas.example:8080";
         request.Headers.Add("Origin", "http://gollamas.example:8080");
 
         using var response = await _proxy.Client.SendAsync(request);
 
-        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         response.Headers.Contains("Access-Control-Allow-Origin").Should().BeFalse();
+        _gpu.Requests.Should().BeEmpty();
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class ClientLimitTests : TwoServersTest
         using var slow = new TcpClient();
         await slow.ConnectAsync(proxy.BaseUri.Host, proxy.BaseUri.Port);
         var stream = slow.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /api/chat HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /api/chat HTTP/1.1\r\nHost: localhost\r\nX-Slow: "));
 
         using (var other = await proxy.Client.GetAsync("/healthz"))
         {
@@ -48,7 +48,7 @@ public sealed class ClientLimitTests : TwoServersTest
         using var second = new TcpClient();
         await second.ConnectAsync(proxy.BaseUri.Host, proxy.BaseUri.Port);
         var secondStream = second.GetStream();
-        await secondStream.WriteAsync(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+        await secondStream.WriteAsync(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         var buffer = new byte[256];
         var secondRead = await ReadOrResetAsync(secondStream, buffer);
 
@@ -64,7 +64,7 @@ public sealed class ClientLimitTests : TwoServersTest
 
     private static async Task<string> RequestAsync(NetworkStream stream)
     {
-        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
         var buffer = new byte[1024];
         var text = new StringBuilder();
         while (!text.ToString().EndsWith("{\"status\":\"ok\"}", StringComparison.Ordinal))

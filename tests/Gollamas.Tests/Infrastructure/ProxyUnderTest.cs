@@ -53,7 +53,8 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         ServerLimits? limits = null,
         IEnumerable<string>? origins = null,
         Func<GollamasOptions, GollamasOptions>? adjust = null,
-        Func<ConfigInput, ConfigInput>? input = null)
+        Func<ConfigInput, ConfigInput>? input = null,
+        ILoggerProvider? logProvider = null)
     {
         var given = new ConfigInput(
             new ConfigEntry("127.0.0.1:0", "--listen"),
@@ -84,6 +85,11 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             {
                 logging.SetMinimumLevel(LogLevel.Debug);
                 logging.AddProvider(logs);
+                if (logProvider is not null)
+                {
+                    logging.AddProvider(logProvider);
+                }
+
             },
             CancellationToken.None,
             time);

@@ -146,6 +146,28 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_ForeignHostRefusedAndAHostileModelNameLoggedEscaped()
+    {
+        await using var proxy = await RunningBinary.StartAsync("--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+        var logged = proxy.WaitForStderrAsync(@"model=llama\x0d\x0aINFO: forged\x1b[31m\x85\u2028 ");
+        using var foreign = new HttpRequestMessage(HttpMethod.Get, "/api/tags");
+        foreign.Headers.Host = "attacker.example:11434";
+
+        using var refused = await client.SendAsync(foreign);
+        using var hostile = await client.PostAsync("/api/chat", new StringContent("""{"model":"llama\r\nINFO: forged\u001b[31m\u0085\u2028"}"""));
+
+        refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await refused.Content.ReadAsStringAsync()).Should().Be(
+            """{"error":"forbidden: this server answers only its local names; start gollamas with --allowed-hosts NAME to serve another"}""");
+        _gpu.Requests.Should().NotContain(static r => r.Path == "/api/tags");
+        hostile.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        await logged.DefaultTimeout();
+        proxy.Stderr.Should().NotContainAny("\u001b", "\u0085", "\u2028");
+        proxy.Stderr.Split('\n').Should().NotContain(static line => line.StartsWith("INFO: forged", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Binary_DeadServer_Answers502NamingTheConnection()
     {
         await using var proxy = await RunningBinary.StartAsync(

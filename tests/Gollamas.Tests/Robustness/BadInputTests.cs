@@ -161,7 +161,7 @@ public sealed class BadInputTests : IAsyncLifetime
     {
         using var raw = await RawHttpConnection.ConnectAsync(_proxy.BaseUri);
 
-        await raw.SendAsync("POST /api/generate HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{\"model\":\"llama3.2\",");
+        await raw.SendAsync("POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{\"model\":\"llama3.2\",");
         var response = await raw.ReadResponseAsync().DefaultTimeout();
 
         response.Should().NotBeNull("the proxy must answer from the declared length, not wait for a gigabyte");
@@ -176,7 +176,7 @@ public sealed class BadInputTests : IAsyncLifetime
     {
         using (var raw = await RawHttpConnection.ConnectAsync(_proxy.BaseUri))
         {
-            await raw.SendAsync("POST /api/generate HTTP/1.1\r\nHost: proxy\r\nContent-Length: 100\r\n\r\n{\"model\":\"llama3.2\",");
+            await raw.SendAsync("POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"model\":\"llama3.2\",");
             raw.ShutdownSend();
 
             var response = await raw.ReadResponseAsync().DefaultTimeout();
@@ -204,7 +204,7 @@ public sealed class BadInputTests : IAsyncLifetime
     {
         using (var raw = await RawHttpConnection.ConnectAsync(_proxy.BaseUri))
         {
-            await raw.SendAsync("POST /api/generate HTTP/1.1\r\nHost: proxy\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks);
+            await raw.SendAsync("POST /api/generate HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks);
             if (thenClose)
             {
                 raw.ShutdownSend();
@@ -224,7 +224,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task Request_HeadersThatNeverFinish_DoNotBlockOtherClients()
     {
         using var slow = await RawHttpConnection.ConnectAsync(_proxy.BaseUri);
-        await slow.SendAsync("POST /api/generate HTTP/1.1\r\nHost: proxy\r\nContent-Length: 2\r\nX-Slow: a");
+        await slow.SendAsync("POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nX-Slow: a");
 
         using var other = await _proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
 

@@ -1,0 +1,47 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gollamas.Security;
+
+/// <summary>
+/// Control characters where a request may not carry them. Kestrel itself refuses NUL, CR and LF
+/// in a header value or the request target, but lets the other C0 controls and DEL through, which
+/// would then be forwarded (or logged) as they came. Go's net/http, in front of Ollama, answers
+/// them with 400: <c>httpguts.ValidHeaderFieldValue</c> for header values (HTAB alone allowed,
+/// bytes from 0x80 allowed as obs-text) and <c>url.ParseRequestURI</c> for the target.
+/// </summary>
+internal static class ControlCharacters
+{
+    private static readonly SearchValues<char> s_inHeaderValue = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F"
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
+
+    // The target has no white space at all: HTAB is refused there too.
+    private static readonly SearchValues<char> s_inTarget = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
+
+    /// <summary>Where the request carries a control character: "a header value", "the request target", or null.</summary>
+    public static string? Find(HttpContext context)
+    {
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is not null && target.AsSpan().ContainsAny(s_inTarget))
+        {
+            return "the request target";
+        }
+
+        foreach (var (_, values) in context.Request.Headers)
+        {
+            foreach (var value in values)
+            {
+                if (value is not null && value.AsSpan().ContainsAny(s_inHeaderValue))
+                {
+                    return "a header value";
+                }
+            }
+        }
+
+        return null;
+    }
+}
