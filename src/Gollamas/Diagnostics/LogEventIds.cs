@@ -28,6 +28,7 @@ internal static class LogEventIds
     public const int BackendDown = 400;
     public const int BackendUp = 401;
     public const int BackendProbeFailed = 402;
+    public const int BackendFirstProbeFailed = 403;
 
     // Model lifecycle 6xx
     public const int ModelLoaded = 600;

@@ -193,7 +193,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var backends = new BackendSet(options.Connections, backendSettings, options.Concurrency.PerConnection);
         var routes = new RouteTableHolder(RouteTable.Build(options, backends));
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
-        var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());
+        var health = new HealthMonitor(backends.All, options.Health, limits.ProbeAtStart, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
         var metrics = new ProxyMetrics();
         var apiKeys = new ApiKeys(options.Security, loggerFactory.CreateLogger<ApiKeys>());

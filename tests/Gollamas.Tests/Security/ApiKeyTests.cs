@@ -65,6 +65,7 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
     public async Task Probes_NeedNoKey(string path)
     {
         var proxy = await StartAsync(["sk-one"]);
+        await proxy.ProbeRoundAsync(); // ready once a server answered
 
         using var response = await proxy.Client.GetAsync(path);
 
