@@ -44,4 +44,6 @@ internal static class LogEventIds
     public const int ApiKeysReloaded = 500;
     public const int ApiKeysReloadFailed = 501;
     public const int Unauthorized = 502;
+    public const int ApiKeysReloadUnsettled = 503;
+    public const int ApiKeysNone = 504;
 }
