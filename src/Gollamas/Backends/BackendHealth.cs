@@ -4,15 +4,17 @@ namespace Gollamas.Backends;
 
 /// <summary>
 /// What the proxy knows of one server's state: up or down (after N failed probes or requests in
-/// a row; back up on the first success), and which models it has loaded (from its /api/ps,
-/// refreshed in the background, and from the requests that completed there). Lives with the
-/// <see cref="Backend"/>, outside any routing snapshot.
+/// a row; back up on the first success), whether it has answered at all yet, and which models it
+/// has loaded (from its /api/ps, refreshed in the background, and from the requests that
+/// completed there). Lives with the <see cref="Backend"/>, outside any routing snapshot.
 /// </summary>
 internal sealed class BackendHealth
 {
     private readonly int _failuresBeforeDown;
     private int _consecutiveFailures;
     private int _down;
+    private int _answered;
+    private int _checked;
     private ConcurrentDictionary<string, byte> _loaded = NewLoadedSet();
 
     public BackendHealth(int failuresBeforeDown)
@@ -24,17 +26,42 @@ internal sealed class BackendHealth
 
     public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
+    /// <summary>
+    /// Whether the server is known to serve: it has answered a probe or a request and is not
+    /// marked down. A server not heard from yet is still tried by requests (it may only be slow
+    /// to start), but it does not make the proxy ready.
+    /// </summary>
+    public bool IsServing => Volatile.Read(ref _answered) != 0 && !IsDown;
+
+    /// <summary>Whether a probe or a request has found anything out about the server yet.</summary>
+    public bool IsChecked => Volatile.Read(ref _checked) != 0;
+
     /// <summary>Records a success; true when this brought the server back up.</summary>
     public bool RecordSuccess()
     {
-        Volatile.Write(ref _consecutiveFailures, 0);
-        return Interlocked.Exchange(ref _down, 0) != 0;
+        // Read before written: once set, these cache lines stay shared between the cores
+        // recording requests.
+        if (Volatile.Read(ref _answered) == 0)
+        {
+            Volatile.Write(ref _answered, 1);
+            Volatile.Write(ref _checked, 1);
+        }
+
+        if (Volatile.Read(ref _consecutiveFailures) != 0)
+        {
+            Volatile.Write(ref _consecutiveFailures, 0);
+        }
+
+        return Volatile.Read(ref _down) != 0 && Interlocked.Exchange(ref _down, 0) != 0;
     }
 
     /// <summary>Records a failure; true when this one marked the server down.</summary>
-    public bool RecordFailure() =>
-        Interlocked.Increment(ref _consecutiveFailures) >= _failuresBeforeDown
-        && Interlocked.Exchange(ref _down, 1) == 0;
+    public bool RecordFailure()
+    {
+        Volatile.Write(ref _checked, 1);
+        return Interlocked.Increment(ref _consecutiveFailures) >= _failuresBeforeDown
+            && Interlocked.Exchange(ref _down, 1) == 0;
+    }
 
     /// <summary>Whether the model (canonical name) is loaded on this server, as last seen.</summary>
     public bool IsLoaded(string canonicalModel) => _loaded.ContainsKey(canonicalModel);

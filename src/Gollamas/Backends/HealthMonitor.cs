@@ -3,29 +3,38 @@ using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Forwarding;
 using Gollamas.Routing;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Backends;
 
 /// <summary>
 /// Probes every connection in the background (GET /api/version, bounded by the probe timeout,
-/// every interval) and reads its /api/ps, and takes the outcome of every forwarded request: a
-/// server that fails N times in a row is marked down and skipped; it keeps being probed and is
-/// back on its first success. Each change of state is logged once.
+/// once at start-up and then every interval) and reads its /api/ps, and takes the outcome of
+/// every forwarded request: a server that fails N times in a row is marked down and skipped; it
+/// keeps being probed and is back on its first success. A failure is no connection, no answer in
+/// time, or an answer of 5xx or 429; any other answer says the server works. Each change of state
+/// is logged once, and a server that fails its start-up probe at once, so a wrong address shows
+/// in the first lines of the log.
 /// </summary>
 internal sealed partial class HealthMonitor : IAsyncDisposable
 {
     private readonly IReadOnlyList<Backend> _backends;
     private readonly HealthOptions _options;
+    private readonly bool _probeAtStart;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _firstProbesPending;
     private Task[] _loops = [];
 
-    public HealthMonitor(IReadOnlyList<Backend> backends, HealthOptions options, TimeProvider time, ILogger<HealthMonitor> logger)
+    /// <param name="probeAtStart">Whether the first probe runs at once rather than one interval after start.</param>
+    public HealthMonitor(IReadOnlyList<Backend> backends, HealthOptions options, bool probeAtStart, TimeProvider time, ILogger<HealthMonitor> logger)
     {
         _backends = backends;
         _options = options;
+        _probeAtStart = probeAtStart;
         _time = time;
         _logger = logger;
     }
@@ -42,28 +51,50 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     /// <summary>What a client told that every route is down should wait before trying again.</summary>
     public TimeSpan RetryAfter => _options.Interval;
 
-    /// <summary>Starts one probe loop per connection.</summary>
+    /// <summary>
+    /// Completes once every connection has had its start-up probe (answered, failed or timed
+    /// out), or the monitor stopped first.
+    /// </summary>
+    public Task FirstRound => _firstRound.Task;
+
+    /// <summary>Starts one probe loop per connection; each probes at once, in the background.</summary>
     public void Start()
     {
+        _firstProbesPending = _probeAtStart ? _backends.Count : 0;
+        if (_firstProbesPending == 0)
+        {
+            _firstRound.TrySetResult();
+        }
+
         _loops = _backends.Select(backend => LoopAsync(backend, _stopping.Token)).ToArray();
     }
 
-    /// <summary>Takes the outcome of a forwarded request into the server's state.</summary>
-    public void RecordRequest(Backend backend, ForwardOutcome outcome, ModelRoute route, bool loadsModel)
+    /// <summary>
+    /// Takes the outcome of a forwarded request into the server's state. <paramref name="status"/>
+    /// is the status the client got, read for <see cref="ForwardOutcome.Success"/> only: a 5xx or
+    /// 429 passed on is a failure like any other (a server answering 503 to everything must end
+    /// up down, not be kept up by its own errors); a 2xx, or a 4xx about the request (400, 404,
+    /// 413, and 401/403 for a key the client sent), says the server works; only a 2xx of a request
+    /// that loads the model says the model is loaded there.
+    /// </summary>
+    public void RecordRequest(Backend backend, ForwardOutcome outcome, int status, ModelRoute route, bool loadsModel)
     {
         switch (outcome)
         {
+            case ForwardOutcome.Success when IsServerFailure(status):
+                Failed(backend, $"a request was answered {status}");
+                break;
             case ForwardOutcome.Success:
                 Succeeded(backend);
-                if (loadsModel)
+                if (loadsModel && status is >= 200 and < 300)
                 {
                     backend.Health.MarkLoaded(route.Canonical);
                 }
 
                 break;
             case ForwardOutcome.BackendRefused:
-                // It answered (busy, or a failing runner): alive, whatever the status said.
-                Succeeded(backend);
+                // A 5xx or 429 held back so another route could take the request.
+                Failed(backend, "a request was answered with a server error or 429");
                 break;
             case ForwardOutcome.BackendUnreachable:
             case ForwardOutcome.BackendTimedOut:
@@ -73,59 +104,108 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether an answer says the server failed rather than the request: 5xx, or 429 (overloaded).</summary>
+    public static bool IsServerFailure(int status) =>
+        status >= StatusCodes.Status500InternalServerError || status == StatusCodes.Status429TooManyRequests;
+
     /// <summary>One probe of one connection now.</summary>
-    public async Task ProbeAsync(Backend backend, CancellationToken cancellationToken)
+    public Task ProbeAsync(Backend backend, CancellationToken cancellationToken) => ProbeAsync(backend, firstProbe: false, cancellationToken);
+
+    private async Task ProbeAsync(Backend backend, bool firstProbe, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
+            bool readModels;
             using (var request = new HttpRequestMessage(HttpMethod.Get, backend.CreateUri("/api/version", null)))
             using (var response = await backend.Invoker.SendAsync(request, linked.Token))
             {
-                if (!response.IsSuccessStatusCode)
+                var status = (int)response.StatusCode;
+                if (!IsProbeAnswer(status))
                 {
-                    Failed(backend, $"/api/version answered {(int)response.StatusCode}");
+                    Failed(backend, $"/api/version answered {status}", firstProbe);
                     return;
                 }
+
+                readModels = response.IsSuccessStatusCode;
             }
 
             Succeeded(backend);
-            await ReadRunningModelsAsync(backend, linked.Token);
+            if (readModels)
+            {
+                await ReadRunningModelsAsync(backend, linked.Token);
+            }
+
             ProbeSucceeded?.Invoke(backend);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
             if (!cancellationToken.IsCancellationRequested)
             {
-                Failed(backend, ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : StreamForwarder.Describe(ex));
+                Failed(backend, ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : StreamForwarder.Describe(ex), firstProbe);
             }
         }
     }
+
+    // A 2xx; or 401/403 from a server behind a gateway that wants each client's own key (sent on
+    // with --forward-authorization): it answered, and the clients' requests carry what it asks.
+    // Anything else (404 from something that is not Ollama, 5xx, 429) is a failed probe.
+    private static bool IsProbeAnswer(int status) =>
+        status is >= 200 and < 300 or StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden;
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
         await Task.WhenAll(_loops);
+        _firstRound.TrySetResult();
         _stopping.Dispose();
     }
 
     private async Task LoopAsync(Backend backend, CancellationToken cancellationToken)
     {
+        // Armed before the first probe, and a periodic timer keeps a tick that comes while a
+        // probe still runs: a slow probe delays the next one, it never skips a round.
+        using var timer = new PeriodicTimer(_options.Interval, _time);
+        var first = _probeAtStart;
         try
         {
-            // Servers start out up: the first probe comes one interval after start, and a server
-            // that is down at start is found by its first request or that probe.
-            while (!cancellationToken.IsCancellationRequested)
+            if (first)
             {
-                await Task.Delay(_options.Interval, _time, cancellationToken);
-                await ProbeAsync(backend, cancellationToken);
+                // Off the caller's thread: start-up does not wait for any server.
+                await Task.Yield();
+                await ProbeAsync(backend, firstProbe: true, cancellationToken);
+                Probed?.Invoke(backend);
+
+                // After the event: whoever waits for the first round takes no start-up probe for a later one.
+                first = false;
+                FirstProbeDone();
+            }
+
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await ProbeAsync(backend, firstProbe: false, cancellationToken);
                 Probed?.Invoke(backend);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopping.
+        }
+        finally
+        {
+            if (first)
+            {
+                FirstProbeDone();
+            }
+        }
+    }
+
+    private void FirstProbeDone()
+    {
+        if (Interlocked.Decrement(ref _firstProbesPending) == 0)
+        {
+            _firstRound.TrySetResult();
         }
     }
 
@@ -175,11 +255,16 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         }
     }
 
-    private void Failed(Backend backend, string reason)
+    private void Failed(Backend backend, string reason, bool firstProbe = false)
     {
         if (backend.Health.RecordFailure())
         {
             Log.Down(_logger, backend.DisplayName, backend.Health.ConsecutiveFailures, reason);
+        }
+        else if (firstProbe)
+        {
+            // A wrong address or a server not started shows at once, not after N intervals.
+            Log.FirstProbeFailed(_logger, backend.DisplayName, reason);
         }
         else
         {
@@ -194,6 +279,9 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.BackendUp, LogLevel.Information, "Ollama server {Backend} is up again", EventName = "BackendUp")]
         public static partial void Up(ILogger logger, string backend);
+
+        [LoggerMessage(LogEventIds.BackendFirstProbeFailed, LogLevel.Warning, "Ollama server {Backend} failed its start-up probe: {Reason}", EventName = "BackendFirstProbeFailed")]
+        public static partial void FirstProbeFailed(ILogger logger, string backend, string reason);
 
         [LoggerMessage(LogEventIds.BackendProbeFailed, LogLevel.Debug, "Ollama server {Backend} failed: {Reason}", EventName = "BackendProbeFailed")]
         public static partial void Failure(ILogger logger, string backend, string reason);

@@ -25,7 +25,7 @@ internal sealed class CliOptions
     public const string DefaultHeaderTimeout = "30s";
     public const string DefaultConnectTimeout = "5s";
     public const string DefaultIdleTimeout = "10m";
-    public const string DefaultMaxConnections = "0";
+    public const string DefaultMaxConnections = "4096";
     public const string DefaultDrainTimeout = "30s";
     public const string DefaultLogFormat = "simple";
 
@@ -197,8 +197,8 @@ internal sealed class CliOptions
     public Option<string> MaxConnections { get; } = new("--max-connections")
     {
         HelpName = "N",
-        Description = "Most client connections at once; 0 means no limit. "
-            + "Example: --max-connections 1000 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.MaxConnections),
+        Description = "Most client connections at once; one more is closed at once. Each costs about 13 KiB even when idle; 0 means no limit. "
+            + "Example: --max-connections 20000 " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.MaxConnections),
         DefaultValueFactory = static _ => DefaultMaxConnections,
     };
 

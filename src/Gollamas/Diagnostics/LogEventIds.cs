@@ -31,6 +31,7 @@ internal static class LogEventIds
     public const int BackendDown = 400;
     public const int BackendUp = 401;
     public const int BackendProbeFailed = 402;
+    public const int BackendFirstProbeFailed = 403;
 
     // Model lifecycle 6xx
     public const int ModelLoaded = 600;
@@ -46,5 +47,7 @@ internal static class LogEventIds
     public const int ApiKeysReloaded = 500;
     public const int ApiKeysReloadFailed = 501;
     public const int Unauthorized = 502;
-    public const int ForeignHost = 503;
+    public const int ApiKeysReloadUnsettled = 503;
+    public const int ApiKeysNone = 504;
+    public const int ForeignHost = 505;
 }

@@ -136,7 +136,7 @@ internal sealed partial class ModelEndpoints(
                 backend.Gate.Exit();
             }
 
-            health.RecordRequest(backend, outcome, route, loadsModel: !acceptName);
+            health.RecordRequest(backend, outcome, context.Response.StatusCode, route, loadsModel: !acceptName);
             if (outcome is ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused or ForwardOutcome.BackendStreamBroken)
             {
                 metrics.RecordUpstreamError(backend.Id, OutcomeLabel(outcome));

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Gollamas.Backends;
 using Gollamas.Cli;
@@ -70,6 +69,23 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// </summary>
     public static async Task<int> RunAsync(GollamasOptions options, CancellationToken cancellationToken)
     {
+        // SIGHUP re-reads the API keys file (and does not end the process, its default). Taken
+        // before the server listens, so no signal sent once it says where it listens is lost:
+        // one that comes before the keys exist is kept for them.
+        var hangup = new Lock();
+        ApiKeys? keys = null;
+        var early = false;
+        using var reload = HangupSignal.Register(() =>
+        {
+            lock (hangup)
+            {
+                early = keys is null;
+
+                // ApiKeys owns the reload it starts, and logs how it ended.
+                _ = keys?.ReloadAsync();
+            }
+        });
+
         ProxyServer server;
         try
         {
@@ -87,12 +103,14 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             return ExitCodes.BindFailed;
         }
 
-        // SIGHUP re-reads the API keys file (and does not end the process, its default).
-        using var reload = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        lock (hangup)
         {
-            context.Cancel = true;
-            server.ApiKeys.Reload();
-        });
+            keys = server.ApiKeys;
+            if (early)
+            {
+                _ = keys.ReloadAsync();
+            }
+        }
 
         await using (server)
         {
@@ -194,10 +212,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var backends = new BackendSet(options.Connections, backendSettings, options.Concurrency.PerConnection, loggerFactory);
         var routes = new RouteTableHolder(RouteTable.Build(options, backends));
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
-        var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());
+        var health = new HealthMonitor(backends.All, options.Health, limits.ProbeAtStart, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
         var metrics = new ProxyMetrics();
-        var apiKeys = new ApiKeys(options.Security, loggerFactory.CreateLogger<ApiKeys>());
+        var apiKeys = new ApiKeys(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
         var forwarder = new StreamForwarder(
             lifecycle,
             options.Limits.IdleTimeout,

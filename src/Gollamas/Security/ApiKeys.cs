@@ -9,50 +9,149 @@ namespace Gollamas.Security;
 
 /// <summary>
 /// The API keys clients must present as <c>Authorization: Bearer KEY</c> or <c>x-api-key: KEY</c>: those given on the
-/// command line plus those of the keys file, which <see cref="Reload"/> reads again (on SIGHUP).
+/// command line plus those of the keys file, which <see cref="ReloadAsync"/> reads again (on SIGHUP).
 /// No key configured means no key needed. Keys are compared in constant time.
 /// </summary>
 internal sealed partial class ApiKeys
 {
     private const int MaxKeyBytes = 1024;
 
+    // A reload reads the file until two reads this far apart agree, so a file caught while it is
+    // written ("echo KEY > file" empties it first; an editor may save in several writes) is not
+    // taken as it stands: a truncated key would be accepted, or every key refused. A last line
+    // without its newline is no sign of that: printf and Kubernetes secrets write files so.
+    private const int MaxReads = 20;
+    private static readonly TimeSpan s_settle = TimeSpan.FromMilliseconds(100);
+
     private readonly IReadOnlyList<string> _fixed;
     private readonly string? _file;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private byte[][] _keys;
 
-    public ApiKeys(SecurityOptions options, ILogger<ApiKeys> logger)
+    // Under _reloadLock: one reload runs at a time, and one asked for meanwhile reads again after it.
+    private readonly Lock _reloadLock = new();
+    private Task _reloading = Task.CompletedTask;
+    private bool _reloadRunning;
+    private bool _reloadAgain;
+
+    public ApiKeys(SecurityOptions options, TimeProvider time, ILogger<ApiKeys> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _fixed = options.ApiKeys;
         _file = options.ApiKeysFile;
+        _time = time;
         _logger = logger;
-        _keys = Build(_fixed, _file is null ? [] : ReadFile(_file));
+        _keys = Build(_fixed, _file is null ? [] : Parse(File.ReadAllText(_file)));
         IsEnabled = _fixed.Count > 0 || _file is not null;
+        WarnIfNone(_keys);
     }
 
     /// <summary>Whether keys are required (a key list or a keys file was configured).</summary>
     public bool IsEnabled { get; }
 
-    /// <summary>Reads the keys file again; on failure the keys in force stay, with a warning.</summary>
-    public void Reload()
+    /// <summary>Raised after each read of a reload, as it waits to read again (tests wait on it).</summary>
+    public event Action? Settling;
+
+    /// <summary>
+    /// Reads the keys file again (SIGHUP); on failure the keys in force stay, with a warning.
+    /// Reloads run one at a time: one asked for while another runs reads the file again once
+    /// that one is done, so the file as it was at the last request wins and an older read never
+    /// replaces a newer one. The task completes when a read begun after this call was applied.
+    /// </summary>
+    public Task ReloadAsync()
     {
         if (_file is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
+        lock (_reloadLock)
+        {
+            if (_reloadRunning)
+            {
+                _reloadAgain = true;
+                return _reloading;
+            }
+
+            _reloadRunning = true;
+            _reloading = ReloadUntilCurrentAsync(_file);
+            return _reloading;
+        }
+    }
+
+    private async Task ReloadUntilCurrentAsync(string file)
+    {
+        // Off the signal's thread, and out of the lock taken by the caller.
+        await Task.Yield();
+        while (true)
+        {
+            await ReloadOnceAsync(file);
+            lock (_reloadLock)
+            {
+                if (!_reloadAgain)
+                {
+                    _reloadRunning = false;
+                    return;
+                }
+
+                _reloadAgain = false;
+            }
+        }
+    }
+
+    private async Task ReloadOnceAsync(string file)
+    {
         try
         {
-            var keys = Build(_fixed, ReadFile(_file));
+            var text = File.ReadAllText(file);
+            for (var read = 1; ; read++)
+            {
+                // The timer is armed before the event: a test that moves the clock on it is not early.
+                var settled = Task.Delay(s_settle, _time);
+                Settling?.Invoke();
+                await settled;
+                var again = File.ReadAllText(file);
+                if (string.Equals(again, text, StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                if (read == MaxReads)
+                {
+                    Log.ReloadUnsettled(_logger, file, (s_settle * MaxReads).TotalSeconds);
+                    return;
+                }
+
+                text = again;
+            }
+
+            var keys = Build(_fixed, Parse(text));
             Volatile.Write(ref _keys, keys);
-            Log.Reloaded(_logger, _file, keys.Length);
+            Log.Reloaded(_logger, file, keys.Length);
+            WarnIfNone(keys);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.ReloadFailed(_logger, _file, ex.Message);
+            Log.ReloadFailed(_logger, file, Describe(ex));
         }
     }
+
+    private void WarnIfNone(byte[][] keys)
+    {
+        if (keys.Length == 0 && _file is not null)
+        {
+            Log.NoKeys(_logger, _file);
+        }
+    }
+
+    // ex.Message is a resource key in the published build: the reason is ours.
+    private static string Describe(Exception ex) => ex switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "the file does not exist",
+        UnauthorizedAccessException => "permission denied",
+        _ => "the file could not be read",
+    };
 
     /// <summary>The header Anthropic's clients send their key in (Claude Code, the Anthropic SDKs).</summary>
     public const string AnthropicKeyHeader = "x-api-key";
@@ -114,8 +213,8 @@ internal sealed partial class ApiKeys
         fixedKeys.Concat(fileKeys).Select(static key => Encoding.UTF8.GetBytes(key)).ToArray();
 
     /// <summary>One key per line; blank lines and lines starting with '#' are skipped.</summary>
-    private static List<string> ReadFile(string path) =>
-        File.ReadAllLines(path)
+    private static List<string> Parse(string text) =>
+        text.Split('\n')
             .Select(static line => line.Trim())
             .Where(static line => line.Length > 0 && !line.StartsWith('#'))
             .ToList();
@@ -127,5 +226,11 @@ internal sealed partial class ApiKeys
 
         [LoggerMessage(LogEventIds.ApiKeysReloadFailed, LogLevel.Warning, "API keys file {File} could not be read, the keys in force stay: {Reason}", EventName = "ApiKeysReloadFailed")]
         public static partial void ReloadFailed(ILogger logger, string file, string reason);
+
+        [LoggerMessage(LogEventIds.ApiKeysReloadUnsettled, LogLevel.Warning, "API keys file {File} kept changing for {Seconds} s, the keys in force stay; send SIGHUP again once it is written", EventName = "ApiKeysReloadUnsettled")]
+        public static partial void ReloadUnsettled(ILogger logger, string file, double seconds);
+
+        [LoggerMessage(LogEventIds.ApiKeysNone, LogLevel.Warning, "API keys file {File} holds no key and no other key is set: every request will be refused", EventName = "ApiKeysNone")]
+        public static partial void NoKeys(ILogger logger, string file);
     }
 }

@@ -350,7 +350,7 @@ public class GollamasCommandTests
     [InlineData("--idle-timeout", "GOLLAMAS_IDLE_TIMEOUT", null, "0", "00:00:00")]
     [InlineData("--idle-timeout", "GOLLAMAS_IDLE_TIMEOUT", "30m", "0", "00:30:00")]
     [InlineData("--idle-timeout", "GOLLAMAS_IDLE_TIMEOUT", "0", "30m", "00:00:00")]
-    [InlineData("--max-connections", "GOLLAMAS_MAX_CONNECTIONS", null, null, "0")]
+    [InlineData("--max-connections", "GOLLAMAS_MAX_CONNECTIONS", null, null, "4096")]
     [InlineData("--max-connections", "GOLLAMAS_MAX_CONNECTIONS", null, "100", "100")]
     [InlineData("--max-connections", "GOLLAMAS_MAX_CONNECTIONS", "0", "100", "0")]
     [InlineData("--drain-timeout", "GOLLAMAS_DRAIN_TIMEOUT", null, null, "00:00:30")]

@@ -775,6 +775,14 @@ public class ConfigParserTests
         errors.Select(e => e.ToString()).Should().Equal(message);
     }
 
+    [Fact]
+    public void TryParse_NoMaxConnections_DefaultsTo4096()
+    {
+        ConfigParser.TryParse(Input(), out var options, out _).Should().BeTrue();
+
+        options!.Limits.MaxConnections.Should().Be(4096, "idle connections cost memory: no limit is not the default");
+    }
+
     [Theory]
     [InlineData("0", 0)]
     [InlineData(" 1000 ", 1000)]

@@ -24,18 +24,21 @@ public sealed class LifecycleTests : TwoServersTest
     [Fact]
     public async Task Readyz_ReadyWhileAServerIsUp_UnreadyWhenEveryServerIsDown()
     {
-        A.Map("GET", "/api/version", static (context, _) =>
+        var versionFails = false;
+        A.Map("GET", "/api/version", (context, _) =>
         {
-            context.Response.StatusCode = 500;
-            return Task.CompletedTask;
+            context.Response.StatusCode = Volatile.Read(ref versionFails) ? 500 : 200;
+            return context.Response.WriteAsync("""{"version":"0.9.6"}""");
         });
-        var proxy = await StartAsync();
+        var proxy = await StartAsync(probeAtStart: true);
+        await proxy.Server.Health.FirstRound.DefaultTimeout();
 
         using (var ready = await proxy.Client.GetAsync("/readyz"))
         {
             ready.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
+        Volatile.Write(ref versionFails, true);
         for (var i = 0; i < 3; i++)
         {
             await proxy.ProbeRoundAsync();
@@ -44,6 +47,59 @@ public sealed class LifecycleTests : TwoServersTest
         using var unready = await proxy.Client.GetAsync("/readyz");
         unready.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await unready.Content.ReadAsStringAsync()).Should().Be("""{"status":"no Ollama server is up"}""");
+    }
+
+    [Fact]
+    public async Task StartUp_EveryServerUnreachable_ReadyzUnreadyAfterTheFirstRound_AndEachServerLoggedAtOnce()
+    {
+        var first = RawLoopbackServer.ClosedPortUri();
+        var second = RawLoopbackServer.ClosedPortUri();
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={first}", $"qwen3={second}"], probeAtStart: true);
+
+        await Proxy.Server.Health.FirstRound.DefaultTimeout();
+        using var readyz = await Proxy.Client.GetAsync("/readyz");
+
+        readyz.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await readyz.Content.ReadAsStringAsync()).Should().Be("""{"status":"no Ollama server is up"}""");
+        foreach (var server in new[] { first, second })
+        {
+            Proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith($"Warning: Ollama server {server} failed its start-up probe: ", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task StartUp_ServerAnswers_ReadyzReadyBeforeAnyProbeInterval()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={A.BaseUri}"], probeAtStart: true);
+
+        await Proxy.Server.Health.FirstRound.DefaultTimeout();
+        using var readyz = await Proxy.Client.GetAsync("/readyz");
+
+        readyz.StatusCode.Should().Be(HttpStatusCode.OK);
+        A.Requests.Select(static r => r.Path).Should().Equal("/api/version", "/api/ps");
+        Proxy.Logs.Lines.Should().NotContain(l => l.Contains("start-up probe", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StartUp_ProbeNotAnsweredYet_ProxyServesAndReadyzSaysStartingUntilTheProbeTimesOut()
+    {
+        await using var silent = RawLoopbackServer.StartSilent();
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={silent.BaseUri}"], probeAtStart: true);
+
+        using var healthz = await Proxy.Client.GetAsync("/healthz");
+        using var starting = await Proxy.Client.GetAsync("/readyz");
+
+        healthz.StatusCode.Should().Be(HttpStatusCode.OK, "start-up does not wait for the probes");
+        starting.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await starting.Content.ReadAsStringAsync()).Should().Be("""{"status":"starting: no Ollama server has answered yet"}""");
+        Proxy.Server.Health.FirstRound.IsCompleted.Should().BeFalse();
+
+        Proxy.Time.Advance(TimeSpan.FromSeconds(2)); // the probe timeout
+        await Proxy.Server.Health.FirstRound.DefaultTimeout();
+        using var unready = await Proxy.Client.GetAsync("/readyz");
+
+        (await unready.Content.ReadAsStringAsync()).Should().Be("""{"status":"no Ollama server is up"}""");
+        Proxy.Logs.Lines.Should().ContainSingle(l => l == $"Warning: Ollama server {silent.BaseUri} failed its start-up probe: no answer within 2 s");
     }
 
     [Fact]
@@ -117,6 +173,7 @@ public sealed class LifecycleTests : TwoServersTest
         using var lifecycle = new Gollamas.Hosting.ProxyLifecycle();
         using var backends = new Gollamas.Backends.BackendSet([new ConnectionConfig("a", A.BaseUri, true)], new Gollamas.Backends.BackendSettings());
         var probes = new Gollamas.Endpoints.ProbeEndpoints(lifecycle, backends);
+        backends.All[0].Health.RecordSuccess();
         var before = new DefaultHttpContext();
         var during = new DefaultHttpContext();
 
@@ -128,11 +185,12 @@ public sealed class LifecycleTests : TwoServersTest
         during.Response.StatusCode.Should().Be(503);
     }
 
-    private async Task<ProxyUnderTest> StartAsync(TimeSpan? idle = null, Uri? server = null)
+    private async Task<ProxyUnderTest> StartAsync(TimeSpan? idle = null, Uri? server = null, bool probeAtStart = false)
     {
         Proxy = await ProxyUnderTest.StartAsync(
             proxies: [$"llama3.2={server ?? A.BaseUri}"],
-            adjust: options => options with { Limits = options.Limits with { IdleTimeout = idle ?? options.Limits.IdleTimeout } });
+            adjust: options => options with { Limits = options.Limits with { IdleTimeout = idle ?? options.Limits.IdleTimeout } },
+            probeAtStart: probeAtStart);
         return Proxy;
     }
 }

@@ -44,6 +44,10 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     /// <summary>
     /// Starts a proxy. Entries are written as on the command line: <c>"llama3.2=http://…"</c>.
+    /// Servers are probed only when the test moves the clock (<see cref="ProbeRoundAsync"/>), so
+    /// what a fake received is what the test sent; with <paramref name="probeAtStart"/> they are
+    /// probed at start-up as in production, and <see cref="ProxyServer"/>'s
+    /// <c>Health.FirstRound</c> says when that is over.
     /// </summary>
     public static async Task<ProxyUnderTest> StartAsync(
         IEnumerable<string> proxies,
@@ -54,7 +58,8 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         IEnumerable<string>? origins = null,
         Func<GollamasOptions, GollamasOptions>? adjust = null,
         Func<ConfigInput, ConfigInput>? input = null,
-        ILoggerProvider? logProvider = null)
+        ILoggerProvider? logProvider = null,
+        bool probeAtStart = false)
     {
         var given = new ConfigInput(
             new ConfigEntry("127.0.0.1:0", "--listen"),
@@ -80,7 +85,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var server = await ProxyServer.StartAsync(
             options!,
-            limits ?? new ServerLimits(),
+            (limits ?? new ServerLimits()) with { ProbeAtStart = probeAtStart },
             logging =>
             {
                 logging.SetMinimumLevel(LogLevel.Debug);
@@ -139,10 +144,12 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     /// <summary>
     /// Moves the proxy's clock one probe interval on and waits until every connection was probed
-    /// (and its /api/ps read).
+    /// (and its /api/ps read). A start-up round is over first, so its probes are not taken for
+    /// this round's; a probe loop still on its way back to its timer keeps the tick.
     /// </summary>
     public async Task ProbeRoundAsync()
     {
+        await _server.Health.FirstRound.DefaultTimeout();
         var pending = _server.Routes.Current.AllBackends.ToHashSet();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnProbed(Backend backend)

@@ -223,6 +223,35 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Binary_StartedWithSighupIgnored_SighupStillReReadsTheApiKeysFile()
+    {
+        // nohup and some supervisors start the process with SIGHUP ignored, which it inherits.
+        var keys = Path.Combine(Path.GetTempPath(), $"gollamas-keys-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(keys, "sk-revoked\n");
+        try
+        {
+            await using var proxy = RunningBinary.Start(
+                "bash",
+                ["-c", "trap '' HUP; exec \"$0\" \"$@\"", await PublishedBinary.PathAsync()],
+                "--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}", "--api-keys-file", keys);
+            using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+            (await StatusWithKeyAsync(client, "sk-revoked")).Should().Be(HttpStatusCode.OK);
+
+            await File.WriteAllTextAsync(keys, "sk-new\n");
+            var reread = proxy.WaitForStderrAsync("API keys re-read from");
+            proxy.Signal("HUP");
+            await reread.DefaultTimeout();
+
+            (await StatusWithKeyAsync(client, "sk-revoked")).Should().Be(HttpStatusCode.Unauthorized);
+            (await StatusWithKeyAsync(client, "sk-new")).Should().Be(HttpStatusCode.OK);
+        }
+        finally
+        {
+            File.Delete(keys);
+        }
+    }
+
     private static async Task<HttpStatusCode> StatusWithKeyAsync(HttpClient client, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/version");

@@ -110,6 +110,103 @@ public sealed class HealthTests : TwoServersTest
         A.Requests.Should().NotContain(r => r.Path == "/api/chat" || r.Path == "/v1/chat/completions");
     }
 
+    [Theory]
+    [InlineData(503)]
+    [InlineData(500)]
+    [InlineData(429)]
+    public async Task ServerAnsweringAFailureToEverything_MarkedDownWhileRequestsFlow_ThenTheProxyAnswers(int status)
+    {
+        // Requests keep coming between the probes, and each answer reaches the client (one route:
+        // nothing to fail over to); none of them may count as a sign of life.
+        foreach (var (method, path) in new[] { ("GET", "/api/version"), ("GET", "/api/ps"), ("POST", "/api/chat") })
+        {
+            A.Map(method, path, (context, _) =>
+            {
+                context.Response.StatusCode = status;
+                return context.Response.WriteAsync("""{"error":"server busy, please try again.  maximum pending requests exceeded"}""");
+            });
+        }
+
+        var proxy = await StartAsync(A.BaseUri);
+        for (var i = 0; i < 2; i++)
+        {
+            using var passed = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            passed.StatusCode.Should().Be((HttpStatusCode)status, "the server's own answer goes to the client");
+            await proxy.ProbeRoundAsync();
+        }
+
+        using var answered = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+
+        answered.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await answered.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: {{A.BaseUri}}"}""");
+        A.Requests.Count(r => r.Path == "/api/chat").Should().Be(2, "the third request was answered by the proxy");
+        proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith($"Warning: Ollama server {A.BaseUri} is down after 3 failures", StringComparison.Ordinal));
+        var model = proxy.Server.Routes.Current.Models.Single().Canonical;
+        proxy.Server.Routes.Current.AllBackends.Single().Health.IsLoaded(model).Should().BeFalse("a failed answer loads nothing");
+    }
+
+    [Fact]
+    public async Task RouteRefusingWith503_CountsAsAFailureEvenWhenAnotherRouteServes()
+    {
+        foreach (var path in new[] { "/api/version", "/api/show" })
+        {
+            A.Map(path == "/api/version" ? "GET" : "POST", path, static (context, _) =>
+            {
+                context.Response.StatusCode = 503;
+                return Task.CompletedTask;
+            });
+        }
+
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
+        await proxy.ProbeRoundAsync();
+
+        // Equal routes take turns: A is tried first every other request, refuses, and B serves.
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith($"Warning: Ollama server {A.BaseUri} is down after 3 failures", StringComparison.Ordinal));
+        A.Requests.Count(r => r.Path == "/api/show").Should().Be(2);
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(403)]
+    [InlineData(404)]
+    [InlineData(413)]
+    public async Task RequestAnswered4xx_KeepsTheServerUp_ButDoesNotMarkTheModelLoaded(int status)
+    {
+        A.Map("GET", "/api/version", static (context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+        A.Map("POST", "/api/chat", (context, _) =>
+        {
+            context.Response.StatusCode = status;
+            return context.Response.WriteAsync("""{"error":"about the request"}""");
+        });
+        var proxy = await StartAsync(A.BaseUri);
+
+        // Probe, request, probe, request, probe: never three failures in a row.
+        for (var i = 0; i < 2; i++)
+        {
+            await proxy.ProbeRoundAsync();
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
+            response.StatusCode.Should().Be((HttpStatusCode)status);
+        }
+
+        await proxy.ProbeRoundAsync();
+
+        var model = proxy.Server.Routes.Current.Models.Single().Canonical;
+        var health = proxy.Server.Routes.Current.AllBackends.Single().Health;
+        health.IsDown.Should().BeFalse("an answer about the request says the server works");
+        health.IsLoaded(model).Should().BeFalse("only a 2xx says the model is loaded");
+    }
+
     [Fact]
     public async Task ServerKilledWhileRunning_RequestsFailOverWithoutAClientErrorThenSkipIt()
     {

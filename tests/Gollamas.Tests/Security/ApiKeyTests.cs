@@ -65,6 +65,7 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
     public async Task Probes_NeedNoKey(string path)
     {
         var proxy = await StartAsync(["sk-one"]);
+        await proxy.ProbeRoundAsync(); // ready once a server answered
 
         using var response = await proxy.Client.GetAsync(path);
 
@@ -155,7 +156,7 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
         }
 
         await File.WriteAllTextAsync(_keysFile, "sk-file-2\n");
-        proxy.Server.ApiKeys.Reload();
+        await ReloadAsync(proxy);
 
         using var old = await SendAsync(proxy, "/api/show", "Bearer sk-file-1");
         using var current = await SendAsync(proxy, "/api/show", "Bearer sk-file-2");
@@ -171,11 +172,136 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
         var proxy = await StartAsync([], file: _keysFile);
         File.Delete(_keysFile);
 
-        proxy.Server.ApiKeys.Reload();
+        await proxy.Server.ApiKeys.ReloadAsync().DefaultTimeout();
 
         using var response = await SendAsync(proxy, "/api/show", "Bearer sk-file-1");
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Warning: API keys file", StringComparison.Ordinal));
+        proxy.Logs.Lines.Should().Contain($"Warning: API keys file {_keysFile} could not be read, the keys in force stay: the file does not exist");
+    }
+
+    [Fact]
+    public async Task KeysFileCaughtHalfWritten_NotTakenUntilTwoReadsAgree()
+    {
+        await File.WriteAllTextAsync(_keysFile, "sk-old\n");
+        var proxy = await StartAsync([], file: _keysFile);
+        var keys = proxy.Server.ApiKeys;
+        var firstRead = NextSettle(keys);
+
+        // "echo sk-new-key > keys" caught after part of its write.
+        await File.WriteAllTextAsync(_keysFile, "sk-ne");
+        var reload = keys.ReloadAsync();
+        await firstRead.DefaultTimeout();
+
+        (await StatusAsync(proxy, "sk-ne")).Should().Be(HttpStatusCode.Unauthorized, "a read not yet confirmed is not applied");
+        (await StatusAsync(proxy, "sk-old")).Should().Be(HttpStatusCode.OK);
+
+        await File.WriteAllTextAsync(_keysFile, "sk-new-key\n");
+        var secondRead = NextSettle(keys);
+        proxy.Time.Advance(TimeSpan.FromMilliseconds(100));
+        await secondRead.DefaultTimeout();
+        (await StatusAsync(proxy, "sk-ne")).Should().Be(HttpStatusCode.Unauthorized, "the second read differed from the first");
+
+        proxy.Time.Advance(TimeSpan.FromMilliseconds(100));
+        await reload.DefaultTimeout();
+
+        (await StatusAsync(proxy, "sk-new-key")).Should().Be(HttpStatusCode.OK);
+        (await StatusAsync(proxy, "sk-ne")).Should().Be(HttpStatusCode.Unauthorized);
+        (await StatusAsync(proxy, "sk-old")).Should().Be(HttpStatusCode.Unauthorized);
+        proxy.Logs.Lines.Where(static l => l.Contains("API keys re-read", StringComparison.Ordinal)).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task TwoQuickReloads_TheSecondReadsAfterTheFirstIsApplied_TheLastFileWins()
+    {
+        await File.WriteAllTextAsync(_keysFile, "sk-1\n");
+        var proxy = await StartAsync([], file: _keysFile);
+        var keys = proxy.Server.ApiKeys;
+        var settles = 0;
+        keys.Settling += () => Interlocked.Increment(ref settles);
+        var firstRead = NextSettle(keys);
+        await File.WriteAllTextAsync(_keysFile, "sk-2\n");
+        var first = keys.ReloadAsync();
+        await firstRead.DefaultTimeout();
+
+        await File.WriteAllTextAsync(_keysFile, "sk-3\n");
+        var second = keys.ReloadAsync();
+
+        Volatile.Read(ref settles).Should().Be(1, "the second reload waits for the first instead of reading beside it");
+        await DriveAsync(proxy, second);
+        await first.DefaultTimeout();
+        (await StatusAsync(proxy, "sk-3")).Should().Be(HttpStatusCode.OK);
+        (await StatusAsync(proxy, "sk-2")).Should().Be(HttpStatusCode.Unauthorized);
+        (await StatusAsync(proxy, "sk-1")).Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task KeysFileEmpty_WarnsThatEveryRequestWillBeRefused()
+    {
+        await File.WriteAllTextAsync(_keysFile, "# nobody yet\n");
+        var proxy = await StartAsync([], file: _keysFile);
+
+        var warning = $"Warning: API keys file {_keysFile} holds no key and no other key is set: every request will be refused";
+        proxy.Logs.Lines.Should().ContainSingle(l => l == warning);
+        (await StatusAsync(proxy, "anything")).Should().Be(HttpStatusCode.Unauthorized);
+
+        await File.WriteAllTextAsync(_keysFile, "sk-1\n");
+        await ReloadAsync(proxy);
+        await File.WriteAllTextAsync(_keysFile, string.Empty);
+        await ReloadAsync(proxy);
+
+        proxy.Logs.Lines.Count(l => l == warning).Should().Be(2, "once at start, once for the reload that emptied it");
+    }
+
+    [Fact]
+    public async Task KeysFile_LastLineWithoutNewline_IsAKeyLikeAnyOther()
+    {
+        // printf and Kubernetes secrets write files without a final newline.
+        await File.WriteAllTextAsync(_keysFile, "sk-1");
+        var proxy = await StartAsync([], file: _keysFile);
+        await File.WriteAllTextAsync(_keysFile, "sk-1\nsk-2");
+
+        await ReloadAsync(proxy);
+
+        (await StatusAsync(proxy, "sk-2")).Should().Be(HttpStatusCode.OK);
+    }
+
+    // Reloads the keys file, moving the proxy's clock on at each settle.
+    private static Task ReloadAsync(ProxyUnderTest proxy) => DriveAsync(proxy, proxy.Server.ApiKeys.ReloadAsync());
+
+    private static async Task DriveAsync(ProxyUnderTest proxy, Task reload)
+    {
+        var keys = proxy.Server.ApiKeys;
+        void Advance() => proxy.Time.Advance(TimeSpan.FromMilliseconds(100));
+        keys.Settling += Advance;
+        try
+        {
+            // A settle that began before the handler was added waits for one move of the clock.
+            Advance();
+            await reload.DefaultTimeout();
+        }
+        finally
+        {
+            keys.Settling -= Advance;
+        }
+    }
+
+    private static Task NextSettle(Gollamas.Security.ApiKeys keys)
+    {
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnSettling()
+        {
+            keys.Settling -= OnSettling;
+            settled.TrySetResult();
+        }
+
+        keys.Settling += OnSettling;
+        return settled.Task;
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(ProxyUnderTest proxy, string key)
+    {
+        using var response = await SendAsync(proxy, "/api/show", "Bearer " + key);
+        return response.StatusCode;
     }
 
     private async Task<ProxyUnderTest> StartAsync(string[] keys, bool forward = false, string? file = null)
