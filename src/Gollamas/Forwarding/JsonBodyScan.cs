@@ -74,6 +74,13 @@ internal sealed class JsonBodyScan : IDisposable
     private int _fed;
 
     private byte[]? _captures;
+
+    // The whole body is in one span for the scan's life: the model is decoded from it, not from a copy.
+    private bool _whole;
+
+    // TrySkip once found a value running past the bytes at hand: reading token by token from then on
+    // costs nothing more than the reader's own failed try did.
+    private bool _skipFailed;
     private bool _sawContent;
     private Phase _phase;
     private string? _detail;
@@ -186,17 +193,36 @@ internal sealed class JsonBodyScan : IDisposable
     /// Ends the body and gives the model it names. <paramref name="nameBuffer"/> receives the
     /// unescaped name and must hold <see cref="ModelPeek.MaxNameChars"/> chars.
     /// </summary>
-    public ModelPeekResult Complete(Span<char> nameBuffer)
-    {
-        if (!IsDone)
-        {
-            if (!_sawContent)
-            {
-                return ModelPeekResult.Fail(PeekStatus.EmptyBody);
-            }
+    public ModelPeekResult Complete(Span<char> nameBuffer) => Complete(nameBuffer, default);
 
-            Finish();
+    /// <summary>
+    /// <see cref="Feed"/> and <see cref="Complete(Span{char})"/> for a body that is whole in
+    /// memory: the same reading, with the model decoded from <paramref name="body"/> itself.
+    /// </summary>
+    internal ModelPeekResult ReadWhole(ReadOnlySpan<byte> body, Span<char> nameBuffer)
+    {
+        _whole = true;
+        Feed(body);
+        return Complete(nameBuffer, body);
+    }
+
+    /// <summary>The <see cref="Layout"/> of a body that is whole in memory, the model not decoded.</summary>
+    internal BodyLayout ReadLayout(ReadOnlySpan<byte> body)
+    {
+        _whole = true;
+        Feed(body);
+        End();
+        return Layout;
+    }
+
+    private ModelPeekResult Complete(Span<char> nameBuffer, ReadOnlySpan<byte> wholeBody)
+    {
+        if (!_sawContent)
+        {
+            return ModelPeekResult.Fail(PeekStatus.EmptyBody);
         }
+
+        End();
 
         switch (_phase)
         {
@@ -222,7 +248,8 @@ internal sealed class JsonBodyScan : IDisposable
             return ModelPeekResult.Fail(PeekStatus.ModelTooLong);
         }
 
-        return ModelPeek.Decode(_captures.AsSpan(capture, chosen.TokenLength), chosen.TokenStart, nameBuffer);
+        var token = _whole ? wholeBody.Slice(chosen.TokenStart, chosen.TokenLength) : _captures.AsSpan(capture, chosen.TokenLength);
+        return ModelPeek.Decode(token, chosen.TokenStart, nameBuffer);
     }
 
     /// <summary>Returns the pooled buffers.</summary>
@@ -238,6 +265,14 @@ internal sealed class JsonBodyScan : IDisposable
         {
             _captures = null;
             ArrayPool<byte>.Shared.Return(captures);
+        }
+    }
+
+    private void End()
+    {
+        if (!IsDone && _sawContent)
+        {
+            Finish();
         }
     }
 
@@ -442,7 +477,7 @@ internal sealed class JsonBodyScan : IDisposable
     {
         var offset = _long.Length;
         var used = _long.Read(bytes);
-        if (used > 0 && offset < CaptureBytes)
+        if (used > 0 && offset < CaptureBytes && !_whole)
         {
             _captures ??= ArrayPool<byte>.Shared.Rent(CapturePoolBytes);
             var kept = Math.Min(used, CaptureBytes - offset);
@@ -566,7 +601,7 @@ internal sealed class JsonBodyScan : IDisposable
 
                     // Go checks the syntax of the whole first value before its type: "[" alone
                     // is "unexpected EOF", not "cannot unmarshal array".
-                    JsonTokenType.StartArray => Phase.InOtherValue,
+                    JsonTokenType.StartArray => TrySkip(ref reader) ? Phase.NotAnObject : Phase.InOtherValue,
                     _ => Phase.NotAnObject,
                 };
                 return;
@@ -647,6 +682,10 @@ internal sealed class JsonBodyScan : IDisposable
                     StartValue(ref reader, ValueTarget.NumCtx, depth);
                 }
             }
+            else
+            {
+                TrySkip(ref reader);
+            }
         }
     }
 
@@ -673,6 +712,7 @@ internal sealed class JsonBodyScan : IDisposable
                 {
                     // Go refuses the whole body; keep reading so malformed JSON still reports as such.
                     _modelNotAString = true;
+                    TrySkip(ref reader);
                 }
 
                 if (_key == BodyKey.Model)
@@ -714,10 +754,34 @@ internal sealed class JsonBodyScan : IDisposable
                 else
                 {
                     _options = OptionsKind.Invalid;
+                    TrySkip(ref reader);
                 }
 
                 return;
+            default:
+                TrySkip(ref reader);
+                return;
         }
+    }
+
+    /// <summary>
+    /// Skips the object or array the reader is on in the reader's own loop when the bytes at hand
+    /// hold all of it (always, for a body fed whole); otherwise its tokens come one by one.
+    /// </summary>
+    private bool TrySkip(ref Utf8JsonReader reader)
+    {
+        if (_skipFailed || reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return false;
+        }
+
+        if (reader.TrySkip())
+        {
+            return true;
+        }
+
+        _skipFailed = true;
+        return false;
     }
 
     /// <summary>Notes the value the reader is on; an object or array is complete at its closing bracket.</summary>
@@ -726,6 +790,12 @@ internal sealed class JsonBodyScan : IDisposable
         var start = Position(reader.TokenStartIndex);
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
         {
+            if (TrySkip(ref reader))
+            {
+                SetValue(target, new BodyValue(start, Position(reader.BytesConsumed) - start, default));
+                return;
+            }
+
             _pending = target;
             _pendingStart = start;
             _pendingDepth = depth;
@@ -772,6 +842,13 @@ internal sealed class JsonBodyScan : IDisposable
     private Candidate Capture(ref Utf8JsonReader reader, int capture)
     {
         var start = Position(reader.TokenStartIndex);
+        if (_whole)
+        {
+            // Decoded from the body once it is read.
+            var length = start == _standInStart ? _standInLength : reader.ValueSpan.Length + 2;
+            return new Candidate(start, length, length - 2);
+        }
+
         _captures ??= ArrayPool<byte>.Shared.Rent(CapturePoolBytes);
         if (start == _standInStart)
         {
