@@ -138,7 +138,7 @@ public sealed class HealthTests : TwoServersTest
         using var answered = await proxy.Client.PostAsync("/api/chat", new StringContent(Chat));
 
         answered.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-        (await answered.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: {{A.BaseUri}}"}""");
+        (await answered.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: connection 1"}""");
         A.Requests.Count(r => r.Path == "/api/chat").Should().Be(2, "the third request was answered by the proxy");
         proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith($"Warning: Ollama server {A.BaseUri} is down after 3 failures", StringComparison.Ordinal));
         var model = proxy.Server.Routes.Current.Models.Single().Canonical;
