@@ -24,7 +24,7 @@ namespace Gollamas.Forwarding;
 /// </para>
 /// <list type="bullet">
 /// <item>exactly one Content-Type, <c>multipart/form-data</c> with plain parameters (see
-/// <see cref="TryReadParameters"/>) and a boundary of RFC 2046's characters;</item>
+/// <see cref="MediaParameters"/>) and a boundary of RFC 2046's characters;</item>
 /// <item>boundary lines <c>--boundary</c>, blanks, and the line end of the first one (CRLF, or LF
 /// as Go also accepts); the closing one <c>--boundary--</c>; a line of the preamble may not start
 /// with the boundary unless it is the first boundary line;</item>
@@ -38,10 +38,16 @@ namespace Gollamas.Forwarding;
 /// </list>
 /// <para>
 /// The whole body is read to its closing boundary, since Go's parse fails on an error anywhere;
-/// what follows that line Go never reads. Go's own size limits (1000 parts, 10 MB of values
-/// beside 25 MB of files) are not mirrored: past them Ollama answers 400 itself and serves no
-/// model. Memory is bounded whatever the body: a line of at most <see cref="MaxLineBytes"/>, the
-/// first bytes of the model value, nothing of the other content.
+/// what follows that line Go never reads. The limits here (<see cref="MaxParts"/>,
+/// <see cref="MaxHeaderLines"/>) are below Go's (1000 parts, 10000 headers); Go's memory limit
+/// (10 MB of values beside 25 MB of files) is not mirrored: past it Ollama answers 400 itself and
+/// serves no model. Memory is bounded whatever the body: a line of at most
+/// <see cref="MaxLineBytes"/>, the first bytes of the model value, nothing of the other content.
+/// </para>
+/// <para>
+/// The subset is the same in every Go release since 1.19: later ones (Ollama builds with 1.26)
+/// only refuse more header lines (control bytes, non-token names), which are refused here too.
+/// FormModelDifferentialTests checks it against the Go on the machine.
 /// </para>
 /// </remarks>
 internal sealed class FormModelScan : IDisposable
@@ -54,8 +60,6 @@ internal sealed class FormModelScan : IDisposable
     public const int MaxHeaderLines = 32;
 
     private const int MaxBoundaryLength = 70;
-
-    private const int MaxParameters = 16;
 
     /// <summary>Raw bytes of the longest model value worth decoding: a name char is at most 4 UTF-8 bytes.</summary>
     private const int MaxValueBytes = ModelPeek.MaxNameChars * 4;
@@ -81,8 +85,6 @@ internal sealed class FormModelScan : IDisposable
     private const string BadDisposition = "gollamas: a part's Content-Disposition must be a type and plain name=value parameters (a token or a quoted string without backslashes), each name at most once";
     private const string ExtendedParameter = "gollamas: RFC 2231 parameters (name*=) are not supported in a part's Content-Disposition, except filename* beside a name other than model";
     private const string QuotedPrintable = "gollamas: quoted-printable parts are not supported";
-
-    private static readonly SearchValues<byte> s_tokenChars = SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
     private static readonly SearchValues<byte> s_boundaryChars = SearchValues.Create("'()+_,-./:=? 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
@@ -281,8 +283,8 @@ internal sealed class FormModelScan : IDisposable
             }
 
             var rest = data[at..];
-            var lineEnd = rest.IndexOf((byte)'\n');
-            if (lineEnd < 0 || lineEnd >= MaxLineBytes)
+            var lineEnd = rest[..Math.Min(rest.Length, MaxLineBytes)].IndexOf((byte)'\n');
+            if (lineEnd < 0)
             {
                 if (rest.Length >= MaxLineBytes)
                 {
@@ -433,7 +435,7 @@ internal sealed class FormModelScan : IDisposable
 
         // textproto keys a name with a space before the colon as it is, so Header.Get misses it.
         var colon = text.IndexOf((byte)':');
-        if (colon <= 0 || text[..colon].ContainsAnyExcept(s_tokenChars))
+        if (colon <= 0 || text[..colon].ContainsAnyExcept(MediaParameters.TokenChars))
         {
             _problem = BadHeaderName;
             return;
@@ -473,8 +475,8 @@ internal sealed class FormModelScan : IDisposable
     /// </summary>
     private void ReadDisposition(ReadOnlySpan<byte> value)
     {
-        Span<Parameter> parameters = stackalloc Parameter[MaxParameters];
-        if (!TryReadParameters(value, allowSubtype: false, out var type, parameters, out var count))
+        Span<MediaParameters.Parameter> parameters = stackalloc MediaParameters.Parameter[MediaParameters.MaxCount];
+        if (!MediaParameters.TryRead(value, allowSubtype: false, out var type, parameters, out var count))
         {
             _problem = BadDisposition;
             return;
@@ -637,8 +639,8 @@ internal sealed class FormModelScan : IDisposable
             return false;
         }
 
-        Span<Parameter> parameters = stackalloc Parameter[MaxParameters];
-        if (!TryReadParameters(bytes, allowSubtype: true, out _, parameters, out var count))
+        Span<MediaParameters.Parameter> parameters = stackalloc MediaParameters.Parameter[MediaParameters.MaxCount];
+        if (!MediaParameters.TryRead(bytes, allowSubtype: true, out _, parameters, out var count))
         {
             problem = BadContentType;
             return false;
@@ -678,109 +680,4 @@ internal sealed class FormModelScan : IDisposable
         problem = null;
         return true;
     }
-
-    /// <summary>
-    /// Reads <c>type[/subtype]</c> and its <c>; key=value</c> parameters, with only SP or HTAB
-    /// around the separators: a key is a token, a value a token or a quoted string without
-    /// backslashes (mime.ParseMediaType unescapes them, MSIE style). No key may come twice, in
-    /// any case (Go refuses a repeated key with another value, so its Content-Disposition reads
-    /// as empty). No trailing semicolon, no non-ASCII byte outside quotes (Go skips Unicode
-    /// spaces there).
-    /// </summary>
-    private static bool TryReadParameters(ReadOnlySpan<byte> text, bool allowSubtype, out Range type, Span<Parameter> parameters, out int count)
-    {
-        count = 0;
-        var at = Token(text, 0);
-        if (at == 0)
-        {
-            type = default;
-            return false;
-        }
-
-        if (allowSubtype && at < text.Length && text[at] == (byte)'/')
-        {
-            var subtypeEnd = Token(text, at + 1);
-            if (subtypeEnd == at + 1)
-            {
-                type = default;
-                return false;
-            }
-
-            at = subtypeEnd;
-        }
-
-        type = ..at;
-        while (true)
-        {
-            at = Blanks(text, at);
-            if (at == text.Length)
-            {
-                return true;
-            }
-
-            if (text[at] != (byte)';' || count == parameters.Length)
-            {
-                return false;
-            }
-
-            var keyStart = Blanks(text, at + 1);
-            var keyEnd = Token(text, keyStart);
-            at = Blanks(text, keyEnd);
-            if (keyEnd == keyStart || at == text.Length || text[at] != (byte)'=')
-            {
-                return false;
-            }
-
-            var valueStart = Blanks(text, at + 1);
-            int valueEnd;
-            if (valueStart < text.Length && text[valueStart] == (byte)'"')
-            {
-                var quoted = text[(valueStart + 1)..].IndexOfAny((byte)'"', (byte)'\\');
-                if (quoted < 0 || text[valueStart + 1 + quoted] == (byte)'\\')
-                {
-                    return false;
-                }
-
-                valueStart++;
-                valueEnd = valueStart + quoted;
-                at = valueEnd + 1;
-            }
-            else
-            {
-                valueEnd = Token(text, valueStart);
-                if (valueEnd == valueStart)
-                {
-                    return false;
-                }
-
-                at = valueEnd;
-            }
-
-            var key = text[keyStart..keyEnd];
-            foreach (var earlier in parameters[..count])
-            {
-                if (Ascii.EqualsIgnoreCase(text[earlier.Key], key))
-                {
-                    return false;
-                }
-            }
-
-            parameters[count++] = new Parameter(keyStart..keyEnd, valueStart..valueEnd);
-        }
-    }
-
-    /// <summary>The end of the token starting at <paramref name="start"/> (itself if there is none).</summary>
-    private static int Token(ReadOnlySpan<byte> text, int start)
-    {
-        var length = text[start..].IndexOfAnyExcept(s_tokenChars);
-        return length < 0 ? text.Length : start + length;
-    }
-
-    private static int Blanks(ReadOnlySpan<byte> text, int start)
-    {
-        var length = text[start..].IndexOfAnyExcept(" \t"u8);
-        return length < 0 ? text.Length : start + length;
-    }
-
-    private readonly record struct Parameter(Range Key, Range Value);
 }
