@@ -7,6 +7,7 @@ using Gollamas.Hosting;
 using Gollamas.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace Gollamas.Endpoints;
 
@@ -69,7 +70,7 @@ internal sealed partial class ModelEndpoints(
         }
 
         var table = routes.Current;
-        var decision = Decide(body.Span, kind, context.Request.ContentType, table, record);
+        var decision = Decide(body.Span, kind, context.Request.Headers.ContentType, table, record);
         if (decision.Route is null)
         {
             await ErrorWriter.WriteAsync(context, decision.ErrorStatus, decision.ErrorMessage!);
@@ -194,7 +195,7 @@ internal sealed partial class ModelEndpoints(
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }
 
-    private static RoutingDecision Decide(ReadOnlySpan<byte> body, ModelRequestKind kind, string? contentType, RouteTable table, RequestRecord record)
+    private static RoutingDecision Decide(ReadOnlySpan<byte> body, ModelRequestKind kind, StringValues contentType, RouteTable table, RequestRecord record)
     {
         Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
         var acceptName = kind == ModelRequestKind.Catalog;
@@ -234,7 +235,7 @@ internal sealed partial class ModelEndpoints(
             case PeekStatus.ModelTooLong:
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, "invalid model name");
             case PeekStatus.InvalidForm:
-                return RoutingDecision.Error(StatusCodes.Status400BadRequest, $"failed to parse multipart form: {peek.Detail}");
+                return RoutingDecision.Error(StatusCodes.Status400BadRequest, peek.Detail!);
             default:
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, "model is required");
         }

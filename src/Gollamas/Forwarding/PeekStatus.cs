@@ -24,6 +24,6 @@ internal enum PeekStatus
     /// <summary>The model value is longer than any valid model name can be.</summary>
     ModelTooLong,
 
-    /// <summary>A multipart form Go would refuse to parse (the detail says why, in Go's words).</summary>
+    /// <summary>A multipart form Go would refuse, or that is refused as not plain enough to read as Go does (the detail is the client's message).</summary>
     InvalidForm,
 }

@@ -63,7 +63,7 @@ public sealed class FormModelPeekFuzzTests
         }
 
         failures.Should().BeEmpty();
-        found.Should().BeGreaterThan(300, "the check above must not be vacuous: many mutated forms still name a model");
+        found.Should().BeGreaterThan(250, "the check above must not be vacuous: many mutated forms still name a model");
     }
 
     private static bool Check(byte[] body, string? contentType, List<string> failures)
