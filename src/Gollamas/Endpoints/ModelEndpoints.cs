@@ -21,6 +21,7 @@ internal sealed partial class ModelEndpoints(
     QueuePolicy queue,
     ProxyMetrics metrics,
     LimitOptions limits,
+    RequestBodies bodies,
     ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;
@@ -37,7 +38,7 @@ internal sealed partial class ModelEndpoints(
     public async Task HandleAsync(HttpContext context, ModelRequestKind kind, RequestRecord record)
     {
         var acceptName = kind == ModelRequestKind.Catalog;
-        var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted);
+        var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, bodies.Store, context.RequestAborted);
         if (body is null)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body is larger than {limits.MaxRequestBodyBytes} bytes");
@@ -49,10 +50,9 @@ internal sealed partial class ModelEndpoints(
             // As Ollama: the body is read decompressed. It goes on decompressed too, so aliases
             // can be spliced in, hence without its Content-Encoding.
             using var compressed = body;
-            body = ZstdBody.TryDecompress(compressed.Span, limits.MaxRequestBodyBytes, out var status, out var problem);
+            body = await DecompressAsync(context, compressed);
             if (body is null)
             {
-                await ErrorWriter.WriteAsync(context, status, problem!);
                 return;
             }
 
@@ -69,7 +69,7 @@ internal sealed partial class ModelEndpoints(
         }
 
         var table = routes.Current;
-        var decision = Decide(body.Span, kind, context.Request.ContentType, table, record);
+        var decision = Decide(body, kind, context.Request.ContentType, table, record);
         if (decision.Route is null)
         {
             await ErrorWriter.WriteAsync(context, decision.ErrorStatus, decision.ErrorMessage!);
@@ -85,10 +85,13 @@ internal sealed partial class ModelEndpoints(
             ModelRequestKind.OpenAiResponses or ModelRequestKind.Anthropic => TokenCounts.InputOutput,
             _ => TokenCounts.OpenAi,
         };
-        var content = decision.IsAlias
-            ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, kind == ModelRequestKind.OpenAiForm ? route.NameUtf8 : route.NameAsJsonString)
-            : new ForwardBody(body.Memory);
-        if (kind == ModelRequestKind.Native)
+        var content = new ForwardBody(body);
+        if (decision.IsAlias)
+        {
+            content = content.WithSplice(decision.TokenStart, decision.TokenLength, kind == ModelRequestKind.OpenAiForm ? route.NameUtf8 : route.NameAsJsonString);
+        }
+
+        if (kind == ModelRequestKind.Native && !body.IsSpooled)
         {
             content = BodyRewrite.Apply(content, route.Defaults);
         }
@@ -191,6 +194,55 @@ internal sealed partial class ModelEndpoints(
         var servers = string.Join(", ", route.Backends.Select(static b => b.DisplayName));
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
+    }
+
+    /// <summary>
+    /// Decompresses a zstd body once a decompression slot is free (they are bounded: each holds
+    /// a decoder window), or answers why not and returns null.
+    /// </summary>
+    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed)
+    {
+        var gate = bodies.Decompressions;
+        var entered = await gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
+        if (entered != GateResult.Entered)
+        {
+            if (entered != GateResult.Cancelled)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "gollamas: too many zstd-compressed bodies are being read at once; try again later");
+            }
+
+            return null;
+        }
+
+        ZstdResult result;
+        try
+        {
+            var limit = (int)Math.Min(limits.MaxDecompressedBytes, limits.MaxRequestBodyBytes);
+            result = await ZstdBody.DecompressAsync(compressed, bodies.Store, limit, context.RequestAborted);
+        }
+        finally
+        {
+            gate.Exit();
+        }
+
+        if (result.Body is null)
+        {
+            await ErrorWriter.WriteAsync(context, result.Status, result.Problem!);
+        }
+
+        return result.Body;
+    }
+
+    private static RoutingDecision Decide(RequestBodyBuffer body, ModelRequestKind kind, string? contentType, RouteTable table, RequestRecord record)
+    {
+        if (!body.IsSpooled || body.Length == 0)
+        {
+            return Decide(body.IsSpooled ? default : body.Span, kind, contentType, table, record);
+        }
+
+        using var mapped = body.Map();
+        return Decide(mapped.Span, kind, contentType, table, record);
     }
 
     private static RoutingDecision Decide(ReadOnlySpan<byte> body, ModelRequestKind kind, string? contentType, RouteTable table, RequestRecord record)

@@ -64,6 +64,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>Loads the --preload models and keeps them loaded.</summary>
     public required ModelPreloader Preloader { get; init; }
 
+    /// <summary>Where request bodies are kept, and the line for decompressing them.</summary>
+    public required RequestBodies Bodies { get; init; }
+
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
     /// lets in-flight requests finish up to the shutdown timeout. Returns the exit code.
@@ -195,7 +198,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
         var health = new HealthMonitor(backends.All, options.Health, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
-        var metrics = new ProxyMetrics();
+        var bodies = new BodyStore(options.Limits.BodyTempDirectory, options.Limits.BodyMemoryThreshold, options.Limits.BodyMemoryBudget);
+        var metrics = new ProxyMetrics { Bodies = bodies };
+        var requestBodies = new RequestBodies(bodies, new ConcurrencyGate(options.Limits.MaxDecompressions, options.Concurrency.QueueLength));
         var apiKeys = new ApiKeys(options.Security, loggerFactory.CreateLogger<ApiKeys>());
         var forwarder = new StreamForwarder(
             lifecycle,
@@ -204,7 +209,15 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             loggerFactory.CreateLogger<StreamForwarder>());
         var dispatcher = new RequestDispatcher(
             new CorsPolicy(options.Origins),
-            new ModelEndpoints(routes, forwarder, health, new QueuePolicy(options.Concurrency.QueueTimeout, time), metrics, options.Limits, loggerFactory.CreateLogger<ModelEndpoints>()),
+            new ModelEndpoints(
+                routes,
+                forwarder,
+                health,
+                new QueuePolicy(options.Concurrency.QueueTimeout, time),
+                metrics,
+                options.Limits,
+                requestBodies,
+                loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
             new ProbeEndpoints(lifecycle, backends),
@@ -222,6 +235,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
+            Bodies = requestBodies,
         };
         try
         {
