@@ -24,113 +24,23 @@ internal static class ModelPeek
     /// Scans <paramref name="body"/>. <paramref name="acceptName"/> enables the deprecated
     /// <c>name</c> key, used when <c>model</c> is absent or empty (pull, show, push, delete).
     /// The unescaped name is written to <paramref name="nameBuffer"/>, which must hold
-    /// <see cref="MaxNameChars"/> chars.
+    /// <see cref="MaxNameChars"/> chars. The reading is <see cref="JsonBodyScan"/>'s, fed the body whole.
     /// </summary>
     public static ModelPeekResult Peek(ReadOnlySpan<byte> body, bool acceptName, Span<char> nameBuffer)
     {
-        if (body.TrimStart(" \t\r\n"u8).IsEmpty)
-        {
-            return ModelPeekResult.Fail(PeekStatus.EmptyBody);
-        }
-
-        var reader = new Utf8JsonReader(body, isFinalBlock: true, new JsonReaderState(ReaderOptions));
-        Candidate chosen;
-        try
-        {
-            if (!reader.Read())
-            {
-                return ModelPeekResult.Fail(PeekStatus.EmptyBody);
-            }
-
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                // Go checks the syntax of the whole first value before its type: "[" alone is
-                // "unexpected EOF", not "cannot unmarshal array".
-                reader.Skip();
-                return ModelPeekResult.Fail(PeekStatus.NotAnObject);
-            }
-
-            var (status, model, name) = ScanObject(ref reader, acceptName);
-            if (status != PeekStatus.Found)
-            {
-                return ModelPeekResult.Fail(status, "model");
-            }
-
-            chosen = model.RawLength > 0 ? model : name;
-        }
-        catch (JsonException ex)
-        {
-            return ModelPeekResult.Fail(PeekStatus.InvalidJson, ex.Message);
-        }
-
-        if (chosen.RawLength == 0)
-        {
-            return ModelPeekResult.Fail(PeekStatus.ModelMissing);
-        }
-
-        return Decode(body.Slice(chosen.TokenStart, chosen.TokenLength), chosen, nameBuffer);
+        using var scan = new JsonBodyScan(acceptName);
+        scan.Feed(body);
+        return scan.Complete(nameBuffer);
     }
 
-    private static (PeekStatus Status, Candidate Model, Candidate Name) ScanObject(ref Utf8JsonReader reader, bool acceptName)
+    /// <summary>
+    /// Unescapes the model's string <paramref name="token"/> (quotes included) into
+    /// <paramref name="nameBuffer"/> as Go's decoder would, invalid parts as U+FFFD.
+    /// </summary>
+    /// <param name="token">The whole token, at most <c>MaxNameChars * 6</c> bytes between its quotes.</param>
+    /// <param name="tokenStart">Where the token starts in the body, for the result.</param>
+    public static ModelPeekResult Decode(ReadOnlySpan<byte> token, int tokenStart, Span<char> nameBuffer)
     {
-        // Last occurrence of each key wins, as in Go; an empty string resets it, but a null does
-        // not: Go's decoder leaves a string field unchanged on null ({"model":"a","model":null} is "a").
-        Candidate model = default;
-        Candidate name = default;
-        var status = PeekStatus.Found;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var key = Classify(ref reader, acceptName);
-            reader.Read();
-            if (key == Key.Other)
-            {
-                reader.Skip();
-                continue;
-            }
-
-            if (reader.TokenType == JsonTokenType.Null)
-            {
-                continue;
-            }
-
-            Candidate value = default;
-            if (reader.TokenType == JsonTokenType.String)
-            {
-                value = new Candidate((int)reader.TokenStartIndex, reader.ValueSpan.Length + 2, reader.ValueSpan.Length);
-            }
-            else
-            {
-                // Go refuses the whole body; keep reading so malformed JSON still reports as such.
-                status = PeekStatus.ModelNotAString;
-                reader.Skip();
-            }
-
-            if (key == Key.Model)
-            {
-                model = value;
-            }
-            else
-            {
-                name = value;
-            }
-        }
-
-        // A truncated body ends before the object does: Read() then throws, or returns false.
-        if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0)
-        {
-            throw new JsonException("unexpected end of JSON input");
-        }
-
-        return (status, model, name);
-    }
-
-    private static ModelPeekResult Decode(ReadOnlySpan<byte> token, Candidate chosen, Span<char> nameBuffer)
-    {
-        if (chosen.RawLength > MaxNameChars * 6)
-        {
-            return ModelPeekResult.Fail(PeekStatus.ModelTooLong);
-        }
-
         // The token on its own is a complete JSON string value: a second reader unescapes it.
         var reader = new Utf8JsonReader(token, isFinalBlock: true, default);
         reader.Read();
@@ -147,7 +57,7 @@ internal static class ModelPeek
             return ModelPeekResult.Fail(PeekStatus.ModelMissing);
         }
 
-        return new ModelPeekResult(PeekStatus.Found, chosen.TokenStart, chosen.TokenLength, written);
+        return new ModelPeekResult(PeekStatus.Found, tokenStart, token.Length, written);
     }
 
     private static int CopyEscaped(ref Utf8JsonReader reader, Span<char> nameBuffer)
@@ -262,54 +172,5 @@ internal static class ModelPeek
 
         // Decoding replaces invalid UTF-8 with U+FFFD, as Go's decoder does.
         return Encoding.UTF8.GetChars(raw, nameBuffer);
-    }
-
-    private static Key Classify(ref Utf8JsonReader reader, bool acceptName)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            return Match(reader.ValueSpan, acceptName);
-        }
-
-        if (reader.ValueSpan.Length > 64)
-        {
-            return Key.Other;
-        }
-
-        Span<byte> unescaped = stackalloc byte[64];
-        int length;
-        try
-        {
-            length = reader.CopyString(unescaped);
-        }
-        catch (InvalidOperationException)
-        {
-            // A lone surrogate escape or invalid UTF-8: Go reads U+FFFD there, which neither
-            // "model" nor "name" contains.
-            return Key.Other;
-        }
-
-        return Match(unescaped[..length], acceptName);
-    }
-
-    // "model" and "name" are ASCII with no letter that Unicode folds from elsewhere (only k and
-    // s have such forms), so an ASCII case-insensitive compare is exactly Go's key match.
-    private static Key Match(ReadOnlySpan<byte> key, bool acceptName)
-    {
-        if (Ascii.EqualsIgnoreCase(key, "model"u8))
-        {
-            return Key.Model;
-        }
-
-        return acceptName && Ascii.EqualsIgnoreCase(key, "name"u8) ? Key.Name : Key.Other;
-    }
-
-    private readonly record struct Candidate(int TokenStart, int TokenLength, int RawLength);
-
-    private enum Key
-    {
-        Other,
-        Model,
-        Name,
     }
 }

@@ -23,6 +23,15 @@ public sealed class BodyRewriteFuzzTests
         """{"model":"m","prompt":"x","images":["aGVsbG8="],"format":{"type":"object","properties":{"keep_alive":{"type":"string"}}}}""",
     ];
 
+    /// <summary>The bodies the fuzz test mutates, for other readings to use too.</summary>
+    internal static IReadOnlyList<string> Seeds => s_seeds;
+
+    /// <summary>The bytes mutations draw from.</summary>
+    internal static IReadOnlyList<byte> Palette => s_palette;
+
+    /// <summary>The defaults each body is rewritten with.</summary>
+    internal static IReadOnlyList<RequestDefaults> Settings => s_settings;
+
     private static readonly byte[] s_palette = "{}[]\":,\\ \t\nu0a-.e+tfnkpo_"u8.ToArray();
 
     private static readonly RequestDefaults[] s_settings =

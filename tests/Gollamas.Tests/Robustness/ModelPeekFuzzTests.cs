@@ -30,6 +30,12 @@ public sealed class ModelPeekFuzzTests
         """{"model":42,"name":"x"}""",
     ];
 
+    /// <summary>The valid bodies the fuzz tests truncate and mutate, for other readings to use too.</summary>
+    internal static IReadOnlyList<string> Seeds => s_seeds;
+
+    /// <summary>The bytes mutations draw from two times in three.</summary>
+    internal static IReadOnlyList<byte> Palette => s_palette;
+
     private static readonly byte[] s_palette = "{}[]\":,\\ \t\nu0a-.e+tfn"u8.ToArray().Concat(new byte[] { 0x00, 0x01, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xED, 0xEF, 0xF0, 0xFF }).ToArray();
 
     [Fact]
@@ -212,7 +218,8 @@ public sealed class ModelPeekFuzzTests
         }
     }
 
-    private static IEnumerable<byte[]> CraftedBodies()
+    /// <summary>Malformed and tricky bodies: deep nesting, huge strings, escapes, invalid UTF-8, bad numbers, trailing data.</summary>
+    internal static IEnumerable<byte[]> CraftedBodies()
     {
         static byte[] U(string s) => Encoding.UTF8.GetBytes(s);
 
