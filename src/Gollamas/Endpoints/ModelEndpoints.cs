@@ -38,19 +38,24 @@ internal sealed partial class ModelEndpoints(
     public async Task HandleAsync(HttpContext context, ModelRequestKind kind, RequestRecord record)
     {
         var acceptName = kind == ModelRequestKind.Catalog;
-        var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, bodies.Store, context.RequestAborted);
+
+        // One reading: a body that goes to a file is scanned as its bytes arrive, one that stays
+        // in memory in one piece once read (the fast path for small bodies). Forms are read apart.
+        using var scan = kind == ModelRequestKind.OpenAiForm ? null : new JsonBodyScan(acceptName);
+        var isZstd = kind == ModelRequestKind.OpenAiResponses && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding);
+        var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, bodies.Store, isZstd ? null : scan, context.RequestAborted);
         if (body is null)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body is larger than {limits.MaxRequestBodyBytes} bytes");
             return;
         }
 
-        if (kind == ModelRequestKind.OpenAiResponses && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding))
+        if (isZstd)
         {
             // As Ollama: the body is read decompressed. It goes on decompressed too, so aliases
             // can be spliced in, hence without its Content-Encoding.
             using var compressed = body;
-            body = await DecompressAsync(context, compressed);
+            body = await DecompressAsync(context, compressed, scan);
             if (body is null)
             {
                 return;
@@ -69,7 +74,7 @@ internal sealed partial class ModelEndpoints(
         }
 
         var table = routes.Current;
-        var decision = Decide(body, kind, context.Request.ContentType, table, record);
+        var decision = Decide(body, scan, kind, context.Request.ContentType, table, record);
         if (decision.Route is null)
         {
             await ErrorWriter.WriteAsync(context, decision.ErrorStatus, decision.ErrorMessage!);
@@ -91,9 +96,9 @@ internal sealed partial class ModelEndpoints(
             content = content.WithSplice(decision.TokenStart, decision.TokenLength, kind == ModelRequestKind.OpenAiForm ? route.NameUtf8 : route.NameAsJsonString);
         }
 
-        if (kind == ModelRequestKind.Native && !body.IsSpooled)
+        if (kind == ModelRequestKind.Native)
         {
-            content = BodyRewrite.Apply(content, route.Defaults);
+            content = BodyRewrite.Apply(content, scan!.Layout, route.Defaults);
         }
         else if (route.Defaults.NumCtx is not null && kind != ModelRequestKind.Catalog && _openAiWarned.TryAdd(route.Canonical, 0))
         {
@@ -200,7 +205,7 @@ internal sealed partial class ModelEndpoints(
     /// Decompresses a zstd body once a decompression slot is free (they are bounded: each holds
     /// a decoder window), or answers why not and returns null.
     /// </summary>
-    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed)
+    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed, JsonBodyScan? scan)
     {
         var gate = bodies.Decompressions;
         var entered = await gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
@@ -219,7 +224,7 @@ internal sealed partial class ModelEndpoints(
         try
         {
             var limit = (int)Math.Min(limits.MaxDecompressedBytes, limits.MaxRequestBodyBytes);
-            result = await ZstdBody.DecompressAsync(compressed, bodies.Store, limit, context.RequestAborted);
+            result = await ZstdBody.DecompressAsync(compressed, bodies.Store, limit, scan, context.RequestAborted);
         }
         finally
         {
@@ -234,24 +239,32 @@ internal sealed partial class ModelEndpoints(
         return result.Body;
     }
 
-    private static RoutingDecision Decide(RequestBodyBuffer body, ModelRequestKind kind, string? contentType, RouteTable table, RequestRecord record)
-    {
-        if (!body.IsSpooled || body.Length == 0)
-        {
-            return Decide(body.IsSpooled ? default : body.Span, kind, contentType, table, record);
-        }
-
-        using var mapped = body.Map();
-        return Decide(mapped.Span, kind, contentType, table, record);
-    }
-
-    private static RoutingDecision Decide(ReadOnlySpan<byte> body, ModelRequestKind kind, string? contentType, RouteTable table, RequestRecord record)
+    private static RoutingDecision Decide(RequestBodyBuffer body, JsonBodyScan? scan, ModelRequestKind kind, string? contentType, RouteTable table, RequestRecord record)
     {
         Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
         var acceptName = kind == ModelRequestKind.Catalog;
-        var peek = kind == ModelRequestKind.OpenAiForm
-            ? FormModelPeek.Peek(body, contentType, name)
-            : ModelPeek.Peek(body, acceptName, name);
+        ModelPeekResult peek;
+        if (scan is not null)
+        {
+            if (!body.IsSpooled)
+            {
+                scan.Feed(body.Span);
+            }
+
+            peek = scan.Complete(name);
+        }
+        else if (!body.IsSpooled || body.Length == 0)
+        {
+            peek = FormModelPeek.Peek(body.IsSpooled ? default : body.Span, contentType, name);
+        }
+        else
+        {
+            // The form peek reads one span: a large form (an audio file) is read through a
+            // mapping of its file, whose pages the kernel can drop, not copied into the heap.
+            using var mapped = body.Map();
+            peek = FormModelPeek.Peek(mapped.Span, contentType, name);
+        }
+
         switch (peek.Status)
         {
             case PeekStatus.Found:

@@ -20,15 +20,17 @@ internal sealed class RequestBodyBuffer : IDisposable
 
     private readonly BodyStore _store;
     private readonly int _limit;
+    private readonly JsonBodyScan? _scan;
     private byte[] _buffer = [];
     private int _reserved;
     private SafeFileHandle? _file;
     private FileStream? _fileStream;
 
-    private RequestBodyBuffer(BodyStore store, int limit)
+    private RequestBodyBuffer(BodyStore store, int limit, JsonBodyScan? scan)
     {
         _store = store;
         _limit = limit;
+        _scan = scan;
     }
 
     public int Length { get; private set; }
@@ -45,9 +47,12 @@ internal sealed class RequestBodyBuffer : IDisposable
 
     /// <summary>
     /// Reads the body. Returns null when it is larger than <paramref name="maxBytes"/>
-    /// (Kestrel's own limit usually stops it first).
+    /// (Kestrel's own limit usually stops it first). <paramref name="scan"/>, when given, is fed
+    /// every byte of a body that goes to a file, as it arrives; a body that stays in memory is
+    /// left for the caller to feed in one piece.
     /// </summary>
-    public static async ValueTask<RequestBodyBuffer?> ReadAsync(HttpRequest request, long maxBytes, BodyStore store, CancellationToken cancellationToken)
+    public static async ValueTask<RequestBodyBuffer?> ReadAsync(
+        HttpRequest request, long maxBytes, BodyStore store, JsonBodyScan? scan, CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
         if (declared > maxBytes)
@@ -58,7 +63,7 @@ internal sealed class RequestBodyBuffer : IDisposable
         // A declared length over the threshold goes to a file from the first byte: it would only
         // be copied there later. A declared length is a claim, not bytes, so it never sizes an
         // array beyond the threshold either.
-        var body = Create(store, maxBytes, declared);
+        var body = Create(store, maxBytes, declared, scan);
         try
         {
             await body.ReadFromAsync(request.Body, declared, cancellationToken);
@@ -88,12 +93,13 @@ internal sealed class RequestBodyBuffer : IDisposable
 
     /// <summary>
     /// An empty body of at most <paramref name="maxBytes"/> to fill with <see cref="AppendAsync"/>;
-    /// <paramref name="sizeHint"/>, when known, says how large it is expected to be.
+    /// <paramref name="sizeHint"/>, when known, says how large it is expected to be;
+    /// <paramref name="scan"/> is fed as in <see cref="ReadAsync(HttpRequest, long, BodyStore, JsonBodyScan?, CancellationToken)"/>.
     /// </summary>
-    public static RequestBodyBuffer Create(BodyStore store, long maxBytes, long? sizeHint)
+    public static RequestBodyBuffer Create(BodyStore store, long maxBytes, long? sizeHint, JsonBodyScan? scan)
     {
         // The body is read back with int positions: no limit exceeds the longest array.
-        var body = new RequestBodyBuffer(store, (int)Math.Min(maxBytes, Array.MaxLength));
+        var body = new RequestBodyBuffer(store, (int)Math.Min(maxBytes, Array.MaxLength), scan);
         if (sizeHint > store.MemoryThreshold)
         {
             body.UseFile(store.CreateFile(overBudget: false));
@@ -127,6 +133,7 @@ internal sealed class RequestBodyBuffer : IDisposable
         else
         {
             await RandomAccess.WriteAsync(_file, bytes, Length, cancellationToken);
+            _scan?.Feed(bytes.Span);
         }
 
         Length += bytes.Length;
@@ -292,6 +299,7 @@ internal sealed class RequestBodyBuffer : IDisposable
 
         // Length bytes at most the threshold, once per body: written where the thread is.
         RandomAccess.Write(_file!, _buffer.AsSpan(0, Length), 0);
+        _scan?.Feed(_buffer.AsSpan(0, Length));
         var buffer = _buffer;
         _buffer = [];
         if (buffer.Length > 0)

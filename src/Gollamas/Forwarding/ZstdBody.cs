@@ -49,9 +49,11 @@ internal static partial class ZstdBody
     /// Decompresses every frame of <paramref name="compressed"/> into a new body of the
     /// <paramref name="store"/>, at most <paramref name="maxBytes"/> of it. On failure the result
     /// says what to answer: 400 for a body that is not valid zstd (Ollama's wording), 413 for one
-    /// that decompresses past a bound, 415 when libzstd is not installed.
+    /// that decompresses past a bound, 415 when libzstd is not installed. <paramref name="scan"/>
+    /// sees the decompressed bytes as <see cref="RequestBodyBuffer"/> feeds it.
     /// </summary>
-    public static async ValueTask<ZstdResult> DecompressAsync(RequestBodyBuffer compressed, BodyStore store, int maxBytes, CancellationToken cancellationToken)
+    public static async ValueTask<ZstdResult> DecompressAsync(
+        RequestBodyBuffer compressed, BodyStore store, int maxBytes, JsonBodyScan? scan, CancellationToken cancellationToken)
     {
         nint context;
         try
@@ -69,7 +71,7 @@ internal static partial class ZstdBody
             return ZstdResult.Fail(500, "gollamas: libzstd could not allocate a decompression context");
         }
 
-        var output = RequestBodyBuffer.Create(store, maxBytes, sizeHint: null);
+        var output = RequestBodyBuffer.Create(store, maxBytes, sizeHint: null, scan);
         var input = compressed.IsSpooled ? ArrayPool<byte>.Shared.Rent(ChunkSize) : null;
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try

@@ -23,7 +23,7 @@ public sealed class RequestBodyBufferTests : IDisposable
         var body = Pattern(Limit);
         var request = Request(new RecordingStream(body), declared ? body.Length : null);
 
-        using var buffer = await RequestBodyBuffer.ReadAsync(request, Limit, Store(), CancellationToken.None);
+        using var buffer = await RequestBodyBuffer.ReadAsync(request, Limit, Store(), scan: null, CancellationToken.None);
 
         buffer.Should().NotBeNull("Kestrel's limit and the error message both allow a body of exactly the limit");
         buffer!.Span.ToArray().Should().Equal(body);
@@ -37,7 +37,7 @@ public sealed class RequestBodyBufferTests : IDisposable
         var body = Pattern(Limit + 1);
         var request = Request(new RecordingStream(body), declared ? body.Length : null);
 
-        using var buffer = await RequestBodyBuffer.ReadAsync(request, Limit, Store(), CancellationToken.None);
+        using var buffer = await RequestBodyBuffer.ReadAsync(request, Limit, Store(), scan: null, CancellationToken.None);
 
         buffer.Should().BeNull();
     }
@@ -49,7 +49,7 @@ public sealed class RequestBodyBufferTests : IDisposable
         var stream = new RecordingStream(Pattern(10));
         var request = Request(stream, maxBytes);
 
-        using var buffer = await RequestBodyBuffer.ReadAsync(request, maxBytes, Store(), CancellationToken.None);
+        using var buffer = await RequestBodyBuffer.ReadAsync(request, maxBytes, Store(), scan: null, CancellationToken.None);
 
         buffer!.Length.Should().Be(10);
         stream.LargestReadOffered.Should().BeLessThanOrEqualTo(1024 * 1024, "headers alone must not pin the whole body limit in memory");
@@ -61,7 +61,7 @@ public sealed class RequestBodyBufferTests : IDisposable
         var stream = new RecordingStream(Pattern(10));
         var request = Request(stream, 3L * 1024 * 1024 * 1024);
 
-        using var buffer = await RequestBodyBuffer.ReadAsync(request, 4L * 1024 * 1024 * 1024, Store(), CancellationToken.None);
+        using var buffer = await RequestBodyBuffer.ReadAsync(request, 4L * 1024 * 1024 * 1024, Store(), scan: null, CancellationToken.None);
 
         // A declared length over the threshold goes to a file from the first byte.
         var back = new byte[16];
@@ -78,7 +78,7 @@ public sealed class RequestBodyBufferTests : IDisposable
         var store = Store(threshold: 64 * 1024);
         var request = Request(new RecordingStream(content), declared ? content.Length : null);
 
-        using var buffer = await RequestBodyBuffer.ReadAsync(request, 1024 * 1024, store, CancellationToken.None);
+        using var buffer = await RequestBodyBuffer.ReadAsync(request, 1024 * 1024, store, scan: null, CancellationToken.None);
 
         buffer!.IsSpooled.Should().BeTrue();
         buffer.Length.Should().Be(content.Length);
@@ -95,7 +95,7 @@ public sealed class RequestBodyBufferTests : IDisposable
     public async Task Dispose_SpooledBody_ClosesItsFile()
     {
         var request = Request(new RecordingStream(Pattern(200 * 1024)), null);
-        var buffer = await RequestBodyBuffer.ReadAsync(request, 1024 * 1024, Store(threshold: 64 * 1024), CancellationToken.None);
+        var buffer = await RequestBodyBuffer.ReadAsync(request, 1024 * 1024, Store(threshold: 64 * 1024), scan: null, CancellationToken.None);
         OpenDeletedBodyFiles().Should().Be(1);
 
         buffer!.Dispose();
@@ -108,7 +108,7 @@ public sealed class RequestBodyBufferTests : IDisposable
     {
         var request = Request(new RecordingStream(Pattern(200 * 1024)), null);
 
-        using var buffer = await RequestBodyBuffer.ReadAsync(request, 150 * 1024, Store(threshold: 64 * 1024), CancellationToken.None);
+        using var buffer = await RequestBodyBuffer.ReadAsync(request, 150 * 1024, Store(threshold: 64 * 1024), scan: null, CancellationToken.None);
 
         buffer.Should().BeNull();
         OpenDeletedBodyFiles().Should().Be(0);
@@ -118,10 +118,10 @@ public sealed class RequestBodyBufferTests : IDisposable
     public async Task ReadAsync_MemoryBudgetSpent_SmallBodyGoesToAFileAndTheBudgetComesBack()
     {
         var store = Store(threshold: 64 * 1024, budget: 64 * 1024);
-        using var first = await RequestBodyBuffer.ReadAsync(Request(new RecordingStream(Pattern(40 * 1024)), null), Limit, store, CancellationToken.None);
+        using var first = await RequestBodyBuffer.ReadAsync(Request(new RecordingStream(Pattern(40 * 1024)), null), Limit, store, scan: null, CancellationToken.None);
         var content = Pattern(40 * 1024);
 
-        using (var second = await RequestBodyBuffer.ReadAsync(Request(new RecordingStream(content), null), Limit, store, CancellationToken.None))
+        using (var second = await RequestBodyBuffer.ReadAsync(Request(new RecordingStream(content), null), Limit, store, scan: null, CancellationToken.None))
         {
             first!.IsSpooled.Should().BeFalse();
             second!.IsSpooled.Should().BeTrue("the first body holds the whole budget");
