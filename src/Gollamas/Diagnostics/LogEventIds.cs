@@ -20,6 +20,7 @@ internal static class LogEventIds
     public const int BackendRefused = 205;
     public const int FailedOver = 206;
     public const int Busy = 207;
+    public const int BodyStoreFailed = 230;
 
     // Fan-out 3xx
     public const int FanOutFailed = 300;

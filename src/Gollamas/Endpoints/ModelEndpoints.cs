@@ -43,7 +43,17 @@ internal sealed partial class ModelEndpoints(
         // in memory in one piece once read (the fast path for small bodies). Forms are read apart.
         using var scan = kind == ModelRequestKind.OpenAiForm ? null : new JsonBodyScan(acceptName);
         var isZstd = kind == ModelRequestKind.OpenAiResponses && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding);
-        var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, bodies.Store, isZstd ? null : scan, context.RequestAborted);
+        RequestBodyBuffer? body;
+        try
+        {
+            body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, bodies.Store, isZstd ? null : scan, context.RequestAborted);
+        }
+        catch (BodyStoreException ex)
+        {
+            await BodyStoreFailedAsync(context, ex);
+            return;
+        }
+
         if (body is null)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body is larger than {limits.MaxRequestBodyBytes} bytes");
@@ -55,7 +65,16 @@ internal sealed partial class ModelEndpoints(
             // As Ollama: the body is read decompressed. It goes on decompressed too, so aliases
             // can be spliced in, hence without its Content-Encoding.
             using var compressed = body;
-            body = await DecompressAsync(context, compressed, scan);
+            try
+            {
+                body = await DecompressAsync(context, compressed, scan);
+            }
+            catch (BodyStoreException ex)
+            {
+                await BodyStoreFailedAsync(context, ex);
+                return;
+            }
+
             if (body is null)
             {
                 return;
@@ -201,6 +220,14 @@ internal sealed partial class ModelEndpoints(
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }
 
+    /// <summary>503: the body could not be kept (its directory is full or gone); the cause goes to the log only.</summary>
+    private Task BodyStoreFailedAsync(HttpContext context, BodyStoreException ex)
+    {
+        Log.BodyStoreFailed(_logger, bodies.Store.Directory, ex.InnerException!.GetType().Name, ex.InnerException.HResult);
+        context.Response.Headers.RetryAfter = RetryAfterSeconds();
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "gollamas: no room to keep the request body for now; try again later");
+    }
+
     /// <summary>
     /// Decompresses a zstd body once a decompression slot is free (they are bounded: each holds
     /// a decoder window), or answers why not and returns null.
@@ -319,6 +346,9 @@ internal sealed partial class ModelEndpoints(
 
         [LoggerMessage(Diagnostics.LogEventIds.OpenAiIgnoresNumCtx, LogLevel.Warning, "Model {Model} has num_ctx {NumCtx}, but OpenAI- and Anthropic-compatible (/v1) requests cannot carry it: Ollama loads the model with its default context for them, reloading it if it was loaded with {NumCtx}. For /v1 clients set OLLAMA_CONTEXT_LENGTH on the server or PARAMETER num_ctx in the model", EventName = "OpenAiIgnoresNumCtx")]
         public static partial void OpenAiIgnoresNumCtx(ILogger logger, string model, int numCtx);
+
+        [LoggerMessage(Diagnostics.LogEventIds.BodyStoreFailed, LogLevel.Error, "A request body could not be kept in {Directory} ({Exception}, HRESULT {HResult}): is the directory full or gone?", EventName = "BodyStoreFailed")]
+        public static partial void BodyStoreFailed(ILogger logger, string directory, string exception, int hResult);
 
         [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]
         public static partial void Routed(ILogger logger, PathString path, string model, bool isAlias, string backend);

@@ -84,7 +84,16 @@ internal sealed class BodyStore
     /// </summary>
     public FileStream CreateFile(bool overBudget)
     {
-        var handle = Create(Directory);
+        FileStream handle;
+        try
+        {
+            handle = Create(Directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BodyStoreException(ex);
+        }
+
         Interlocked.Increment(ref overBudget ? ref _spooledByBudget : ref _spooledBySize);
         return handle;
     }

@@ -132,7 +132,15 @@ internal sealed class RequestBodyBuffer : IDisposable
         }
         else
         {
-            await RandomAccess.WriteAsync(_file, bytes, Length, cancellationToken);
+            try
+            {
+                await RandomAccess.WriteAsync(_file, bytes, Length, cancellationToken);
+            }
+            catch (IOException ex)
+            {
+                throw new BodyStoreException(ex);
+            }
+
             _scan?.Feed(bytes.Span);
         }
 
@@ -298,7 +306,15 @@ internal sealed class RequestBodyBuffer : IDisposable
         UseFile(_store.CreateFile(overBudget: needed <= _store.MemoryThreshold));
 
         // Length bytes at most the threshold, once per body: written where the thread is.
-        RandomAccess.Write(_file!, _buffer.AsSpan(0, Length), 0);
+        try
+        {
+            RandomAccess.Write(_file!, _buffer.AsSpan(0, Length), 0);
+        }
+        catch (IOException ex)
+        {
+            throw new BodyStoreException(ex);
+        }
+
         _scan?.Feed(_buffer.AsSpan(0, Length));
         var buffer = _buffer;
         _buffer = [];

@@ -121,6 +121,22 @@ public sealed class SpooledBodyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Chat_BodyTempDirGoneAfterStart_503NotTakenForABrokenBody()
+    {
+        var proxy = await StartAsync([$"llama3.2={A.BaseUri}"]);
+        _temp.Delete(recursive: true);
+
+        using var response = await PostAsync(proxy, "/api/chat", ImageChat("llama3.2", 2 * 1024 * 1024), chunked: false);
+
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"gollamas: no room to keep the request body for now; try again later"}""");
+        response.Headers.RetryAfter.Should().NotBeNull();
+        proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Error: A request body could not be kept in " + _temp.FullName, StringComparison.Ordinal));
+        A.Requests.Should().BeEmpty();
+        _temp.Create();
+    }
+
+    [Fact]
     public async Task Chat_SpooledBodyThatIsNotJson_400AndNothingForwarded()
     {
         var proxy = await StartAsync([$"llama3.2={A.BaseUri}"]);
