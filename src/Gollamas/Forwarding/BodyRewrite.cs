@@ -38,9 +38,7 @@ internal static class BodyRewrite
         }
 
         using var scan = new JsonBodyScan(acceptName: false);
-        scan.Feed(body.Original.Span);
-        scan.Complete(Span<char>.Empty);
-        return Apply(body, scan.Layout, defaults);
+        return Apply(body, scan.ReadLayout(body.Original.Span), defaults);
     }
 
     /// <summary>

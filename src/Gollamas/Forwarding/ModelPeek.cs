@@ -29,8 +29,7 @@ internal static class ModelPeek
     public static ModelPeekResult Peek(ReadOnlySpan<byte> body, bool acceptName, Span<char> nameBuffer)
     {
         using var scan = new JsonBodyScan(acceptName);
-        scan.Feed(body);
-        return scan.Complete(nameBuffer);
+        return scan.ReadWhole(body, nameBuffer);
     }
 
     /// <summary>

@@ -8,10 +8,14 @@ namespace Gollamas.Tests.Robustness;
 /// fed the body whole (<see cref="ModelPeek.Peek"/>, <see cref="BodyRewrite.Apply(ForwardBody, RequestDefaults)"/>):
 /// the same status, token, name and detail, and the same splices planned from its layout. The
 /// bodies are those of <see cref="ModelPeekFuzzTests"/> and <see cref="BodyRewriteFuzzTests"/>,
-/// truncated and mutated the same way.
+/// truncated and mutated the same way, with the smallest window so that every cut is exercised.
 /// </summary>
 public sealed class JsonBodyScanFuzzTests
 {
+    // The smallest window: long strings, numbers and white-space runs go through the long-token
+    // check and the stand-ins in almost every body.
+    private const int WindowSize = JsonBodyScan.MinWindowSize;
+
     [Fact]
     public void Scan_EveryTruncationOfValidBodiesInRandomChunks_ReadsAsTheWholeBody()
     {
@@ -49,6 +53,48 @@ public sealed class JsonBodyScanFuzzTests
     }
 
     [Fact]
+    public void Scan_BodiesWithARunLongerThanTheWindowMutatedInAndAroundIt_ReadsAsTheWholeBody()
+    {
+        // Runs that make long strings, numbers, keys and white space wherever they land, with
+        // the mutations where the long-token check must judge them.
+        string[] runs = ["a", "7", " ", "\t\r\n", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\\"", "\u00e9", "0e"];
+        var random = new Random(1_203);
+        var failures = new List<string>();
+
+        for (var i = 0; i < 3_000; i++)
+        {
+            var seeds = i % 2 == 0 ? ModelPeekFuzzTests.Seeds : BodyRewriteFuzzTests.Seeds;
+            var body = Encoding.UTF8.GetBytes(seeds[random.Next(seeds.Count)]).ToList();
+            var run = Encoding.UTF8.GetBytes(runs[random.Next(runs.Length)]);
+            var at = random.Next(body.Count + 1);
+            var length = random.Next(WindowSize, 4 * WindowSize);
+            var inserted = Enumerable.Range(0, length).Select(n => run[n % run.Length]).ToList();
+            body.InsertRange(at, inserted);
+            for (var edits = random.Next(0, 3); edits > 0; edits--)
+            {
+                var where = Math.Clamp(at + random.Next(-2, length + 3), 0, body.Count - 1);
+                var value = random.Next(3) == 0 ? (byte)random.Next(256) : ModelPeekFuzzTests.Palette[random.Next(ModelPeekFuzzTests.Palette.Count)];
+                switch (random.Next(3))
+                {
+                    case 0:
+                        body[where] = value;
+                        break;
+                    case 1:
+                        body.RemoveAt(where);
+                        break;
+                    default:
+                        body.Insert(where, value);
+                        break;
+                }
+            }
+
+            Check([.. body], random, failures);
+        }
+
+        failures.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Scan_CraftedTrickyBodiesInRandomChunks_ReadsAsTheWholeBody()
     {
         var random = new Random(5);
@@ -80,7 +126,7 @@ public sealed class JsonBodyScanFuzzTests
         var whole = ModelPeek.Peek(body, acceptName, wholeName);
 
         var chunkedName = new char[ModelPeek.MaxNameChars];
-        using var scan = new JsonBodyScan(acceptName);
+        using var scan = new JsonBodyScan(acceptName, WindowSize);
         var chunks = new List<int>();
         for (var offset = 0; offset < body.Length;)
         {
