@@ -44,3 +44,7 @@ install -m 0755 "$bin" "$out/gollamas"
 echo 'nonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin' > "$out/etc/passwd"
 echo 'nonroot:x:65532:' > "$out/etc/group"
 echo 'hosts: files dns' > "$out/etc/nsswitch.conf"
+# Request bodies over 1 MiB go to unlinked files here (GOLLAMAS_BODY_TEMP_DIR in the image);
+# sticky and world-writable as any /tmp, each file created 0600. With a read-only root
+# filesystem, mount a volume here (the Kubernetes manifest mounts an emptyDir).
+install -d -m 1777 "$out/tmp"

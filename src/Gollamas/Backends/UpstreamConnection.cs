@@ -171,7 +171,8 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>
     /// Writes the request: <paramref name="head"/> (request line and headers, ending in an empty
     /// line) and the body. A small body goes out in the same write as the head; a large one is
-    /// written segment by segment from where its bytes lie.
+    /// written segment by segment from where its bytes lie (a body in a temporary file, through
+    /// one pooled buffer).
     /// </summary>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> head, Forwarding.ForwardBody body, CancellationToken cancellationToken)
     {
@@ -179,7 +180,11 @@ internal sealed class UpstreamConnection : IDisposable
         _bodyDone = false;
         _keepAlive = false;
         var total = head.Length + body.Length;
-        if (total <= BufferSize)
+        if (body.Spooled is not null && total > BufferSize)
+        {
+            await Forwarding.SpooledBodyWriter.WriteAsync(_stream, head, body, cancellationToken);
+        }
+        else if (total <= BufferSize)
         {
             var buffer = ArrayPool<byte>.Shared.Rent((int)total);
             try

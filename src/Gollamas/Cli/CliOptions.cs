@@ -169,6 +169,14 @@ internal sealed class CliOptions
         DefaultValueFactory = static _ => DefaultMaxBodySize,
     };
 
+    public Option<string> BodyTempDir { get; } = new("--body-temp-dir")
+    {
+        HelpName = "DIR",
+        Description = "Directory where request bodies over 1 MiB are kept while they are read and forwarded, in files "
+            + "removed as soon as they are opened; default the system's temporary directory. "
+            + "Example: --body-temp-dir /var/tmp/gollamas " + EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.BodyTempDir),
+    };
+
     public Option<string> HeaderTimeout { get; } = new("--header-timeout")
     {
         HelpName = "DURATION",
@@ -345,7 +353,7 @@ internal sealed class CliOptions
         Listen, Level, Proxy, Proxies, Connection, Connections, Alias, Aliases, ListAliases, Origins,
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
-        MaxBodySize, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
+        MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
         ApiKey, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,
     ];
 }

@@ -26,6 +26,7 @@ internal sealed class EnvironmentDefaults(Func<string, string?> getEnvironmentVa
     public const string QueueTimeout = "QUEUE_TIMEOUT";
     public const string AllowRunning = "ALLOW_RUNNING";
     public const string MaxBodySize = "MAX_BODY_SIZE";
+    public const string BodyTempDir = "BODY_TEMP_DIR";
     public const string HeaderTimeout = "HEADER_TIMEOUT";
     public const string ConnectTimeout = "CONNECT_TIMEOUT";
     public const string IdleTimeout = "IDLE_TIMEOUT";

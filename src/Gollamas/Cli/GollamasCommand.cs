@@ -161,6 +161,7 @@ internal static class GollamasCommand
             PingInterval = Optional(parseResult, options.PingInterval, environment.FindPrefixed(EnvironmentDefaults.PingInterval)),
             MaxBodySize = Single(
                 parseResult, options.MaxBodySize, environment.FindPrefixed(EnvironmentDefaults.MaxBodySize), CliOptions.DefaultMaxBodySize),
+            BodyTempDir = Optional(parseResult, options.BodyTempDir, environment.FindPrefixed(EnvironmentDefaults.BodyTempDir)),
             HeaderTimeout = Single(
                 parseResult, options.HeaderTimeout, environment.FindPrefixed(EnvironmentDefaults.HeaderTimeout), CliOptions.DefaultHeaderTimeout),
             ConnectTimeout = Single(

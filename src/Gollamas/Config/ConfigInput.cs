@@ -43,6 +43,9 @@ internal sealed record ConfigInput(
     /// <summary>Largest request body, as a size (<c>64MiB</c>, <c>500MB</c>, bytes).</summary>
     public ConfigEntry? MaxBodySize { get; init; }
 
+    /// <summary>Directory of the temporary files of large request bodies.</summary>
+    public ConfigEntry? BodyTempDir { get; init; }
+
     /// <summary>How long a client may take to send the request headers, as a duration.</summary>
     public ConfigEntry? HeaderTimeout { get; init; }
 

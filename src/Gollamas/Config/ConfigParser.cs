@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Gollamas.Forwarding;
 using Gollamas.Routing;
 using Microsoft.Extensions.Logging;
 
@@ -40,6 +41,7 @@ internal static class ConfigParser
     // Named together when absent: the missing half may be given either way.
     private const string TlsCertificateSources = "--tls-cert/GOLLAMAS_TLS_CERT";
     private const string TlsKeySources = "--tls-key/GOLLAMAS_TLS_KEY";
+    private const string BodyTempDirSource = "--body-temp-dir/GOLLAMAS_BODY_TEMP_DIR";
 
     public static bool TryParse(ConfigInput input, out GollamasOptions? options, out IReadOnlyList<ConfigError> errors)
     {
@@ -334,6 +336,7 @@ internal static class ConfigParser
         var limits = new LimitOptions
         {
             MaxRequestBodyBytes = ParseBodySize(input.MaxBodySize, defaults.MaxRequestBodyBytes, errors),
+            BodyTempDirectory = ParseBodyTempDirectory(input.BodyTempDir, defaults.BodyTempDirectory, errors),
             RequestHeadersTimeout = ParseDuration(input.HeaderTimeout, defaults.RequestHeadersTimeout, errors),
             ConnectTimeout = ParseDuration(input.ConnectTimeout, defaults.ConnectTimeout, errors),
             IdleTimeout = ParseDuration(input.IdleTimeout, defaults.IdleTimeout, errors, zeroMeansNone: true),
@@ -474,6 +477,20 @@ internal static class ConfigParser
 
     // Checked at start so that a typo fails here, in one line, rather than when the server first
     // loads the certificate or re-reads the key file on SIGHUP. The path is kept as given.
+    // Checked at start-up, by creating a file there: a directory the proxy cannot write would
+    // otherwise fail the first large body, long after the operator looked.
+    private static string ParseBodyTempDirectory(ConfigEntry? entry, string fallback, List<ConfigError> errors)
+    {
+        var path = entry is { } given ? given.Value.Trim() : fallback;
+        var problem = path.Length == 0 ? "empty path (expected a directory)" : BodyStore.Check(path);
+        if (problem is not null)
+        {
+            errors.Add(new ConfigError(entry?.Source ?? $"{BodyTempDirSource} (default: the system's temporary directory)", entry?.Value ?? path, problem));
+        }
+
+        return path;
+    }
+
     private static string? ParseReadableFile(ConfigEntry? entry, List<ConfigError> errors)
     {
         if (entry is not { } given)

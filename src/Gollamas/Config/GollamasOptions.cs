@@ -120,6 +120,27 @@ internal sealed record LimitOptions
     /// <summary>How long in-flight requests may run on after SIGTERM/SIGINT.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Where request bodies larger than <see cref="BodyMemoryThreshold"/> are kept while they are
+    /// read and sent on, in unlinked temporary files.
+    /// </summary>
+    public string BodyTempDirectory { get; init; } = Path.GetTempPath();
+
+    /// <summary>Largest body held in memory; larger ones go to a file.</summary>
+    public int BodyMemoryThreshold { get; init; } = BodyStore.DefaultMemoryThreshold;
+
+    /// <summary>Bytes all bodies may hold in memory at once; past it new bodies go to a file.</summary>
+    public long BodyMemoryBudget { get; init; } = BodyStore.DefaultMemoryBudget;
+
+    /// <summary>Most bytes a zstd-compressed body may decompress to (never more than the body limit).</summary>
+    public int MaxDecompressedBytes { get; init; } = ZstdBody.DefaultMaxOutputBytes;
+
+    /// <summary>
+    /// zstd bodies decompressed at once, each with its decoder's window (up to 8 MiB); more wait
+    /// in a line as long as the queue timeout allows.
+    /// </summary>
+    public int MaxDecompressions { get; init; } = Math.Max(2, Environment.ProcessorCount);
+
     /// <summary>PEM certificate and key: listen with HTTPS when both are set.</summary>
     public string? TlsCertificatePath { get; init; }
 

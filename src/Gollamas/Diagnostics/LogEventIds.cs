@@ -23,6 +23,7 @@ internal static class LogEventIds
     public const int Busy = 207;
     public const int PooledConnectionReadable = 208;
     public const int BytesPastResponse = 209;
+    public const int BodyStoreFailed = 230;
 
     // Fan-out 3xx
     public const int FanOutFailed = 300;

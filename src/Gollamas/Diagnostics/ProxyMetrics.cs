@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Gollamas.Backends;
+using Gollamas.Forwarding;
 
 namespace Gollamas.Diagnostics;
 
@@ -43,6 +44,9 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _tokens = new();
     private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _upstreamErrors = new();
     private readonly ConcurrentDictionary<ModelLoadKey, long[]> _modelLoads = new();
+
+    /// <summary>Where request bodies are kept; its counters are read at scrape time.</summary>
+    public BodyStore? Bodies { get; init; }
 
     /// <summary>Takes a finished request into the counters (once, when it ends).</summary>
     public void RecordRequest(RequestRecord record, int status)
@@ -174,6 +178,17 @@ internal sealed class ProxyMetrics
         {
             text.Append("gollamas_upstream_errors_total{connection=\"").Append(Escape(connection)).Append("\",kind=\"").Append(kind).Append("\"} ")
                 .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        if (Bodies is { } bodies)
+        {
+            text.Append("# HELP gollamas_request_bodies_spooled_total Request bodies kept in a temporary file, by reason: size (over the in-memory threshold) or budget (memory for bodies spent).\n");
+            text.Append("# TYPE gollamas_request_bodies_spooled_total counter\n");
+            text.Append("gollamas_request_bodies_spooled_total{reason=\"budget\"} ").Append(bodies.SpooledByBudget.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("gollamas_request_bodies_spooled_total{reason=\"size\"} ").Append(bodies.SpooledBySize.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("# HELP gollamas_request_body_memory_bytes Bytes of memory request bodies hold now.\n");
+            text.Append("# TYPE gollamas_request_body_memory_bytes gauge\n");
+            text.Append("gollamas_request_body_memory_bytes ").Append(bodies.InMemory.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
         text.Append("# HELP gollamas_model_loads_total Load requests the proxy sent itself (reason preload or ping), by model, connection and result.\n");

@@ -22,6 +22,7 @@ internal sealed partial class ModelEndpoints(
     QueuePolicy queue,
     ProxyMetrics metrics,
     LimitOptions limits,
+    RequestBodies bodies,
     ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;
@@ -38,22 +39,45 @@ internal sealed partial class ModelEndpoints(
     public async Task HandleAsync(HttpContext context, ModelRequestKind kind, RequestRecord record)
     {
         var acceptName = kind == ModelRequestKind.Catalog;
-        var body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, context.RequestAborted);
+
+        // One reading: a body that goes to a file is scanned as its bytes arrive, one that stays
+        // in memory in one piece once read (the fast path for small bodies). Forms are read apart.
+        using var scan = kind == ModelRequestKind.OpenAiForm ? null : new JsonBodyScan(acceptName);
+        var isZstd = kind == ModelRequestKind.OpenAiResponses && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding);
+        RequestBodyBuffer? body;
+        try
+        {
+            body = await RequestBodyBuffer.ReadAsync(context.Request, limits.MaxRequestBodyBytes, bodies.Store, isZstd ? null : scan, context.RequestAborted);
+        }
+        catch (BodyStoreException ex)
+        {
+            await BodyStoreFailedAsync(context, ex);
+            return;
+        }
+
         if (body is null)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body is larger than {limits.MaxRequestBodyBytes} bytes");
             return;
         }
 
-        if (kind == ModelRequestKind.OpenAiResponses && ZstdBody.IsZstd(context.Request.Headers.ContentEncoding))
+        if (isZstd)
         {
             // As Ollama: the body is read decompressed. It goes on decompressed too, so aliases
             // can be spliced in, hence without its Content-Encoding.
             using var compressed = body;
-            body = ZstdBody.TryDecompress(compressed.Span, limits.MaxRequestBodyBytes, out var status, out var problem);
+            try
+            {
+                body = await DecompressAsync(context, compressed, scan);
+            }
+            catch (BodyStoreException ex)
+            {
+                await BodyStoreFailedAsync(context, ex);
+                return;
+            }
+
             if (body is null)
             {
-                await ErrorWriter.WriteAsync(context, status, problem!);
                 return;
             }
 
@@ -70,7 +94,7 @@ internal sealed partial class ModelEndpoints(
         }
 
         var table = routes.Current;
-        var decision = Decide(body.Span, kind, context.Request.Headers.ContentType, table, record);
+        var decision = Decide(body, scan, kind, context.Request.Headers.ContentType, table, record);
         if (decision.Route is null)
         {
             await ErrorWriter.WriteAsync(context, decision.ErrorStatus, decision.ErrorMessage!);
@@ -87,12 +111,15 @@ internal sealed partial class ModelEndpoints(
             ModelRequestKind.OpenAiResponses or ModelRequestKind.Anthropic => TokenCounts.InputOutput,
             _ => TokenCounts.OpenAi,
         };
-        var content = decision.IsAlias
-            ? new ForwardBody(body.Memory, decision.TokenStart, decision.TokenLength, kind == ModelRequestKind.OpenAiForm ? route.NameUtf8 : route.NameAsJsonString)
-            : new ForwardBody(body.Memory);
+        var content = new ForwardBody(body);
+        if (decision.IsAlias)
+        {
+            content = content.WithSplice(decision.TokenStart, decision.TokenLength, kind == ModelRequestKind.OpenAiForm ? route.NameUtf8 : route.NameAsJsonString);
+        }
+
         if (kind == ModelRequestKind.Native)
         {
-            content = BodyRewrite.Apply(content, route.Defaults);
+            content = BodyRewrite.Apply(content, scan!.Layout, route.Defaults);
         }
         else if (route.Defaults.NumCtx is not null && kind != ModelRequestKind.Catalog && _openAiWarned.TryAdd(route.Canonical, 0))
         {
@@ -195,13 +222,102 @@ internal sealed partial class ModelEndpoints(
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
     }
 
-    private static RoutingDecision Decide(ReadOnlySpan<byte> body, ModelRequestKind kind, StringValues contentType, RouteTable table, RequestRecord record)
+    /// <summary>503: the body could not be kept (its directory is full or gone); the cause goes to the log only.</summary>
+    private Task BodyStoreFailedAsync(HttpContext context, BodyStoreException ex)
+    {
+        Log.BodyStoreFailed(_logger, bodies.Store.Directory, ex.InnerException!.GetType().Name, ex.InnerException.HResult);
+        context.Response.Headers.RetryAfter = RetryAfterSeconds();
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "gollamas: no room to keep the request body for now; try again later");
+    }
+
+    /// <summary>
+    /// Decompresses a zstd body once a decompression slot is free (they are bounded: each holds
+    /// a decoder window), or answers why not and returns null.
+    /// </summary>
+    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed, JsonBodyScan? scan)
+    {
+        var gate = bodies.Decompressions;
+        var entered = await gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
+        if (entered != GateResult.Entered)
+        {
+            if (entered != GateResult.Cancelled)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "gollamas: too many zstd-compressed bodies are being read at once; try again later");
+            }
+
+            return null;
+        }
+
+        ZstdResult result;
+        try
+        {
+            var limit = (int)Math.Min(limits.MaxDecompressedBytes, limits.MaxRequestBodyBytes);
+            result = await ZstdBody.DecompressAsync(compressed, bodies.Store, limit, scan, context.RequestAborted);
+        }
+        finally
+        {
+            gate.Exit();
+        }
+
+        if (result.Body is null)
+        {
+            await ErrorWriter.WriteAsync(context, result.Status, result.Problem!);
+        }
+
+        return result.Body;
+    }
+
+    /// <summary>A form in a file (an audio upload) fed to the form reading in pooled chunks: never whole in memory.</summary>
+    private static ModelPeekResult PeekSpooledForm(RequestBodyBuffer body, StringValues contentType, Span<char> name)
+    {
+        using var scan = new FormModelScan(contentType);
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            for (var offset = 0; offset < body.Length;)
+            {
+                var read = body.ReadAt(offset, chunk);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                scan.Feed(chunk.AsSpan(0, read));
+                offset += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        return scan.Complete(name);
+    }
+
+    private static RoutingDecision Decide(RequestBodyBuffer body, JsonBodyScan? scan, ModelRequestKind kind, StringValues contentType, RouteTable table, RequestRecord record)
     {
         Span<char> name = stackalloc char[ModelPeek.MaxNameChars];
         var acceptName = kind == ModelRequestKind.Catalog;
-        var peek = kind == ModelRequestKind.OpenAiForm
-            ? FormModelPeek.Peek(body, contentType, name)
-            : ModelPeek.Peek(body, acceptName, name);
+        ModelPeekResult peek;
+        if (scan is not null)
+        {
+            if (!body.IsSpooled)
+            {
+                scan.Feed(body.Span);
+            }
+
+            peek = scan.Complete(name);
+        }
+        else if (!body.IsSpooled)
+        {
+            peek = FormModelPeek.Peek(body.Span, contentType, name);
+        }
+        else
+        {
+            peek = PeekSpooledForm(body, contentType, name);
+        }
+
         switch (peek.Status)
         {
             case PeekStatus.Found:
@@ -256,6 +372,9 @@ internal sealed partial class ModelEndpoints(
 
         [LoggerMessage(Diagnostics.LogEventIds.OpenAiIgnoresNumCtx, LogLevel.Warning, "Model {Model} has num_ctx {NumCtx}, but OpenAI- and Anthropic-compatible (/v1) requests cannot carry it: Ollama loads the model with its default context for them, reloading it if it was loaded with {NumCtx}. For /v1 clients set OLLAMA_CONTEXT_LENGTH on the server or PARAMETER num_ctx in the model", EventName = "OpenAiIgnoresNumCtx")]
         public static partial void OpenAiIgnoresNumCtx(ILogger logger, string model, int numCtx);
+
+        [LoggerMessage(Diagnostics.LogEventIds.BodyStoreFailed, LogLevel.Error, "A request body could not be kept in {Directory} ({Exception}, HRESULT {HResult}): is the directory full or gone?", EventName = "BodyStoreFailed")]
+        public static partial void BodyStoreFailed(ILogger logger, string directory, string exception, int hResult);
 
         [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]
         public static partial void Routed(ILogger logger, PathString path, string model, bool isAlias, string backend);

@@ -12,6 +12,8 @@ namespace Gollamas.Forwarding;
 /// The body reads as segments: the client's bytes up to the first splice, its replacement, the
 /// bytes up to the next splice, and so on, ending with the bytes after the last one. Splices are
 /// kept sorted by position; insertions at the same position keep the order they were added in.
+/// Over a body in a temporary file (<see cref="RequestBodyBuffer.IsSpooled"/>) the runs of the
+/// client's bytes are ranges of that file (<see cref="GetRange"/>), read when they are written.
 /// </remarks>
 internal readonly struct ForwardBody
 {
@@ -19,6 +21,8 @@ internal readonly struct ForwardBody
     public const int MaxSplices = 3;
 
     private readonly ReadOnlyMemory<byte> _original;
+    private readonly RequestBodyBuffer? _spooled;
+    private readonly int _originalLength;
     private readonly SpliceArray _splices;
     private readonly int _count;
 
@@ -26,6 +30,22 @@ internal readonly struct ForwardBody
     public ForwardBody(ReadOnlyMemory<byte> original)
     {
         _original = original;
+        _originalLength = original.Length;
+    }
+
+    /// <summary>The client's body, where it lies: in memory, or in its temporary file.</summary>
+    public ForwardBody(RequestBodyBuffer body)
+    {
+        if (body.IsSpooled)
+        {
+            _spooled = body;
+        }
+        else
+        {
+            _original = body.Memory;
+        }
+
+        _originalLength = body.Length;
     }
 
     /// <summary>The body with the <paramref name="spliceLength"/> bytes at <paramref name="spliceStart"/> replaced.</summary>
@@ -35,15 +55,23 @@ internal readonly struct ForwardBody
         this = WithSplice(spliceStart, spliceLength, replacement);
     }
 
-    private ForwardBody(ReadOnlyMemory<byte> original, in SpliceArray splices, int count)
+    private ForwardBody(in ForwardBody body, in SpliceArray splices, int count)
     {
-        _original = original;
+        _original = body._original;
+        _spooled = body._spooled;
+        _originalLength = body._originalLength;
         _splices = splices;
         _count = count;
     }
 
-    /// <summary>The client's bytes, before any splice.</summary>
+    /// <summary>The client's bytes, before any splice; empty when they are in a file (<see cref="Spooled"/>).</summary>
     public ReadOnlyMemory<byte> Original => _original;
+
+    /// <summary>The file-backed body whose bytes this body forwards; null when they are in memory.</summary>
+    public RequestBodyBuffer? Spooled => _spooled;
+
+    /// <summary>How many bytes the client sent.</summary>
+    public int OriginalLength => _originalLength;
 
     public int SpliceCount => _count;
 
@@ -51,7 +79,7 @@ internal readonly struct ForwardBody
     {
         get
         {
-            long length = _original.Length;
+            long length = _originalLength;
             for (var i = 0; i < _count; i++)
             {
                 length += _splices[i].Replacement.Length - _splices[i].Length;
@@ -71,15 +99,36 @@ internal readonly struct ForwardBody
     public ReadOnlyMemory<byte> GetSegment(int index)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)SegmentCount, nameof(index));
-        var splice = index / 2;
         if ((index & 1) != 0)
         {
-            return _splices[splice].Replacement;
+            return _splices[index / 2].Replacement;
         }
 
+        if (_spooled is not null)
+        {
+            ThrowSpooled();
+        }
+
+        var (start, length) = GetRange(index);
+        return _original.Slice(start, length);
+    }
+
+    /// <summary>
+    /// Where the client's bytes of segment <paramref name="index"/> (an even one) lie in the
+    /// client's body: the range to read from the file of a <see cref="Spooled"/> body.
+    /// </summary>
+    public (int Start, int Length) GetRange(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)SegmentCount, nameof(index));
+        if ((index & 1) != 0)
+        {
+            throw new ArgumentException("Odd segments are replacements, not ranges of the client's body.", nameof(index));
+        }
+
+        var splice = index / 2;
         var start = splice == 0 ? 0 : _splices[splice - 1].End;
-        var end = splice == _count ? _original.Length : _splices[splice].Start;
-        return _original[start..end];
+        var end = splice == _count ? _originalLength : _splices[splice].Start;
+        return (start, end - start);
     }
 
     /// <summary>Copies the whole body into <paramref name="destination"/>, which holds at least <see cref="Length"/> bytes.</summary>
@@ -88,6 +137,13 @@ internal readonly struct ForwardBody
         var written = 0;
         for (var i = 0; i < SegmentCount; i++)
         {
+            if (_spooled is not null && (i & 1) == 0)
+            {
+                var (start, length) = GetRange(i);
+                written += _spooled.ReadAt(start, destination.Slice(written, length));
+                continue;
+            }
+
             var segment = GetSegment(i).Span;
             segment.CopyTo(destination[written..]);
             written += segment.Length;
@@ -102,8 +158,8 @@ internal readonly struct ForwardBody
     /// </summary>
     public ForwardBody WithSplice(int start, int length, ReadOnlyMemory<byte> replacement)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)start, (uint)_original.Length, nameof(start));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)(_original.Length - start), nameof(length));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)start, (uint)_originalLength, nameof(start));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)(_originalLength - start), nameof(length));
         if (length == 0 && replacement.IsEmpty)
         {
             return this;
@@ -131,8 +187,11 @@ internal readonly struct ForwardBody
         }
 
         splices[at] = new BodySplice(start, length, replacement);
-        return new ForwardBody(_original, splices, _count + 1);
+        return new ForwardBody(this, splices, _count + 1);
     }
+
+    private static void ThrowSpooled() =>
+        throw new InvalidOperationException("The client's bytes are in a file: read them by GetRange.");
 
     private static void ThrowTooManySplices() =>
         throw new InvalidOperationException($"A forwarded body holds at most {MaxSplices} splices.");

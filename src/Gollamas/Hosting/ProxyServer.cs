@@ -63,6 +63,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>Loads the --preload models and keeps them loaded.</summary>
     public required ModelPreloader Preloader { get; init; }
 
+    /// <summary>Where request bodies are kept, and the line for decompressing them.</summary>
+    public required RequestBodies Bodies { get; init; }
+
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
     /// lets in-flight requests finish up to the shutdown timeout. Returns the exit code.
@@ -214,7 +217,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
         var health = new HealthMonitor(backends.All, options.Health, limits.ProbeAtStart, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
-        var metrics = new ProxyMetrics();
+        var bodies = new BodyStore(options.Limits.BodyTempDirectory, options.Limits.BodyMemoryThreshold, options.Limits.BodyMemoryBudget);
+        var metrics = new ProxyMetrics { Bodies = bodies };
+        var requestBodies = new RequestBodies(bodies, new ConcurrencyGate(options.Limits.MaxDecompressions, options.Concurrency.QueueLength));
         var apiKeys = new ApiKeys(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
         var forwarder = new StreamForwarder(
             lifecycle,
@@ -224,7 +229,15 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var dispatcher = new RequestDispatcher(
             hosts,
             new CorsPolicy(options.Origins, hosts),
-            new ModelEndpoints(routes, forwarder, health, new QueuePolicy(options.Concurrency.QueueTimeout, time), metrics, options.Limits, loggerFactory.CreateLogger<ModelEndpoints>()),
+            new ModelEndpoints(
+                routes,
+                forwarder,
+                health,
+                new QueuePolicy(options.Concurrency.QueueTimeout, time),
+                metrics,
+                options.Limits,
+                requestBodies,
+                loggerFactory.CreateLogger<ModelEndpoints>()),
             new ListEndpoints(routes, fanOut),
             new VersionEndpoint(routes, fanOut),
             new ProbeEndpoints(lifecycle, backends),
@@ -242,6 +255,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
+            Bodies = requestBodies,
         };
         try
         {

@@ -26,6 +26,8 @@ namespace Gollamas.Bench.Load;
 /// </summary>
 internal static class FastBackend
 {
+    private const long LargeBody = 1024 * 1024;
+
     private static readonly byte[] s_embed =
         """{"model":"bench-small","embeddings":[[0.010071029,-0.0017594862,0.05007221,0.04692972]],"total_duration":14143917,"load_duration":1019500,"prompt_eval_count":8}"""u8.ToArray();
 
@@ -60,6 +62,7 @@ internal static class FastBackend
             // A slow stream sends 150 B per 100 ms; do not let the rate guards judge the bench.
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Listen(IPAddress.Loopback, port);
         });
 
@@ -102,6 +105,13 @@ internal static class FastBackend
                 response.ContentType = "application/json; charset=utf-8";
                 response.ContentLength = s_embed.Length;
                 await response.BodyWriter.WriteAsync(s_embed);
+                return;
+            case "/api/chat" when request.ContentLength > LargeBody:
+                // A chat with a large image (the large-body scenario): read it to its end, answer in one line.
+                await DrainAsync(request.BodyReader);
+                response.ContentType = "application/json; charset=utf-8";
+                response.ContentLength = s_lastChunk.Length;
+                await response.BodyWriter.WriteAsync(s_lastChunk);
                 return;
             case "/api/chat":
                 await StreamAsync(context, await ReadShapeAsync(request.BodyReader));

@@ -20,7 +20,7 @@ internal sealed record LoadOptions
 
     public bool Quick { get; init; }
 
-    /// <summary>Scenario numbers to run (1-5); all when empty. For iterating on one figure.</summary>
+    /// <summary>Scenario numbers to run (1-6); all when empty. For iterating on one figure.</summary>
     public IReadOnlySet<int> Only { get; init; } = new HashSet<int>();
 
     public bool Runs(int scenario) => Only.Count == 0 || Only.Contains(scenario);
@@ -71,9 +71,9 @@ internal sealed record LoadOptions
                     case "--only":
                         foreach (var number in Value().Split(','))
                         {
-                            only.Add(int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 5
+                            only.Add(int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 6
                                 ? n
-                                : throw new ArgumentException($"--only takes scenario numbers 1-5, not '{number}'"));
+                                : throw new ArgumentException($"--only takes scenario numbers 1-6, not '{number}'"));
                         }
 
                         break;

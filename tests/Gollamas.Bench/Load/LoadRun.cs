@@ -118,5 +118,11 @@ internal static class LoadRun
             Progress.Say("scenario 5: start, idle memory, size");
             await new StartupScenario(options).RunAsync(fleet, nginx is not null, report, cancellationToken);
         }
+
+        if (options.Runs(6))
+        {
+            Progress.Say("scenario 6: large request bodies");
+            await new LargeBodyScenario().RunAsync(fleet, report, cancellationToken);
+        }
     }
 }

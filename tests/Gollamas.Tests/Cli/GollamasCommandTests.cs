@@ -422,6 +422,33 @@ public class GollamasCommandTests
     }
 
     [Fact]
+    public async Task Invoke_BodyTempDirThatDoesNotExist_Exits2InOneLine()
+    {
+        var run = await InvokeAsync(["--body-temp-dir", "/nonexistent/gollamas", "--proxy", Proxy]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Options.Should().BeNull();
+        run.Error.Should().Be("gollamas: --body-temp-dir \"/nonexistent/gollamas\": no such directory" + Environment.NewLine);
+    }
+
+    [Fact]
+    public async Task Invoke_BodyTempDirVariable_IsTheDirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("gollamas-cli-");
+        try
+        {
+            var run = await InvokeAsync(["--proxy", Proxy], Env(("GOLLAMAS_BODY_TEMP_DIR", directory.FullName)));
+
+            run.ExitCode.Should().Be(0);
+            run.Options!.Limits.BodyTempDirectory.Should().Be(directory.FullName);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Invoke_TlsCertificateFlagWithoutKey_Exits2NamingTheKey()
     {
         using var certificate = new TemporaryFile();

@@ -870,6 +870,47 @@ public class ConfigParserTests
     }
 
     [Fact]
+    public void TryParse_BodyTempDir_KeepsTheDirectory()
+    {
+        var directory = Directory.CreateTempSubdirectory("gollamas-config-");
+        try
+        {
+            var input = Input() with { BodyTempDir = new ConfigEntry($" {directory.FullName} ", "--body-temp-dir") };
+
+            ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+            options!.Limits.BodyTempDirectory.Should().Be(directory.FullName);
+            directory.EnumerateFileSystemInfos().Should().BeEmpty("the probe file is removed");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TryParse_NoBodyTempDir_TheSystemsTemporaryDirectory()
+    {
+        ConfigParser.TryParse(Input(), out var options, out _).Should().BeTrue();
+
+        options!.Limits.BodyTempDirectory.Should().Be(Path.GetTempPath());
+    }
+
+    [Fact]
+    public void TryParse_BodyTempDirThatDoesNotExistOrIsAFile_RefusedNamingWhy()
+    {
+        using var file = new TemporaryFile();
+        var missing = Input() with { BodyTempDir = new ConfigEntry("/nonexistent/gollamas", "GOLLAMAS_BODY_TEMP_DIR") };
+        var notADirectory = Input() with { BodyTempDir = new ConfigEntry(file.Path, "--body-temp-dir") };
+
+        ConfigParser.TryParse(missing, out _, out var missingErrors).Should().BeFalse();
+        ConfigParser.TryParse(notADirectory, out _, out var fileErrors).Should().BeFalse();
+
+        missingErrors.Select(e => e.ToString()).Should().Equal("GOLLAMAS_BODY_TEMP_DIR \"/nonexistent/gollamas\": no such directory");
+        fileErrors.Select(e => e.ToString()).Should().Equal($"--body-temp-dir \"{file.Path}\": not a directory");
+    }
+
+    [Fact]
     public void TryParse_ApiKeys_TrimmedInOrder()
     {
         var input = Input() with { ApiKeys = ApiKeys(" k1 ", "k-2_x.Y", "k1") };

@@ -1,0 +1,11 @@
+using Gollamas.Backends;
+using Gollamas.Forwarding;
+
+namespace Gollamas.Endpoints;
+
+/// <summary>
+/// What reading request bodies shares across requests: the store that keeps them (memory or
+/// temporary files), and the line for decompressing zstd bodies, which must come before any
+/// server's slot (the model is inside the compressed body).
+/// </summary>
+internal sealed record RequestBodies(BodyStore Store, ConcurrencyGate Decompressions);
