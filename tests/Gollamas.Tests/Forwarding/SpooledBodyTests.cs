@@ -95,7 +95,7 @@ public sealed class SpooledBodyTests : IAsyncLifetime
         using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
             await client.ConnectAsync(proxy.BaseUri.Host, proxy.BaseUri.Port);
-            await client.SendAsync(Encoding.ASCII.GetBytes($"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {4 * 1024 * 1024}\r\n\r\n"));
+            await client.SendAsync(Encoding.ASCII.GetBytes($"POST /api/chat HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {4 * 1024 * 1024}\r\n\r\n"));
             await client.SendAsync(partial);
         }
 

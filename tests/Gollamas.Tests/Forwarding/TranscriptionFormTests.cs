@@ -63,7 +63,7 @@ public sealed class TranscriptionFormTests : IAsyncLifetime
     private async Task<(int Status, string Body)> PostAsync(string[] contentTypes, byte[] body)
     {
         using var raw = await RawHttpConnection.ConnectAsync(_proxy.BaseUri);
-        var head = new StringBuilder("POST /v1/audio/transcriptions HTTP/1.1\r\nHost: proxy\r\n");
+        var head = new StringBuilder("POST /v1/audio/transcriptions HTTP/1.1\r\nHost: localhost\r\n");
         foreach (var contentType in contentTypes)
         {
             head.Append("Content-Type: ").Append(contentType).Append("\r\n");
