@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 
 namespace Gollamas.Forwarding;
 
@@ -126,8 +125,11 @@ internal sealed class BodyStore
 
     private static FileStream Create(string directory)
     {
+        // The name need not be secret: CreateNew (O_EXCL) never opens a file or link someone else
+        // put there, and the file is unlinked at once. Random.Shared rather than the system's
+        // cryptographic generator, which on Linux loads OpenSSL: a proxy without TLS needs none.
         Span<byte> random = stackalloc byte[12];
-        RandomNumberGenerator.Fill(random);
+        Random.Shared.NextBytes(random);
         var path = Path.Combine(directory, "gollamas-body-" + Convert.ToHexStringLower(random));
         var options = new FileStreamOptions
         {
