@@ -168,6 +168,34 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_LargeBody_KeptInAnUnlinkedFileAndForwardedWithItsSplices()
+    {
+        var temp = Directory.CreateTempSubdirectory("gollamas-published-bodies-");
+        try
+        {
+            await using var proxy = await RunningBinary.StartAsync(
+                new Dictionary<string, string> { ["GOLLAMAS_BODY_TEMP_DIR"] = temp.FullName },
+                "--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}", "--alias", "gpt-4o=llama3.2", "--keep-alive", "5m");
+            using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+            var image = new string('A', 16 * 1024 * 1024);
+            var body = $$"""{"model":"gpt-4o","messages":[{"role":"user","content":"what is it?","images":["{{image}}"]}],"stream":false}""";
+
+            using var response = await client.PostAsync("/api/chat", new StringContent(body, Encoding.UTF8, "application/json"));
+            var metrics = await client.GetStringAsync("/metrics");
+
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            var received = _gpu.Requests.Should().ContainSingle(static r => r.Path == "/api/chat").Which.BodyText;
+            received.Should().Be(body.Replace("\"gpt-4o\"", "\"llama3.2\"", StringComparison.Ordinal)[..^1] + ",\"keep_alive\":300}");
+            metrics.Should().Contain("gollamas_request_bodies_spooled_total{reason=\"size\"} 1");
+            temp.EnumerateFileSystemInfos().Should().BeEmpty("the body's file is unlinked as soon as it is opened");
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Binary_DeadServer_Answers502NamingTheConnection()
     {
         await using var proxy = await RunningBinary.StartAsync(
