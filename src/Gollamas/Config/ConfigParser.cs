@@ -522,9 +522,14 @@ internal static class ConfigParser
             {
                 problem = "file not readable (permission denied)";
             }
-            catch (IOException exception)
+            catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
             {
-                problem = $"file not readable ({exception.Message})";
+                problem = "no such file"; // removed between the check and the open
+            }
+            catch (IOException)
+            {
+                // The runtime's message is a resource key in the published build.
+                problem = "file not readable (an I/O error)";
             }
         }
 

@@ -299,7 +299,7 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
 
         (await proxy.WaitForExitAsync()).Should().Be(3);
         var lines = proxy.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        lines.Should().ContainSingle().Which.Should().StartWith($"gollamas: cannot listen on 127.0.0.1:{port}: ");
+        lines.Should().ContainSingle().Which.Should().Be($"gollamas: cannot listen on 127.0.0.1:{port}: the address is already in use (another process listens there)");
     }
 
     [Fact]
