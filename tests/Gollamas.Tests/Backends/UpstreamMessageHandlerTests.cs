@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using Gollamas.Backends;
 using Gollamas.Tests.Fakes;
-using Gollamas.Tests.Forwarding;
 using Gollamas.Tests.Infrastructure;
 
 namespace Gollamas.Tests.Backends;

@@ -1,7 +1,7 @@
 // Command formvalue reads /v1/audio/transcriptions bodies as Ollama's TranscriptionMiddleware
 // does (middleware/openai.go: Request.ParseMultipartForm(25 << 20), then FormValue("model"))
 // and prints what Ollama would route by, one line per case, for the differential test in
-// Robustness/FormModelDifferentialTests.cs. Standard library only.
+// Forwarding/FormModelDifferentialTests.cs. Standard library only.
 //
 // Input on stdin, per case: a line "<n>" (the number of Content-Type header values), then n
 // values and the body, each as a line "<length>" followed by that many bytes.

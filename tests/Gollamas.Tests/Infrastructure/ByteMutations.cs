@@ -1,4 +1,4 @@
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Infrastructure;
 
 /// <summary>The edits the fuzz tests make to a valid body: bytes replaced, removed or inserted at random places.</summary>
 internal static class ByteMutations

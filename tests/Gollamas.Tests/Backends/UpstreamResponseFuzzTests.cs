@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Gollamas.Backends;
+using Gollamas.Tests.Infrastructure;
 
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Backends;
 
 /// <summary>
 /// Feeds <see cref="ResponseHeadParser"/> and <see cref="ChunkedDecoder"/> every truncation and thousands of

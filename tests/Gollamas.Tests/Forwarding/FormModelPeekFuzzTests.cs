@@ -1,7 +1,8 @@
 using System.Text;
 using Gollamas.Forwarding;
+using Gollamas.Tests.Infrastructure;
 
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Forwarding;
 
 /// <summary>
 /// Feeds <see cref="FormModelPeek.Peek"/> every truncation of a few valid forms and thousands of

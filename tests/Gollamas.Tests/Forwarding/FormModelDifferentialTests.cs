@@ -1,11 +1,11 @@
 using System.Text;
 using Gollamas.Forwarding;
-using Gollamas.Tests.Forwarding;
 using Gollamas.Tests.GoReference;
+using Gollamas.Tests.Infrastructure;
 using Microsoft.Extensions.Primitives;
 using Xunit.Abstractions;
 
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Forwarding;
 
 /// <summary>
 /// The transcription form reading checked against Go itself (<see cref="GoFormValue"/>: the

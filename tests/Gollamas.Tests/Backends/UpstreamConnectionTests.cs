@@ -8,7 +8,7 @@ using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
-namespace Gollamas.Tests.Forwarding;
+namespace Gollamas.Tests.Backends;
 
 /// <summary>
 /// The proxy's own HTTP/1.1 client (UpstreamConnection, UpstreamPool) end to end: client → proxy → a server that

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using Gollamas.Tests.Fakes;
 
-namespace Gollamas.Tests.Forwarding;
+namespace Gollamas.Tests.Fakes;
 
 /// <summary>
 /// A socket-level HTTP/1.1 server on 127.0.0.1 that, unlike <c>RawLoopbackServer</c>, serves several requests

@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using Gollamas.Forwarding;
+using Gollamas.Tests.Infrastructure;
 
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Forwarding;
 
 /// <summary>
 /// Feeds <see cref="BodyRewrite.Apply"/> thousands of mutated bodies that <see cref="ModelPeek"/>

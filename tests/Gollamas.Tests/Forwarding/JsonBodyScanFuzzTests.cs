@@ -1,7 +1,8 @@
 using System.Text;
 using Gollamas.Forwarding;
+using Gollamas.Tests.Infrastructure;
 
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Forwarding;
 
 /// <summary>
 /// <see cref="JsonBodyScan"/> fed a body in chunks of random sizes must read it exactly as when

@@ -2,8 +2,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Gollamas.Forwarding;
+using Gollamas.Tests.Infrastructure;
 
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Forwarding;
 
 /// <summary>
 /// Feeds <see cref="ModelPeek.Peek"/> thousands of malformed and tricky bodies from fixed seeds and

@@ -1,7 +1,7 @@
 using Gollamas.Forwarding;
 using Microsoft.AspNetCore.Http;
 
-namespace Gollamas.Tests.Robustness;
+namespace Gollamas.Tests.Forwarding;
 
 /// <summary>
 /// The body limit at its edges, what a declared Content-Length may cost before any byte of the
