@@ -125,7 +125,7 @@ internal sealed partial class ModelEndpoints(
         {
             Log.OpenAiIgnoresNumCtx(_logger, route.Name, route.Defaults.NumCtx.Value);
         }
-        // Routes whose server is up: the one with the model loaded, else the least busy, first;
+        // Routes whose server is up, in RouteSelector's order (free slot, model loaded, least busy);
         // a failure before any byte reached the client (no connection, no answer, 5xx or 429)
         // sends the same body to the next, each route at most once. The last attempt answers
         // the client whatever happens.
@@ -134,7 +134,7 @@ internal sealed partial class ModelEndpoints(
         var tried = 0UL;
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
-            var backend = route.Next(ref tried, rotation);
+            var backend = RouteSelector.Next(route, ref tried, rotation);
             if (backend is null)
             {
                 break; // went down while this request was trying the others

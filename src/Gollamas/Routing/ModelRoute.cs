@@ -76,48 +76,6 @@ internal sealed class ModelRoute
         return up;
     }
 
-    /// <summary>
-    /// The route a request tries next, among the routes not yet in <paramref name="tried"/> whose
-    /// server is up: one with a free slot first, then one with the model already loaded, then the
-    /// fewest requests in flight;
-    /// ties go by declaration order, starting at <paramref name="rotation"/>. The choice is marked
-    /// in <paramref name="tried"/>; null when no route is left.
-    /// </summary>
-    public Backend? Next(ref ulong tried, int rotation)
-    {
-        var count = RouteCount;
-        var best = -1;
-        var bestLoad = long.MaxValue;
-        for (var step = 0; step < count; step++)
-        {
-            var index = (rotation + step) % count;
-            var backend = Backends[index];
-            if ((tried & (1UL << index)) != 0 || backend.Health.IsDown)
-            {
-                continue;
-            }
-
-            // A route with a free slot beats one where the request would queue; then a cold model
-            // costs seconds to minutes of loading, which outweighs any number in flight.
-            var load = (backend.Gate.HasFreeSlot ? 0L : 1L << 40)
-                + (count > 1 && backend.Health.IsLoaded(Canonical) ? 0L : 1L << 32)
-                + backend.InFlight;
-            if (load < bestLoad)
-            {
-                best = index;
-                bestLoad = load;
-            }
-        }
-
-        if (best < 0)
-        {
-            return null;
-        }
-
-        tried |= 1UL << best;
-        return Backends[best];
-    }
-
     /// <summary>Whether <paramref name="backend"/> is one of this model's servers.</summary>
     public bool IsServedBy(Backend backend)
     {

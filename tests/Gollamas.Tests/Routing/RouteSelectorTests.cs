@@ -1,0 +1,184 @@
+using Gollamas.Backends;
+using Gollamas.Config;
+using Gollamas.Forwarding;
+using Gollamas.Routing;
+
+namespace Gollamas.Tests.Routing;
+
+/// <summary>
+/// <see cref="RouteSelector"/> on its own, over real <see cref="Backend"/>s that are never
+/// connected to: each level of its order wins over every level below it, even when the loser is
+/// better on all of those. The levels: up before down (and untried before tried), a free slot,
+/// the model loaded, the fewest in flight, declaration order from the rotation.
+/// </summary>
+public sealed class RouteSelectorTests : IDisposable
+{
+    private readonly List<Backend> _backends = [];
+
+    public void Dispose()
+    {
+        foreach (var backend in _backends)
+        {
+            backend.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Next_ServerMarkedDown_NeverChosenEvenIfBestOnEveryOtherLevel()
+    {
+        var route = NewRoute(2);
+        var (down, up) = (route.Backends[0], route.Backends[1]);
+        down.Health.MarkLoaded(route.Canonical);
+        down.Health.RecordFailure().Should().BeTrue("one failure marks a server down here");
+        await OccupyAsync(up);
+        Busy(up, 5);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(up);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull("the only other route is down");
+    }
+
+    [Fact]
+    public void Next_RouteAlreadyTried_NotChosenAgainAndMarkedWhenChosen()
+    {
+        var route = NewRoute(2);
+        var (first, second) = (route.Backends[0], route.Backends[1]);
+        second.Health.MarkLoaded(route.Canonical);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(second);
+        tried.Should().Be(0b10UL);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(first, "the loaded one was tried already");
+        tried.Should().Be(0b11UL);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull();
+        tried.Should().Be(0b11UL, "nothing is marked when nothing is chosen");
+    }
+
+    [Fact]
+    public async Task Next_FreeSlot_WinsOverModelLoadedFewerInFlightAndDeclarationOrder()
+    {
+        var route = NewRoute(2);
+        var (full, free) = (route.Backends[0], route.Backends[1]);
+        await OccupyAsync(full);
+        full.Health.MarkLoaded(route.Canonical);
+        Busy(free, 5);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(free);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(full, "a route without a free slot is still tried: the request waits in its line");
+    }
+
+    [Fact]
+    public void Next_ModelLoaded_WinsOverFewerInFlightAndDeclarationOrder()
+    {
+        var route = NewRoute(2);
+        var (cold, loaded) = (route.Backends[0], route.Backends[1]);
+        loaded.Health.MarkLoaded(route.Canonical);
+        Busy(loaded, 10);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(loaded);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(cold);
+    }
+
+    [Fact]
+    public void Next_ModelLoadedUnderAnotherSpelling_CountsAsLoaded()
+    {
+        var route = NewRoute(2);
+        route.Backends[1].Health.MarkLoaded(route.Canonical.ToUpperInvariant());
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Backends[1], "canonical names compare case-insensitively");
+    }
+
+    [Fact]
+    public void Next_FewerInFlight_WinsOverDeclarationOrder()
+    {
+        var route = NewRoute(3);
+        var (first, second, third) = (route.Backends[0], route.Backends[1], route.Backends[2]);
+        Busy(first, 2);
+        Busy(second, 1);
+        Busy(third, 3);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(second);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(first);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(third);
+    }
+
+    [Theory]
+    [InlineData(0, new[] { 0, 1, 2 })]
+    [InlineData(1, new[] { 1, 2, 0 })]
+    [InlineData(2, new[] { 2, 0, 1 })]
+    [InlineData(3, new[] { 0, 1, 2 })]
+    public void Next_EqualRoutes_DeclarationOrderFromTheRotation(int rotation, int[] expected)
+    {
+        var route = NewRoute(3);
+        var tried = 0UL;
+
+        var chosen = new List<Backend?>();
+        for (var i = 0; i <= expected.Length; i++)
+        {
+            chosen.Add(RouteSelector.Next(route, ref tried, rotation));
+        }
+
+        chosen.Should().Equal([.. expected.Select(i => route.Backends[i]), null]);
+    }
+
+    [Fact]
+    public async Task Next_OnlyRoute_ChosenWithoutAFreeSlot()
+    {
+        var route = NewRoute(1);
+        await OccupyAsync(route.Backends[0]);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Backends[0]);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull();
+    }
+
+    [Fact]
+    public void Next_RoutesBeyondTheMaximum_NeverChosen()
+    {
+        var route = NewRoute(ModelRoute.MaxRoutes + 1);
+        for (var i = 0; i < ModelRoute.MaxRoutes; i++)
+        {
+            route.Backends[i].Health.RecordFailure();
+        }
+
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull("the one route left up is past the last that fits in the tried set");
+    }
+
+    private ModelRoute NewRoute(int servers)
+    {
+        var settings = new BackendSettings { FailuresBeforeDown = 1, ConcurrencyLimit = 1, QueueLength = 4 };
+        var backends = new Backend[servers];
+        for (var i = 0; i < servers; i++)
+        {
+            // Port 9 (discard): nothing here connects, the address only has to be well formed.
+            var config = new ConnectionConfig($"s{i}", new Uri($"http://127.0.0.{i + 1}:9/"), IsExplicit: true);
+            backends[i] = new Backend(config, settings, position: i + 1);
+            _backends.Add(backends[i]);
+        }
+
+        ModelName.TryParse("llama3.2", out var parsed).Should().BeTrue();
+        return new ModelRoute("llama3.2", parsed, backends, [], RequestDefaults.None);
+    }
+
+    /// <summary>Takes the server's one slot, so a request there would queue.</summary>
+    private static async Task OccupyAsync(Backend backend)
+    {
+        var entered = await backend.Gate.EnterAsync(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None);
+        entered.Should().Be(GateResult.Entered);
+        backend.Gate.HasFreeSlot.Should().BeFalse();
+    }
+
+    private static void Busy(Backend backend, int inFlight)
+    {
+        for (var i = 0; i < inFlight; i++)
+        {
+            backend.OnRequestStarted();
+        }
+    }
+}
