@@ -25,7 +25,7 @@ internal static class RouteSelector
     /// <summary>
     /// The route <paramref name="route"/>'s request tries next, marked in <paramref name="tried"/>
     /// (one bit per route, by declaration index); null when no route is left. Ties go to the
-    /// first in declaration order counted from <paramref name="rotation"/>.
+    /// first in declaration order counted from <paramref name="rotation"/> (not negative).
     /// </summary>
     public static Backend? Next(ModelRoute route, ref ulong tried, int rotation)
     {
@@ -34,9 +34,12 @@ internal static class RouteSelector
         var preferLoaded = count > 1;
         var best = -1;
         var bestRank = long.MaxValue;
+
+        // The remainder first: rotation + step would overflow when rotation is int.MaxValue.
+        var start = rotation % count;
         for (var step = 0; step < count; step++)
         {
-            var index = (rotation + step) % count;
+            var index = start + step < count ? start + step : start + step - count;
             var backend = backends[index];
             if ((tried & (1UL << index)) != 0 || backend.Health.IsDown)
             {

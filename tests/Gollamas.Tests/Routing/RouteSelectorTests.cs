@@ -126,6 +126,24 @@ public sealed class RouteSelectorTests : IDisposable
     }
 
     [Fact]
+    public void Next_RotationAtIntMaxValue_SameOrderAsItsRemainder()
+    {
+        // ModelRoute.NextRotation masks a wrapping counter with int.MaxValue: once every 2^31
+        // requests the rotation is int.MaxValue itself, and rotation + step must not overflow.
+        var route = NewRoute(3);
+        var tried = 0UL;
+
+        var chosen = new List<Backend?>();
+        for (var i = 0; i < 4; i++)
+        {
+            chosen.Add(RouteSelector.Next(route, ref tried, int.MaxValue));
+        }
+
+        // int.MaxValue % 3 == 1.
+        chosen.Should().Equal(route.Backends[1], route.Backends[2], route.Backends[0], null);
+    }
+
+    [Fact]
     public async Task Next_OnlyRoute_ChosenWithoutAFreeSlot()
     {
         var route = NewRoute(1);
