@@ -1,6 +1,6 @@
 namespace Gollamas.Errors;
 
-/// <summary>The error body a path's clients understand.</summary>
+/// <summary>The error body an API's clients understand.</summary>
 internal enum ErrorShape
 {
     /// <summary>Ollama's <c>{"error":"…"}</c>, on the native paths.</summary>
@@ -8,6 +8,12 @@ internal enum ErrorShape
 
     /// <summary>The OpenAI envelope <c>{"error":{"message","type","param","code"}}</c>, on <c>/v1/*</c>.</summary>
     OpenAi,
+
+    /// <summary>
+    /// OpenAI's Responses API (<c>/v1/responses</c>): the OpenAI envelope for a whole response,
+    /// but its own <c>event: error</c> (type, code, message, param) once a stream has started.
+    /// </summary>
+    OpenAiResponses,
 
     /// <summary>
     /// Anthropic's <c>{"type":"error","error":{"type","message"},"request_id"}</c>, on

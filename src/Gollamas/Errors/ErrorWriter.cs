@@ -7,27 +7,24 @@ using Microsoft.AspNetCore.Http;
 namespace Gollamas.Errors;
 
 /// <summary>
-/// The only code that writes error bodies the proxy makes itself, in the shape the path demands:
+/// The only code that writes error bodies the proxy makes itself, in the shape of the request's
+/// API (its <see cref="ErrorShapeFeature"/>, which the dispatcher sets from the endpoint table):
 /// Ollama's <c>{"error":"…"}</c> on native paths, the OpenAI envelope on <c>/v1/*</c>, and
 /// Anthropic's on <c>/v1/messages</c>, each as Ollama's own compat layer writes it.
 /// </summary>
 internal static class ErrorWriter
 {
-    /// <summary>The shape of the errors on this path.</summary>
-    public static ErrorShape ShapeOf(PathString path) => path.Value switch
-    {
-        "/v1/messages" => ErrorShape.Anthropic,
-        { } value when value.StartsWith("/v1/", StringComparison.Ordinal) || value == "/v1" => ErrorShape.OpenAi,
-        _ => ErrorShape.Ollama,
-    };
+    /// <summary>The shape of this request's errors: its API's, Ollama's if no shape was set.</summary>
+    public static ErrorShape ShapeOf(HttpContext context) => context.Features.Get<ErrorShapeFeature>()?.Shape ?? ErrorShape.Ollama;
 
     /// <summary>Writes a complete error response. The response must not have started.</summary>
     public static Task WriteAsync(HttpContext context, int statusCode, string message) =>
-        JsonResponse.WriteAsync(context, statusCode, (statusCode, message, shape: ShapeOf(context.Request.Path)), static (writer, error) =>
+        JsonResponse.WriteAsync(context, statusCode, (statusCode, message, shape: ShapeOf(context)), static (writer, error) =>
         {
             switch (error.shape)
             {
                 case ErrorShape.OpenAi:
+                case ErrorShape.OpenAiResponses:
                     WriteOpenAiEnvelope(writer, error.statusCode, error.message);
                     break;
                 case ErrorShape.Anthropic:
@@ -45,16 +42,15 @@ internal static class ErrorWriter
         });
 
     /// <summary>
-    /// One SSE event carrying an error after the stream started, as the path's clients read it:
+    /// One SSE event carrying an error after the stream started, as the API's clients read it:
     /// Chat Completions streams take the OpenAI envelope in a plain <c>data:</c> event; the
     /// Responses API and Anthropic's Messages API name it <c>event: error</c>, each with its own
     /// error object. The caller has ended the previous event.
     /// </summary>
-    public static void WriteSseErrorEvent(IBufferWriter<byte> writer, PathString path, int statusCode, string message)
+    public static void WriteSseErrorEvent(IBufferWriter<byte> writer, HttpContext context, int statusCode, string message)
     {
-        var shape = ShapeOf(path);
-        var responses = path.Value == "/v1/responses";
-        writer.Write(shape == ErrorShape.Anthropic || responses ? "event: error\ndata: "u8 : "data: "u8);
+        var shape = ShapeOf(context);
+        writer.Write(shape is ErrorShape.Anthropic or ErrorShape.OpenAiResponses ? "event: error\ndata: "u8 : "data: "u8);
         using (var json = new Utf8JsonWriter(writer, JsonWriting.Options))
         {
             json.WriteStartObject();
@@ -62,7 +58,7 @@ internal static class ErrorWriter
             {
                 WriteAnthropicError(json, statusCode, message);
             }
-            else if (responses)
+            else if (shape == ErrorShape.OpenAiResponses)
             {
                 // The Responses API's error event: type, code, message, param.
                 json.WriteString(JsonNames.Type, JsonNames.Error);

@@ -328,7 +328,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
                 writer.Write(tail.EndsWithNewLine ? "\n"u8 : "\n\n"u8);
             }
 
-            ErrorWriter.WriteSseErrorEvent(writer, context.Request.Path, StatusCodes.Status502BadGateway, message);
+            ErrorWriter.WriteSseErrorEvent(writer, context, StatusCodes.Status502BadGateway, message);
         }
 
         try

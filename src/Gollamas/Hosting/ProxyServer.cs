@@ -226,22 +226,23 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var dispatcher = new RequestDispatcher(
             hosts,
             new CorsPolicy(options.Origins, hosts),
-            new ModelEndpoints(
-                routes,
-                forwarder,
-                health,
-                new QueuePolicy(options.Concurrency.QueueTimeout, time),
-                metrics,
-                options.Limits,
-                requestBodies,
-                loggerFactory.CreateLogger<ModelEndpoints>()),
-            new ListEndpoints(routes, fanOut),
-            new VersionEndpoint(routes, fanOut),
-            new ProbeEndpoints(lifecycle, backends),
+            new EndpointSet(
+                new ModelEndpoints(
+                    routes,
+                    forwarder,
+                    health,
+                    new QueuePolicy(options.Concurrency.QueueTimeout, time),
+                    metrics,
+                    options.Limits,
+                    requestBodies,
+                    loggerFactory.CreateLogger<ModelEndpoints>()),
+                new ListEndpoints(routes, fanOut),
+                new VersionEndpoint(routes, fanOut),
+                new ProbeEndpoints(lifecycle, backends),
+                new MetricsEndpoint(metrics, backends)),
             apiKeys,
             metrics,
             options.Metrics,
-            backends,
             options.Logging.AccessLog,
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);

@@ -137,4 +137,41 @@ public sealed class DispatcherTests : IAsyncLifetime
         (await response.Content.ReadAsStringAsync()).Should().Be(error);
         _gpu.Requests.Should().BeEmpty();
     }
+
+    private const string ControlCharacterRefusal = "bad request: a header value holds a control character";
+
+    [Theory]
+    [InlineData("POST", "/api/chat", $$"""{"error":"{{ControlCharacterRefusal}}"}""")]
+    [InlineData("POST", "/api/blobs/sha256:abc", $$"""{"error":"{{ControlCharacterRefusal}}"}""")]
+    [InlineData("GET", "/api/nope", $$"""{"error":"{{ControlCharacterRefusal}}"}""")]
+    [InlineData("POST", "/v1/chat/completions", $$$"""{"error":{"message":"{{{ControlCharacterRefusal}}}","type":"invalid_request_error","param":null,"code":null}}""")]
+    [InlineData("POST", "/v1/responses", $$$"""{"error":{"message":"{{{ControlCharacterRefusal}}}","type":"invalid_request_error","param":null,"code":null}}""")]
+    [InlineData("GET", "/v1/models/llama3.2", $$$"""{"error":{"message":"{{{ControlCharacterRefusal}}}","type":"invalid_request_error","param":null,"code":null}}""")]
+    [InlineData("GET", "/v1/nope", $$$"""{"error":{"message":"{{{ControlCharacterRefusal}}}","type":"invalid_request_error","param":null,"code":null}}""")]
+    public async Task RefusedBeforeDispatch_ErrorInTheShapeOfThePathsApi(string method, string path, string error)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.TryAddWithoutValidation("X-Name", "a\u0001b");
+
+        using var response = await _proxy.Client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.ToString().Should().Be("application/json; charset=utf-8");
+        (await response.Content.ReadAsStringAsync()).Should().Be(error);
+        _gpu.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AnthropicMessages_RefusedBeforeDispatch_ErrorInAnthropicsShape()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages");
+        request.Headers.TryAddWithoutValidation("X-Name", "a\u0001b");
+
+        using var response = await _proxy.Client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        AnthropicErrorBody.Read(await response.Content.ReadAsStringAsync())
+            .Should().Be(("invalid_request_error", ControlCharacterRefusal));
+        _gpu.Requests.Should().BeEmpty();
+    }
 }

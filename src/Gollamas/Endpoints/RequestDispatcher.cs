@@ -1,53 +1,43 @@
-using System.Collections.Frozen;
 using System.Diagnostics;
-using System.Text;
-using Gollamas.Backends;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
-using Gollamas.Endpoints;
 using Gollamas.Errors;
 using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Gollamas.Routing;
+namespace Gollamas.Endpoints;
 
 /// <summary>
-/// The single terminal request delegate: the Host check, CORS and API keys, then method + exact path to an endpoint; anything
-/// else gets a JSON 404 (unknown path) or 405 (known path, wrong method). One last-chance catch
-/// turns the unexpected into a 500 without a stack trace reaching the client.
+/// The single terminal request delegate: finds the request's row in <see cref="EndpointTable"/>
+/// (which sets the shape of its errors), then the Host check, CORS and API keys, then the row's
+/// handler; anything else gets a JSON 404 (unknown path) or 405 (known path, wrong method). One
+/// last-chance catch turns the unexpected into a 500 without a stack trace reaching the client.
 /// </summary>
 internal sealed partial class RequestDispatcher(
     HostAllowList hosts,
     CorsPolicy cors,
-    ModelEndpoints models,
-    ListEndpoints lists,
-    VersionEndpoint version,
-    ProbeEndpoints probes,
+    EndpointSet endpoints,
     ApiKeys apiKeys,
     ProxyMetrics metrics,
     MetricsOptions metricsOptions,
-    BackendSet backends,
     bool accessLog,
     ILogger<RequestDispatcher> logger)
 {
-    private const string ModelsPrefix = "/v1/models/";
-
-    // Paths that are metric labels as they are; any other path counts as "other".
-    private static readonly FrozenSet<string> s_endpoints = new[]
-    {
-        "/", "/healthz", "/readyz", "/metrics", "/api/version", "/api/tags", "/api/ps", "/v1/models",
-        "/api/chat", "/api/generate", "/api/embed", "/api/embeddings", "/api/show", "/api/pull",
-        "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages", "/v1/audio/transcriptions",
-        "/api/create", "/api/push", "/api/copy", "/api/delete",
-    }.ToFrozenSet(StringComparer.Ordinal);
-    private const string BlobsPrefix = "/api/blobs/";
-
     private readonly ILogger _logger = logger;
+
+    // /metrics on the proxy's own address: enabled, and not moved to an address of its own.
+    private readonly bool _servesMetrics = metricsOptions.Enabled && metricsOptions.Listen is null;
 
     public async Task InvokeAsync(HttpContext context)
     {
         var record = new RequestRecord { WantsRequestedModel = accessLog };
+        var path = context.Request.Path.Value ?? "/";
+
+        // Which API the request belongs to is known before anything can fail: every error of the
+        // request, the refusals below included, is written in that API's shape.
+        var surface = EndpointTable.Find(path);
+        context.Features.Set(ErrorShapeFeature.Of(surface?.ErrorShape ?? EndpointTable.ErrorShapeOfUnknown(path)));
         try
         {
             // Where Go's server stops a request before any handler sees it.
@@ -68,9 +58,9 @@ internal sealed partial class RequestDispatcher(
             if (metricsOptions.Listen is not null && IsMetricsConnection(context))
             {
                 // The separate metrics address serves /metrics and nothing else, without a key.
-                record.Endpoint = "/metrics";
-                await (context.Request.Path.Value == "/metrics" && HttpMethods.IsGet(context.Request.Method)
-                    ? WriteMetricsAsync(context)
+                record.Endpoint = EndpointTable.Metrics.MetricLabel;
+                await (surface == EndpointTable.Metrics && surface.Allows(context.Request.Method)
+                    ? endpoints.Metrics.HandleAsync(context)
                     : ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, "gollamas: this address serves only GET /metrics"));
                 return;
             }
@@ -80,13 +70,13 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            if (!apiKeys.IsAuthorized(context.Request) && !IsProbe(context.Request.Path))
+            if (!apiKeys.IsAuthorized(context.Request) && surface is not { KeyExempt: true })
             {
                 await UnauthorizedAsync(context);
                 return;
             }
 
-            await DispatchAsync(context, record);
+            await DispatchAsync(context, path, surface, record);
         }
         catch (BadHttpRequestException ex)
         {
@@ -123,76 +113,17 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
-    private Task DispatchAsync(HttpContext context, RequestRecord record)
+    private Task DispatchAsync(HttpContext context, string path, ApiSurface? surface, RequestRecord record)
     {
-        var method = context.Request.Method;
-        var path = context.Request.Path.Value ?? "/";
-        record.Endpoint = s_endpoints.Contains(path) ? path : null;
-        switch (path)
+        record.Endpoint = surface?.MetricLabel;
+        if (surface is null || (surface.OnlyWhenMetricsServed && !_servesMetrics))
         {
-            case "/metrics" when metricsOptions.Enabled && metricsOptions.Listen is null:
-                return HttpMethods.IsGet(method) ? WriteMetricsAsync(context) : MethodNotAllowed(context, "GET");
-            case "/":
-                return IsGetOrHead(method) ? RootEndpoint.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
-            case "/healthz":
-                return IsGetOrHead(method) ? ProbeEndpoints.HealthzAsync(context) : MethodNotAllowed(context, "GET, HEAD");
-            case "/readyz":
-                return IsGetOrHead(method) ? probes.ReadyzAsync(context) : MethodNotAllowed(context, "GET, HEAD");
-            case "/api/version":
-                return IsGetOrHead(method) ? version.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
-            case "/api/tags":
-                return IsGetOrHead(method) ? lists.TagsAsync(context) : MethodNotAllowed(context, "GET, HEAD");
-            case "/api/ps":
-                return HttpMethods.IsGet(method) ? lists.PsAsync(context) : MethodNotAllowed(context, "GET");
-            case "/v1/models":
-                return HttpMethods.IsGet(method) ? lists.OpenAiModelsAsync(context) : MethodNotAllowed(context, "GET");
-            case "/api/chat":
-            case "/api/generate":
-            case "/api/embed":
-            case "/api/embeddings":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Native, record) : MethodNotAllowed(context, "POST");
-            case "/v1/chat/completions":
-            case "/v1/completions":
-            case "/v1/embeddings":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAi, record) : MethodNotAllowed(context, "POST");
-            case "/v1/responses":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiResponses, record) : MethodNotAllowed(context, "POST");
-            case "/v1/messages":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Anthropic, record) : MethodNotAllowed(context, "POST");
-            case "/v1/audio/transcriptions":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiForm, record) : MethodNotAllowed(context, "POST");
-            case "/api/show":
-            case "/api/pull":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Catalog, record) : MethodNotAllowed(context, "POST");
-            case "/api/create":
-                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "creating models") : MethodNotAllowed(context, "POST");
-            case "/api/push":
-                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "pushing models") : MethodNotAllowed(context, "POST");
-            case "/api/copy":
-                return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "copying models") : MethodNotAllowed(context, "POST");
-            case "/api/delete":
-                return HttpMethods.IsDelete(method) ? UnsupportedEndpoints.RefuseAsync(context, "deleting models") : MethodNotAllowed(context, "DELETE");
+            return ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"gollamas: no endpoint {context.Request.Method} {path}");
         }
 
-        if (path.StartsWith(BlobsPrefix, StringComparison.Ordinal) && path.Length > BlobsPrefix.Length)
-        {
-            record.Endpoint = "/api/blobs/{digest}";
-            return HttpMethods.IsHead(method) || HttpMethods.IsPost(method)
-                ? UnsupportedEndpoints.RefuseAsync(context, "blobs")
-                : MethodNotAllowed(context, "HEAD, POST");
-        }
-
-        if (path.StartsWith(ModelsPrefix, StringComparison.Ordinal)
-            && path.Length > ModelsPrefix.Length
-            && path.IndexOf('/', ModelsPrefix.Length) < 0)
-        {
-            record.Endpoint = "/v1/models/{model}";
-            return HttpMethods.IsGet(method)
-                ? lists.OpenAiModelAsync(context, path[ModelsPrefix.Length..])
-                : MethodNotAllowed(context, "GET");
-        }
-
-        return ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"gollamas: no endpoint {method} {path}");
+        return surface.Allows(context.Request.Method)
+            ? surface.Handler(endpoints, context, surface, record)
+            : MethodNotAllowed(context, surface.Allow);
     }
 
     private void WriteAccessLog(HttpContext context, RequestRecord record)
@@ -216,17 +147,6 @@ internal sealed partial class RequestDispatcher(
             context.Connection.RemoteIpAddress?.ToString() ?? "-");
     }
 
-    private async Task WriteMetricsAsync(HttpContext context)
-    {
-        var text = new StringBuilder(4096);
-        metrics.WriteTo(text, backends.All);
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        var body = Encoding.UTF8.GetBytes(text.ToString());
-        context.Response.ContentLength = body.Length;
-        await context.Response.Body.WriteAsync(body, context.RequestAborted);
-    }
-
     /// <summary>Marks connections accepted on the separate metrics address (a connection middleware sets it).</summary>
     public const string MetricsConnectionKey = "gollamas.metrics";
 
@@ -248,17 +168,12 @@ internal sealed partial class RequestDispatcher(
             "forbidden: this server answers only its local names; start gollamas with --allowed-hosts NAME to serve another");
     }
 
-    // Kubernetes probes carry no key.
-    private static bool IsProbe(PathString path) => path.Value is "/healthz" or "/readyz";
-
     private Task UnauthorizedAsync(HttpContext context)
     {
         Log.Unauthorized(_logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "-");
         context.Response.Headers.WWWAuthenticate = "Bearer";
         return ErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized: send a valid API key as 'Authorization: Bearer KEY'");
     }
-
-    private static bool IsGetOrHead(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
 
     private static Task MethodNotAllowed(HttpContext context, string allow)
     {

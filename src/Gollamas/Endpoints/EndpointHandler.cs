@@ -1,0 +1,10 @@
+using Gollamas.Diagnostics;
+using Microsoft.AspNetCore.Http;
+
+namespace Gollamas.Endpoints;
+
+/// <summary>
+/// What a row of the endpoint table does with a request it matched, with a method it allows: a
+/// static lambda over the endpoint objects, so a request allocates no closure to reach it.
+/// </summary>
+internal delegate Task EndpointHandler(EndpointSet endpoints, HttpContext context, ApiSurface surface, RequestRecord record);
