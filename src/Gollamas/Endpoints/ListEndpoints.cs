@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Gollamas.Backends;
 using Gollamas.Errors;
-using Gollamas.Forwarding;
 using Gollamas.Json;
 using Gollamas.Routing;
 using Microsoft.AspNetCore.Http;
@@ -112,14 +111,8 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
                 throw;
             }
 
-            if (ex is OperationCanceledException)
-            {
-                await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server on {backend.PublicName} timed out: {fanOut.TimeoutReason}");
-            }
-            else
-            {
-                await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} is unreachable: {StreamForwarder.Describe(ex)}");
-            }
+            var failure = UpstreamFailure.From(ex, ex is OperationCanceledException ? fanOut.TimeoutReason : null);
+            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(backend.PublicName));
         }
     }
 

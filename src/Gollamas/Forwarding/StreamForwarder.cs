@@ -118,23 +118,14 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
             return ForwardOutcome.ShuttingDown;
         }
 
-        var reason = watch.WentSilent ? $"no answer within {FormatDuration(watch.IdleTimeout)}" : Describe(ex);
-        Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, reason);
-        var timedOut = ex is TimeoutException or OperationCanceledException;
-        if (canFailOver)
+        var failure = UpstreamFailure.From(ex, watch.WentSilent ? $"no answer within {FormatDuration(watch.IdleTimeout)}" : null);
+        Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, failure.Reason);
+        if (!canFailOver)
         {
-            return timedOut ? ForwardOutcome.BackendTimedOut : ForwardOutcome.BackendUnreachable;
+            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(backend.PublicName));
         }
 
-        if (timedOut)
-        {
-            await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server on {backend.PublicName} timed out: {reason}");
-            return ForwardOutcome.BackendTimedOut;
-        }
-
-        var what = ex is UpstreamProtocolException ? "sent an invalid response" : "is unreachable";
-        await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} {what}: {reason}");
-        return ForwardOutcome.BackendUnreachable;
+        return failure.TimedOut ? ForwardOutcome.BackendTimedOut : ForwardOutcome.BackendUnreachable;
     }
 
     private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head, UpstreamWatch watch, RequestRecord record)
@@ -196,9 +187,9 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
                 return ForwardOutcome.ShuttingDown;
             }
 
-            var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : Describe(ex);
+            var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : UpstreamFailure.Describe(ex);
             Log.StreamBroken(_logger, backend.DisplayName, context.Request.Path, reason);
-            await EndWithInBandErrorAsync(context, tail, $"gollamas: the stream from the Ollama server on {backend.PublicName} broke: {reason}");
+            await EndWithInBandErrorAsync(context, tail, UpstreamFailure.StreamBrokenMessage(backend.PublicName, reason));
             return ForwardOutcome.BackendStreamBroken;
         }
 
@@ -272,24 +263,8 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
             ? $"{duration.TotalMinutes:0.###}m"
             : $"{duration.TotalSeconds:0.###}s";
 
-    /// <summary>The innermost message, which names the real cause (refused, reset, timed out).</summary>
-    internal static string Describe(Exception ex)
-    {
-        if (ex is TimeoutException)
-        {
-            return ex.Message;
-        }
-
-        var inner = ex;
-        while (inner.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
-        return inner is TimeoutException or OperationCanceledException && ex is not HttpRequestException
-            ? "no answer in time"
-            : inner.Message;
-    }
+    /// <summary>See <see cref="UpstreamFailure.Describe"/>.</summary>
+    internal static string Describe(Exception ex) => UpstreamFailure.Describe(ex);
 
     /// <summary>The last two bytes written, to start the in-band error on a fresh line or event.</summary>
     private struct StreamTail
