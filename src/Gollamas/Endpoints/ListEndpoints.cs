@@ -138,12 +138,9 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
             return;
         }
 
-        var modified = document?.RootElement.ValueKind == JsonValueKind.Object
-            && document.RootElement.TryGetProperty("modified_at"u8, out var value)
-            && value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var time)
-                ? time
-                : DateTimeOffset.UnixEpoch;
+        var modified = document?.RootElement.ValueKind == JsonValueKind.Object && ModelList.TryReadModifiedAt(document.RootElement, out var time)
+            ? time
+            : DateTimeOffset.UnixEpoch;
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, (requested, modified), static (writer, model) => WriteOpenAiModel(writer, model.requested, model.modified));
     }
 
