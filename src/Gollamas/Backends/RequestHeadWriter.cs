@@ -21,6 +21,9 @@ namespace Gollamas.Backends;
 /// The client's path and query go out one byte per char, as do header names (tokens, which
 /// Kestrel checked): Kestrel refuses other bytes there. Header values are not Latin-1: Kestrel
 /// decodes them as UTF-8 (and refuses invalid UTF-8), so UTF-8 gives back the client's very bytes.
+/// The Host of a forwarded request is <see cref="Backend.HostHeader"/>, encoded once (ASCII); that
+/// of the proxy's own is the request URI's authority, one byte per char: the same bytes for any
+/// ASCII name, which an IDN name in its Unicode form is not.
 /// </remarks>
 internal ref struct RequestHeadWriter
 {
