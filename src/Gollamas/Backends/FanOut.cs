@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Gollamas.Diagnostics;
-using Gollamas.Forwarding;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Backends;
@@ -60,7 +59,7 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
         {
             if (!cancellationToken.IsCancellationRequested)
             {
-                var reason = ex is OperationCanceledException ? TimeoutReason : StreamForwarder.Describe(ex);
+                var reason = ex is OperationCanceledException ? TimeoutReason : UpstreamFailure.Describe(ex);
                 Log.Failed(_logger, backend.DisplayName, path, reason);
             }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Forwarding;
+using Gollamas.Json;
 using Gollamas.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -223,18 +224,11 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             using var document = await JsonDocument.ParseAsync(body, default, cancellationToken);
             var loaded = new List<string>();
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("models"u8, out var models)
-                && models.ValueKind == JsonValueKind.Array)
+            foreach (var (_, name) in new ModelList(document))
             {
-                foreach (var entry in models.EnumerateArray())
+                if (ModelName.TryParse(name, out var parsed))
                 {
-                    if (entry.ValueKind == JsonValueKind.Object
-                        && Endpoints.ListedModel.ReadName(entry) is { } name
-                        && ModelName.TryParse(name, out var parsed))
-                    {
-                        loaded.Add(parsed.Canonical);
-                    }
+                    loaded.Add(parsed.Canonical);
                 }
             }
 

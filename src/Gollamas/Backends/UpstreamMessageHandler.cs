@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Gollamas.Forwarding;
@@ -38,17 +37,19 @@ internal sealed class UpstreamMessageHandler(UpstreamPool pool, string authoriza
     /// <summary>Far above any list, version or show answer; bounds what a broken server can make the proxy hold.</summary>
     public const int MaxBodyBytes = 16 * 1024 * 1024;
 
+    private readonly byte[] _authorization = Encoding.ASCII.GetBytes(authorization);
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
-        var head = Encoding.Latin1.GetBytes(RequestHead(request, uri, body.Length, authorization));
+        var head = RequestHeadWriter.RentOwn(request, _authorization, body.Length, out var headLength);
         var isHead = request.Method == HttpMethod.Head;
         UpstreamConnection? connection = null;
         try
         {
-            (connection, var responseHead) = await pool.SendAsync(head, new ForwardBody(body), isHead, cancellationToken);
+            (connection, var responseHead) = await pool.SendAsync(head.AsMemory(0, headLength), new ForwardBody(body), isHead, cancellationToken);
             var content = await ReadBodyAsync(connection, responseHead, cancellationToken);
             pool.Return(connection);
             connection = null;
@@ -64,49 +65,8 @@ internal sealed class UpstreamMessageHandler(UpstreamPool pool, string authoriza
         }
         finally
         {
+            RequestHeadWriter.Return(head);
             connection?.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// Request line, Host, the server's Authorization if it has one, Content-Length when there is
-    /// a body (or the method expects one), then the request's and its content's own headers.
-    /// </summary>
-    private static string RequestHead(HttpRequestMessage request, Uri uri, int bodyLength, string authorization)
-    {
-        var head = new StringBuilder(256)
-            .Append(request.Method.Method).Append(' ').Append(uri.PathAndQuery).Append(" HTTP/1.1\r\n")
-            .Append("Host: ").Append(uri.Authority).Append("\r\n")
-            .Append(authorization);
-        if (request.Content is not null || request.Method == HttpMethod.Post || request.Method == HttpMethod.Put)
-        {
-            head.Append("Content-Length: ").Append(bodyLength).Append("\r\n");
-        }
-
-        AppendHeaders(head, request.Headers.NonValidated, skipAuthorization: authorization.Length != 0);
-        if (request.Content is not null)
-        {
-            AppendHeaders(head, request.Content.Headers.NonValidated, skipAuthorization: false);
-        }
-
-        return head.Append("\r\n").ToString();
-    }
-
-    private static void AppendHeaders(StringBuilder head, HttpHeadersNonValidated headers, bool skipAuthorization)
-    {
-        foreach (var (name, values) in headers)
-        {
-            if (string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase)
-                || string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase)
-                || (skipAuthorization && string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)))
-            {
-                continue;
-            }
-
-            foreach (var value in values)
-            {
-                head.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
         }
     }
 

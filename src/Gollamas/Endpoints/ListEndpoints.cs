@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Gollamas.Backends;
 using Gollamas.Errors;
-using Gollamas.Forwarding;
 using Gollamas.Json;
 using Gollamas.Routing;
 using Microsoft.AspNetCore.Http;
@@ -112,14 +111,8 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
                 throw;
             }
 
-            if (ex is OperationCanceledException)
-            {
-                await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server on {backend.PublicName} timed out: {fanOut.TimeoutReason}");
-            }
-            else
-            {
-                await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} is unreachable: {StreamForwarder.Describe(ex)}");
-            }
+            var failure = UpstreamFailure.From(ex, ex is OperationCanceledException ? fanOut.TimeoutReason : null);
+            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(backend.PublicName));
         }
     }
 
@@ -145,12 +138,9 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
             return;
         }
 
-        var modified = document?.RootElement.ValueKind == JsonValueKind.Object
-            && document.RootElement.TryGetProperty("modified_at"u8, out var value)
-            && value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(value.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var time)
-                ? time
-                : DateTimeOffset.UnixEpoch;
+        var modified = document?.RootElement.ValueKind == JsonValueKind.Object && ModelList.TryReadModifiedAt(document.RootElement, out var time)
+            ? time
+            : DateTimeOffset.UnixEpoch;
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, (requested, modified), static (writer, model) => WriteOpenAiModel(writer, model.requested, model.modified));
     }
 

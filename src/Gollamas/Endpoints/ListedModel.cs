@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Gollamas.Json;
 using Gollamas.Routing;
 
 namespace Gollamas.Endpoints;
@@ -11,17 +12,7 @@ namespace Gollamas.Endpoints;
 internal readonly record struct ListedModel(JsonElement Element, ModelRoute? Route, string? Alias, DateTimeOffset ModifiedAt)
 {
     /// <summary>The id clients see: the alias, else the entry's <c>model</c>, else its <c>name</c>.</summary>
-    public string Id => Alias ?? ReadName(Element) ?? string.Empty;
-
-    public static string? ReadName(JsonElement element)
-    {
-        if (element.TryGetProperty("model"u8, out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } m)
-        {
-            return m;
-        }
-
-        return element.TryGetProperty("name"u8, out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
-    }
+    public string Id => Alias ?? ModelList.ReadName(Element) ?? string.Empty;
 
     /// <summary>
     /// Writes the entry: upstream elements pass through whole (fields this proxy does not know

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text.Json;
 using Gollamas.Backends;
+using Gollamas.Json;
 using Gollamas.Routing;
 
 namespace Gollamas.Endpoints;
@@ -25,26 +25,13 @@ internal static class ModelListMerger
         var seenUnrouted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (backend, document) in results)
         {
-            if (document is null
-                || document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("models"u8, out var models)
-                || models.ValueKind != JsonValueKind.Array)
+            foreach (var (entry, listed) in new ModelList(document))
             {
-                continue;
-            }
-
-            foreach (var entry in models.EnumerateArray())
-            {
-                if (entry.ValueKind != JsonValueKind.Object || ListedModel.ReadName(entry) is not { } listed)
-                {
-                    continue;
-                }
-
                 if (!table.TryResolveListedModel(listed, out var route))
                 {
                     if (includeUnrouted && ModelName.TryParse(listed, out var parsed) && seenUnrouted.Add(parsed.Canonical))
                     {
-                        merged.Add(new ListedModel(entry, null, null, ReadTime(entry, "modified_at"u8)));
+                        merged.Add(new ListedModel(entry, null, null, ModifiedAt(entry)));
                     }
 
                     continue;
@@ -55,7 +42,7 @@ internal static class ModelListMerger
                     continue;
                 }
 
-                var modified = ReadTime(entry, "modified_at"u8);
+                var modified = ModifiedAt(entry);
                 merged.Add(new ListedModel(entry, route, null, modified));
                 if (table.ListAliases)
                 {
@@ -102,10 +89,7 @@ internal static class ModelListMerger
         }
     }
 
-    private static DateTimeOffset ReadTime(JsonElement entry, ReadOnlySpan<byte> property) =>
-        entry.TryGetProperty(property, out var value)
-        && value.ValueKind == JsonValueKind.String
-        && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time)
-            ? time
-            : DateTimeOffset.MinValue;
+    // An entry without a readable time sorts last.
+    private static DateTimeOffset ModifiedAt(JsonElement entry) =>
+        ModelList.TryReadModifiedAt(entry, out var time) ? time : DateTimeOffset.MinValue;
 }

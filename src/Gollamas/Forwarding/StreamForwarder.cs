@@ -1,15 +1,12 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Gollamas.Backends;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Hosting;
 using Gollamas.Json;
-using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -60,7 +57,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         var isHead = HttpMethods.IsHead(context.Request.Method);
         // To a server whose URL carries credentials the proxy sends those (in its HostHeader
         // lines), never the client's as well: one Authorization field, the operator's.
-        var head = RentRequestHead(context, backend, body.Length, stripAuthorization || backend.SendsCredentials, out var headLength);
+        var head = RequestHeadWriter.RentForwarded(context.Request, backend, body.Length, stripAuthorization || backend.SendsCredentials, out var headLength);
         UpstreamConnection? connection = null;
         backend.OnRequestStarted();
         try
@@ -76,7 +73,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(head);
+                RequestHeadWriter.Return(head);
             }
 
             if (canFailOver && (response.StatusCode >= StatusCodes.Status500InternalServerError || response.StatusCode == StatusCodes.Status429TooManyRequests))
@@ -106,78 +103,6 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
         }
     }
 
-    /// <summary>
-    /// The request line and header block, in a pooled buffer the caller returns: the client's
-    /// method, path and query under the backend's base path, the backend's Host, the length of
-    /// the body actually sent, and every end-to-end header of the client, its value as the
-    /// bytes the client sent.
-    /// </summary>
-    private static byte[] RentRequestHead(HttpContext context, Backend backend, long contentLength, bool stripAuthorization, out int length)
-    {
-        var request = context.Request;
-        var path = request.Path.Value!;
-        var query = request.QueryString.Value ?? string.Empty;
-        var size = request.Method.Length + backend.PathPrefix.Length + path.Length + query.Length + backend.HostHeader.Length + 64;
-        foreach (var (name, values) in request.Headers)
-        {
-            foreach (var value in values)
-            {
-                size += name.Length + Encoding.UTF8.GetByteCount(value ?? string.Empty) + 4;
-            }
-        }
-
-        var connection = request.Headers.Connection;
-
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
-        var span = buffer.AsSpan();
-        var at = Ascii(span, request.Method);
-        span[at++] = (byte)' ';
-        at += Ascii(span[at..], backend.PathPrefix);
-        at += Latin1(span[at..], path);
-        at += Latin1(span[at..], query);
-        " HTTP/1.1\r\n"u8.CopyTo(span[at..]);
-        at += 11;
-        backend.HostHeader.Span.CopyTo(span[at..]);
-        at += backend.HostHeader.Length;
-        "Content-Length: "u8.CopyTo(span[at..]);
-        at += 16;
-        Utf8Formatter.TryFormat(contentLength, span[at..], out var written);
-        at += written;
-        span[at++] = (byte)'\r';
-        span[at++] = (byte)'\n';
-        foreach (var (name, values) in request.Headers)
-        {
-            if (!HeaderFilter.IsForwardedRequestHeader(name)
-                || (stripAuthorization && ApiKeys.IsKeyHeader(name))
-                || (connection.Count > 0 && HeaderFilter.IsNamedInConnection(connection, name)))
-            {
-                continue;
-            }
-
-            foreach (var value in values)
-            {
-                at += Latin1(span[at..], name);
-                span[at++] = (byte)':';
-                span[at++] = (byte)' ';
-                at += Encoding.UTF8.GetBytes(value ?? string.Empty, span[at..]);
-                span[at++] = (byte)'\r';
-                span[at++] = (byte)'\n';
-            }
-        }
-
-        span[at++] = (byte)'\r';
-        span[at++] = (byte)'\n';
-        length = at;
-        return buffer;
-    }
-
-    private static int Ascii(Span<byte> destination, string text) => Encoding.ASCII.GetBytes(text, destination);
-
-    // Names (tokens, which Kestrel checked) and the query (ASCII: Kestrel refuses other bytes in
-    // the request target) go out byte for byte. Header values are not Latin-1: Kestrel decodes
-    // them as UTF-8 (and refuses invalid UTF-8), so UTF-8 gives back the client's very bytes.
-    private static int Latin1(Span<byte> destination, string text) => Encoding.Latin1.GetBytes(text, destination);
-
     private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex, UpstreamWatch watch, bool canFailOver)
     {
         if (watch.ClientLeft)
@@ -193,23 +118,14 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
             return ForwardOutcome.ShuttingDown;
         }
 
-        var reason = watch.WentSilent ? $"no answer within {FormatDuration(watch.IdleTimeout)}" : Describe(ex);
-        Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, reason);
-        var timedOut = ex is TimeoutException or OperationCanceledException;
-        if (canFailOver)
+        var failure = UpstreamFailure.From(ex, watch.WentSilent ? $"no answer within {FormatDuration(watch.IdleTimeout)}" : null);
+        Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, failure.Reason);
+        if (!canFailOver)
         {
-            return timedOut ? ForwardOutcome.BackendTimedOut : ForwardOutcome.BackendUnreachable;
+            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(backend.PublicName));
         }
 
-        if (timedOut)
-        {
-            await ErrorWriter.WriteAsync(context, StatusCodes.Status504GatewayTimeout, $"gollamas: Ollama server on {backend.PublicName} timed out: {reason}");
-            return ForwardOutcome.BackendTimedOut;
-        }
-
-        var what = ex is UpstreamProtocolException ? "sent an invalid response" : "is unreachable";
-        await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} {what}: {reason}");
-        return ForwardOutcome.BackendUnreachable;
+        return failure.TimedOut ? ForwardOutcome.BackendTimedOut : ForwardOutcome.BackendUnreachable;
     }
 
     private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head, UpstreamWatch watch, RequestRecord record)
@@ -271,9 +187,9 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
                 return ForwardOutcome.ShuttingDown;
             }
 
-            var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : Describe(ex);
+            var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : UpstreamFailure.Describe(ex);
             Log.StreamBroken(_logger, backend.DisplayName, context.Request.Path, reason);
-            await EndWithInBandErrorAsync(context, tail, $"gollamas: the stream from the Ollama server on {backend.PublicName} broke: {reason}");
+            await EndWithInBandErrorAsync(context, tail, UpstreamFailure.StreamBrokenMessage(backend.PublicName, reason));
             return ForwardOutcome.BackendStreamBroken;
         }
 
@@ -347,24 +263,8 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
             ? $"{duration.TotalMinutes:0.###}m"
             : $"{duration.TotalSeconds:0.###}s";
 
-    /// <summary>The innermost message, which names the real cause (refused, reset, timed out).</summary>
-    internal static string Describe(Exception ex)
-    {
-        if (ex is TimeoutException)
-        {
-            return ex.Message;
-        }
-
-        var inner = ex;
-        while (inner.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
-        return inner is TimeoutException or OperationCanceledException && ex is not HttpRequestException
-            ? "no answer in time"
-            : inner.Message;
-    }
+    /// <summary>See <see cref="UpstreamFailure.Describe"/>.</summary>
+    internal static string Describe(Exception ex) => UpstreamFailure.Describe(ex);
 
     /// <summary>The last two bytes written, to start the in-band error on a fresh line or event.</summary>
     private struct StreamTail

@@ -7,6 +7,8 @@ internal static class JsonNames
 {
     public static readonly JsonEncodedText Model = JsonEncodedText.Encode("model");
     public static readonly JsonEncodedText Models = JsonEncodedText.Encode("models");
+    public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+    public static readonly JsonEncodedText ModifiedAt = JsonEncodedText.Encode("modified_at");
     public static readonly JsonEncodedText Error = JsonEncodedText.Encode("error");
     public static readonly JsonEncodedText Message = JsonEncodedText.Encode("message");
     public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
