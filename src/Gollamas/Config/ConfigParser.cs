@@ -6,8 +6,9 @@ namespace Gollamas.Config;
 /// </summary>
 /// <remarks>
 /// Every row of <see cref="Settings"/> reads its own value, in table order (the order of
-/// --help), so errors come in the order the flags are listed; the rows that read several
-/// settings together (routes, lifecycle) run their combining step at their place.
+/// --help), so errors come in the order the flags are listed; rows read together run their
+/// combining step at their place (the routes at --proxy), except the lifecycle settings, read
+/// last, as they always were.
 /// </remarks>
 internal static class ConfigParser
 {
@@ -19,6 +20,8 @@ internal static class ConfigParser
         {
             setting.ReadInto(draft);
         }
+
+        LifecycleParser.Parse(draft);
 
         errors = draft.Errors;
         options = draft.Errors.Count == 0 ? draft.Options : null;

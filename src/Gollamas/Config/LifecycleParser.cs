@@ -19,8 +19,8 @@ internal static class LifecycleParser
     private const string NumCtxForm = "(expected [MODEL=]N, a whole number of tokens of at least 1)";
 
     /// <summary>
-    /// The combining step of the --ping-interval row, the last lifecycle one: the models and
-    /// aliases are known by then, and every lifecycle setting names them.
+    /// The combining step of the lifecycle rows (--keep-alive to --ping-interval), run after every
+    /// row: the models and aliases are known by then, and every lifecycle setting names them.
     /// </summary>
     public static void Parse(OptionsDraft draft)
     {

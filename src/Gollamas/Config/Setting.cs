@@ -7,8 +7,9 @@ namespace Gollamas.Config;
 /// in table order to build the options.
 /// </summary>
 /// <remarks>
-/// A row of this type only describes a setting: its value is read by the <see cref="Combine"/>
-/// step of a row that reads several settings together (the routes, the lifecycle settings).
+/// A row of this type only describes a setting: its value is read by a combining step that
+/// reads several settings together (the routes, at the --proxy row's <see cref="Combine"/>; the
+/// lifecycle settings, after every row).
 /// <see cref="Setting{T}"/> and <see cref="ListSetting{T}"/> also parse their value and put it in
 /// its place in <see cref="GollamasOptions"/>, each with a static lambda: no reflection, so the
 /// table is as trim- and AOT-safe as hand-written code.
@@ -49,7 +50,7 @@ internal class Setting
 
     /// <summary>
     /// A step run at this row's place, after its own value is in: the combining step of settings
-    /// read together (--proxy, --connection and --alias; the lifecycle settings), or a check
+    /// read together (--proxy, --connection and --alias; --max-concurrency), or a check
     /// across settings (a certificate needs its key).
     /// </summary>
     public Action<OptionsDraft>? Combine { get; init; }

@@ -208,8 +208,8 @@ internal static class Settings
         Apply = static (options, value) => options with { AllowRunning = value },
     };
 
-    // The lifecycle settings are read together by the --ping-interval row's step: each may name
-    // a model or alias, and a preload depends on the model's keep-alive.
+    // The lifecycle settings are read together, after every row (ConfigParser): each may name a
+    // model or alias, and a preload depends on the model's keep-alive.
     public static readonly Setting KeepAlive = new()
     {
         Flag = "--keep-alive",
@@ -274,7 +274,6 @@ internal static class Settings
         Help = "Sends the --preload requests again at this interval (at least 1s), so the models stay loaded on "
             + "servers whose keep-alive would let them expire; 0 (the default) never. "
             + "Example: --ping-interval 4m",
-        Combine = static draft => LifecycleParser.Parse(draft),
     };
 
     public static readonly ValueSetting<long> MaxBodySize = new()
