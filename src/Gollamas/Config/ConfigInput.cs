@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Gollamas.Config;
 
 /// <summary>
@@ -35,8 +33,8 @@ internal sealed record ConfigInput
         ListAliases = listAliases;
     }
 
-    private ImmutableDictionary<Setting, IReadOnlyList<ConfigEntry>> Given { get; init; } =
-        ImmutableDictionary<Setting, IReadOnlyList<ConfigEntry>>.Empty;
+    private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Given { get; init; } =
+        new Dictionary<Setting, IReadOnlyList<ConfigEntry>>();
 
     /// <summary>The entries given for <paramref name="setting"/>; empty when it was not given.</summary>
     public IReadOnlyList<ConfigEntry> this[Setting setting] => Given.TryGetValue(setting, out var entries) ? entries : [];
@@ -129,10 +127,24 @@ internal sealed record ConfigInput
 
     public ConfigEntry? MetricsListen { get => Single(Settings.MetricsListen); init => Given = Set(Settings.MetricsListen, value); }
 
-    // Never mutates: a copy made by "with" shares the dictionary until one of them sets a value.
-    private ImmutableDictionary<Setting, IReadOnlyList<ConfigEntry>> Set(Setting setting, IReadOnlyList<ConfigEntry> entries) =>
-        entries.Count == 0 ? Given.Remove(setting) : Given.SetItem(setting, entries);
+    // Never mutates a dictionary: a copy made by "with" shares it until one of them sets a value,
+    // which makes a new one (a few dozen entries, at start-up only; System.Collections.Immutable
+    // would add its tree to the binary for nothing).
+    private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Set(Setting setting, IReadOnlyList<ConfigEntry> entries)
+    {
+        var given = new Dictionary<Setting, IReadOnlyList<ConfigEntry>>(Given);
+        if (entries.Count == 0)
+        {
+            given.Remove(setting);
+        }
+        else
+        {
+            given[setting] = entries;
+        }
 
-    private ImmutableDictionary<Setting, IReadOnlyList<ConfigEntry>> Set(Setting setting, ConfigEntry? entry) =>
-        entry is { } given ? Given.SetItem(setting, [given]) : Given.Remove(setting);
+        return given;
+    }
+
+    private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Set(Setting setting, ConfigEntry? entry) =>
+        Set(setting, entry is { } given ? [given] : []);
 }
