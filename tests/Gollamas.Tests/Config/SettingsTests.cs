@@ -96,6 +96,18 @@ public class SettingsTests
     }
 
     [Fact]
+    public void Table_EveryRowDeclared_IsListedInAll()
+    {
+        // A row left out of All would be in no help, read from no source and parsed by no one.
+        var declared = typeof(Settings).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(static f => typeof(Setting).IsAssignableFrom(f.FieldType))
+            .Select(static f => (Setting)f.GetValue(null)!)
+            .ToList();
+
+        Settings.All.Should().HaveSameCount(declared).And.Contain(declared);
+    }
+
+    [Fact]
     public void Default_OfARow_IsTheDefaultOfTheOptionsRecords()
     {
         var options = new GollamasOptions { Listen = new ListenAddress("", 0), Connections = [], Models = [], Aliases = [] };
