@@ -1,116 +1,150 @@
 namespace Gollamas.Config;
 
 /// <summary>
-/// Everything the command line and environment supplied, still unvalidated. List entries are
-/// already split: one <see cref="ConfigEntry"/> per <c>a=b</c> item, in declaration order.
+/// Everything the sources (the command line, the environment) supplied, still unvalidated: for
+/// each row of <see cref="Settings"/> that was given, its entries, one per item of a list
+/// (already split), in declaration order, each naming the flag or variable it came from.
 /// </summary>
-internal sealed record ConfigInput(
-    ConfigEntry Listen,
-    ConfigEntry Level,
-    IReadOnlyList<ConfigEntry> Proxies,
-    IReadOnlyList<ConfigEntry> Connections,
-    IReadOnlyList<ConfigEntry> Aliases,
-    ConfigEntry ListAliases)
+/// <remarks>
+/// A source fills it with <see cref="With"/>, knowing nothing of any setting but its row; a
+/// setting that is not given is absent, and its row's default applies. The named properties are
+/// the same entries typed for the combining steps and for tests; a setting read only by its row
+/// needs none.
+/// </remarks>
+internal sealed record ConfigInput
 {
-    /// <summary>Extra CORS origins, one entry per origin.</summary>
-    public IReadOnlyList<ConfigEntry> Origins { get; init; } = [];
+    public ConfigInput()
+    {
+    }
 
-    // Null below means "not given": the default of HealthOptions or ConcurrencyOptions applies.
+    public ConfigInput(
+        ConfigEntry? listen,
+        ConfigEntry? level,
+        IReadOnlyList<ConfigEntry> proxies,
+        IReadOnlyList<ConfigEntry> connections,
+        IReadOnlyList<ConfigEntry> aliases,
+        ConfigEntry? listAliases)
+    {
+        Listen = listen;
+        Level = level;
+        Proxies = proxies;
+        Connections = connections;
+        Aliases = aliases;
+        ListAliases = listAliases;
+    }
 
-    /// <summary>Time between health probes of one connection, as a duration.</summary>
-    public ConfigEntry? HealthInterval { get; init; }
+    private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Given { get; init; } =
+        new Dictionary<Setting, IReadOnlyList<ConfigEntry>>();
 
-    /// <summary>How long one health probe may take, as a duration.</summary>
-    public ConfigEntry? HealthTimeout { get; init; }
+    /// <summary>The entries given for <paramref name="setting"/>; empty when it was not given.</summary>
+    public IReadOnlyList<ConfigEntry> this[Setting setting] => Given.TryGetValue(setting, out var entries) ? entries : [];
 
-    /// <summary>Failures in a row after which a connection counts as down.</summary>
-    public ConfigEntry? HealthFailures { get; init; }
+    /// <summary>The one entry given for a single-valued <paramref name="setting"/>, or null.</summary>
+    public ConfigEntry? Single(Setting setting) => this[setting] is [var entry, ..] ? entry : null;
 
-    /// <summary>Concurrency limits, one entry per <c>N</c> or <c>ID_OR_URL=N</c> item.</summary>
-    public IReadOnlyList<ConfigEntry> MaxConcurrency { get; init; } = [];
+    /// <summary>This input with <paramref name="entries"/> as the value of <paramref name="setting"/> (none: not given).</summary>
+    public ConfigInput With(Setting setting, IReadOnlyList<ConfigEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        ArgumentNullException.ThrowIfNull(entries);
+        return this with { Given = Set(setting, entries) };
+    }
 
-    /// <summary>Requests that may wait for a slot on one connection.</summary>
-    public ConfigEntry? QueueLength { get; init; }
+    /// <summary>This input with <paramref name="entry"/> as the value of <paramref name="setting"/> (null: not given).</summary>
+    public ConfigInput With(Setting setting, ConfigEntry? entry) => With(setting, entry is { } given ? [given] : []);
 
-    /// <summary>How long a request may wait for a slot, as a duration.</summary>
-    public ConfigEntry? QueueTimeout { get; init; }
+    public ConfigEntry? Listen { get => Single(Settings.Listen); init => Given = Set(Settings.Listen, value); }
 
-    /// <summary>Whether models loaded on a connection but not configured are routed, as a boolean word.</summary>
-    public ConfigEntry? AllowRunning { get; init; }
+    public ConfigEntry? Level { get => Single(Settings.Level); init => Given = Set(Settings.Level, value); }
 
-    // Null below means "not given": the default of LimitOptions, SecurityOptions or LogOptions applies.
+    public IReadOnlyList<ConfigEntry> Proxies { get => this[Settings.Proxies]; init => Given = Set(Settings.Proxies, value); }
 
-    /// <summary>Largest request body, as a size (<c>64MiB</c>, <c>500MB</c>, bytes).</summary>
-    public ConfigEntry? MaxBodySize { get; init; }
+    public IReadOnlyList<ConfigEntry> Connections { get => this[Settings.Connections]; init => Given = Set(Settings.Connections, value); }
 
-    /// <summary>Directory of the temporary files of large request bodies.</summary>
-    public ConfigEntry? BodyTempDir { get; init; }
+    public IReadOnlyList<ConfigEntry> Aliases { get => this[Settings.Aliases]; init => Given = Set(Settings.Aliases, value); }
 
-    /// <summary>How long a client may take to send the request headers, as a duration.</summary>
-    public ConfigEntry? HeaderTimeout { get; init; }
+    public ConfigEntry? ListAliases { get => Single(Settings.ListAliases); init => Given = Set(Settings.ListAliases, value); }
 
-    /// <summary>How long connecting to an Ollama server may take, as a duration.</summary>
-    public ConfigEntry? ConnectTimeout { get; init; }
+    public IReadOnlyList<ConfigEntry> Origins { get => this[Settings.Origins]; init => Given = Set(Settings.Origins, value); }
 
-    /// <summary>Longest silence from a server, as a duration; <c>0</c> means none.</summary>
-    public ConfigEntry? IdleTimeout { get; init; }
+    public ConfigEntry? HealthInterval { get => Single(Settings.HealthInterval); init => Given = Set(Settings.HealthInterval, value); }
 
-    /// <summary>Most client connections at once; <c>0</c> means no limit.</summary>
-    public ConfigEntry? MaxConnections { get; init; }
+    public ConfigEntry? HealthTimeout { get => Single(Settings.HealthTimeout); init => Given = Set(Settings.HealthTimeout, value); }
 
-    /// <summary>How long in-flight requests may run on after a stop signal, as a duration.</summary>
-    public ConfigEntry? DrainTimeout { get; init; }
+    public ConfigEntry? HealthFailures { get => Single(Settings.HealthFailures); init => Given = Set(Settings.HealthFailures, value); }
 
-    /// <summary>Path of the PEM certificate to listen with HTTPS.</summary>
-    public ConfigEntry? TlsCertificate { get; init; }
+    public IReadOnlyList<ConfigEntry> MaxConcurrency { get => this[Settings.MaxConcurrency]; init => Given = Set(Settings.MaxConcurrency, value); }
 
-    /// <summary>Path of the PEM key of <see cref="TlsCertificate"/>.</summary>
-    public ConfigEntry? TlsKey { get; init; }
+    public ConfigEntry? QueueLength { get => Single(Settings.QueueLength); init => Given = Set(Settings.QueueLength, value); }
 
-    /// <summary>
-    /// API keys, one entry per key, all from one source (the flag replaces the variable), so an
-    /// entry's position names it in an error without printing the secret.
-    /// </summary>
-    public IReadOnlyList<ConfigEntry> ApiKeys { get; init; } = [];
+    public ConfigEntry? QueueTimeout { get => Single(Settings.QueueTimeout); init => Given = Set(Settings.QueueTimeout, value); }
 
-    /// <summary>Host names a loopback listener answers to besides the local ones, one entry per name; <c>*</c> for any.</summary>
-    public IReadOnlyList<ConfigEntry> AllowedHosts { get; init; } = [];
+    public ConfigEntry? AllowRunning { get => Single(Settings.AllowRunning); init => Given = Set(Settings.AllowRunning, value); }
 
-    /// <summary>Path of a file of API keys, read by the server.</summary>
-    public ConfigEntry? ApiKeysFile { get; init; }
+    public IReadOnlyList<ConfigEntry> KeepAlive { get => this[Settings.KeepAlive]; init => Given = Set(Settings.KeepAlive, value); }
 
-    /// <summary>Whether the client's Authorization and x-api-key headers reach Ollama, as a boolean word.</summary>
-    public ConfigEntry? ForwardAuthorization { get; init; }
+    public IReadOnlyList<ConfigEntry> ForceKeepAlive { get => this[Settings.ForceKeepAlive]; init => Given = Set(Settings.ForceKeepAlive, value); }
 
-    /// <summary>Whether each request is logged, as a boolean word.</summary>
-    public ConfigEntry? AccessLog { get; init; }
+    public IReadOnlyList<ConfigEntry> NumCtx { get => this[Settings.NumCtx]; init => Given = Set(Settings.NumCtx, value); }
 
-    /// <summary>Log line format: <c>simple</c> or <c>json</c>.</summary>
-    public ConfigEntry? LogFormat { get; init; }
+    public IReadOnlyList<ConfigEntry> ForceNumCtx { get => this[Settings.ForceNumCtx]; init => Given = Set(Settings.ForceNumCtx, value); }
 
-    /// <summary>Whether /metrics is served, as a boolean word.</summary>
-    public ConfigEntry? Metrics { get; init; }
+    public IReadOnlyList<ConfigEntry> Preload { get => this[Settings.Preload]; init => Given = Set(Settings.Preload, value); }
 
-    /// <summary>A separate HOST:PORT for /metrics.</summary>
-    public ConfigEntry? MetricsListen { get; init; }
+    public ConfigEntry? PingInterval { get => Single(Settings.PingInterval); init => Given = Set(Settings.PingInterval, value); }
 
-    // Lifecycle: each entry is VALUE (every model) or MODEL=VALUE (one model or alias).
+    public ConfigEntry? MaxBodySize { get => Single(Settings.MaxBodySize); init => Given = Set(Settings.MaxBodySize, value); }
 
-    /// <summary>keep_alive set when a request has none.</summary>
-    public IReadOnlyList<ConfigEntry> KeepAlive { get; init; } = [];
+    public ConfigEntry? BodyTempDir { get => Single(Settings.BodyTempDir); init => Given = Set(Settings.BodyTempDir, value); }
 
-    /// <summary>keep_alive set in every request, replacing the client's.</summary>
-    public IReadOnlyList<ConfigEntry> ForceKeepAlive { get; init; } = [];
+    public ConfigEntry? HeaderTimeout { get => Single(Settings.HeaderTimeout); init => Given = Set(Settings.HeaderTimeout, value); }
 
-    /// <summary>options.num_ctx set when a request has none.</summary>
-    public IReadOnlyList<ConfigEntry> NumCtx { get; init; } = [];
+    public ConfigEntry? ConnectTimeout { get => Single(Settings.ConnectTimeout); init => Given = Set(Settings.ConnectTimeout, value); }
 
-    /// <summary>options.num_ctx set in every request, replacing the client's.</summary>
-    public IReadOnlyList<ConfigEntry> ForceNumCtx { get; init; } = [];
+    public ConfigEntry? IdleTimeout { get => Single(Settings.IdleTimeout); init => Given = Set(Settings.IdleTimeout, value); }
 
-    /// <summary>Models (or aliases) to load at start-up, one entry per model.</summary>
-    public IReadOnlyList<ConfigEntry> Preload { get; init; } = [];
+    public ConfigEntry? MaxConnections { get => Single(Settings.MaxConnections); init => Given = Set(Settings.MaxConnections, value); }
 
-    /// <summary>How often preloaded models are loaded again, as a duration; <c>0</c> means never.</summary>
-    public ConfigEntry? PingInterval { get; init; }
+    public ConfigEntry? DrainTimeout { get => Single(Settings.DrainTimeout); init => Given = Set(Settings.DrainTimeout, value); }
+
+    public ConfigEntry? TlsCertificate { get => Single(Settings.TlsCertificate); init => Given = Set(Settings.TlsCertificate, value); }
+
+    public ConfigEntry? TlsKey { get => Single(Settings.TlsKey); init => Given = Set(Settings.TlsKey, value); }
+
+    public IReadOnlyList<ConfigEntry> ApiKeys { get => this[Settings.ApiKeys]; init => Given = Set(Settings.ApiKeys, value); }
+
+    public ConfigEntry? ApiKeysFile { get => Single(Settings.ApiKeysFile); init => Given = Set(Settings.ApiKeysFile, value); }
+
+    public ConfigEntry? ForwardAuthorization { get => Single(Settings.ForwardAuthorization); init => Given = Set(Settings.ForwardAuthorization, value); }
+
+    public IReadOnlyList<ConfigEntry> AllowedHosts { get => this[Settings.AllowedHosts]; init => Given = Set(Settings.AllowedHosts, value); }
+
+    public ConfigEntry? AccessLog { get => Single(Settings.AccessLog); init => Given = Set(Settings.AccessLog, value); }
+
+    public ConfigEntry? LogFormat { get => Single(Settings.LogFormat); init => Given = Set(Settings.LogFormat, value); }
+
+    public ConfigEntry? Metrics { get => Single(Settings.Metrics); init => Given = Set(Settings.Metrics, value); }
+
+    public ConfigEntry? MetricsListen { get => Single(Settings.MetricsListen); init => Given = Set(Settings.MetricsListen, value); }
+
+    // Never mutates a dictionary: a copy made by "with" shares it until one of them sets a value,
+    // which makes a new one (a few dozen entries, at start-up only; System.Collections.Immutable
+    // would add its tree to the binary for nothing).
+    private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Set(Setting setting, IReadOnlyList<ConfigEntry> entries)
+    {
+        var given = new Dictionary<Setting, IReadOnlyList<ConfigEntry>>(Given);
+        if (entries.Count == 0)
+        {
+            given.Remove(setting);
+        }
+        else
+        {
+            given[setting] = entries;
+        }
+
+        return given;
+    }
+
+    private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Set(Setting setting, ConfigEntry? entry) =>
+        Set(setting, entry is { } given ? [given] : []);
 }

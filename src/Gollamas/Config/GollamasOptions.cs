@@ -5,7 +5,8 @@ namespace Gollamas.Config;
 
 /// <summary>
 /// The immutable, already-validated settings everything else consumes. Built only by
-/// <see cref="ConfigParser"/>; a value of this type never holds an invalid entry.
+/// <see cref="ConfigParser"/>; a value of this type never holds an invalid entry. A default
+/// below that an operator can set is read from its row of <see cref="Settings"/>, its one place.
 /// </summary>
 internal sealed record GollamasOptions
 {
@@ -13,7 +14,7 @@ internal sealed record GollamasOptions
     public required ListenAddress Listen { get; init; }
 
     /// <summary>Minimum level of console log lines.</summary>
-    public LogLevel MinimumLevel { get; init; } = LogLevel.Information;
+    public LogLevel MinimumLevel { get; init; } = Settings.Level.DefaultValue;
 
     /// <summary>Every upstream Ollama server, in declaration order, each id unique.</summary>
     public required IReadOnlyList<ConnectionConfig> Connections { get; init; }
@@ -84,7 +85,7 @@ internal sealed record LifecycleOptions
 internal sealed record MetricsOptions
 {
     /// <summary>Whether GET /metrics is answered at all.</summary>
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; init; } = Settings.Metrics.DefaultValue;
 
     /// <summary>A separate address that serves /metrics (and only it); null: the main address.</summary>
     public ListenAddress? Listen { get; init; }
@@ -94,31 +95,31 @@ internal sealed record MetricsOptions
 internal sealed record LimitOptions
 {
     /// <summary>Largest request body; larger gets 413. Several base64 images fit.</summary>
-    public long MaxRequestBodyBytes { get; init; } = 256L * 1024 * 1024;
+    public long MaxRequestBodyBytes { get; init; } = Settings.MaxBodySize.DefaultValue;
 
     /// <summary>How long a client may take to send the request headers.</summary>
-    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RequestHeadersTimeout { get; init; } = Settings.HeaderTimeout.DefaultValue;
 
     /// <summary>How long connecting to an Ollama server may take.</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ConnectTimeout { get; init; } = Settings.ConnectTimeout.DefaultValue;
 
     /// <summary>
     /// Longest silence from a server while the proxy waits for its answer or for the next chunk
     /// of a stream. Covers model loading (minutes); 0 means none.
     /// </summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan IdleTimeout { get; init; } = Settings.IdleTimeout.DefaultValue;
 
     /// <summary>
     /// Most client connections at once; 0 means no limit. Each open connection holds about
     /// 13 KiB even when idle (published binary: 2000 idle keep-alive clients took RSS from 19.5
-    /// to 44.8 MiB), so without a limit idle clients cost memory without bound; 4096 bounds that
+    /// to 44.8 MiB), so without a limit idle clients cost memory without bound; 4096 (the default) bounds that
     /// near 52 MiB and stays far above what the Ollama servers behind can take
     /// (each queues 512 requests by default, OLLAMA_MAX_QUEUE, and runs a few at once).
     /// </summary>
-    public int MaxConnections { get; init; } = 4096;
+    public int MaxConnections { get; init; } = Settings.MaxConnections.DefaultValue;
 
     /// <summary>How long in-flight requests may run on after SIGTERM/SIGINT.</summary>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan DrainTimeout { get; init; } = Settings.DrainTimeout.DefaultValue;
 
     /// <summary>
     /// Where request bodies larger than <see cref="BodyMemoryThreshold"/> are kept while they are
@@ -170,23 +171,23 @@ internal sealed record SecurityOptions
 internal sealed record LogOptions
 {
     /// <summary>One line per request at information level.</summary>
-    public bool AccessLog { get; init; } = true;
+    public bool AccessLog { get; init; } = Settings.AccessLog.DefaultValue;
 
     /// <summary>"simple" (one line of text) or "json" (one JSON object per line, for shippers).</summary>
-    public string Format { get; init; } = "simple";
+    public string Format { get; init; } = Settings.LogFormat.DefaultValue;
 }
 
 /// <summary>How connections are probed (GET /api/version) and when one counts as down.</summary>
 internal sealed record HealthOptions
 {
     /// <summary>Time between probes of one connection; also how often /api/ps is read.</summary>
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan Interval { get; init; } = Settings.HealthInterval.DefaultValue;
 
     /// <summary>How long one probe may take.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan Timeout { get; init; } = Settings.HealthTimeout.DefaultValue;
 
     /// <summary>Failed probes or requests in a row after which a connection is marked down.</summary>
-    public int FailuresBeforeDown { get; init; } = 3;
+    public int FailuresBeforeDown { get; init; } = Settings.HealthFailures.DefaultValue;
 }
 
 /// <summary>Limits on requests in flight per connection, and the FIFO queue in front of them.</summary>
@@ -199,10 +200,10 @@ internal sealed record ConcurrencyOptions
     public IReadOnlyDictionary<string, int> PerConnection { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Requests that may wait for a slot on one connection; more get 503.</summary>
-    public int QueueLength { get; init; } = 64;
+    public int QueueLength { get; init; } = Settings.QueueLength.DefaultValue;
 
     /// <summary>How long a request may wait for a slot before it gets 503.</summary>
-    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan QueueTimeout { get; init; } = Settings.QueueTimeout.DefaultValue;
 }
 
 /// <summary>Listen address: <c>Host</c> is empty for every interface; "localhost" means both loopbacks.</summary>

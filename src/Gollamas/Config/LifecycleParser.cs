@@ -18,15 +18,19 @@ internal static class LifecycleParser
     private static readonly TimeSpan MinimumPingInterval = TimeSpan.FromSeconds(1);
     private const string NumCtxForm = "(expected [MODEL=]N, a whole number of tokens of at least 1)";
 
-    public static LifecycleOptions Parse(
-        ConfigInput input,
-        IReadOnlyList<string> modelNames,
-        IReadOnlyList<AliasConfig> aliases,
-        TimeSpan pingInterval,
-        ConfigEntry? pingIntervalEntry,
-        List<ConfigError> errors)
+    /// <summary>
+    /// The combining step of the lifecycle rows (--keep-alive to --ping-interval), run after every
+    /// row: the models and aliases are known by then, and every lifecycle setting names them.
+    /// </summary>
+    public static void Parse(OptionsDraft draft)
     {
-        var resolver = new ModelResolver(modelNames, aliases);
+        ArgumentNullException.ThrowIfNull(draft);
+        var input = draft.Input;
+        var errors = draft.Errors;
+        var modelNames = draft.Options.Models.Select(static m => m.Name).ToArray();
+        var pingIntervalEntry = input.PingInterval;
+        var pingInterval = ValueParsers.Duration(pingIntervalEntry, errors, zeroMeansNone: true);
+        var resolver = new ModelResolver(modelNames, draft.Options.Aliases);
         var keepAlive = ParseScoped(input.KeepAlive, resolver, TryParseKeepAlive, KeepAliveForm, errors);
         var forceKeepAlive = ParseScoped(input.ForceKeepAlive, resolver, TryParseKeepAlive, KeepAliveForm, errors);
         var numCtx = ParseScoped(input.NumCtx, resolver, TryParseNumCtx, NumCtxForm, errors);
@@ -73,7 +77,7 @@ internal static class LifecycleParser
             }
         }
 
-        return options with { Preload = preload };
+        draft.Options = draft.Options with { Lifecycle = options with { Preload = preload } };
     }
 
     private static List<string> ParsePreload(IReadOnlyList<ConfigEntry> entries, ModelResolver resolver, LifecycleOptions options, List<ConfigError> errors)
@@ -242,7 +246,7 @@ internal static class LifecycleParser
         }
 
         // 50ns truncates to 0 ticks, and 0 means "unload": only a zero as written is one.
-        if (duration == TimeSpan.Zero && text.Any(static c => c is >= '1' and <= '9'))
+        if (ValueParsers.TruncatedToZero(text, duration))
         {
             problem = "shorter than 1ms";
             return false;
@@ -265,7 +269,7 @@ internal static class LifecycleParser
     {
         json = "";
         problem = "";
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
+        if (!ValueParsers.TryParseWholeNumber(text, minimum: 1, out var value))
         {
             problem = "invalid context size";
             return false;

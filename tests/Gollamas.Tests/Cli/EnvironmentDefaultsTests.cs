@@ -17,7 +17,7 @@ public class EnvironmentDefaultsTests
         var variables = new Dictionary<string, string?> { ["GOLLAMAS_PROXIES"] = prefixed, ["PROXIES"] = legacy };
         var environment = new EnvironmentDefaults(name => variables.GetValueOrDefault(name));
 
-        var entry = environment.Find(EnvironmentDefaults.Proxies);
+        var entry = environment.Find(Settings.Proxies);
 
         entry.Should().Be(value is null ? null : new ConfigEntry(value, source!));
     }
@@ -26,25 +26,25 @@ public class EnvironmentDefaultsTests
     [InlineData(null, "legacy", null)]
     [InlineData("prefixed", "legacy", "prefixed")]
     [InlineData(" ", "legacy", null)]
-    public void FindPrefixed_Variables_ReadsOnlyThePrefixedOne(string? prefixed, string? unprefixed, string? value)
+    public void Find_SettingWithoutLegacyVariable_ReadsOnlyThePrefixedOne(string? prefixed, string? unprefixed, string? value)
     {
         var variables = new Dictionary<string, string?> { ["GOLLAMAS_QUEUE_LENGTH"] = prefixed, ["QUEUE_LENGTH"] = unprefixed };
         var environment = new EnvironmentDefaults(name => variables.GetValueOrDefault(name));
 
-        var entry = environment.FindPrefixed(EnvironmentDefaults.QueueLength);
+        var entry = environment.Find(Settings.QueueLength);
 
         entry.Should().Be(value is null ? null : new ConfigEntry(value, "GOLLAMAS_QUEUE_LENGTH"));
     }
 
     [Fact]
-    public void PrefixedHelpSuffix_Name_ListsOnlyThePrefixedVariable()
+    public void EnvironmentHelp_SettingWithoutLegacyVariable_ListsOnlyThePrefixedVariable()
     {
-        EnvironmentDefaults.PrefixedHelpSuffix(EnvironmentDefaults.HealthInterval).Should().Be("[env: GOLLAMAS_HEALTH_INTERVAL]");
+        Settings.HealthInterval.EnvironmentHelp.Should().Be("[env: GOLLAMAS_HEALTH_INTERVAL]");
     }
 
     [Fact]
-    public void HelpSuffix_Name_ListsBothVariables()
+    public void EnvironmentHelp_SettingWithLegacyVariable_ListsBothVariables()
     {
-        EnvironmentDefaults.HelpSuffix(EnvironmentDefaults.ListAliases).Should().Be("[env: GOLLAMAS_LIST_ALIASES, LIST_ALIASES]");
+        Settings.ListAliases.EnvironmentHelp.Should().Be("[env: GOLLAMAS_LIST_ALIASES, LIST_ALIASES]");
     }
 }

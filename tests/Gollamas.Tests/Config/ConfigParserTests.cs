@@ -1051,6 +1051,26 @@ public class ConfigParserTests
             "--log-format \"xml\": unknown format (expected simple or json)");
     }
 
+    [Fact]
+    public void TryParse_LifecycleAndOtherProblems_ReportsTheLifecycleOnesLast()
+    {
+        var input = Input() with
+        {
+            KeepAlive = [new ConfigEntry("soon", "--keep-alive")],
+            PingInterval = new ConfigEntry("5x", "--ping-interval"),
+            MaxBodySize = new ConfigEntry("1", "--max-body-size"),
+            MetricsListen = new ConfigEntry("nowhere", "--metrics-listen"),
+        };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            "--max-body-size \"1\": out of range (expected 1KiB to 2147483647 bytes)",
+            "--metrics-listen \"nowhere\": missing port (expected HOST:PORT, :PORT or [IPV6]:PORT)",
+            "--ping-interval \"5x\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)",
+            "--keep-alive \"soon\": invalid duration (expected [MODEL=]DURATION: -1 for forever, 0, 300 (seconds), 5m, 1h30m)");
+    }
+
     private static ConfigEntry[] ApiKeys(params string[] values) => [.. values.Select(v => new ConfigEntry(v, "--api-key"))];
 
     private static ConfigEntry[] MaxConcurrency(params string[] values) => [.. values.Select(v => new ConfigEntry(v, "--max-concurrency"))];
