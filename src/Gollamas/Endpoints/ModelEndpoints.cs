@@ -16,12 +16,9 @@ namespace Gollamas.Endpoints;
 /// ones): read the body, find the model the way Ollama will, pick its server, forward.
 /// </summary>
 internal sealed partial class ModelEndpoints(
-    RouteTableHolder routes,
     StreamForwarder forwarder,
     HealthMonitor health,
-    QueuePolicy queue,
     ProxyMetrics metrics,
-    LimitOptions limits,
     RequestBodies bodies,
     ILogger<ModelEndpoints> logger)
 {
@@ -34,10 +31,12 @@ internal sealed partial class ModelEndpoints(
     /// Routes the request by its body. <paramref name="kind"/> says whether the deprecated
     /// <c>name</c> key stands in for an absent or empty <c>model</c> (pull and show, the two
     /// endpoints that do not load the model) and whether the model's keep_alive and num_ctx
-    /// settings are written into the body (the native endpoints that load it).
+    /// settings are written into the body (the native endpoints that load it). Routes, limits
+    /// and policies are <paramref name="snapshot"/>'s, the one the request read at its start.
     /// </summary>
-    public async Task HandleAsync(HttpContext context, ModelRequestKind kind, RequestRecord record)
+    public async Task HandleAsync(HttpContext context, ModelRequestKind kind, RequestRecord record, ProxySnapshot snapshot)
     {
+        var limits = snapshot.Limits;
         var acceptName = kind == ModelRequestKind.Catalog;
 
         // One reading: a body that goes to a file is scanned as its bytes arrive, one that stays
@@ -68,7 +67,7 @@ internal sealed partial class ModelEndpoints(
             using var compressed = body;
             try
             {
-                body = await DecompressAsync(context, compressed, scan);
+                body = await DecompressAsync(context, compressed, scan, snapshot);
             }
             catch (BodyStoreException ex)
             {
@@ -93,7 +92,7 @@ internal sealed partial class ModelEndpoints(
             return;
         }
 
-        var table = routes.Current;
+        var table = snapshot.Routes;
         var decision = Decide(body, scan, kind, context.Request.Headers.ContentType, table, record);
         if (decision.Route is null)
         {
@@ -140,28 +139,40 @@ internal sealed partial class ModelEndpoints(
                 break; // went down while this request was trying the others
             }
 
+            if (!backend.TryAcquire())
+            {
+                continue; // retired by a newer snapshot since this request read its own
+            }
+
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
             }
 
             // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
-            var gate = await backend.Gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
-            if (gate != GateResult.Entered)
-            {
-                await BusyAsync(context, backend, gate);
-                return;
-            }
-
             ForwardOutcome outcome;
             try
             {
-                record.Connection = backend.Id;
-                outcome = await forwarder.ForwardAsync(context, backend, content, record, canFailOver: attempt < attempts);
+                var gate = await backend.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
+                if (gate != GateResult.Entered)
+                {
+                    await BusyAsync(context, backend, gate, snapshot.Queue);
+                    return;
+                }
+
+                try
+                {
+                    record.Connection = backend.Id;
+                    outcome = await forwarder.ForwardAsync(context, backend, content, snapshot.Forwarding, record, canFailOver: attempt < attempts);
+                }
+                finally
+                {
+                    backend.Gate.Exit();
+                }
             }
             finally
             {
-                backend.Gate.Exit();
+                backend.Release();
             }
 
             health.RecordRequest(backend, outcome, context.Response.StatusCode, route, loadsModel: !acceptName);
@@ -190,7 +201,7 @@ internal sealed partial class ModelEndpoints(
     };
 
     /// <summary>A request that could not get a slot: 503 with Retry-After, or nothing if the client left.</summary>
-    private Task BusyAsync(HttpContext context, Backend backend, GateResult gate)
+    private Task BusyAsync(HttpContext context, Backend backend, GateResult gate, QueuePolicy queue)
     {
         var message = gate switch
         {
@@ -234,10 +245,11 @@ internal sealed partial class ModelEndpoints(
     /// Decompresses a zstd body once a decompression slot is free (they are bounded: each holds
     /// a decoder window), or answers why not and returns null.
     /// </summary>
-    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed, JsonBodyScan? scan)
+    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed, JsonBodyScan? scan, ProxySnapshot snapshot)
     {
         var gate = bodies.Decompressions;
-        var entered = await gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
+        var limits = snapshot.Limits;
+        var entered = await gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
         if (entered != GateResult.Entered)
         {
             if (entered != GateResult.Cancelled)

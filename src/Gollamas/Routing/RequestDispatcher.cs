@@ -15,11 +15,12 @@ namespace Gollamas.Routing;
 /// <summary>
 /// The single terminal request delegate: the Host check, CORS and API keys, then method + exact path to an endpoint; anything
 /// else gets a JSON 404 (unknown path) or 405 (known path, wrong method). One last-chance catch
-/// turns the unexpected into a 500 without a stack trace reaching the client.
+/// turns the unexpected into a 500 without a stack trace reaching the client. Each request reads
+/// the current <see cref="ProxySnapshot"/> once, here, and every endpoint serves it from that one.
 /// </summary>
 internal sealed partial class RequestDispatcher(
     HostAllowList hosts,
-    CorsPolicy cors,
+    ProxySnapshotHolder snapshots,
     ModelEndpoints models,
     ListEndpoints lists,
     VersionEndpoint version,
@@ -27,7 +28,7 @@ internal sealed partial class RequestDispatcher(
     ApiKeys apiKeys,
     ProxyMetrics metrics,
     MetricsOptions metricsOptions,
-    BackendSet backends,
+    ServerRegistry servers,
     bool accessLog,
     ILogger<RequestDispatcher> logger)
 {
@@ -75,7 +76,8 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            if (cors.TryAnswer(context))
+            var snapshot = snapshots.Current;
+            if (snapshot.Cors.TryAnswer(context))
             {
                 return;
             }
@@ -86,7 +88,7 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            await DispatchAsync(context, record);
+            await DispatchAsync(context, record, snapshot);
         }
         catch (BadHttpRequestException ex)
         {
@@ -123,7 +125,7 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
-    private Task DispatchAsync(HttpContext context, RequestRecord record)
+    private Task DispatchAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot)
     {
         var method = context.Request.Method;
         var path = context.Request.Path.Value ?? "/";
@@ -139,31 +141,31 @@ internal sealed partial class RequestDispatcher(
             case "/readyz":
                 return IsGetOrHead(method) ? probes.ReadyzAsync(context) : MethodNotAllowed(context, "GET, HEAD");
             case "/api/version":
-                return IsGetOrHead(method) ? version.HandleAsync(context) : MethodNotAllowed(context, "GET, HEAD");
+                return IsGetOrHead(method) ? version.HandleAsync(context, snapshot) : MethodNotAllowed(context, "GET, HEAD");
             case "/api/tags":
-                return IsGetOrHead(method) ? lists.TagsAsync(context) : MethodNotAllowed(context, "GET, HEAD");
+                return IsGetOrHead(method) ? lists.TagsAsync(context, snapshot) : MethodNotAllowed(context, "GET, HEAD");
             case "/api/ps":
-                return HttpMethods.IsGet(method) ? lists.PsAsync(context) : MethodNotAllowed(context, "GET");
+                return HttpMethods.IsGet(method) ? lists.PsAsync(context, snapshot) : MethodNotAllowed(context, "GET");
             case "/v1/models":
-                return HttpMethods.IsGet(method) ? lists.OpenAiModelsAsync(context) : MethodNotAllowed(context, "GET");
+                return HttpMethods.IsGet(method) ? lists.OpenAiModelsAsync(context, snapshot) : MethodNotAllowed(context, "GET");
             case "/api/chat":
             case "/api/generate":
             case "/api/embed":
             case "/api/embeddings":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Native, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Native, record, snapshot) : MethodNotAllowed(context, "POST");
             case "/v1/chat/completions":
             case "/v1/completions":
             case "/v1/embeddings":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAi, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAi, record, snapshot) : MethodNotAllowed(context, "POST");
             case "/v1/responses":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiResponses, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiResponses, record, snapshot) : MethodNotAllowed(context, "POST");
             case "/v1/messages":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Anthropic, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Anthropic, record, snapshot) : MethodNotAllowed(context, "POST");
             case "/v1/audio/transcriptions":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiForm, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.OpenAiForm, record, snapshot) : MethodNotAllowed(context, "POST");
             case "/api/show":
             case "/api/pull":
-                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Catalog, record) : MethodNotAllowed(context, "POST");
+                return HttpMethods.IsPost(method) ? models.HandleAsync(context, ModelRequestKind.Catalog, record, snapshot) : MethodNotAllowed(context, "POST");
             case "/api/create":
                 return HttpMethods.IsPost(method) ? UnsupportedEndpoints.RefuseAsync(context, "creating models") : MethodNotAllowed(context, "POST");
             case "/api/push":
@@ -188,7 +190,7 @@ internal sealed partial class RequestDispatcher(
         {
             record.Endpoint = "/v1/models/{model}";
             return HttpMethods.IsGet(method)
-                ? lists.OpenAiModelAsync(context, path[ModelsPrefix.Length..])
+                ? lists.OpenAiModelAsync(context, path[ModelsPrefix.Length..], snapshot)
                 : MethodNotAllowed(context, "GET");
         }
 
@@ -219,7 +221,7 @@ internal sealed partial class RequestDispatcher(
     private async Task WriteMetricsAsync(HttpContext context)
     {
         var text = new StringBuilder(4096);
-        metrics.WriteTo(text, backends.All);
+        metrics.WriteTo(text, servers.Active);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         var body = Encoding.UTF8.GetBytes(text.ToString());

@@ -150,7 +150,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     public async Task ProbeRoundAsync()
     {
         await _server.Health.FirstRound.DefaultTimeout();
-        var pending = _server.Routes.Current.AllBackends.ToHashSet();
+        var pending = _server.Servers.Active.ToHashSet();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnProbed(Backend backend)
         {
