@@ -102,6 +102,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
     private void OnServersChanged()
     {
+        List<CancellationTokenSource>? ended = null;
         lock (_loopsLock)
         {
             if (!_started || _stopped)
@@ -114,7 +115,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
             {
                 if (!active.Contains(backend))
                 {
-                    stop.Cancel();
+                    (ended ??= []).Add(stop);
                     _probing.Remove(backend);
                 }
             }
@@ -126,6 +127,13 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
                     StartLoop(backend, countsForFirstRound: false);
                 }
             }
+        }
+
+        // Outside the lock: a loop may run on from its cancellation inline.
+        foreach (var stop in ended ?? [])
+        {
+            stop.Cancel();
+            stop.Dispose();
         }
     }
 

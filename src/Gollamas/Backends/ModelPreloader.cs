@@ -112,6 +112,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     {
         var next = Targets(snapshot);
         var due = new List<Target>();
+        var cut = new List<Running>();
         lock (_lock)
         {
             if (_stopped)
@@ -125,9 +126,9 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             {
                 if (!next.Any(t => t.Key == key && t.Backend == running.Backend))
                 {
-                    running.Cancel.Cancel();
                     _running.Remove(key);
                     _dropped.Add(running);
+                    cut.Add(running);
                 }
             }
 
@@ -140,6 +141,13 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             }
 
             _unreached.RemoveWhere(key => !next.Any(t => t.Key == key));
+
+            // Under the lock, as a restart cuts a load: a load disposes its token source only
+            // once it has left _dropped, under this lock.
+            foreach (var running in cut)
+            {
+                running.Cancel.Cancel();
+            }
         }
 
         foreach (var target in due)

@@ -149,10 +149,10 @@ internal sealed partial class ModelEndpoints(
                 Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
             }
 
-            // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
             ForwardOutcome outcome;
             try
             {
+                // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
                 var gate = await backend.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
                 if (gate != GateResult.Entered)
                 {
