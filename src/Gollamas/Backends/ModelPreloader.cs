@@ -22,7 +22,6 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private const int MaxErrorChars = 300;
 
     private readonly ProxySnapshotHolder _snapshots;
-    private readonly TimeSpan _pingInterval;
     private readonly TimeSpan _loadTimeout;
     private readonly HealthMonitor _health;
     private readonly TimeProvider _time;
@@ -42,10 +41,17 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     // Under _lock: models a server said cannot generate (embedding models), loaded with /api/embed.
     private readonly HashSet<PreloadKey> _embeddingModels = [];
     private IReadOnlyList<Target> _targets = [];
-    private Task _pings = Task.CompletedTask;
 
-    /// <param name="snapshots">Where the preloaded models, their settings and servers come from; followed on every swap.</param>
-    /// <param name="pingInterval">How often the loads are sent again; zero for never.</param>
+    // Under _lock: the ping interval of the current snapshot, the loop pinging at it (cut when a
+    // swap changes it), and every ping loop started (awaited on stop).
+    private TimeSpan _pingInterval;
+    private CancellationTokenSource? _pingStop;
+    private readonly List<Task> _pings = [];
+
+    /// <param name="snapshots">
+    /// Where the preloaded models, their settings and servers, and the ping interval come from;
+    /// followed on every swap.
+    /// </param>
     /// <param name="loadTimeout">How long one load may take (large models take minutes); zero for no limit.</param>
     /// <param name="health">Whose events say a server is back.</param>
     /// <param name="time">The clock of the pings.</param>
@@ -53,7 +59,6 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     /// <param name="logger">Where loads are logged.</param>
     public ModelPreloader(
         ProxySnapshotHolder snapshots,
-        TimeSpan pingInterval,
         TimeSpan loadTimeout,
         HealthMonitor health,
         TimeProvider time,
@@ -61,7 +66,6 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         ILogger<ModelPreloader> logger)
     {
         _snapshots = snapshots;
-        _pingInterval = pingInterval;
         _loadTimeout = loadTimeout;
         _health = health;
         _time = time;
@@ -70,7 +74,16 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     }
 
     /// <summary>Whether preload requests are sent again at an interval.</summary>
-    public bool IsPinging => _pingInterval > TimeSpan.Zero && Volatile.Read(ref _targets).Count > 0;
+    public bool IsPinging
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pingInterval > TimeSpan.Zero && _targets.Count > 0;
+            }
+        }
+    }
 
     /// <summary>Sends the start-up loads and starts the pings; returns at once. From then on it follows every snapshot swap.</summary>
     public void Start()
@@ -79,10 +92,6 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         _health.ProbeSucceeded += OnProbeSucceeded;
         _snapshots.Swapped += OnSwapped;
         OnSwapped(_snapshots.Current);
-        if (_pingInterval > TimeSpan.Zero)
-        {
-            _pings = PingAsync(_stopping.Token);
-        }
     }
 
     public async ValueTask DisposeAsync()
@@ -91,22 +100,26 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         _health.ProbeSucceeded -= OnProbeSucceeded;
         _snapshots.Swapped -= OnSwapped;
         Task[] running;
+        Task[] pings;
         lock (_lock)
         {
             _stopped = true;
             running = [.. _running.Values.Concat(_dropped).Select(static r => r.Done.Task)];
+            pings = [.. _pings];
         }
 
         await _stopping.CancelAsync();
-        await _pings;
+        await Task.WhenAll(pings);
         await Task.WhenAll(running);
+        _pingStop?.Dispose();
         _stopping.Dispose();
     }
 
     /// <summary>
     /// Takes the preloaded models of a new snapshot: a (model, server) pair it no longer names
     /// stops being kept loaded (its load running is cut), a new one is loaded now. A pair whose
-    /// connection id now names another server counts as new.
+    /// connection id now names another server counts as new. A new ping interval starts a new
+    /// round of pings at it.
     /// </summary>
     private void OnSwapped(ProxySnapshot snapshot)
     {
@@ -141,6 +154,18 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             }
 
             _unreached.RemoveWhere(key => !next.Any(t => t.Key == key));
+            if (snapshot.Lifecycle.PingInterval != _pingInterval)
+            {
+                _pingInterval = snapshot.Lifecycle.PingInterval;
+                _pingStop?.Cancel();
+                _pingStop?.Dispose();
+                _pingStop = null;
+                if (_pingInterval > TimeSpan.Zero)
+                {
+                    _pingStop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                    _pings.Add(PingAsync(_pingInterval, _pingStop.Token));
+                }
+            }
 
             // Under the lock, as a restart cuts a load: a load disposes its token source only
             // once it has left _dropped, under this lock.
@@ -207,11 +232,11 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         }
     }
 
-    private async Task PingAsync(CancellationToken cancellationToken)
+    private async Task PingAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
         // A periodic timer is armed from its creation: a tick is not lost while the previous
         // round's loads are still running.
-        using var timer = new PeriodicTimer(_pingInterval, _time);
+        using var timer = new PeriodicTimer(interval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))

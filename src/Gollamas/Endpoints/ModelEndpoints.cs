@@ -141,7 +141,9 @@ internal sealed partial class ModelEndpoints(
 
             if (!backend.TryAcquire())
             {
-                continue; // retired by a newer snapshot since this request read its own
+                // Retired by a newer snapshot since this request read its own: this attempt is
+                // spent on it as on a route gone down, so the last real one still answers the client.
+                continue;
             }
 
             if (_logger.IsEnabled(LogLevel.Debug))

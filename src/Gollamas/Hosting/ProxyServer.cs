@@ -237,7 +237,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         app.Run(dispatcher.InvokeAsync);
 
         var preloader = new ModelPreloader(
-            snapshots, options.Lifecycle.PingInterval, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
+            snapshots, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
         var server = new ProxyServer(app, servers, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
         {
             ApiKeys = apiKeys,

@@ -44,6 +44,22 @@ public sealed class ModelPreloaderSwapTests : TwoServersTest
         Proxy.Logs.Lines.Should().NotContain(static l => l.StartsWith("Warning: Could not load", StringComparison.Ordinal), "a load cut by a swap is no failure");
     }
 
+    [Fact]
+    public async Task Swap_PingIntervalSet_StartsPingingAtIt()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(Routes, Connections(), input: ProxyUnderTest.Flags("--preload", "llama3.2"));
+        await LoadEndedAsync("Model llama3.2 loaded on 'a'");
+        var pingingBefore = Proxy.Server.Preloader.IsPinging;
+
+        Proxy.Swap(Routes, Connections(), input: ProxyUnderTest.Flags("--preload", "llama3.2", "--ping-interval", "2m"));
+        Proxy.Time.Advance(TimeSpan.FromMinutes(2));
+        await LoadEndedAsync("Model llama3.2 kept loaded on 'a'");
+
+        pingingBefore.Should().BeFalse();
+        Proxy.Server.Preloader.IsPinging.Should().BeTrue();
+        A.Requests.Count(static r => r.Path == "/api/generate").Should().Be(2, "the model stays preloaded (not loaded again by the swap), then is pinged");
+    }
+
     private string[] Connections() => [$"a={A.BaseUri}", $"b={B.BaseUri}"];
 
     private Task<ProxyUnderTest> StartAsync(string preload) =>
