@@ -155,14 +155,16 @@ internal sealed class Backend : IDisposable
     }
 
     /// <summary>
-    /// Takes the settings of a new snapshot that lives on: its concurrency limit and queue, and
-    /// its pool's connect timeout. Requests already past the gate keep their slot.
+    /// Takes the settings of a new snapshot that names it: its concurrency limit and queue, its
+    /// pool's connect timeout, and the failures in a row that mark it down. Requests already past
+    /// the gate keep their slot.
     /// </summary>
     internal void Apply(BackendSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Gate.SetLimits(settings.ConcurrencyLimit, settings.QueueLength);
         Pool.Settings = settings;
+        Health.FailuresBeforeDown = settings.FailuresBeforeDown;
     }
 
     private void CloseOnce()

@@ -89,16 +89,25 @@ public sealed class SnapshotSwapTests : TwoServersTest
     }
 
     [Fact]
-    public async Task Swap_NewConcurrencyLimit_ReachesTheLiveServersGate()
+    public async Task Swap_NewServerSettings_ReachTheLiveServer()
     {
         Proxy = await ProxyUnderTest.StartAsync(["llama3.2=a"], connections: [$"a={A.BaseUri}"]);
-        var gate = Proxy.Server.Servers.Active.Single().Gate;
-        var before = gate.Limit;
+        var server = Proxy.Server.Servers.Active.Single();
+        var gate = server.Gate;
+        var before = (gate.Limit, server.Pool.Settings.ConnectTimeout, server.Health.FailuresBeforeDown);
 
-        Proxy.Swap(["llama3.2=a"], connections: [$"a={A.BaseUri}"], input: static given => given with { MaxConcurrency = [new("a=2", "--max-concurrency")] });
+        Proxy.Swap(["llama3.2=a"], connections: [$"a={A.BaseUri}"], input: static given => given with
+        {
+            MaxConcurrency = [new("a=2", "--max-concurrency")],
+            ConnectTimeout = new("750ms", "--connect-timeout"),
+            HealthFailures = new("7", "--health-failures"),
+        });
 
-        before.Should().Be(0);
+        before.Should().Be((0, TimeSpan.FromSeconds(5), 3));
+        Proxy.Server.Servers.Active.Should().Equal(server);
+        server.Gate.Should().BeSameAs(gate);
         gate.Limit.Should().Be(2);
-        Proxy.Server.Servers.Active.Single().Gate.Should().BeSameAs(gate);
+        server.Pool.Settings.ConnectTimeout.Should().Be(TimeSpan.FromMilliseconds(750));
+        server.Health.FailuresBeforeDown.Should().Be(7);
     }
 }
