@@ -41,7 +41,10 @@ internal sealed class ServerRegistry : IDisposable
     /// The server of <paramref name="config"/>'s identity: the one already registered (its state
     /// kept; a snapshot's swap pushes <paramref name="settings"/> to it), else a new one.
     /// </summary>
-    /// <param name="position">Its place among the connections, from 1: how an unnamed one is named to clients.</param>
+    /// <param name="position">
+    /// Its place among the connections, from 1: how an unnamed one is named to clients. A server
+    /// already registered keeps the place it was added with.
+    /// </param>
     public Backend GetOrAdd(ConnectionConfig config, BackendSettings settings, int position)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -68,7 +71,7 @@ internal sealed class ServerRegistry : IDisposable
     /// Retires every active server not in <paramref name="kept"/>: it takes no new requests, and
     /// its pool closes once its requests in flight have finished.
     /// </summary>
-    public void RetainOnly(IReadOnlyCollection<Backend> kept)
+    public void RetainOnly(IReadOnlyList<Backend> kept)
     {
         ArgumentNullException.ThrowIfNull(kept);
         List<Backend>? retired = null;

@@ -51,7 +51,7 @@ internal sealed class ProxySnapshotHolder
             }
 
             Volatile.Write(ref _current, next);
-            _registry.RetainOnly(next.Servers as IReadOnlyCollection<Backend> ?? [.. next.Servers]);
+            _registry.RetainOnly(next.Servers);
         }
 
         Swapped?.Invoke(next);
