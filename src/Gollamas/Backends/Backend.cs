@@ -4,12 +4,21 @@ using Microsoft.Extensions.Logging;
 namespace Gollamas.Backends;
 
 /// <summary>
-/// One upstream Ollama server and its connection pool. Lives as long as the process, outside
-/// any routing snapshot, so per-connection state survives a swap of the route table.
+/// One upstream Ollama server and its connection pool. Long-lived: it belongs to the
+/// <see cref="ServerRegistry"/>, outside any snapshot, so its health, gate, pool and loaded models
+/// survive a swap of the configuration that names it. Once retired it takes no new use; the uses
+/// in progress finish, then its pool and client are closed.
 /// </summary>
 internal sealed class Backend : IDisposable
 {
+    private const int Open = 0;
+    private const int Retiring = 1;
+    private const int ClosedState = 2;
+
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
+    private int _uses;
+    private int _state;
 
     /// <param name="config">The connection as configured.</param>
     /// <param name="settings">Its pool, health and concurrency settings.</param>
@@ -94,6 +103,80 @@ internal sealed class Backend : IDisposable
     /// <summary>Requests currently being forwarded to this server.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>Whether the server was retired: no new use is granted, and its pool closes after the last one.</summary>
+    public bool IsRetired => Volatile.Read(ref _state) != Open;
+
+    /// <summary>Whether its pool and client are closed: retired, and its last use ended (or the process stops).</summary>
+    public bool IsClosed => Volatile.Read(ref _state) == ClosedState;
+
+    /// <summary>Completes once <see cref="IsClosed"/>.</summary>
+    public Task Closed => _closed.Task;
+
+    /// <summary>
+    /// Takes a use of the server (a request waiting for or holding its gate, a probe, a list, a
+    /// load): while any is held, a retired server keeps its pool open. False once it is retired:
+    /// the caller must not touch <see cref="Pool"/> or <see cref="Invoker"/>. Every true is paired
+    /// with one <see cref="Release"/>.
+    /// </summary>
+    public bool TryAcquire()
+    {
+        // Counted first, state read second; Retire writes its state first and reads the count
+        // second: of two racing sides at least one sees the other (every step is a full fence),
+        // so a use granted here is always seen by whoever would close the pool.
+        Interlocked.Increment(ref _uses);
+        if (Volatile.Read(ref _state) == Open)
+        {
+            return true;
+        }
+
+        Release();
+        return false;
+    }
+
+    /// <summary>Ends a use; the last one of a retired server closes its pool.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _uses) == 0 && Volatile.Read(ref _state) == Retiring)
+        {
+            CloseOnce();
+        }
+    }
+
+    /// <summary>
+    /// Stops granting uses; the pool closes when the uses in progress have ended (at once when
+    /// there are none). Called by <see cref="ServerRegistry"/> only.
+    /// </summary>
+    internal void Retire()
+    {
+        if (Interlocked.CompareExchange(ref _state, Retiring, Open) == Open && Volatile.Read(ref _uses) == 0)
+        {
+            CloseOnce();
+        }
+    }
+
+    /// <summary>
+    /// Takes the settings of a new snapshot that names it: its concurrency limit and queue, its
+    /// pool's connect timeout, and the failures in a row that mark it down. Requests already past
+    /// the gate keep their slot.
+    /// </summary>
+    internal void Apply(BackendSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Gate.SetLimits(settings.ConcurrencyLimit, settings.QueueLength);
+        Pool.Settings = settings;
+        Health.FailuresBeforeDown = settings.FailuresBeforeDown;
+    }
+
+    private void CloseOnce()
+    {
+        if (Interlocked.CompareExchange(ref _state, ClosedState, Retiring) == Retiring)
+        {
+            Invoker.Dispose();
+            Pool.Dispose();
+            _closed.TrySetResult();
+        }
+    }
+
     /// <summary>The absolute upstream URI for a path (leading '/') and query string.</summary>
     public Uri CreateUri(string path, string? query) =>
         new(BaseUri, string.Concat(path.AsSpan(1), query));
@@ -102,9 +185,10 @@ internal sealed class Backend : IDisposable
 
     public void OnRequestEnded() => Interlocked.Decrement(ref _inFlight);
 
+    /// <summary>Closes the pool and client now, uses or not: the process is stopping.</summary>
     public void Dispose()
     {
-        Invoker.Dispose();
-        Pool.Dispose();
+        Interlocked.CompareExchange(ref _state, Retiring, Open);
+        CloseOnce();
     }
 }

@@ -10,7 +10,7 @@ namespace Gollamas.Backends;
 /// </summary>
 internal sealed class BackendHealth
 {
-    private readonly int _failuresBeforeDown;
+    private int _failuresBeforeDown;
     private int _consecutiveFailures;
     private int _down;
     private int _answered;
@@ -23,6 +23,16 @@ internal sealed class BackendHealth
     }
 
     public bool IsDown => Volatile.Read(ref _down) != 0;
+
+    /// <summary>
+    /// Failures in a row that mark the server down; a new snapshot may change it, for the
+    /// failures after (a server already down stays down until a success).
+    /// </summary>
+    public int FailuresBeforeDown
+    {
+        get => Volatile.Read(ref _failuresBeforeDown);
+        set => Volatile.Write(ref _failuresBeforeDown, Math.Max(1, value));
+    }
 
     public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
@@ -59,7 +69,7 @@ internal sealed class BackendHealth
     public bool RecordFailure()
     {
         Volatile.Write(ref _checked, 1);
-        return Interlocked.Increment(ref _consecutiveFailures) >= _failuresBeforeDown
+        return Interlocked.Increment(ref _consecutiveFailures) >= Volatile.Read(ref _failuresBeforeDown)
             && Interlocked.Exchange(ref _down, 1) == 0;
     }
 

@@ -33,12 +33,25 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
 
     private async Task<FanOutResult> GetOneAsync(Backend backend, string path, CancellationToken cancellationToken)
     {
-        if (backend.Health.IsDown)
+        if (backend.Health.IsDown || !backend.TryAcquire())
         {
-            // Known down: left out at once rather than waited on until the deadline.
+            // Known down (left out at once rather than waited on until the deadline), or
+            // retired by a newer snapshot since the request read its own.
             return new FanOutResult(backend, null);
         }
 
+        try
+        {
+            return await GetAcquiredAsync(backend, path, cancellationToken);
+        }
+        finally
+        {
+            backend.Release();
+        }
+    }
+
+    private async Task<FanOutResult> GetAcquiredAsync(Backend backend, string path, CancellationToken cancellationToken)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try

@@ -16,11 +16,12 @@ namespace Gollamas.Backends;
 /// keeps being probed and is back on its first success. A failure is no connection, no answer in
 /// time, or an answer of 5xx or 429; any other answer says the server works. Each change of state
 /// is logged once, and a server that fails its start-up probe at once, so a wrong address shows
-/// in the first lines of the log.
+/// in the first lines of the log. It follows the <see cref="ServerRegistry"/>: a server added
+/// there is probed from then on, a retired one no more.
 /// </summary>
 internal sealed partial class HealthMonitor : IAsyncDisposable
 {
-    private readonly IReadOnlyList<Backend> _backends;
+    private readonly ServerRegistry _servers;
     private readonly HealthOptions _options;
     private readonly bool _probeAtStart;
     private readonly TimeProvider _time;
@@ -28,12 +29,22 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _firstProbesPending;
-    private Task[] _loops = [];
 
+    // Under _loopsLock: the probe loop of each server probed now, and every loop started (awaited on stop).
+    private readonly Lock _loopsLock = new();
+    private readonly Dictionary<Backend, CancellationTokenSource> _probing = [];
+    private readonly List<Task> _loops = [];
+    private bool _started;
+    private bool _stopped;
+
+    /// <param name="servers">The servers to probe, as they come and go.</param>
+    /// <param name="options">Interval, timeout, failures before down.</param>
     /// <param name="probeAtStart">Whether the first probe runs at once rather than one interval after start.</param>
-    public HealthMonitor(IReadOnlyList<Backend> backends, HealthOptions options, bool probeAtStart, TimeProvider time, ILogger<HealthMonitor> logger)
+    /// <param name="time">The clock of the probes.</param>
+    /// <param name="logger">Where changes of state are logged.</param>
+    public HealthMonitor(ServerRegistry servers, HealthOptions options, bool probeAtStart, TimeProvider time, ILogger<HealthMonitor> logger)
     {
-        _backends = backends;
+        _servers = servers;
         _options = options;
         _probeAtStart = probeAtStart;
         _time = time;
@@ -58,16 +69,73 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     /// </summary>
     public Task FirstRound => _firstRound.Task;
 
-    /// <summary>Starts one probe loop per connection; each probes at once, in the background.</summary>
+    /// <summary>
+    /// Starts one probe loop per connection; each probes at once, in the background. From then
+    /// on, a server added to the registry gets its own loop, and a retired one's loop ends.
+    /// </summary>
     public void Start()
     {
-        _firstProbesPending = _probeAtStart ? _backends.Count : 0;
-        if (_firstProbesPending == 0)
+        lock (_loopsLock)
         {
-            _firstRound.TrySetResult();
+            var servers = _servers.Active;
+            _firstProbesPending = _probeAtStart ? servers.Count : 0;
+            if (_firstProbesPending == 0)
+            {
+                _firstRound.TrySetResult();
+            }
+
+            _started = true;
+            _servers.Changed += OnServersChanged;
+            foreach (var backend in servers)
+            {
+                StartLoop(backend, countsForFirstRound: true);
+            }
+        }
+    }
+
+    // Under _loopsLock.
+    private void StartLoop(Backend backend, bool countsForFirstRound)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        _probing.Add(backend, stop);
+        _loops.Add(LoopAsync(backend, countsForFirstRound, stop.Token));
+    }
+
+    private void OnServersChanged()
+    {
+        List<CancellationTokenSource>? ended = null;
+        lock (_loopsLock)
+        {
+            if (!_started || _stopped)
+            {
+                return;
+            }
+
+            var active = _servers.Active;
+            foreach (var (backend, stop) in _probing)
+            {
+                if (!active.Contains(backend))
+                {
+                    (ended ??= []).Add(stop);
+                    _probing.Remove(backend);
+                }
+            }
+
+            foreach (var backend in active)
+            {
+                if (!_probing.ContainsKey(backend))
+                {
+                    StartLoop(backend, countsForFirstRound: false);
+                }
+            }
         }
 
-        _loops = _backends.Select(backend => LoopAsync(backend, _stopping.Token)).ToArray();
+        // Outside the lock: a loop may run on from its cancellation inline.
+        foreach (var stop in ended ?? [])
+        {
+            stop.Cancel();
+            stop.Dispose();
+        }
     }
 
     /// <summary>
@@ -114,6 +182,23 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
     private async Task ProbeAsync(Backend backend, bool firstProbe, CancellationToken cancellationToken)
     {
+        if (!backend.TryAcquire())
+        {
+            return; // retired: its loop is ending
+        }
+
+        try
+        {
+            await ProbeAcquiredAsync(backend, firstProbe, cancellationToken);
+        }
+        finally
+        {
+            backend.Release();
+        }
+    }
+
+    private async Task ProbeAcquiredAsync(Backend backend, bool firstProbe, CancellationToken cancellationToken)
+    {
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
@@ -157,30 +242,49 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Task[] loops;
+        CancellationTokenSource[] stops;
+        lock (_loopsLock)
+        {
+            _stopped = true;
+            _servers.Changed -= OnServersChanged;
+            loops = [.. _loops];
+            stops = [.. _probing.Values];
+        }
+
         await _stopping.CancelAsync();
-        await Task.WhenAll(_loops);
+        await Task.WhenAll(loops);
+        foreach (var stop in stops)
+        {
+            stop.Dispose();
+        }
+
         _firstRound.TrySetResult();
         _stopping.Dispose();
     }
 
-    private async Task LoopAsync(Backend backend, CancellationToken cancellationToken)
+    private async Task LoopAsync(Backend backend, bool countsForFirstRound, CancellationToken cancellationToken)
     {
         // Armed before the first probe, and a periodic timer keeps a tick that comes while a
         // probe still runs: a slow probe delays the next one, it never skips a round.
         using var timer = new PeriodicTimer(_options.Interval, _time);
-        var first = _probeAtStart;
+        var first = _probeAtStart && countsForFirstRound;
         try
         {
-            if (first)
+            if (_probeAtStart)
             {
-                // Off the caller's thread: start-up does not wait for any server.
+                // Off the caller's thread: start-up does not wait for any server. A server added
+                // later is probed at once too, outside the start-up round.
                 await Task.Yield();
                 await ProbeAsync(backend, firstProbe: true, cancellationToken);
                 Probed?.Invoke(backend);
 
                 // After the event: whoever waits for the first round takes no start-up probe for a later one.
-                first = false;
-                FirstProbeDone();
+                if (first)
+                {
+                    first = false;
+                    FirstProbeDone();
+                }
             }
 
             while (await timer.WaitForNextTickAsync(cancellationToken))

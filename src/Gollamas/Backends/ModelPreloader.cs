@@ -21,8 +21,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private const string Ping = "ping";
     private const int MaxErrorChars = 300;
 
-    private readonly IReadOnlyList<ModelRoute> _models;
-    private readonly TimeSpan _pingInterval;
+    private readonly ProxySnapshotHolder _snapshots;
     private readonly TimeSpan _loadTimeout;
     private readonly HealthMonitor _health;
     private readonly TimeProvider _time;
@@ -31,28 +30,42 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
 
-    // Under _lock: the load running for each model and server, and the pairs whose last load
-    // could not reach the server (sent again when it next answers a probe).
-    private readonly Dictionary<(ModelRoute Model, Backend Backend), Running> _running = [];
-    private readonly HashSet<(ModelRoute Model, Backend Backend)> _unreached = [];
+    // Under _lock, all by (model name, connection id): the load running for each model and
+    // server, the pairs whose last load could not reach the server (sent again when it next
+    // answers a probe), and the loads cut because a swap dropped their pair (awaited on stop).
+    private readonly Dictionary<PreloadKey, Running> _running = [];
+    private readonly HashSet<PreloadKey> _unreached = [];
+    private readonly HashSet<Running> _dropped = [];
     private bool _stopped;
 
     // Under _lock: models a server said cannot generate (embedding models), loaded with /api/embed.
-    private readonly HashSet<(ModelRoute Model, Backend Backend)> _embeddingModels = [];
-    private Task _pings = Task.CompletedTask;
+    private readonly HashSet<PreloadKey> _embeddingModels = [];
+    private IReadOnlyList<Target> _targets = [];
 
+    // Under _lock: the ping interval of the current snapshot, the loop pinging at it (cut when a
+    // swap changes it), and every ping loop started (awaited on stop).
+    private TimeSpan _pingInterval;
+    private CancellationTokenSource? _pingStop;
+    private readonly List<Task> _pings = [];
+
+    /// <param name="snapshots">
+    /// Where the preloaded models, their settings and servers, and the ping interval come from;
+    /// followed on every swap.
+    /// </param>
     /// <param name="loadTimeout">How long one load may take (large models take minutes); zero for no limit.</param>
+    /// <param name="health">Whose events say a server is back.</param>
+    /// <param name="time">The clock of the pings.</param>
+    /// <param name="metrics">Where loads are counted.</param>
+    /// <param name="logger">Where loads are logged.</param>
     public ModelPreloader(
-        RouteTable routes,
-        LifecycleOptions options,
+        ProxySnapshotHolder snapshots,
         TimeSpan loadTimeout,
         HealthMonitor health,
         TimeProvider time,
         ProxyMetrics metrics,
         ILogger<ModelPreloader> logger)
     {
-        _models = [.. options.Preload.Select(name => routes.Models.First(m => string.Equals(m.Name, name, StringComparison.Ordinal)))];
-        _pingInterval = options.PingInterval;
+        _snapshots = snapshots;
         _loadTimeout = loadTimeout;
         _health = health;
         _time = time;
@@ -61,58 +74,138 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     }
 
     /// <summary>Whether preload requests are sent again at an interval.</summary>
-    public bool IsPinging => _pingInterval > TimeSpan.Zero && _models.Count > 0;
-
-    /// <summary>Sends the start-up loads and starts the pings; returns at once.</summary>
-    public void Start()
+    public bool IsPinging
     {
-        if (_models.Count == 0)
+        get
         {
-            return;
-        }
-
-        _health.CameUp += OnServerUp;
-        _health.ProbeSucceeded += OnProbeSucceeded;
-        foreach (var model in _models)
-        {
-            foreach (var backend in model.Backends)
+            lock (_lock)
             {
-                Request(model, backend, Preload, restart: false);
+                return _pingInterval > TimeSpan.Zero && _targets.Count > 0;
             }
         }
+    }
 
-        if (IsPinging)
-        {
-            _pings = PingAsync(_stopping.Token);
-        }
+    /// <summary>Sends the start-up loads and starts the pings; returns at once. From then on it follows every snapshot swap.</summary>
+    public void Start()
+    {
+        _health.CameUp += OnServerUp;
+        _health.ProbeSucceeded += OnProbeSucceeded;
+        _snapshots.Swapped += OnSwapped;
+        OnSwapped(_snapshots.Current);
     }
 
     public async ValueTask DisposeAsync()
     {
         _health.CameUp -= OnServerUp;
         _health.ProbeSucceeded -= OnProbeSucceeded;
+        _snapshots.Swapped -= OnSwapped;
         Task[] running;
+        Task[] pings;
         lock (_lock)
         {
             _stopped = true;
-            running = [.. _running.Values.Select(static r => r.Done.Task)];
+            running = [.. _running.Values.Concat(_dropped).Select(static r => r.Done.Task)];
+            pings = [.. _pings];
         }
 
         await _stopping.CancelAsync();
-        await _pings;
+        await Task.WhenAll(pings);
         await Task.WhenAll(running);
+        _pingStop?.Dispose();
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// Takes the preloaded models of a new snapshot: a (model, server) pair it no longer names
+    /// stops being kept loaded (its load running is cut), a new one is loaded now. A pair whose
+    /// connection id now names another server counts as new. A new ping interval starts a new
+    /// round of pings at it.
+    /// </summary>
+    private void OnSwapped(ProxySnapshot snapshot)
+    {
+        var next = Targets(snapshot);
+        var due = new List<Target>();
+        var cut = new List<Running>();
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            var before = _targets;
+            Volatile.Write(ref _targets, next);
+            foreach (var (key, running) in _running)
+            {
+                if (!next.Any(t => t.Key == key && t.Backend == running.Backend))
+                {
+                    _running.Remove(key);
+                    _dropped.Add(running);
+                    cut.Add(running);
+                }
+            }
+
+            foreach (var target in next)
+            {
+                if (!before.Any(t => t.Key == target.Key && t.Backend == target.Backend))
+                {
+                    due.Add(target);
+                }
+            }
+
+            _unreached.RemoveWhere(key => !next.Any(t => t.Key == key));
+            if (snapshot.Lifecycle.PingInterval != _pingInterval)
+            {
+                _pingInterval = snapshot.Lifecycle.PingInterval;
+                _pingStop?.Cancel();
+                _pingStop?.Dispose();
+                _pingStop = null;
+                if (_pingInterval > TimeSpan.Zero)
+                {
+                    _pingStop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                    _pings.Add(PingAsync(_pingInterval, _pingStop.Token));
+                }
+            }
+
+            // Under the lock, as a restart cuts a load: a load disposes its token source only
+            // once it has left _dropped, under this lock.
+            foreach (var running in cut)
+            {
+                running.Cancel.Cancel();
+            }
+        }
+
+        foreach (var target in due)
+        {
+            Request(target, Preload, restart: false);
+        }
+    }
+
+    // The (model, server) pairs a snapshot preloads, in the order of its --preload list.
+    private static Target[] Targets(ProxySnapshot snapshot)
+    {
+        var targets = new List<Target>();
+        foreach (var name in snapshot.Lifecycle.Preload)
+        {
+            var model = snapshot.Routes.Models.First(m => string.Equals(m.Name, name, StringComparison.Ordinal));
+            foreach (var backend in model.Backends)
+            {
+                targets.Add(new Target(model, backend));
+            }
+        }
+
+        return [.. targets];
     }
 
     // Back after being marked down: it may have restarted and lost its models, and a load still
     // running there from before is stale (its server went silent): it is cut and sent anew.
     private void OnServerUp(Backend backend)
     {
-        foreach (var model in _models)
+        foreach (var target in Volatile.Read(ref _targets))
         {
-            if (model.Backends.Contains(backend))
+            if (target.Backend == backend)
             {
-                Request(model, backend, Preload, restart: true);
+                Request(target, Preload, restart: true);
             }
         }
     }
@@ -121,41 +214,38 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     // never failed enough probes to be marked down gets it when it next answers.
     private void OnProbeSucceeded(Backend backend)
     {
-        List<ModelRoute>? due = null;
+        List<Target>? due = null;
         lock (_lock)
         {
-            foreach (var (model, unreached) in _unreached)
+            foreach (var target in _targets)
             {
-                if (unreached == backend)
+                if (target.Backend == backend && _unreached.Contains(target.Key))
                 {
-                    (due ??= []).Add(model);
+                    (due ??= []).Add(target);
                 }
             }
         }
 
-        foreach (var model in due ?? [])
+        foreach (var target in due ?? [])
         {
-            Request(model, backend, Preload, restart: false);
+            Request(target, Preload, restart: false);
         }
     }
 
-    private async Task PingAsync(CancellationToken cancellationToken)
+    private async Task PingAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
         // A periodic timer is armed from its creation: a tick is not lost while the previous
         // round's loads are still running.
-        using var timer = new PeriodicTimer(_pingInterval, _time);
+        using var timer = new PeriodicTimer(interval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                foreach (var model in _models)
+                foreach (var target in Volatile.Read(ref _targets))
                 {
-                    foreach (var backend in model.Backends)
+                    if (!target.Backend.Health.IsDown)
                     {
-                        if (!backend.Health.IsDown)
-                        {
-                            Request(model, backend, Ping, restart: false);
-                        }
+                        Request(target, Ping, restart: false);
                     }
                 }
             }
@@ -167,12 +257,13 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a load of <paramref name="model"/> on <paramref name="backend"/>. One runs per model
+    /// Starts a load of <paramref name="target"/>'s model on its server. One runs per model
     /// and server at a time: a ping that comes while a slow load still runs has nothing to add;
     /// with <paramref name="restart"/>, the running one is cut and a new one follows it.
     /// </summary>
-    private void Request(ModelRoute model, Backend backend, string reason, bool restart)
+    private void Request(Target target, string reason, bool restart)
     {
+        var (model, backend) = target;
         Running running;
         lock (_lock)
         {
@@ -181,7 +272,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
                 return;
             }
 
-            if (_running.TryGetValue((model, backend), out var current))
+            if (_running.TryGetValue(target.Key, out var current))
             {
                 if (restart)
                 {
@@ -196,9 +287,9 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
                 return;
             }
 
-            running = new Running(CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
-            _running.Add((model, backend), running);
-            _unreached.Remove((model, backend));
+            running = new Running(backend, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+            _running.Add(target.Key, running);
+            _unreached.Remove(target.Key);
         }
 
         if (reason == Ping)
@@ -210,17 +301,20 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             Log.Loading(_logger, model.Name, backend.DisplayName);
         }
 
-        _ = RunAsync(model, backend, reason, running);
+        _ = RunAsync(target, reason, running);
     }
 
-    private async Task RunAsync(ModelRoute model, Backend backend, string reason, Running running)
+    private async Task RunAsync(Target target, string reason, Running running)
     {
+        var (model, backend) = target;
         await Task.Yield();
         var started = Stopwatch.GetTimestamp();
         LoadResult result;
+        var acquired = backend.TryAcquire();
         try
         {
-            result = await LoadAsync(model, backend, running.Cancel.Token);
+            // A server retired by a swap is dropped from the targets as the swap completes.
+            result = acquired ? await LoadAsync(target, running.Cancel.Token) : new LoadResult(null, Unreached: false);
         }
 #pragma warning disable CA1031 // Nobody awaits this task: what it did not expect is reported as a failed load, not lost.
         catch (Exception ex)
@@ -228,16 +322,29 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         {
             result = new LoadResult(ex.Message, Unreached: false);
         }
+        finally
+        {
+            if (acquired)
+            {
+                backend.Release();
+            }
+        }
 
         bool again;
+        bool dropped;
         lock (_lock)
         {
             // Done before it is reported: whoever reacts to the report may start the next load.
-            _running.Remove((model, backend));
-            again = running.Again && !_stopped;
+            dropped = _dropped.Remove(running) || !acquired;
+            if (_running.TryGetValue(target.Key, out var current) && current == running)
+            {
+                _running.Remove(target.Key);
+            }
+
+            again = running.Again && !_stopped && !dropped;
             if (result.Unreached && !running.Cancel.IsCancellationRequested)
             {
-                _unreached.Add((model, backend));
+                _unreached.Add(target.Key);
             }
         }
 
@@ -245,11 +352,11 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         running.Done.SetResult();
         if (again)
         {
-            Request(model, backend, Preload, restart: false);
+            Request(target, Preload, restart: false);
             return;
         }
 
-        if (_stopping.IsCancellationRequested)
+        if (_stopping.IsCancellationRequested || dropped)
         {
             return;
         }
@@ -276,8 +383,9 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     }
 
     /// <summary>Sends the load request: no problem when the model is loaded; else why not, and whether the server was out of reach.</summary>
-    private async Task<LoadResult> LoadAsync(ModelRoute model, Backend backend, CancellationToken cancellationToken)
+    private async Task<LoadResult> LoadAsync(Target target, CancellationToken cancellationToken)
     {
+        var (model, backend) = target;
         var body = LoadRequestBody(model);
         using var timeout = _loadTimeout > TimeSpan.Zero ? new CancellationTokenSource(_loadTimeout, _time) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
@@ -288,7 +396,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             bool embedding;
             lock (_lock)
             {
-                embedding = _embeddingModels.Contains((model, backend));
+                embedding = _embeddingModels.Contains(target.Key);
             }
 
             var (status, error) = await SendAsync(backend, embedding ? "/api/embed" : "/api/generate", body, linked.Token);
@@ -299,7 +407,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
                 {
                     lock (_lock)
                     {
-                        _embeddingModels.Add((model, backend));
+                        _embeddingModels.Add(target.Key);
                     }
                 }
             }
@@ -369,9 +477,20 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         return body.Length > MaxErrorChars ? body[..MaxErrorChars] : body;
     }
 
-    /// <summary>A load in flight: cut it to send a new one (<see cref="Again"/>) or on stop.</summary>
-    private sealed class Running(CancellationTokenSource cancel)
+    /// <summary>One model on one server, keyed by (model name, connection id).</summary>
+    private readonly record struct PreloadKey(string Model, string Connection);
+
+    /// <summary>A model to keep loaded on one of its servers, as the current snapshot names them.</summary>
+    private readonly record struct Target(ModelRoute Model, Backend Backend)
     {
+        public PreloadKey Key => new(Model.Name, Backend.Id);
+    }
+
+    /// <summary>A load in flight: cut it to send a new one (<see cref="Again"/>), when a swap drops it, or on stop.</summary>
+    private sealed class Running(Backend backend, CancellationTokenSource cancel)
+    {
+        public Backend Backend { get; } = backend;
+
         public CancellationTokenSource Cancel { get; } = cancel;
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -14,8 +14,16 @@ namespace Gollamas.Backends;
 internal sealed partial class UpstreamPool(Uri baseUri, BackendSettings settings, ILogger? logger = null) : IDisposable
 {
     private readonly ConcurrentStack<UpstreamConnection> _idle = new();
+    private BackendSettings _settings = settings;
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private volatile bool _disposed;
+
+    /// <summary>Connect and idle timeouts; a new snapshot may replace them, for the connections made after.</summary>
+    public BackendSettings Settings
+    {
+        get => Volatile.Read(ref _settings);
+        set => Volatile.Write(ref _settings, value);
+    }
 
     /// <summary>
     /// An idle connection that still looks alive, else a new one. Connecting is bounded by the
@@ -23,9 +31,10 @@ internal sealed partial class UpstreamPool(Uri baseUri, BackendSettings settings
     /// </summary>
     public async ValueTask<UpstreamConnection> RentAsync(CancellationToken cancellationToken)
     {
+        var current = Settings;
         while (_idle.TryPop(out var pooled))
         {
-            var check = pooled.CheckIdle(settings.PooledConnectionIdleTimeout);
+            var check = pooled.CheckIdle(current.PooledConnectionIdleTimeout);
             if (check == IdleCheck.Usable)
             {
                 pooled.IsReused = true;
@@ -41,14 +50,14 @@ internal sealed partial class UpstreamPool(Uri baseUri, BackendSettings settings
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(settings.ConnectTimeout);
+        deadline.CancelAfter(current.ConnectTimeout);
         try
         {
             return await UpstreamConnection.ConnectAsync(baseUri, deadline.Token);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"no connection within {settings.ConnectTimeout.TotalSeconds:0.###} s", ex);
+            throw new TimeoutException($"no connection within {current.ConnectTimeout.TotalSeconds:0.###} s", ex);
         }
     }
 

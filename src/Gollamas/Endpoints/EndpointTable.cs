@@ -14,13 +14,13 @@ namespace Gollamas.Endpoints;
 internal static class EndpointTable
 {
     // Field initialisers run in the order written: the handlers and the metrics row come before the rows that use them.
-    private static readonly EndpointHandler s_model = static (endpoints, context, surface, record) => endpoints.Models.HandleAsync(context, surface, record);
+    private static readonly EndpointHandler s_model = static (endpoints, context, surface, record, snapshot) => endpoints.Models.HandleAsync(context, surface, record, snapshot);
 
     /// <summary>
     /// GET <c>/metrics</c>, also the one endpoint of the separate metrics address (where it needs
     /// no key and is the label of every request).
     /// </summary>
-    public static readonly ApiSurface Metrics = new("/metrics", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _) => endpoints.Metrics.HandleAsync(context))
+    public static readonly ApiSurface Metrics = new("/metrics", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Metrics.HandleAsync(context))
     {
         OnlyWhenMetricsServed = true,
     };
@@ -29,15 +29,15 @@ internal static class EndpointTable
     public static readonly ImmutableArray<ApiSurface> Rows =
     [
         // The proxy's own: liveness as Ollama answers it, Kubernetes probes, metrics.
-        new("/", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _) => RootEndpoint.HandleAsync(context)),
-        new("/healthz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _) => ProbeEndpoints.HealthzAsync(context)) { KeyExempt = true },
-        new("/readyz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _) => endpoints.Probes.ReadyzAsync(context)) { KeyExempt = true },
+        new("/", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => RootEndpoint.HandleAsync(context)),
+        new("/healthz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => ProbeEndpoints.HealthzAsync(context)) { KeyExempt = true },
+        new("/readyz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Probes.ReadyzAsync(context)) { KeyExempt = true },
         Metrics,
 
         // Ollama's native API: answered from every server.
-        new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _) => endpoints.Version.HandleAsync(context)),
-        new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _) => endpoints.Lists.TagsAsync(context)),
-        new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _) => endpoints.Lists.PsAsync(context)),
+        new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),
+        new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.TagsAsync(context, snapshot)),
+        new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.PsAsync(context, snapshot)),
 
         // Ollama's native API: addressed by a model, which is loaded and takes its settings.
         new("/api/generate", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama },
@@ -50,18 +50,18 @@ internal static class EndpointTable
         new("/api/pull", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, NameStandsForModel = true },
 
         // Ollama's native API: changes to one server's model store, refused (a router cannot know which server is meant).
-        new("/api/create", ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _) => UnsupportedEndpoints.RefuseAsync(context, "creating models")),
-        new("/api/push", ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _) => UnsupportedEndpoints.RefuseAsync(context, "pushing models")),
-        new("/api/copy", ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _) => UnsupportedEndpoints.RefuseAsync(context, "copying models")),
-        new("/api/delete", ApiMethods.Delete, ErrorShape.Ollama, static (_, context, _, _) => UnsupportedEndpoints.RefuseAsync(context, "deleting models")),
-        new("/api/blobs/{digest}", ApiMethods.Head | ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _) => UnsupportedEndpoints.RefuseAsync(context, "blobs"), PathMatch.Rest),
+        new("/api/create", ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _, _) => UnsupportedEndpoints.RefuseAsync(context, "creating models")),
+        new("/api/push", ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _, _) => UnsupportedEndpoints.RefuseAsync(context, "pushing models")),
+        new("/api/copy", ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _, _) => UnsupportedEndpoints.RefuseAsync(context, "copying models")),
+        new("/api/delete", ApiMethods.Delete, ErrorShape.Ollama, static (_, context, _, _, _) => UnsupportedEndpoints.RefuseAsync(context, "deleting models")),
+        new("/api/blobs/{digest}", ApiMethods.Head | ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _, _) => UnsupportedEndpoints.RefuseAsync(context, "blobs"), PathMatch.Rest),
 
         // OpenAI's API as Ollama's compat layer serves it: the model is loaded, but no keep_alive or options reach it.
         new("/v1/chat/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
         new("/v1/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
         new("/v1/embeddings", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
-        new("/v1/models", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, _, _) => endpoints.Lists.OpenAiModelsAsync(context)),
-        new("/v1/models/{model}", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, surface, _) => endpoints.Lists.OpenAiModelAsync(context, surface.ParameterOf(context.Request.Path.Value!)), PathMatch.Segment),
+        new("/v1/models", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, _, _, snapshot) => endpoints.Lists.OpenAiModelsAsync(context, snapshot)),
+        new("/v1/models/{model}", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, surface, _, snapshot) => endpoints.Lists.OpenAiModelAsync(context, surface.ParameterOf(context.Request.Path.Value!), snapshot), PathMatch.Segment),
         new("/v1/responses", ApiMethods.Post, ErrorShape.OpenAiResponses, s_model) { Body = BodyKind.JsonOrZstd, LoadsModel = true, TokenCounts = TokenCounts.InputOutput },
         new("/v1/audio/transcriptions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Form, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
 

@@ -11,27 +11,26 @@ namespace Gollamas.Endpoints;
 /// The model lists asked of every server and merged: <c>/api/tags</c>, <c>/api/ps</c>,
 /// <c>/v1/models</c> and <c>/v1/models/{model}</c>.
 /// </summary>
-internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
+internal sealed class ListEndpoints(FanOut fanOut)
 {
     /// <summary>GET/HEAD <c>/api/tags</c>: routed models (and aliases), most recently modified first.</summary>
-    public Task TagsAsync(HttpContext context) =>
-        MergeAsync(context, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList);
+    public Task TagsAsync(HttpContext context, ProxySnapshot snapshot) =>
+        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList);
 
     /// <summary>
     /// GET <c>/api/ps</c>: running routed models (and aliases), by name; with running-model routing
     /// on, every model running on any connection.
     /// </summary>
-    public Task PsAsync(HttpContext context) =>
-        MergeAsync(context, "/api/ps", ModelListMerger.SortById, WriteOllamaList, includeRunning: true);
+    public Task PsAsync(HttpContext context, ProxySnapshot snapshot) =>
+        MergeAsync(context, snapshot.Routes, "/api/ps", ModelListMerger.SortById, WriteOllamaList, includeRunning: true);
 
     /// <summary>GET <c>/v1/models</c>: the merged tags list in OpenAI's shape.</summary>
-    public Task OpenAiModelsAsync(HttpContext context) =>
-        MergeAsync(context, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList);
+    public Task OpenAiModelsAsync(HttpContext context, ProxySnapshot snapshot) =>
+        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList);
 
     /// <summary>Asks every serving backend for <paramref name="path"/>, merges, sorts and writes the list.</summary>
-    private async Task MergeAsync(HttpContext context, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, bool includeRunning = false)
+    private async Task MergeAsync(HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, bool includeRunning = false)
     {
-        var table = routes.Current;
         var running = includeRunning && table.AllowRunning;
         var results = await fanOut.GetAsync(running ? table.AllBackends : table.ServingBackends, path, context.RequestAborted);
         try
@@ -80,18 +79,24 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
     /// GET <c>/v1/models/{model}</c>: as Ollama does it, from <c>/api/show</c> on the model's server;
     /// 404 for a model that is not routed.
     /// </summary>
-    public async Task OpenAiModelAsync(HttpContext context, string requested)
+    public async Task OpenAiModelAsync(HttpContext context, string requested, ProxySnapshot snapshot)
     {
-        var table = routes.Current;
-        if (!table.TryResolve(requested, out var match))
+        if (!snapshot.Routes.TryResolve(requested, out var match))
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"model '{requested}' not found");
             return;
         }
 
+        var backend = match.Route.Backends[0];
+        if (!backend.TryAcquire())
+        {
+            // Retired by a newer snapshot since this request read its own: as a server that is gone.
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} is no longer configured");
+            return;
+        }
+
         // /api/show answers in milliseconds; without a deadline a server that accepts and never
         // answers would hold this request open for as long as the client waits.
-        var backend = match.Route.Backends[0];
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(fanOut.Timeout);
         try
@@ -113,6 +118,10 @@ internal sealed class ListEndpoints(RouteTableHolder routes, FanOut fanOut)
 
             var failure = UpstreamFailure.From(ex, ex is OperationCanceledException ? fanOut.TimeoutReason : null);
             await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(backend.PublicName));
+        }
+        finally
+        {
+            backend.Release();
         }
     }
 

@@ -6,12 +6,12 @@ using Microsoft.AspNetCore.Http;
 namespace Gollamas.Endpoints;
 
 /// <summary>GET <c>/metrics</c>: the counters in Prometheus' text exposition format.</summary>
-internal sealed class MetricsEndpoint(ProxyMetrics metrics, BackendSet backends)
+internal sealed class MetricsEndpoint(ProxyMetrics metrics, ServerRegistry servers)
 {
     public async Task HandleAsync(HttpContext context)
     {
         var text = new StringBuilder(4096);
-        metrics.WriteTo(text, backends.All);
+        metrics.WriteTo(text, servers.Active);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         var body = Encoding.UTF8.GetBytes(text.ToString());

@@ -16,12 +16,9 @@ namespace Gollamas.Endpoints;
 /// ones): read the body, find the model the way Ollama will, pick its server, forward.
 /// </summary>
 internal sealed partial class ModelEndpoints(
-    RouteTableHolder routes,
     StreamForwarder forwarder,
     HealthMonitor health,
-    QueuePolicy queue,
     ProxyMetrics metrics,
-    LimitOptions limits,
     RequestBodies bodies,
     ILogger<ModelEndpoints> logger)
 {
@@ -34,10 +31,13 @@ internal sealed partial class ModelEndpoints(
     /// Routes the request by its body, read as <paramref name="surface"/> says: how the body names
     /// its model, whether the deprecated <c>name</c> key stands in for an absent or empty
     /// <c>model</c>, whether the model's keep_alive and num_ctx settings are written into the body,
-    /// and where the answer counts its tokens.
+    /// and where the answer counts its tokens. Routes, limits and policies are
+    /// <paramref name="snapshot"/>'s, the one the request read at its start.
     /// </summary>
-    public async Task HandleAsync(HttpContext context, ApiSurface surface, RequestRecord record)
+    public async Task HandleAsync(HttpContext context, ApiSurface surface, RequestRecord record, ProxySnapshot snapshot)
     {
+        var limits = snapshot.Limits;
+
         // One reading: a body that goes to a file is scanned as its bytes arrive, one that stays
         // in memory in one piece once read (the fast path for small bodies). Forms are read apart.
         using var scan = surface.Body == BodyKind.Form ? null : new JsonBodyScan(surface.NameStandsForModel);
@@ -65,7 +65,7 @@ internal sealed partial class ModelEndpoints(
             using var compressed = body;
             try
             {
-                body = await DecompressAsync(context, compressed, scan);
+                body = await DecompressAsync(context, compressed, scan, snapshot);
             }
             catch (BodyStoreException ex)
             {
@@ -90,7 +90,7 @@ internal sealed partial class ModelEndpoints(
             return;
         }
 
-        var table = routes.Current;
+        var table = snapshot.Routes;
         var decision = Decide(body, scan, surface.NameStandsForModel, context.Request.Headers.ContentType, table, record);
         if (decision.Route is null)
         {
@@ -131,28 +131,42 @@ internal sealed partial class ModelEndpoints(
                 break; // went down while this request was trying the others
             }
 
+            if (!backend.TryAcquire())
+            {
+                // Retired by a newer snapshot since this request read its own: this attempt is
+                // spent on it as on a route gone down, so the last real one still answers the client.
+                continue;
+            }
+
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
             }
 
-            // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
-            var gate = await backend.Gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
-            if (gate != GateResult.Entered)
-            {
-                await BusyAsync(context, backend, gate);
-                return;
-            }
-
             ForwardOutcome outcome;
             try
             {
-                record.Connection = backend.Id;
-                outcome = await forwarder.ForwardAsync(context, backend, content, record, canFailOver: attempt < attempts);
+                // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
+                var gate = await backend.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
+                if (gate != GateResult.Entered)
+                {
+                    await BusyAsync(context, backend, gate, snapshot.Queue);
+                    return;
+                }
+
+                try
+                {
+                    record.Connection = backend.Id;
+                    outcome = await forwarder.ForwardAsync(context, backend, content, snapshot.Forwarding, record, canFailOver: attempt < attempts);
+                }
+                finally
+                {
+                    backend.Gate.Exit();
+                }
             }
             finally
             {
-                backend.Gate.Exit();
+                backend.Release();
             }
 
             health.RecordRequest(backend, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
@@ -186,7 +200,7 @@ internal sealed partial class ModelEndpoints(
     };
 
     /// <summary>A request that could not get a slot: 503 with Retry-After, or nothing if the client left.</summary>
-    private Task BusyAsync(HttpContext context, Backend backend, GateResult gate)
+    private Task BusyAsync(HttpContext context, Backend backend, GateResult gate, QueuePolicy queue)
     {
         var message = gate switch
         {
@@ -230,10 +244,11 @@ internal sealed partial class ModelEndpoints(
     /// Decompresses a zstd body once a decompression slot is free (they are bounded: each holds
     /// a decoder window), or answers why not and returns null.
     /// </summary>
-    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed, JsonBodyScan? scan)
+    private async Task<RequestBodyBuffer?> DecompressAsync(HttpContext context, RequestBodyBuffer compressed, JsonBodyScan? scan, ProxySnapshot snapshot)
     {
         var gate = bodies.Decompressions;
-        var entered = await gate.EnterAsync(queue.Timeout, queue.Time, context.RequestAborted);
+        var limits = snapshot.Limits;
+        var entered = await gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
         if (entered != GateResult.Entered)
         {
             if (entered != GateResult.Cancelled)

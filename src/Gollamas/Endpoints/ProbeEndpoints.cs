@@ -11,7 +11,7 @@ namespace Gollamas.Endpoints;
 /// the first one answers, and stays unready ("starting") until then: a pod is not sent traffic
 /// before the proxy knows it can serve some.
 /// </summary>
-internal sealed class ProbeEndpoints(ProxyLifecycle lifecycle, BackendSet backends)
+internal sealed class ProbeEndpoints(ProxyLifecycle lifecycle, ServerRegistry servers)
 {
     private static readonly byte[] s_ok = """{"status":"ok"}"""u8.ToArray();
     private static readonly byte[] s_draining = """{"status":"draining"}"""u8.ToArray();
@@ -28,7 +28,7 @@ internal sealed class ProbeEndpoints(ProxyLifecycle lifecycle, BackendSet backen
         }
 
         var starting = false;
-        foreach (var backend in backends.All)
+        foreach (var backend in servers.Active)
         {
             if (backend.Health.IsServing)
             {

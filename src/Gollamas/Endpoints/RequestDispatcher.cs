@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
+using Gollamas.Routing;
 using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -13,10 +14,12 @@ namespace Gollamas.Endpoints;
 /// (which sets the shape of its errors), then the Host check, CORS and API keys, then the row's
 /// handler; anything else gets a JSON 404 (unknown path) or 405 (known path, wrong method). One
 /// last-chance catch turns the unexpected into a 500 without a stack trace reaching the client.
+/// Each request reads the current <see cref="ProxySnapshot"/> once, here, and every endpoint
+/// serves it from that one.
 /// </summary>
 internal sealed partial class RequestDispatcher(
     HostAllowList hosts,
-    CorsPolicy cors,
+    ProxySnapshotHolder snapshots,
     EndpointSet endpoints,
     ApiKeys apiKeys,
     ProxyMetrics metrics,
@@ -65,7 +68,8 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            if (cors.TryAnswer(context))
+            var snapshot = snapshots.Current;
+            if (snapshot.Cors.TryAnswer(context))
             {
                 return;
             }
@@ -76,7 +80,7 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            await DispatchAsync(context, path, surface, record);
+            await DispatchAsync(context, path, surface, record, snapshot);
         }
         catch (BadHttpRequestException ex)
         {
@@ -113,7 +117,7 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
-    private Task DispatchAsync(HttpContext context, string path, ApiSurface? surface, RequestRecord record)
+    private Task DispatchAsync(HttpContext context, string path, ApiSurface? surface, RequestRecord record, ProxySnapshot snapshot)
     {
         record.Endpoint = surface?.MetricLabel;
         if (surface is null || (surface.OnlyWhenMetricsServed && !_servesMetrics))
@@ -122,7 +126,7 @@ internal sealed partial class RequestDispatcher(
         }
 
         return surface.Allows(context.Request.Method)
-            ? surface.Handler(endpoints, context, surface, record)
+            ? surface.Handler(endpoints, context, surface, record, snapshot)
             : MethodNotAllowed(context, surface.Allow);
     }
 

@@ -11,11 +11,11 @@ namespace Gollamas.Endpoints;
 /// GET/HEAD <c>/api/version</c>: the lowest version among the servers that answered, so a client
 /// never uses a feature one of the servers behind the proxy lacks.
 /// </summary>
-internal sealed class VersionEndpoint(RouteTableHolder routes, FanOut fanOut)
+internal sealed class VersionEndpoint(FanOut fanOut)
 {
-    public async Task HandleAsync(HttpContext context)
+    public async Task HandleAsync(HttpContext context, ProxySnapshot snapshot)
     {
-        var results = await fanOut.GetAsync(routes.Current.ServingBackends, "/api/version", context.RequestAborted);
+        var results = await fanOut.GetAsync(snapshot.Routes.ServingBackends, "/api/version", context.RequestAborted);
         OllamaVersion? lowest = null;
         foreach (var result in results)
         {

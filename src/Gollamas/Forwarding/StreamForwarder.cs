@@ -30,12 +30,8 @@ namespace Gollamas.Forwarding;
 ///    in-band error record in their own framing; abort anything else.
 /// </summary>
 /// <param name="lifecycle">The drain deadline every request watches.</param>
-/// <param name="idleTimeout">Longest silence from a server; zero for none.</param>
-/// <param name="stripAuthorization">
-/// Whether the client's Authorization and x-api-key headers stay here (they carry the proxy's API key).
-/// </param>
 /// <param name="logger">Where forwarding is logged.</param>
-internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan idleTimeout, bool stripAuthorization, ILogger<StreamForwarder> logger)
+internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<StreamForwarder> logger)
 {
     // Large enough for a typical chunk, small next to the response pipe's segment size.
     private const int MinReadSize = 4096;
@@ -44,20 +40,21 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, TimeSpan
 
     /// <summary>
     /// Forwards the current request to <paramref name="backend"/> with <paramref name="body"/>
-    /// and writes the answer, or an error, to the client. With <paramref name="canFailOver"/>,
+    /// and writes the answer, or an error, to the client, as <paramref name="policy"/> (the
+    /// request's snapshot) says. With <paramref name="canFailOver"/>,
     /// a failure before any byte reached the client (no connection, no answer, or a 5xx/429
     /// answer) writes nothing and returns <see cref="ForwardOutcome.BackendUnreachable"/>,
     /// <see cref="ForwardOutcome.BackendTimedOut"/> or <see cref="ForwardOutcome.BackendRefused"/>,
     /// so the caller can send the same body to the next route.
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body, RequestRecord record, bool canFailOver = false)
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body, ForwardPolicy policy, RequestRecord record, bool canFailOver = false)
     {
         var started = Stopwatch.GetTimestamp();
-        using var watch = new UpstreamWatch(idleTimeout, context.RequestAborted, lifecycle.DrainDeadline);
+        using var watch = new UpstreamWatch(policy.IdleTimeout, context.RequestAborted, lifecycle.DrainDeadline);
         var isHead = HttpMethods.IsHead(context.Request.Method);
         // To a server whose URL carries credentials the proxy sends those (in its HostHeader
         // lines), never the client's as well: one Authorization field, the operator's.
-        var head = RequestHeadWriter.RentForwarded(context.Request, backend, body.Length, stripAuthorization || backend.SendsCredentials, out var headLength);
+        var head = RequestHeadWriter.RentForwarded(context.Request, backend, body.Length, policy.StripAuthorization || backend.SendsCredentials, out var headLength);
         UpstreamConnection? connection = null;
         backend.OnRequestStarted();
         try

@@ -23,27 +23,27 @@ namespace Gollamas.Hosting;
 
 /// <summary>
 /// The proxy process: an empty web application on Kestrel core with one terminal request
-/// delegate (no routing middleware, no MVC), the backends, and the route table.
+/// delegate (no routing middleware, no MVC), the registry of servers, and the snapshot of the
+/// configuration every request reads.
 /// </summary>
 internal sealed partial class ProxyServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly BackendSet _backends;
     private readonly ILogger _logger;
 
     private readonly ProxyLifecycle _lifecycle;
     private readonly TimeSpan _drainTimeout;
     private readonly TimeProvider _time;
 
-    private ProxyServer(WebApplication app, BackendSet backends, RouteTableHolder routes, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, ILogger logger)
+    private ProxyServer(WebApplication app, ServerRegistry servers, ProxySnapshotHolder snapshots, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, ILogger logger)
     {
         _app = app;
         Health = health;
         _lifecycle = lifecycle;
         _drainTimeout = drainTimeout;
         _time = time;
-        _backends = backends;
-        Routes = routes;
+        Servers = servers;
+        Snapshots = snapshots;
         _logger = logger;
     }
 
@@ -52,7 +52,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>The addresses Kestrel actually bound (port 0 resolved).</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
 
-    public RouteTableHolder Routes { get; }
+    /// <summary>The configuration every request reads, one snapshot each; <see cref="ProxySnapshotHolder.Swap"/> replaces it.</summary>
+    public ProxySnapshotHolder Snapshots { get; }
+
+    /// <summary>Every Ollama server in use, with its pool, health and gate.</summary>
+    public ServerRegistry Servers { get; }
 
     /// <summary>The API keys in force; <see cref="ApiKeys.Reload"/> re-reads the keys file.</summary>
     public required ApiKeys ApiKeys { get; init; }
@@ -201,45 +205,31 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
-        var backendSettings = new BackendSettings
-        {
-            ConnectTimeout = options.Limits.ConnectTimeout,
-            FailuresBeforeDown = options.Health.FailuresBeforeDown,
-            ConcurrencyLimit = options.Concurrency.DefaultLimit,
-            QueueLength = options.Concurrency.QueueLength,
-        };
         var time = timeProvider ?? TimeProvider.System;
-        var backends = new BackendSet(options.Connections, backendSettings, options.Concurrency.PerConnection, loggerFactory);
-        var routes = new RouteTableHolder(RouteTable.Build(options, backends));
+        var apiKeys = new ApiKeys(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
+        var servers = new ServerRegistry(loggerFactory);
+        var snapshots = new ProxySnapshotHolder(ProxySnapshot.Build(options, servers, hosts, apiKeys.IsEnabled, time), servers);
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
-        var health = new HealthMonitor(backends.All, options.Health, limits.ProbeAtStart, time, loggerFactory.CreateLogger<HealthMonitor>());
+        var health = new HealthMonitor(servers, options.Health, limits.ProbeAtStart, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
         var bodies = new BodyStore(options.Limits.BodyTempDirectory, options.Limits.BodyMemoryThreshold, options.Limits.BodyMemoryBudget);
         var metrics = new ProxyMetrics { Bodies = bodies };
         var requestBodies = new RequestBodies(bodies, new ConcurrencyGate(options.Limits.MaxDecompressions, options.Concurrency.QueueLength));
-        var apiKeys = new ApiKeys(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
-        var forwarder = new StreamForwarder(
-            lifecycle,
-            options.Limits.IdleTimeout,
-            stripAuthorization: apiKeys.IsEnabled && !options.Security.ForwardAuthorization,
-            loggerFactory.CreateLogger<StreamForwarder>());
+        var forwarder = new StreamForwarder(lifecycle, loggerFactory.CreateLogger<StreamForwarder>());
         var dispatcher = new RequestDispatcher(
             hosts,
-            new CorsPolicy(options.Origins, hosts),
+            snapshots,
             new EndpointSet(
                 new ModelEndpoints(
-                    routes,
                     forwarder,
                     health,
-                    new QueuePolicy(options.Concurrency.QueueTimeout, time),
                     metrics,
-                    options.Limits,
                     requestBodies,
                     loggerFactory.CreateLogger<ModelEndpoints>()),
-                new ListEndpoints(routes, fanOut),
-                new VersionEndpoint(routes, fanOut),
-                new ProbeEndpoints(lifecycle, backends),
-                new MetricsEndpoint(metrics, backends)),
+                new ListEndpoints(fanOut),
+                new VersionEndpoint(fanOut),
+                new ProbeEndpoints(lifecycle, servers),
+                new MetricsEndpoint(metrics, servers)),
             apiKeys,
             metrics,
             options.Metrics,
@@ -248,8 +238,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         app.Run(dispatcher.InvokeAsync);
 
         var preloader = new ModelPreloader(
-            routes.Current, options.Lifecycle, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
-        var server = new ProxyServer(app, backends, routes, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
+            snapshots, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
+        var server = new ProxyServer(app, servers, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
@@ -268,7 +258,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         server.Addresses = addresses.Select(static a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
-        server.LogStartup(routes.Current);
+        server.LogStartup(snapshots.Current.Routes);
 
         // After the start-up lines, so the log reads: where it listens, its routes, then the loads.
         preloader.Start();
@@ -294,7 +284,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         await _app.DisposeAsync();
         await Preloader.DisposeAsync();
         await Health.DisposeAsync();
-        _backends.Dispose();
+        Servers.Dispose();
         _lifecycle.Dispose();
     }
 

@@ -8,7 +8,7 @@ namespace Gollamas.Routing;
 /// <summary>
 /// One immutable snapshot of the routing configuration: every accepted spelling of every model
 /// and alias, precomputed, so a request costs one case-insensitive probe without allocating.
-/// A new configuration builds a new table; <see cref="RouteTableHolder"/> swaps it atomically.
+/// A new configuration builds a new table, part of a new <see cref="ProxySnapshot"/>.
 /// </summary>
 internal sealed class RouteTable
 {
@@ -46,10 +46,13 @@ internal sealed class RouteTable
     /// <summary>The request settings of models routed because they run: the global ones.</summary>
     public RequestDefaults RunningDefaults { get; private init; } = RequestDefaults.None;
 
-    public static RouteTable Build(GollamasOptions options, BackendSet backends)
+    /// <param name="options">The configuration.</param>
+    /// <param name="connections">The server of each of <paramref name="options"/>' connections, in their order.</param>
+    public static RouteTable Build(GollamasOptions options, IReadOnlyList<Backend> connections)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(backends);
+        ArgumentNullException.ThrowIfNull(connections);
+        var backends = connections.ToDictionary(static b => b.Id, StringComparer.Ordinal);
 
         var bySpelling = new Dictionary<string, RouteMatch>(StringComparer.OrdinalIgnoreCase);
         var byConfiguredName = new Dictionary<string, ModelRoute>(StringComparer.OrdinalIgnoreCase);
@@ -90,7 +93,7 @@ internal sealed class RouteTable
             }
         }
 
-        return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, backends.All)
+        return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, connections)
         {
             RunningDefaults = options.Lifecycle.Global,
         };

@@ -24,7 +24,7 @@ public class ModelPeekBenchmarks
     private byte[] _smallAliased = [];
     private byte[] _smallAliasedBare = [];
     private byte[] _spliceTarget = new byte[4096];
-    private BackendSet _backends = null!;
+    private ServerRegistry _backends = null!;
     private RouteTable _table = null!;
     private RequestDefaults _defaults = null!;
 
@@ -39,8 +39,8 @@ public class ModelPeekBenchmarks
         _image = ImageChat(imageBase64Bytes: 5 * 1024 * 1024);
 
         var options = BenchConfig.Options("http://127.0.0.1:1");
-        _backends = new BackendSet(options.Connections, new BackendSettings());
-        _table = RouteTable.Build(options, _backends);
+        _backends = new ServerRegistry();
+        _table = RouteTable.Build(options, [.. options.Connections.Select((c, i) => _backends.GetOrAdd(c, new BackendSettings(), i + 1))]);
 
         foreach (var body in (byte[][])[_small, _longConversation, _image])
         {

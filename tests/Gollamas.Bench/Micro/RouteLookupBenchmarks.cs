@@ -21,15 +21,15 @@ public class RouteLookupBenchmarks
     private readonly string _localSuffix = "llama3.2:local";
     private readonly string _unknown = "phi4:14b";
 
-    private BackendSet _backends = null!;
+    private ServerRegistry _backends = null!;
     private RouteTable _table = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         var options = BenchConfig.Options("http://127.0.0.1:1");
-        _backends = new BackendSet(options.Connections, new BackendSettings());
-        _table = RouteTable.Build(options, _backends);
+        _backends = new ServerRegistry();
+        _table = RouteTable.Build(options, [.. options.Connections.Select((c, i) => _backends.GetOrAdd(c, new BackendSettings(), i + 1))]);
         foreach (var name in (string[])[_exact, _otherCase, _alias, _fullyQualified, _surroundingSpace, _localSuffix])
         {
             if (!_table.TryResolve(name, out _))

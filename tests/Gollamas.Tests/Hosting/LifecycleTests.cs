@@ -171,9 +171,9 @@ public sealed class LifecycleTests : TwoServersTest
     public async Task Readyz_DuringDrain_Unready()
     {
         using var lifecycle = new Gollamas.Hosting.ProxyLifecycle();
-        using var backends = new Gollamas.Backends.BackendSet([new ConnectionConfig("a", A.BaseUri, true)], new Gollamas.Backends.BackendSettings());
-        var probes = new Gollamas.Endpoints.ProbeEndpoints(lifecycle, backends);
-        backends.All[0].Health.RecordSuccess();
+        using var servers = new Gollamas.Backends.ServerRegistry();
+        var probes = new Gollamas.Endpoints.ProbeEndpoints(lifecycle, servers);
+        servers.GetOrAdd(new ConnectionConfig("a", A.BaseUri, true), new Gollamas.Backends.BackendSettings(), position: 1).Health.RecordSuccess();
         var before = new DefaultHttpContext();
         var during = new DefaultHttpContext();
 

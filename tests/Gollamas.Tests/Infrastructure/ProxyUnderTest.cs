@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Gollamas.Backends;
 using Gollamas.Config;
 using Gollamas.Hosting;
+using Gollamas.Routing;
+using Gollamas.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -61,25 +63,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         ILoggerProvider? logProvider = null,
         bool probeAtStart = false)
     {
-        var given = new ConfigInput(
-            new ConfigEntry("127.0.0.1:0", "--listen"),
-            new ConfigEntry("debug", "--level"),
-            proxies.Select(static p => new ConfigEntry(p, "--proxy")).ToArray(),
-            (connections ?? []).Select(static c => new ConfigEntry(c, "--connection")).ToArray(),
-            (aliases ?? []).Select(static a => new ConfigEntry(a, "--alias")).ToArray(),
-            new ConfigEntry(listAliases ? "true" : string.Empty, "--list-aliases"))
-        {
-            Origins = (origins ?? []).Select(static o => new ConfigEntry(o, "--origins")).ToArray(),
-        };
-        if (!ConfigParser.TryParse(input is null ? given : input(given), out var options, out var errors))
-        {
-            throw new InvalidOperationException("test configuration is invalid: " + string.Join("; ", errors));
-        }
-
-        if (adjust is not null)
-        {
-            options = adjust(options!);
-        }
+        var options = Parse(proxies, connections, aliases, listAliases, origins, adjust, input);
 
         var logs = new CapturedLogs();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -99,6 +83,49 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             CancellationToken.None,
             time);
         return new ProxyUnderTest(server, options!, logs, time);
+    }
+
+    /// <summary>
+    /// Builds the snapshot of a new configuration, written as for <see cref="StartAsync"/>, on the
+    /// running server's registry, and swaps it in; returns it.
+    /// </summary>
+    public ProxySnapshot Swap(
+        IEnumerable<string> proxies,
+        IEnumerable<string>? connections = null,
+        IEnumerable<string>? aliases = null,
+        Func<ConfigInput, ConfigInput>? input = null)
+    {
+        var options = Parse(proxies, connections, aliases, listAliases: false, origins: null, adjust: null, input);
+        var snapshot = ProxySnapshot.Build(options, _server.Servers, new HostAllowList(options.Security.AllowedHosts), _server.ApiKeys.IsEnabled, Time);
+        _server.Snapshots.Swap(snapshot);
+        return snapshot;
+    }
+
+    private static GollamasOptions Parse(
+        IEnumerable<string> proxies,
+        IEnumerable<string>? connections,
+        IEnumerable<string>? aliases,
+        bool listAliases,
+        IEnumerable<string>? origins,
+        Func<GollamasOptions, GollamasOptions>? adjust,
+        Func<ConfigInput, ConfigInput>? input)
+    {
+        var given = new ConfigInput(
+            new ConfigEntry("127.0.0.1:0", "--listen"),
+            new ConfigEntry("debug", "--level"),
+            proxies.Select(static p => new ConfigEntry(p, "--proxy")).ToArray(),
+            (connections ?? []).Select(static c => new ConfigEntry(c, "--connection")).ToArray(),
+            (aliases ?? []).Select(static a => new ConfigEntry(a, "--alias")).ToArray(),
+            new ConfigEntry(listAliases ? "true" : string.Empty, "--list-aliases"))
+        {
+            Origins = (origins ?? []).Select(static o => new ConfigEntry(o, "--origins")).ToArray(),
+        };
+        if (!ConfigParser.TryParse(input is null ? given : input(given), out var options, out var errors))
+        {
+            throw new InvalidOperationException("test configuration is invalid: " + string.Join("; ", errors));
+        }
+
+        return adjust is null ? options! : adjust(options!);
     }
 
     /// <summary>
@@ -150,7 +177,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     public async Task ProbeRoundAsync()
     {
         await _server.Health.FirstRound.DefaultTimeout();
-        var pending = _server.Routes.Current.AllBackends.ToHashSet();
+        var pending = _server.Servers.Active.ToHashSet();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnProbed(Backend backend)
         {

@@ -122,7 +122,7 @@ public sealed class ConcurrencyTests : TwoServersTest
     }
 
     private static ConcurrencyGate GateOf(ProxyUnderTest proxy, int route) =>
-        proxy.Server.Routes.Current.Models[0].Backends[route].Gate;
+        proxy.Server.Snapshots.Current.Routes.Models[0].Backends[route].Gate;
 
     private static Task WhenWaiting(ConcurrencyGate gate, int count)
     {

@@ -141,8 +141,8 @@ public sealed class HealthTests : TwoServersTest
         (await answered.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: connection 1"}""");
         A.Requests.Count(r => r.Path == "/api/chat").Should().Be(2, "the third request was answered by the proxy");
         proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith($"Warning: Ollama server {A.BaseUri} is down after 3 failures", StringComparison.Ordinal));
-        var model = proxy.Server.Routes.Current.Models.Single().Canonical;
-        proxy.Server.Routes.Current.AllBackends.Single().Health.IsLoaded(model).Should().BeFalse("a failed answer loads nothing");
+        var model = proxy.Server.Snapshots.Current.Routes.Models.Single().Canonical;
+        proxy.Server.Snapshots.Current.Routes.AllBackends.Single().Health.IsLoaded(model).Should().BeFalse("a failed answer loads nothing");
     }
 
     [Fact]
@@ -201,8 +201,8 @@ public sealed class HealthTests : TwoServersTest
 
         await proxy.ProbeRoundAsync();
 
-        var model = proxy.Server.Routes.Current.Models.Single().Canonical;
-        var health = proxy.Server.Routes.Current.AllBackends.Single().Health;
+        var model = proxy.Server.Snapshots.Current.Routes.Models.Single().Canonical;
+        var health = proxy.Server.Snapshots.Current.Routes.AllBackends.Single().Health;
         health.IsDown.Should().BeFalse("an answer about the request says the server works");
         health.IsLoaded(model).Should().BeFalse("only a 2xx says the model is loaded");
     }
