@@ -229,7 +229,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         {
             if (!cancellationToken.IsCancellationRequested)
             {
-                Failed(backend, ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : StreamForwarder.Describe(ex), firstProbe);
+                Failed(backend, ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : UpstreamFailure.Describe(ex), firstProbe);
             }
         }
     }

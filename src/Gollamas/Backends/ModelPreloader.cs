@@ -418,7 +418,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         {
             return timeout.IsCancellationRequested
                 ? new LoadResult($"no answer within {_loadTimeout.TotalSeconds:0.###} s", Unreached: false)
-                : new LoadResult(Forwarding.StreamForwarder.Describe(ex), Unreached: true);
+                : new LoadResult(UpstreamFailure.Describe(ex), Unreached: true);
         }
     }
 

@@ -260,9 +260,6 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
             ? $"{duration.TotalMinutes:0.###}m"
             : $"{duration.TotalSeconds:0.###}s";
 
-    /// <summary>See <see cref="UpstreamFailure.Describe"/>.</summary>
-    internal static string Describe(Exception ex) => UpstreamFailure.Describe(ex);
-
     /// <summary>The last two bytes written, to start the in-band error on a fresh line or event.</summary>
     private struct StreamTail
     {
