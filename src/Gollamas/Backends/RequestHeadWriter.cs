@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Net.Http.Headers;
 using System.Text;
-using Gollamas.Forwarding;
 using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 

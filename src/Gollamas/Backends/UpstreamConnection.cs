@@ -174,7 +174,7 @@ internal sealed class UpstreamConnection : IDisposable
     /// written segment by segment from where its bytes lie (a body in a temporary file, through
     /// one pooled buffer).
     /// </summary>
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> head, Forwarding.ForwardBody body, CancellationToken cancellationToken)
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> head, Bodies.ForwardBody body, CancellationToken cancellationToken)
     {
         _framing = BodyFraming.None;
         _bodyDone = false;
@@ -182,7 +182,7 @@ internal sealed class UpstreamConnection : IDisposable
         var total = head.Length + body.Length;
         if (body.Spooled is not null && total > BufferSize)
         {
-            await Forwarding.SpooledBodyWriter.WriteAsync(_stream, head, body, cancellationToken);
+            await Bodies.SpooledBodyWriter.WriteAsync(_stream, head, body, cancellationToken);
         }
         else if (total <= BufferSize)
         {

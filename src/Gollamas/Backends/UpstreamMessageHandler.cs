@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
 
 namespace Gollamas.Backends;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Gollamas.Bodies;
 using Gollamas.Diagnostics;
-using Gollamas.Forwarding;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,4 +1,4 @@
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Config;

@@ -1,6 +1,5 @@
 using System.Globalization;
-using Gollamas.Forwarding;
-using Gollamas.Routing;
+using Gollamas.Bodies;
 
 namespace Gollamas.Config;
 

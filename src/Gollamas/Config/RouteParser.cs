@@ -1,5 +1,3 @@
-using Gollamas.Routing;
-
 namespace Gollamas.Config;
 
 /// <summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Config;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gollamas.Backends;
+using Gollamas.Config;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;

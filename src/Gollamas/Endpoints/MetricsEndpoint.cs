@@ -1,6 +1,6 @@
 using System.Text;
 using Gollamas.Backends;
-using Gollamas.Diagnostics;
+using Gollamas.Metrics;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Endpoints;

@@ -1,9 +1,10 @@
 using Gollamas.Backends;
-using Gollamas.Config;
+using Gollamas.Bodies;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
+using Gollamas.Fleet;
 using Gollamas.Forwarding;
-using Gollamas.Hosting;
+using Gollamas.Metrics;
 using Gollamas.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -110,7 +111,7 @@ internal sealed partial class ModelEndpoints(
 
         if (surface.AppliesLifecycle)
         {
-            content = BodyRewrite.Apply(content, scan!.Layout, route.Defaults);
+            content = RequestDefaultsSplice.Apply(content, scan!.Layout, route.Defaults);
         }
         else if (route.Defaults.NumCtx is not null && surface.LoadsModel && _openAiWarned.TryAdd(route.Canonical, 0))
         {

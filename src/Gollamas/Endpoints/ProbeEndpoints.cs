@@ -1,5 +1,5 @@
 using Gollamas.Backends;
-using Gollamas.Hosting;
+using Gollamas.Forwarding;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Endpoints;

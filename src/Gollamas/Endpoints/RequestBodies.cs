@@ -1,5 +1,5 @@
 using Gollamas.Backends;
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
 
 namespace Gollamas.Endpoints;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
+using Gollamas.Metrics;
 using Gollamas.Routing;
 using Gollamas.Security;
 using Microsoft.AspNetCore.Http;

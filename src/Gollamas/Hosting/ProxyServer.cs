@@ -2,11 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Gollamas.Backends;
-using Gollamas.Cli;
+using Gollamas.Bodies;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Endpoints;
+using Gollamas.Fleet;
 using Gollamas.Forwarding;
+using Gollamas.Metrics;
 using Gollamas.Routing;
 using Gollamas.Security;
 using Microsoft.AspNetCore.Builder;
@@ -317,7 +319,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     }
 
     // "keep_alive 10m (forced), num_ctx 8192": what the model's requests get.
-    private static string Describe(Forwarding.RequestDefaults defaults)
+    private static string Describe(Bodies.RequestDefaults defaults)
     {
         var parts = new List<string>(2);
         if (defaults.KeepAliveText is { } keepAlive)

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Gollamas.Backends;
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
+using Gollamas.Config;
 using Gollamas.Json;
 
 namespace Gollamas.Routing;

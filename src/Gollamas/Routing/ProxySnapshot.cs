@@ -1,6 +1,5 @@
 using Gollamas.Backends;
 using Gollamas.Config;
-using Gollamas.Endpoints;
 using Gollamas.Forwarding;
 using Gollamas.Security;
 

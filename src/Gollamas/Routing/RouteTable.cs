@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using Gollamas.Backends;
+using Gollamas.Bodies;
 using Gollamas.Config;
-using Gollamas.Forwarding;
 
 namespace Gollamas.Routing;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Gollamas.Backends;
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
 using Gollamas.Routing;
 
 namespace Gollamas.Bench.Micro;
@@ -11,7 +11,7 @@ namespace Gollamas.Bench.Micro;
 /// conversation with the model key last (the whole messages array is skipped), and a 5 MB
 /// multimodal request whose base64 image comes before the model key. Plus the alias path as a
 /// request takes it: peek, resolve, splice the configured name in, serialise the body; and the
-/// same with keep_alive and num_ctx defaults spliced in too (<see cref="BodyRewrite"/>).
+/// same with keep_alive and num_ctx defaults spliced in too (<see cref="RequestDefaultsSplice"/>).
 /// Peek and the rewrite should allocate nothing.
 /// </summary>
 [MemoryDiagnoser]
@@ -66,7 +66,7 @@ public class ModelPeekBenchmarks
             throw new InvalidOperationException("rewrite did not add the defaults");
         }
 
-        if (BodyRewrite.Apply(new ForwardBody(_image), _defaults).SpliceCount != 2)
+        if (RequestDefaultsSplice.Apply(new ForwardBody(_image), _defaults).SpliceCount != 2)
         {
             throw new InvalidOperationException("rewrite did not find where to add the defaults in the image body");
         }
@@ -100,7 +100,7 @@ public class ModelPeekBenchmarks
 
     /// <summary>The rewrite's scan on its own over the 5 MB body: skipping the image is the cost.</summary>
     [Benchmark]
-    public int Defaults_5MB_ImageBeforeModel() => BodyRewrite.Apply(new ForwardBody(_image), _defaults).SpliceCount;
+    public int Defaults_5MB_ImageBeforeModel() => RequestDefaultsSplice.Apply(new ForwardBody(_image), _defaults).SpliceCount;
 
     // The same stack buffer ModelEndpoints uses, so the zeroing of 600 chars is counted too.
     private static int PeekBody(ReadOnlySpan<byte> body)
@@ -133,7 +133,7 @@ public class ModelPeekBenchmarks
         }
 
         var body = new ForwardBody(_smallAliasedBare, peek.TokenStart, peek.TokenLength, match.Route.NameAsJsonString);
-        body = BodyRewrite.Apply(body, _defaults);
+        body = RequestDefaultsSplice.Apply(body, _defaults);
         body.CopyTo(destination);
         return body.Length;
     }

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Gollamas.Backends;
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
 using Gollamas.Tests.Infrastructure;
 
 namespace Gollamas.Tests.Backends;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Gollamas.Backends;
-using Gollamas.Forwarding;
+using Gollamas.Bodies;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;

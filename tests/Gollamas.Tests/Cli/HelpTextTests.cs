@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Gollamas.Cli;
+using Gollamas.Hosting;
 
 namespace Gollamas.Tests.Cli;
 

@@ -1,6 +1,6 @@
-using Gollamas.Cli;
+using Gollamas.Bodies;
 using Gollamas.Config;
-using Gollamas.Forwarding;
+using Gollamas.Hosting;
 using static Gollamas.Tests.Cli.GollamasCommandTests;
 
 namespace Gollamas.Tests.Config;

@@ -170,7 +170,7 @@ public sealed class LifecycleTests : TwoServersTest
     [Fact]
     public async Task Readyz_DuringDrain_Unready()
     {
-        using var lifecycle = new Gollamas.Hosting.ProxyLifecycle();
+        using var lifecycle = new Gollamas.Forwarding.ProxyLifecycle();
         using var servers = new Gollamas.Backends.ServerRegistry();
         var probes = new Gollamas.Endpoints.ProbeEndpoints(lifecycle, servers);
         servers.GetOrAdd(new ConnectionConfig("a", A.BaseUri, true), new Gollamas.Backends.BackendSettings(), position: 1).Health.RecordSuccess();

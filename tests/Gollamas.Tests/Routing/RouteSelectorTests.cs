@@ -1,6 +1,6 @@
 using Gollamas.Backends;
+using Gollamas.Bodies;
 using Gollamas.Config;
-using Gollamas.Forwarding;
 using Gollamas.Routing;
 
 namespace Gollamas.Tests.Routing;

@@ -1,5 +1,5 @@
 using System.Net;
-using Gollamas.Diagnostics;
+using Gollamas.Metrics;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 

@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+
+namespace Gollamas.Bodies;
+
+/// <summary>
+/// The upstream request body: the client's bytes with up to <see cref="MaxSplices"/> ranges
+/// replaced or inserted (the model token for an alias, <c>keep_alive</c>, <c>num_ctx</c>). Nothing
+/// else is re-serialised, so fields the proxy does not know reach Ollama byte for byte. A value
+/// type with its splices inline: building one allocates nothing.
+/// </summary>
+/// <remarks>
+/// The body reads as segments: the client's bytes up to the first splice, its replacement, the
+/// bytes up to the next splice, and so on, ending with the bytes after the last one. Splices are
+/// kept sorted by position; insertions at the same position keep the order they were added in.
+/// Over a body in a temporary file (<see cref="RequestBodyBuffer.IsSpooled"/>) the runs of the
+/// client's bytes are ranges of that file (<see cref="GetRange"/>), read when they are written.
+/// </remarks>
+internal readonly struct ForwardBody
+{
+    /// <summary>The most splices one body holds: the model, <c>keep_alive</c> and <c>num_ctx</c>.</summary>
+    public const int MaxSplices = 3;
+
+    private readonly ReadOnlyMemory<byte> _original;
+    private readonly RequestBodyBuffer? _spooled;
+    private readonly int _originalLength;
+    private readonly SpliceArray _splices;
+    private readonly int _count;
+
+    /// <summary>The body forwarded unchanged.</summary>
+    public ForwardBody(ReadOnlyMemory<byte> original)
+    {
+        _original = original;
+        _originalLength = original.Length;
+    }
+
+    /// <summary>The client's body, where it lies: in memory, or in its temporary file.</summary>
+    public ForwardBody(RequestBodyBuffer body)
+    {
+        if (body.IsSpooled)
+        {
+            _spooled = body;
+        }
+        else
+        {
+            _original = body.Memory;
+        }
+
+        _originalLength = body.Length;
+    }
+
+    /// <summary>The body with the <paramref name="spliceLength"/> bytes at <paramref name="spliceStart"/> replaced.</summary>
+    public ForwardBody(ReadOnlyMemory<byte> original, int spliceStart, int spliceLength, ReadOnlyMemory<byte> replacement)
+        : this(original)
+    {
+        this = WithSplice(spliceStart, spliceLength, replacement);
+    }
+
+    private ForwardBody(in ForwardBody body, in SpliceArray splices, int count)
+    {
+        _original = body._original;
+        _spooled = body._spooled;
+        _originalLength = body._originalLength;
+        _splices = splices;
+        _count = count;
+    }
+
+    /// <summary>The client's bytes, before any splice; empty when they are in a file (<see cref="Spooled"/>).</summary>
+    public ReadOnlyMemory<byte> Original => _original;
+
+    /// <summary>The file-backed body whose bytes this body forwards; null when they are in memory.</summary>
+    public RequestBodyBuffer? Spooled => _spooled;
+
+    /// <summary>How many bytes the client sent.</summary>
+    public int OriginalLength => _originalLength;
+
+    public int SpliceCount => _count;
+
+    public long Length
+    {
+        get
+        {
+            long length = _originalLength;
+            for (var i = 0; i < _count; i++)
+            {
+                length += _splices[i].Replacement.Length - _splices[i].Length;
+            }
+
+            return length;
+        }
+    }
+
+    /// <summary>How many segments <see cref="GetSegment"/> returns: one more than twice the splices (some may be empty).</summary>
+    public int SegmentCount => (2 * _count) + 1;
+
+    /// <summary>
+    /// Segment <paramref name="index"/> of the forwarded body: even indexes are runs of the
+    /// client's bytes, odd ones the replacements. Written in order they are the whole body.
+    /// </summary>
+    public ReadOnlyMemory<byte> GetSegment(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)SegmentCount, nameof(index));
+        if ((index & 1) != 0)
+        {
+            return _splices[index / 2].Replacement;
+        }
+
+        if (_spooled is not null)
+        {
+            ThrowSpooled();
+        }
+
+        var (start, length) = GetRange(index);
+        return _original.Slice(start, length);
+    }
+
+    /// <summary>
+    /// Where the client's bytes of segment <paramref name="index"/> (an even one) lie in the
+    /// client's body: the range to read from the file of a <see cref="Spooled"/> body.
+    /// </summary>
+    public (int Start, int Length) GetRange(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)SegmentCount, nameof(index));
+        if ((index & 1) != 0)
+        {
+            throw new ArgumentException("Odd segments are replacements, not ranges of the client's body.", nameof(index));
+        }
+
+        var splice = index / 2;
+        var start = splice == 0 ? 0 : _splices[splice - 1].End;
+        var end = splice == _count ? _originalLength : _splices[splice].Start;
+        return (start, end - start);
+    }
+
+    /// <summary>Copies the whole body into <paramref name="destination"/>, which holds at least <see cref="Length"/> bytes.</summary>
+    public void CopyTo(Span<byte> destination)
+    {
+        var written = 0;
+        for (var i = 0; i < SegmentCount; i++)
+        {
+            if (_spooled is not null && (i & 1) == 0)
+            {
+                var (start, length) = GetRange(i);
+                written += _spooled.ReadAt(start, destination.Slice(written, length));
+                continue;
+            }
+
+            var segment = GetSegment(i).Span;
+            segment.CopyTo(destination[written..]);
+            written += segment.Length;
+        }
+    }
+
+    /// <summary>
+    /// This body with one more splice: the <paramref name="length"/> bytes of the client's body
+    /// at <paramref name="start"/> replaced by <paramref name="replacement"/> (inserted when
+    /// <paramref name="length"/> is 0). Splices must not overlap; an insertion may touch a
+    /// replaced range at either end.
+    /// </summary>
+    public ForwardBody WithSplice(int start, int length, ReadOnlyMemory<byte> replacement)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)start, (uint)_originalLength, nameof(start));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)(_originalLength - start), nameof(length));
+        if (length == 0 && replacement.IsEmpty)
+        {
+            return this;
+        }
+
+        if (_count == MaxSplices)
+        {
+            ThrowTooManySplices();
+        }
+
+        // Insertion sort by (start, end), stable: an insertion sorts before a range that starts at
+        // the same place, and insertions at one place stay in the order they came.
+        var splices = _splices;
+        var end = start + length;
+        var at = _count;
+        while (at > 0 && (splices[at - 1].Start > start || (splices[at - 1].Start == start && splices[at - 1].End > end)))
+        {
+            splices[at] = splices[at - 1];
+            at--;
+        }
+
+        if ((at > 0 && splices[at - 1].End > start) || (at < _count && end > splices[at + 1].Start))
+        {
+            ThrowOverlap(nameof(start));
+        }
+
+        splices[at] = new BodySplice(start, length, replacement);
+        return new ForwardBody(this, splices, _count + 1);
+    }
+
+    private static void ThrowSpooled() =>
+        throw new InvalidOperationException("The client's bytes are in a file: read them by GetRange.");
+
+    private static void ThrowTooManySplices() =>
+        throw new InvalidOperationException($"A forwarded body holds at most {MaxSplices} splices.");
+
+    private static void ThrowOverlap(string paramName) =>
+        throw new ArgumentException("The splice overlaps one the body already has.", paramName);
+
+    [InlineArray(MaxSplices)]
+    private struct SpliceArray
+    {
+        private BodySplice _element;
+    }
+}

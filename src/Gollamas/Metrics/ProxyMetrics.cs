@@ -1,0 +1,288 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Gollamas.Backends;
+using Gollamas.Bodies;
+using Gollamas.Diagnostics;
+
+namespace Gollamas.Metrics;
+
+/// <summary>
+/// Counters and histograms in Prometheus' text exposition format, written by hand: requests by
+/// endpoint, model, connection and status class; time to first byte and duration; prompt and
+/// generated tokens read from the final chunk; upstream errors by kind; and, read at scrape
+/// time, requests in flight, waiting and health per connection. Labels come from the
+/// configuration (endpoints, models, connection ids), so their number is bounded; the one
+/// exception, models routed because they run (<c>--allow-running</c>), is bounded here.
+/// </summary>
+internal sealed class ProxyMetrics
+{
+    /// <summary>
+    /// Distinct running-model names the model label takes; past them, <see cref="OtherRunningModels"/>.
+    /// A model must be loaded on a connection to be routed at all, so a real fleet stays far below;
+    /// the bound stops a long-lived process collecting series for every model it ever saw loaded.
+    /// </summary>
+    public const int MaxRunningModelLabels = 100;
+
+    /// <summary>
+    /// The model label of running models past the bound. Parenthesised so it can never be a
+    /// model's name: Ollama names cannot hold '(' (and a configured model "other" stays itself).
+    /// </summary>
+    public const string OtherRunningModels = "(other)";
+
+    private readonly ConcurrentDictionary<string, byte> _runningModelLabels = new(StringComparer.Ordinal);
+    private readonly Lock _runningModelLabelsLock = new();
+
+    // Seconds: from a cached answer to a cold model load and a long generation.
+    private static readonly double[] s_buckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+    private readonly ConcurrentDictionary<RequestKey, long[]> _requests = new();
+    private readonly ConcurrentDictionary<string, Histogram> _firstByte = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Histogram> _duration = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _tokens = new();
+    private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _upstreamErrors = new();
+    private readonly ConcurrentDictionary<ModelLoadKey, long[]> _modelLoads = new();
+
+    /// <summary>Where request bodies are kept; its counters are read at scrape time.</summary>
+    public BodyStore? Bodies { get; init; }
+
+    /// <summary>Takes a finished request into the counters (once, when it ends).</summary>
+    public void RecordRequest(RequestRecord record, int status)
+    {
+        var endpoint = record.Endpoint ?? "other";
+        var model = record.ResolvedModel is { } resolved && record.ResolvedModelIsRunning ? RunningModelLabel(resolved) : record.ResolvedModel ?? "";
+        var key = new RequestKey(endpoint, model, record.Connection ?? "", status / 100);
+        Interlocked.Increment(ref _requests.GetOrAdd(key, static _ => new long[1])[0]);
+        var end = Stopwatch.GetTimestamp();
+        var duration = Stopwatch.GetElapsedTime(record.Started, end).TotalSeconds;
+        var firstByte = record.FirstByte == 0 ? duration : Stopwatch.GetElapsedTime(record.Started, record.FirstByte).TotalSeconds;
+        _duration.GetOrAdd(endpoint, static _ => new Histogram()).Observe(duration);
+        _firstByte.GetOrAdd(endpoint, static _ => new Histogram()).Observe(firstByte);
+        if (record.PromptTokens > 0 || record.GeneratedTokens > 0)
+        {
+            var tokens = _tokens.GetOrAdd((model, record.Connection ?? ""), static _ => new long[2]);
+            Interlocked.Add(ref tokens[0], record.PromptTokens);
+            Interlocked.Add(ref tokens[1], record.GeneratedTokens);
+        }
+    }
+
+    /// <summary>
+    /// The model label of a running model: its canonical name while fewer than
+    /// <see cref="MaxRunningModelLabels"/> names have been seen (or it is one of them), else
+    /// <see cref="OtherRunningModels"/>.
+    /// </summary>
+    private string RunningModelLabel(string name)
+    {
+        if (_runningModelLabels.ContainsKey(name))
+        {
+            return name;
+        }
+
+        lock (_runningModelLabelsLock)
+        {
+            if (_runningModelLabels.Count < MaxRunningModelLabels)
+            {
+                _runningModelLabels.TryAdd(name, 0);
+                return name;
+            }
+        }
+
+        return _runningModelLabels.ContainsKey(name) ? name : OtherRunningModels;
+    }
+
+    /// <summary>An upstream failure of one kind (unreachable, timeout, refused, broken stream).</summary>
+    public void RecordUpstreamError(string connection, string kind) =>
+        Interlocked.Increment(ref _upstreamErrors.GetOrAdd((connection, kind), static _ => new long[1])[0]);
+
+    /// <summary>A load request the proxy itself sent (preload or ping), and whether the model loaded.</summary>
+    public void RecordModelLoad(string model, string connection, string reason, bool loaded) =>
+        Interlocked.Increment(ref _modelLoads.GetOrAdd(new ModelLoadKey(model, connection, reason, loaded), static _ => new long[1])[0]);
+
+    /// <summary>
+    /// Reads the token counts of a chunk if it is the final one: Ollama's last NDJSON object carries
+    /// <c>prompt_eval_count</c> and <c>eval_count</c>, the OpenAI layer's <c>usage</c> carries
+    /// <c>prompt_tokens</c> and <c>completion_tokens</c>. One vectorised search per chunk for a key
+    /// that only the final chunk has; nothing is parsed otherwise.
+    /// </summary>
+    public static void ReadTokens(ReadOnlySpan<byte> chunk, RequestRecord record)
+    {
+        switch (record.TokenCounts)
+        {
+            case TokenCounts.Ollama:
+                ReadTokens(chunk, record, "\"eval_count\":"u8, "\"prompt_eval_count\":"u8, zeroMeansNone: false, lastWins: false);
+                break;
+            case TokenCounts.OpenAi:
+                // Streams without include_usage end with "usage":null; some chunks carry zeros.
+                ReadTokens(chunk, record, "\"completion_tokens\":"u8, "\"prompt_tokens\":"u8, zeroMeansNone: true, lastWins: false);
+                break;
+            case TokenCounts.InputOutput:
+                ReadTokens(chunk, record, "\"output_tokens\":"u8, "\"input_tokens\":"u8, zeroMeansNone: false, lastWins: true);
+                break;
+        }
+    }
+
+    private static void ReadTokens(ReadOnlySpan<byte> chunk, RequestRecord record, ReadOnlySpan<byte> generatedKey, ReadOnlySpan<byte> promptKey, bool zeroMeansNone, bool lastWins)
+    {
+        if (!TryReadNumber(chunk, generatedKey, out var generated, lastWins) || (zeroMeansNone && generated == 0))
+        {
+            return;
+        }
+
+        record.GeneratedTokens = generated;
+        if (TryReadNumber(chunk, promptKey, out var prompt, lastWins))
+        {
+            record.PromptTokens = prompt;
+        }
+        else if (!lastWins)
+        {
+            record.PromptTokens = 0;
+        }
+    }
+
+    /// <summary>Writes every metric; the gauges are read from the connections now.</summary>
+    public void WriteTo(StringBuilder text, IReadOnlyList<Backend> backends)
+    {
+        text.Append("# HELP gollamas_requests_total Requests answered, by endpoint, model, connection and status class.\n");
+        text.Append("# TYPE gollamas_requests_total counter\n");
+        foreach (var (key, count) in _requests.OrderBy(static p => p.Key.ToString(), StringComparer.Ordinal))
+        {
+            text.Append("gollamas_requests_total{endpoint=\"").Append(Escape(key.Endpoint))
+                .Append("\",model=\"").Append(Escape(key.Model))
+                .Append("\",connection=\"").Append(Escape(key.Connection))
+                .Append("\",status=\"").Append(key.StatusClass.ToString(CultureInfo.InvariantCulture)).Append("xx\"} ")
+                .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        WriteHistograms(text, "gollamas_time_to_first_byte_seconds", "Time from the request to the first byte of the answer, by endpoint.", _firstByte);
+        WriteHistograms(text, "gollamas_request_duration_seconds", "Time from the request to the end of the answer, by endpoint.", _duration);
+
+        text.Append("# HELP gollamas_prompt_tokens_total Prompt tokens evaluated, from the final chunk of each answer.\n");
+        text.Append("# TYPE gollamas_prompt_tokens_total counter\n");
+        foreach (var ((model, connection), tokens) in _tokens.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal))
+        {
+            AppendModelConnection(text, "gollamas_prompt_tokens_total", model, connection).Append(Volatile.Read(ref tokens[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_generated_tokens_total Tokens generated, from the final chunk of each answer.\n");
+        text.Append("# TYPE gollamas_generated_tokens_total counter\n");
+        foreach (var ((model, connection), tokens) in _tokens.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal))
+        {
+            AppendModelConnection(text, "gollamas_generated_tokens_total", model, connection).Append(Volatile.Read(ref tokens[1]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_upstream_errors_total Failures of Ollama servers, by connection and kind.\n");
+        text.Append("# TYPE gollamas_upstream_errors_total counter\n");
+        foreach (var ((connection, kind), count) in _upstreamErrors.OrderBy(static p => p.Key.Connection + "\n" + p.Key.Kind, StringComparer.Ordinal))
+        {
+            text.Append("gollamas_upstream_errors_total{connection=\"").Append(Escape(connection)).Append("\",kind=\"").Append(kind).Append("\"} ")
+                .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        if (Bodies is { } bodies)
+        {
+            text.Append("# HELP gollamas_request_bodies_spooled_total Request bodies kept in a temporary file, by reason: size (over the in-memory threshold) or budget (memory for bodies spent).\n");
+            text.Append("# TYPE gollamas_request_bodies_spooled_total counter\n");
+            text.Append("gollamas_request_bodies_spooled_total{reason=\"budget\"} ").Append(bodies.SpooledByBudget.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("gollamas_request_bodies_spooled_total{reason=\"size\"} ").Append(bodies.SpooledBySize.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("# HELP gollamas_request_body_memory_bytes Bytes of memory request bodies hold now.\n");
+            text.Append("# TYPE gollamas_request_body_memory_bytes gauge\n");
+            text.Append("gollamas_request_body_memory_bytes ").Append(bodies.InMemory.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_model_loads_total Load requests the proxy sent itself (reason preload or ping), by model, connection and result.\n");
+        text.Append("# TYPE gollamas_model_loads_total counter\n");
+        foreach (var ((model, connection, reason, loaded), count) in _modelLoads.OrderBy(static p => p.Key.SortKey, StringComparer.Ordinal))
+        {
+            text.Append("gollamas_model_loads_total{model=\"").Append(Escape(model)).Append("\",connection=\"").Append(Escape(connection))
+                .Append("\",reason=\"").Append(reason).Append("\",result=\"").Append(loaded ? "loaded" : "failed").Append("\"} ")
+                .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        WriteGauge(text, "gollamas_in_flight_requests", "Requests being forwarded to each connection now.", backends, static b => b.InFlight);
+        WriteGauge(text, "gollamas_queued_requests", "Requests waiting for a slot on each connection now.", backends, static b => b.Gate.Waiting);
+        WriteGauge(text, "gollamas_connection_up", "1 while a connection is up, 0 while it is marked down.", backends, static b => b.Health.IsDown ? 0 : 1);
+    }
+
+    private static void WriteGauge(StringBuilder text, string name, string help, IReadOnlyList<Backend> backends, Func<Backend, int> value)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(" gauge\n");
+        foreach (var backend in backends)
+        {
+            text.Append(name).Append("{connection=\"").Append(Escape(backend.Id)).Append("\"} ")
+                .Append(value(backend).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
+
+    private static void WriteHistograms(StringBuilder text, string name, string help, ConcurrentDictionary<string, Histogram> histograms)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(" histogram\n");
+        foreach (var (endpoint, histogram) in histograms.OrderBy(static p => p.Key, StringComparer.Ordinal))
+        {
+            histogram.WriteTo(text, name, Escape(endpoint));
+        }
+    }
+
+    private static StringBuilder AppendModelConnection(StringBuilder text, string name, string model, string connection) =>
+        text.Append(name).Append("{model=\"").Append(Escape(model)).Append("\",connection=\"").Append(Escape(connection)).Append("\"} ");
+
+    // Label values escape backslash, double quote and new line (exposition format).
+    private static string Escape(string value) =>
+        value.AsSpan().IndexOfAny("\\\"\n") < 0 ? value : value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    private static bool TryReadNumber(ReadOnlySpan<byte> chunk, ReadOnlySpan<byte> key, out long value, bool last)
+    {
+        value = 0;
+        var at = last ? chunk.LastIndexOf(key) : chunk.IndexOf(key);
+        return at >= 0 && Utf8Parser.TryParse(chunk[(at + key.Length)..], out value, out _) && value >= 0;
+    }
+
+    // A class, not a tuple: a dictionary keyed by a reference type shares the native code every
+    // other such dictionary uses; a four-field value tuple would bring its own (about 30 KB).
+    private sealed record ModelLoadKey(string Model, string Connection, string Reason, bool Loaded)
+    {
+        public string SortKey => $"{Model}\n{Connection}\n{Reason}\n{Loaded}";
+    }
+
+    private readonly record struct RequestKey(string Endpoint, string Model, string Connection, int StatusClass);
+
+    /// <summary>A histogram with fixed buckets; counts are updated without locks.</summary>
+    private sealed class Histogram
+    {
+        private readonly long[] _counts = new long[s_buckets.Length + 1];
+        private long _sumMicroseconds;
+
+        public void Observe(double seconds)
+        {
+            var bucket = 0;
+            while (bucket < s_buckets.Length && seconds > s_buckets[bucket])
+            {
+                bucket++;
+            }
+
+            Interlocked.Increment(ref _counts[bucket]);
+            Interlocked.Add(ref _sumMicroseconds, (long)(seconds * 1_000_000));
+        }
+
+        public void WriteTo(StringBuilder text, string name, string endpoint)
+        {
+            long cumulative = 0;
+            for (var i = 0; i <= s_buckets.Length; i++)
+            {
+                cumulative += Volatile.Read(ref _counts[i]);
+                var bound = i < s_buckets.Length ? s_buckets[i].ToString(CultureInfo.InvariantCulture) : "+Inf";
+                text.Append(name).Append("_bucket{endpoint=\"").Append(endpoint).Append("\",le=\"").Append(bound).Append("\"} ")
+                    .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+
+            text.Append(name).Append("_sum{endpoint=\"").Append(endpoint).Append("\"} ")
+                .Append((Volatile.Read(ref _sumMicroseconds) / 1_000_000d).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append(name).Append("_count{endpoint=\"").Append(endpoint).Append("\"} ")
+                .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
+}
