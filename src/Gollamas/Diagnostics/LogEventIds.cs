@@ -1,6 +1,10 @@
 namespace Gollamas.Diagnostics;
 
 /// <summary>Event ids of every log message, grouped by area, never reused.</summary>
+/// <remarks>
+/// Each name matches its message's <c>EventName</c>, which operators see and filter on; the
+/// <c>Backend*</c> ones keep the name they shipped with, though the code's word is now connection.
+/// </remarks>
 internal static class LogEventIds
 {
     // Hosting 1xx

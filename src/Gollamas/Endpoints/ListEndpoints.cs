@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;
@@ -29,11 +29,11 @@ internal sealed class ListEndpoints(FanOut fanOut)
     public Task OpenAiModelsAsync(HttpContext context, ProxySnapshot snapshot) =>
         MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList);
 
-    /// <summary>Asks every serving backend for <paramref name="path"/>, merges, sorts and writes the list.</summary>
+    /// <summary>Asks every serving connection for <paramref name="path"/>, merges, sorts and writes the list.</summary>
     private async Task MergeAsync(HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, bool includeRunning = false)
     {
         var running = includeRunning && table.AllowRunning;
-        var results = await fanOut.GetAsync(running ? table.AllBackends : table.ServingBackends, path, context.RequestAborted);
+        var results = await fanOut.GetAsync(running ? table.AllConnections : table.ServingConnections, path, context.RequestAborted);
         try
         {
             var models = ModelListMerger.Merge(results, table, includeUnrouted: running);
@@ -88,11 +88,11 @@ internal sealed class ListEndpoints(FanOut fanOut)
             return;
         }
 
-        var backend = match.Route.Backends[0];
-        if (!backend.TryAcquire())
+        var connection = match.Route.Connections[0];
+        if (!connection.TryAcquire())
         {
             // Retired by a newer snapshot since this request read its own: as a server that is gone.
-            await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {backend.PublicName} is no longer configured");
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status502BadGateway, $"gollamas: Ollama server on {connection.PublicName} is no longer configured");
             return;
         }
 
@@ -102,7 +102,7 @@ internal sealed class ListEndpoints(FanOut fanOut)
         deadline.CancelAfter(fanOut.Timeout);
         try
         {
-            await AnswerFromShowAsync(context, backend, match.Route.Name, requested, deadline.Token);
+            await AnswerFromShowAsync(context, connection, match.Route.Name, requested, deadline.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
@@ -118,22 +118,22 @@ internal sealed class ListEndpoints(FanOut fanOut)
             }
 
             var failure = UpstreamFailure.From(ex, ex is OperationCanceledException ? fanOut.TimeoutReason : null);
-            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(backend.PublicName));
+            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(connection.PublicName));
         }
         finally
         {
-            backend.Release();
+            connection.Release();
         }
     }
 
-    private static async Task AnswerFromShowAsync(HttpContext context, Backend backend, string model, string requested, CancellationToken cancellationToken)
+    private static async Task AnswerFromShowAsync(HttpContext context, Connection connection, string model, string requested, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, backend.CreateUri("/api/show", null))
+        using var request = new HttpRequestMessage(HttpMethod.Post, connection.CreateUri("/api/show", null))
         {
             Content = new ByteArrayContent(BuildShowBody(model)),
         };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        using var response = await backend.Invoker.SendAsync(request, cancellationToken);
+        using var response = await connection.Invoker.SendAsync(request, cancellationToken);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var document = await TryParseAsync(body, cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -143,7 +143,7 @@ internal sealed class ListEndpoints(FanOut fanOut)
                 && document.RootElement.TryGetProperty("error"u8, out var error)
                 && error.ValueKind == JsonValueKind.String
                     ? error.GetString()!
-                    : $"gollamas: Ollama server on {backend.PublicName} answered {(int)response.StatusCode}";
+                    : $"gollamas: Ollama server on {connection.PublicName} answered {(int)response.StatusCode}";
             await ErrorWriter.WriteAsync(context, (int)response.StatusCode, message);
             return;
         }

@@ -1,17 +1,17 @@
 using System.Text;
-using Gollamas.Backends;
+using Gollamas.Connections;
 using Gollamas.Metrics;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Endpoints;
 
 /// <summary>GET <c>/metrics</c>: the counters in Prometheus' text exposition format.</summary>
-internal sealed class MetricsEndpoint(ProxyMetrics metrics, ServerRegistry servers)
+internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry connections)
 {
     public async Task HandleAsync(HttpContext context)
     {
         var text = new StringBuilder(4096);
-        metrics.WriteTo(text, servers.Active);
+        metrics.WriteTo(text, connections.Active);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         var body = Encoding.UTF8.GetBytes(text.ToString());

@@ -1,5 +1,5 @@
-using Gollamas.Backends;
 using Gollamas.Bodies;
+using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Fleet;
@@ -126,13 +126,13 @@ internal sealed partial class ModelEndpoints(
         var tried = 0UL;
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
-            var backend = RouteSelector.Next(route, ref tried, rotation);
-            if (backend is null)
+            var connection = RouteSelector.Next(route, ref tried, rotation);
+            if (connection is null)
             {
                 break; // went down while this request was trying the others
             }
 
-            if (!backend.TryAcquire())
+            if (!connection.TryAcquire())
             {
                 // Retired by a newer snapshot since this request read its own: this attempt is
                 // spent on it as on a route gone down, so the last real one still answers the client.
@@ -141,39 +141,39 @@ internal sealed partial class ModelEndpoints(
 
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, backend.DisplayName);
+                Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, connection.DisplayName);
             }
 
             ForwardOutcome outcome;
             try
             {
                 // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
-                var gate = await backend.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
+                var gate = await connection.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
                 if (gate != GateResult.Entered)
                 {
-                    await BusyAsync(context, backend, gate, snapshot.Queue);
+                    await BusyAsync(context, connection, gate, snapshot.Queue);
                     return;
                 }
 
                 try
                 {
-                    record.Connection = backend.Id;
-                    outcome = await forwarder.ForwardAsync(context, backend, content, snapshot.Forwarding, record, canFailOver: attempt < attempts);
+                    record.Connection = connection.Id;
+                    outcome = await forwarder.ForwardAsync(context, connection, content, snapshot.Forwarding, record, canFailOver: attempt < attempts);
                 }
                 finally
                 {
-                    backend.Gate.Exit();
+                    connection.Gate.Exit();
                 }
             }
             finally
             {
-                backend.Release();
+                connection.Release();
             }
 
-            health.RecordRequest(backend, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
+            health.RecordRequest(connection, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
             if (outcome is ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused or ForwardOutcome.BackendStreamBroken)
             {
-                metrics.RecordUpstreamError(backend.Id, OutcomeLabel(outcome));
+                metrics.RecordUpstreamError(connection.Id, OutcomeLabel(outcome));
             }
             if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused)
                 || attempt == attempts)
@@ -181,7 +181,7 @@ internal sealed partial class ModelEndpoints(
                 return;
             }
 
-            Log.FailedOver(_logger, route.Name, backend.DisplayName, outcome);
+            Log.FailedOver(_logger, route.Name, connection.DisplayName, outcome);
         }
 
         await AllRoutesDownAsync(context, route);
@@ -201,12 +201,12 @@ internal sealed partial class ModelEndpoints(
     };
 
     /// <summary>A request that could not get a slot: 503 with Retry-After, or nothing if the client left.</summary>
-    private Task BusyAsync(HttpContext context, Backend backend, GateResult gate, QueuePolicy queue)
+    private Task BusyAsync(HttpContext context, Connection connection, GateResult gate, QueuePolicy queue)
     {
         var message = gate switch
         {
-            GateResult.QueueFull => $"gollamas: Ollama server on {backend.PublicName} is busy: {backend.Gate.Limit} requests in flight and {backend.Gate.QueueLength} waiting; try again later",
-            GateResult.TimedOut => $"gollamas: waited {queue.Timeout.TotalSeconds:0.###} s for the Ollama server on {backend.PublicName}, still busy; try again later",
+            GateResult.QueueFull => $"gollamas: Ollama server on {connection.PublicName} is busy: {connection.Gate.Limit} requests in flight and {connection.Gate.QueueLength} waiting; try again later",
+            GateResult.TimedOut => $"gollamas: waited {queue.Timeout.TotalSeconds:0.###} s for the Ollama server on {connection.PublicName}, still busy; try again later",
             _ => null,
         };
         if (message is null)
@@ -214,7 +214,7 @@ internal sealed partial class ModelEndpoints(
             return Task.CompletedTask; // the client left while waiting
         }
 
-        Log.Busy(_logger, backend.DisplayName, gate);
+        Log.Busy(_logger, connection.DisplayName, gate);
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, message);
     }
@@ -228,9 +228,9 @@ internal sealed partial class ModelEndpoints(
     /// </summary>
     private Task AllRoutesDownAsync(HttpContext context, ModelRoute route)
     {
-        var servers = string.Join(", ", route.Backends.Select(static b => b.PublicName));
+        var connections = string.Join(", ", route.Connections.Select(static c => c.PublicName));
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
-        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {servers}");
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {connections}");
     }
 
     /// <summary>503: the body could not be kept (its directory is full or gone); the cause goes to the log only.</summary>

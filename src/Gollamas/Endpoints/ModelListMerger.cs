@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Json;
 using Gollamas.Routing;
 
@@ -24,7 +24,7 @@ internal static class ModelListMerger
         var merged = new List<ListedModel>();
         var seen = new HashSet<ModelRoute>();
         var seenUnrouted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (backend, document) in results)
+        foreach (var (connection, document) in results)
         {
             foreach (var (entry, listed) in new ModelList(document))
             {
@@ -38,7 +38,7 @@ internal static class ModelListMerger
                     continue;
                 }
 
-                if (!route.IsServedBy(backend) || !seen.Add(route))
+                if (!route.IsServedBy(connection) || !seen.Add(route))
                 {
                     continue;
                 }

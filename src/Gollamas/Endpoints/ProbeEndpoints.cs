@@ -1,4 +1,4 @@
-using Gollamas.Backends;
+using Gollamas.Connections;
 using Gollamas.Forwarding;
 using Microsoft.AspNetCore.Http;
 
@@ -11,7 +11,7 @@ namespace Gollamas.Endpoints;
 /// the first one answers, and stays unready ("starting") until then: a pod is not sent traffic
 /// before the proxy knows it can serve some.
 /// </summary>
-internal sealed class ProbeEndpoints(ProxyLifecycle lifecycle, ServerRegistry servers)
+internal sealed class ProbeEndpoints(ProxyLifecycle lifecycle, ConnectionRegistry connections)
 {
     private static readonly byte[] s_ok = """{"status":"ok"}"""u8.ToArray();
     private static readonly byte[] s_draining = """{"status":"draining"}"""u8.ToArray();
@@ -28,14 +28,14 @@ internal sealed class ProbeEndpoints(ProxyLifecycle lifecycle, ServerRegistry se
         }
 
         var starting = false;
-        foreach (var backend in servers.Active)
+        foreach (var connection in connections.Active)
         {
-            if (backend.Health.IsServing)
+            if (connection.Health.IsServing)
             {
                 return WriteAsync(context, StatusCodes.Status200OK, s_ok);
             }
 
-            starting |= !backend.Health.IsChecked;
+            starting |= !connection.Health.IsChecked;
         }
 
         return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, starting ? s_starting : s_noServer);

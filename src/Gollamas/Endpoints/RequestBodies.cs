@@ -1,5 +1,5 @@
-using Gollamas.Backends;
 using Gollamas.Bodies;
+using Gollamas.Connections;
 
 namespace Gollamas.Endpoints;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Gollamas.Backends;
+using Gollamas.Connections;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;
@@ -15,7 +15,7 @@ internal sealed class VersionEndpoint(FanOut fanOut)
 {
     public async Task HandleAsync(HttpContext context, ProxySnapshot snapshot)
     {
-        var results = await fanOut.GetAsync(snapshot.Routes.ServingBackends, "/api/version", context.RequestAborted);
+        var results = await fanOut.GetAsync(snapshot.Routes.ServingConnections, "/api/version", context.RequestAborted);
         OllamaVersion? lowest = null;
         foreach (var result in results)
         {

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Forwarding;
 using Gollamas.Json;
@@ -17,12 +17,12 @@ namespace Gollamas.Fleet;
 /// keeps being probed and is back on its first success. A failure is no connection, no answer in
 /// time, or an answer of 5xx or 429; any other answer says the server works. Each change of state
 /// is logged once, and a server that fails its start-up probe at once, so a wrong address shows
-/// in the first lines of the log. It follows the <see cref="ServerRegistry"/>: a server added
+/// in the first lines of the log. It follows the <see cref="ConnectionRegistry"/>: a server added
 /// there is probed from then on, a retired one no more.
 /// </summary>
 internal sealed partial class HealthMonitor : IAsyncDisposable
 {
-    private readonly ServerRegistry _servers;
+    private readonly ConnectionRegistry _connections;
     private readonly HealthOptions _options;
     private readonly bool _probeAtStart;
     private readonly TimeProvider _time;
@@ -33,7 +33,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
     // Under _loopsLock: the probe loop of each server probed now, and every loop started (awaited on stop).
     private readonly Lock _loopsLock = new();
-    private readonly Dictionary<Backend, CancellationTokenSource> _probing = [];
+    private readonly Dictionary<Connection, CancellationTokenSource> _probing = [];
     private readonly List<Task> _loops = [];
     private bool _started;
     private bool _stopped;
@@ -43,9 +43,9 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     /// <param name="probeAtStart">Whether the first probe runs at once rather than one interval after start.</param>
     /// <param name="time">The clock of the probes.</param>
     /// <param name="logger">Where changes of state are logged.</param>
-    public HealthMonitor(ServerRegistry servers, HealthOptions options, bool probeAtStart, TimeProvider time, ILogger<HealthMonitor> logger)
+    public HealthMonitor(ConnectionRegistry connections, HealthOptions options, bool probeAtStart, TimeProvider time, ILogger<HealthMonitor> logger)
     {
-        _servers = servers;
+        _connections = connections;
         _options = options;
         _probeAtStart = probeAtStart;
         _time = time;
@@ -53,13 +53,13 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     }
 
     /// <summary>Raised after each background probe of a connection (tests wait on it).</summary>
-    public event Action<Backend>? Probed;
+    public event Action<Connection>? Probed;
 
     /// <summary>Raised when a connection that was marked down is up again (a probe or a request succeeded).</summary>
-    public event Action<Backend>? CameUp;
+    public event Action<Connection>? CameUp;
 
     /// <summary>Raised after each probe the server answered.</summary>
-    public event Action<Backend>? ProbeSucceeded;
+    public event Action<Connection>? ProbeSucceeded;
 
     /// <summary>What a client told that every route is down should wait before trying again.</summary>
     public TimeSpan RetryAfter => _options.Interval;
@@ -78,31 +78,31 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     {
         lock (_loopsLock)
         {
-            var servers = _servers.Active;
-            _firstProbesPending = _probeAtStart ? servers.Count : 0;
+            var connections = _connections.Active;
+            _firstProbesPending = _probeAtStart ? connections.Count : 0;
             if (_firstProbesPending == 0)
             {
                 _firstRound.TrySetResult();
             }
 
             _started = true;
-            _servers.Changed += OnServersChanged;
-            foreach (var backend in servers)
+            _connections.Changed += OnConnectionsChanged;
+            foreach (var connection in connections)
             {
-                StartLoop(backend, countsForFirstRound: true);
+                StartLoop(connection, countsForFirstRound: true);
             }
         }
     }
 
     // Under _loopsLock.
-    private void StartLoop(Backend backend, bool countsForFirstRound)
+    private void StartLoop(Connection connection, bool countsForFirstRound)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        _probing.Add(backend, stop);
-        _loops.Add(LoopAsync(backend, countsForFirstRound, stop.Token));
+        _probing.Add(connection, stop);
+        _loops.Add(LoopAsync(connection, countsForFirstRound, stop.Token));
     }
 
-    private void OnServersChanged()
+    private void OnConnectionsChanged()
     {
         List<CancellationTokenSource>? ended = null;
         lock (_loopsLock)
@@ -112,21 +112,21 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
                 return;
             }
 
-            var active = _servers.Active;
-            foreach (var (backend, stop) in _probing)
+            var active = _connections.Active;
+            foreach (var (connection, stop) in _probing)
             {
-                if (!active.Contains(backend))
+                if (!active.Contains(connection))
                 {
                     (ended ??= []).Add(stop);
-                    _probing.Remove(backend);
+                    _probing.Remove(connection);
                 }
             }
 
-            foreach (var backend in active)
+            foreach (var connection in active)
             {
-                if (!_probing.ContainsKey(backend))
+                if (!_probing.ContainsKey(connection))
                 {
-                    StartLoop(backend, countsForFirstRound: false);
+                    StartLoop(connection, countsForFirstRound: false);
                 }
             }
         }
@@ -147,29 +147,29 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     /// 413, and 401/403 for a key the client sent), says the server works; only a 2xx of a request
     /// that loads the model says the model is loaded there.
     /// </summary>
-    public void RecordRequest(Backend backend, ForwardOutcome outcome, int status, ModelRoute route, bool loadsModel)
+    public void RecordRequest(Connection connection, ForwardOutcome outcome, int status, ModelRoute route, bool loadsModel)
     {
         switch (outcome)
         {
             case ForwardOutcome.Success when IsServerFailure(status):
-                Failed(backend, $"a request was answered {status}");
+                Failed(connection, $"a request was answered {status}");
                 break;
             case ForwardOutcome.Success:
-                Succeeded(backend);
+                Succeeded(connection);
                 if (loadsModel && status is >= 200 and < 300)
                 {
-                    backend.Health.MarkLoaded(route.Canonical);
+                    connection.Health.MarkLoaded(route.Canonical);
                 }
 
                 break;
             case ForwardOutcome.BackendRefused:
                 // A 5xx or 429 held back so another route could take the request.
-                Failed(backend, "a request was answered with a server error or 429");
+                Failed(connection, "a request was answered with a server error or 429");
                 break;
             case ForwardOutcome.BackendUnreachable:
             case ForwardOutcome.BackendTimedOut:
             case ForwardOutcome.BackendStreamBroken:
-                Failed(backend, outcome.ToString());
+                Failed(connection, outcome.ToString());
                 break;
         }
     }
@@ -179,58 +179,58 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         status >= StatusCodes.Status500InternalServerError || status == StatusCodes.Status429TooManyRequests;
 
     /// <summary>One probe of one connection now.</summary>
-    public Task ProbeAsync(Backend backend, CancellationToken cancellationToken) => ProbeAsync(backend, firstProbe: false, cancellationToken);
+    public Task ProbeAsync(Connection connection, CancellationToken cancellationToken) => ProbeAsync(connection, firstProbe: false, cancellationToken);
 
-    private async Task ProbeAsync(Backend backend, bool firstProbe, CancellationToken cancellationToken)
+    private async Task ProbeAsync(Connection connection, bool firstProbe, CancellationToken cancellationToken)
     {
-        if (!backend.TryAcquire())
+        if (!connection.TryAcquire())
         {
             return; // retired: its loop is ending
         }
 
         try
         {
-            await ProbeAcquiredAsync(backend, firstProbe, cancellationToken);
+            await ProbeAcquiredAsync(connection, firstProbe, cancellationToken);
         }
         finally
         {
-            backend.Release();
+            connection.Release();
         }
     }
 
-    private async Task ProbeAcquiredAsync(Backend backend, bool firstProbe, CancellationToken cancellationToken)
+    private async Task ProbeAcquiredAsync(Connection connection, bool firstProbe, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             bool readModels;
-            using (var request = new HttpRequestMessage(HttpMethod.Get, backend.CreateUri("/api/version", null)))
-            using (var response = await backend.Invoker.SendAsync(request, linked.Token))
+            using (var request = new HttpRequestMessage(HttpMethod.Get, connection.CreateUri("/api/version", null)))
+            using (var response = await connection.Invoker.SendAsync(request, linked.Token))
             {
                 var status = (int)response.StatusCode;
                 if (!IsProbeAnswer(status))
                 {
-                    Failed(backend, $"/api/version answered {status}", firstProbe);
+                    Failed(connection, $"/api/version answered {status}", firstProbe);
                     return;
                 }
 
                 readModels = response.IsSuccessStatusCode;
             }
 
-            Succeeded(backend);
+            Succeeded(connection);
             if (readModels)
             {
-                await ReadRunningModelsAsync(backend, linked.Token);
+                await ReadRunningModelsAsync(connection, linked.Token);
             }
 
-            ProbeSucceeded?.Invoke(backend);
+            ProbeSucceeded?.Invoke(connection);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
             if (!cancellationToken.IsCancellationRequested)
             {
-                Failed(backend, ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : UpstreamFailure.Describe(ex), firstProbe);
+                Failed(connection, ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : UpstreamFailure.Describe(ex), firstProbe);
             }
         }
     }
@@ -248,7 +248,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         lock (_loopsLock)
         {
             _stopped = true;
-            _servers.Changed -= OnServersChanged;
+            _connections.Changed -= OnConnectionsChanged;
             loops = [.. _loops];
             stops = [.. _probing.Values];
         }
@@ -264,7 +264,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task LoopAsync(Backend backend, bool countsForFirstRound, CancellationToken cancellationToken)
+    private async Task LoopAsync(Connection connection, bool countsForFirstRound, CancellationToken cancellationToken)
     {
         // Armed before the first probe, and a periodic timer keeps a tick that comes while a
         // probe still runs: a slow probe delays the next one, it never skips a round.
@@ -277,8 +277,8 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
                 // Off the caller's thread: start-up does not wait for any server. A server added
                 // later is probed at once too, outside the start-up round.
                 await Task.Yield();
-                await ProbeAsync(backend, firstProbe: true, cancellationToken);
-                Probed?.Invoke(backend);
+                await ProbeAsync(connection, firstProbe: true, cancellationToken);
+                Probed?.Invoke(connection);
 
                 // After the event: whoever waits for the first round takes no start-up probe for a later one.
                 if (first)
@@ -290,8 +290,8 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await ProbeAsync(backend, firstProbe: false, cancellationToken);
-                Probed?.Invoke(backend);
+                await ProbeAsync(connection, firstProbe: false, cancellationToken);
+                Probed?.Invoke(connection);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -315,12 +315,12 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         }
     }
 
-    private static async Task ReadRunningModelsAsync(Backend backend, CancellationToken cancellationToken)
+    private static async Task ReadRunningModelsAsync(Connection connection, CancellationToken cancellationToken)
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, backend.CreateUri("/api/ps", null));
-            using var response = await backend.Invoker.SendAsync(request, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, connection.CreateUri("/api/ps", null));
+            using var response = await connection.Invoker.SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 return;
@@ -337,7 +337,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
                 }
             }
 
-            backend.Health.SetLoaded(loaded);
+            connection.Health.SetLoaded(loaded);
         }
         catch (JsonException)
         {
@@ -345,29 +345,29 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         }
     }
 
-    private void Succeeded(Backend backend)
+    private void Succeeded(Connection connection)
     {
-        if (backend.Health.RecordSuccess())
+        if (connection.Health.RecordSuccess())
         {
-            Log.Up(_logger, backend.DisplayName);
-            CameUp?.Invoke(backend);
+            Log.Up(_logger, connection.DisplayName);
+            CameUp?.Invoke(connection);
         }
     }
 
-    private void Failed(Backend backend, string reason, bool firstProbe = false)
+    private void Failed(Connection connection, string reason, bool firstProbe = false)
     {
-        if (backend.Health.RecordFailure())
+        if (connection.Health.RecordFailure())
         {
-            Log.Down(_logger, backend.DisplayName, backend.Health.ConsecutiveFailures, reason);
+            Log.Down(_logger, connection.DisplayName, connection.Health.ConsecutiveFailures, reason);
         }
         else if (firstProbe)
         {
             // A wrong address or a server not started shows at once, not after N intervals.
-            Log.FirstProbeFailed(_logger, backend.DisplayName, reason);
+            Log.FirstProbeFailed(_logger, connection.DisplayName, reason);
         }
         else
         {
-            Log.Failure(_logger, backend.DisplayName, reason);
+            Log.Failure(_logger, connection.DisplayName, reason);
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Gollamas.Backends;
+using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Metrics;
 using Gollamas.Routing;
@@ -89,7 +89,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     /// <summary>Sends the start-up loads and starts the pings; returns at once. From then on it follows every snapshot swap.</summary>
     public void Start()
     {
-        _health.CameUp += OnServerUp;
+        _health.CameUp += OnConnectionUp;
         _health.ProbeSucceeded += OnProbeSucceeded;
         _snapshots.Swapped += OnSwapped;
         OnSwapped(_snapshots.Current);
@@ -97,7 +97,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _health.CameUp -= OnServerUp;
+        _health.CameUp -= OnConnectionUp;
         _health.ProbeSucceeded -= OnProbeSucceeded;
         _snapshots.Swapped -= OnSwapped;
         Task[] running;
@@ -138,7 +138,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             Volatile.Write(ref _targets, next);
             foreach (var (key, running) in _running)
             {
-                if (!next.Any(t => t.Key == key && t.Backend == running.Backend))
+                if (!next.Any(t => t.Key == key && t.Connection == running.Connection))
                 {
                     _running.Remove(key);
                     _dropped.Add(running);
@@ -148,7 +148,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
             foreach (var target in next)
             {
-                if (!before.Any(t => t.Key == target.Key && t.Backend == target.Backend))
+                if (!before.Any(t => t.Key == target.Key && t.Connection == target.Connection))
                 {
                     due.Add(target);
                 }
@@ -189,9 +189,9 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         foreach (var name in snapshot.Lifecycle.Preload)
         {
             var model = snapshot.Routes.Models.First(m => string.Equals(m.Name, name, StringComparison.Ordinal));
-            foreach (var backend in model.Backends)
+            foreach (var connection in model.Connections)
             {
-                targets.Add(new Target(model, backend));
+                targets.Add(new Target(model, connection));
             }
         }
 
@@ -200,11 +200,11 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
     // Back after being marked down: it may have restarted and lost its models, and a load still
     // running there from before is stale (its server went silent): it is cut and sent anew.
-    private void OnServerUp(Backend backend)
+    private void OnConnectionUp(Connection connection)
     {
         foreach (var target in Volatile.Read(ref _targets))
         {
-            if (target.Backend == backend)
+            if (target.Connection == connection)
             {
                 Request(target, Preload, restart: true);
             }
@@ -213,14 +213,14 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
     // A server that was not there for its load (not running yet at start-up, restarting) but
     // never failed enough probes to be marked down gets it when it next answers.
-    private void OnProbeSucceeded(Backend backend)
+    private void OnProbeSucceeded(Connection connection)
     {
         List<Target>? due = null;
         lock (_lock)
         {
             foreach (var target in _targets)
             {
-                if (target.Backend == backend && _unreached.Contains(target.Key))
+                if (target.Connection == connection && _unreached.Contains(target.Key))
                 {
                     (due ??= []).Add(target);
                 }
@@ -244,7 +244,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             {
                 foreach (var target in Volatile.Read(ref _targets))
                 {
-                    if (!target.Backend.Health.IsDown)
+                    if (!target.Connection.Health.IsDown)
                     {
                         Request(target, Ping, restart: false);
                     }
@@ -264,7 +264,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     /// </summary>
     private void Request(Target target, string reason, bool restart)
     {
-        var (model, backend) = target;
+        var (model, connection) = target;
         Running running;
         lock (_lock)
         {
@@ -282,24 +282,24 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
                 }
                 else
                 {
-                    Log.StillLoading(_logger, model.Name, backend.DisplayName, reason);
+                    Log.StillLoading(_logger, model.Name, connection.DisplayName, reason);
                 }
 
                 return;
             }
 
-            running = new Running(backend, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+            running = new Running(connection, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
             _running.Add(target.Key, running);
             _unreached.Remove(target.Key);
         }
 
         if (reason == Ping)
         {
-            Log.Pinging(_logger, model.Name, backend.DisplayName);
+            Log.Pinging(_logger, model.Name, connection.DisplayName);
         }
         else
         {
-            Log.Loading(_logger, model.Name, backend.DisplayName);
+            Log.Loading(_logger, model.Name, connection.DisplayName);
         }
 
         _ = RunAsync(target, reason, running);
@@ -307,11 +307,11 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
     private async Task RunAsync(Target target, string reason, Running running)
     {
-        var (model, backend) = target;
+        var (model, connection) = target;
         await Task.Yield();
         var started = Stopwatch.GetTimestamp();
         LoadResult result;
-        var acquired = backend.TryAcquire();
+        var acquired = connection.TryAcquire();
         try
         {
             // A server retired by a swap is dropped from the targets as the swap completes.
@@ -327,7 +327,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         {
             if (acquired)
             {
-                backend.Release();
+                connection.Release();
             }
         }
 
@@ -362,23 +362,23 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             return;
         }
 
-        _metrics.RecordModelLoad(model.Name, backend.Id, reason, result.Problem is null);
+        _metrics.RecordModelLoad(model.Name, connection.Id, reason, result.Problem is null);
         if (result.Problem is not null)
         {
-            Log.LoadFailed(_logger, model.Name, backend.DisplayName, reason, result.Problem);
+            Log.LoadFailed(_logger, model.Name, connection.DisplayName, reason, result.Problem);
             return;
         }
 
         // Routing prefers a server with the model loaded; no need to wait for its next /api/ps.
-        backend.Health.MarkLoaded(model.Canonical);
+        connection.Health.MarkLoaded(model.Canonical);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         if (reason == Ping)
         {
-            Log.Pinged(_logger, model.Name, backend.DisplayName, seconds);
+            Log.Pinged(_logger, model.Name, connection.DisplayName, seconds);
         }
         else
         {
-            Log.Loaded(_logger, model.Name, backend.DisplayName, seconds, model.Defaults.KeepAliveText ?? "server default",
+            Log.Loaded(_logger, model.Name, connection.DisplayName, seconds, model.Defaults.KeepAliveText ?? "server default",
                 model.Defaults.NumCtx?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "server default");
         }
     }
@@ -386,7 +386,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     /// <summary>Sends the load request: no problem when the model is loaded; else why not, and whether the server was out of reach.</summary>
     private async Task<LoadResult> LoadAsync(Target target, CancellationToken cancellationToken)
     {
-        var (model, backend) = target;
+        var (model, connection) = target;
         var body = LoadRequestBody(model);
         using var timeout = _loadTimeout > TimeSpan.Zero ? new CancellationTokenSource(_loadTimeout, _time) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
@@ -400,10 +400,10 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
                 embedding = _embeddingModels.Contains(target.Key);
             }
 
-            var (status, error) = await SendAsync(backend, embedding ? "/api/embed" : "/api/generate", body, linked.Token);
+            var (status, error) = await SendAsync(connection, embedding ? "/api/embed" : "/api/generate", body, linked.Token);
             if (!embedding && status == 400 && error?.Contains("does not support generate", StringComparison.Ordinal) == true)
             {
-                (status, error) = await SendAsync(backend, "/api/embed", body, linked.Token);
+                (status, error) = await SendAsync(connection, "/api/embed", body, linked.Token);
                 if (status is >= 200 and < 300)
                 {
                     lock (_lock)
@@ -445,14 +445,14 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         length += part.Length;
     }
 
-    private static async Task<(int Status, string? Error)> SendAsync(Backend backend, string path, byte[] body, CancellationToken cancellationToken)
+    private static async Task<(int Status, string? Error)> SendAsync(Connection connection, string path, byte[] body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, backend.CreateUri(path, null))
+        using var request = new HttpRequestMessage(HttpMethod.Post, connection.CreateUri(path, null))
         {
             Content = new ByteArrayContent(body),
         };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        using var response = await backend.Invoker.SendAsync(request, cancellationToken);
+        using var response = await connection.Invoker.SendAsync(request, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         return response.IsSuccessStatusCode ? ((int)response.StatusCode, null) : ((int)response.StatusCode, ErrorText(text));
     }
@@ -482,15 +482,15 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
     private readonly record struct PreloadKey(string Model, string Connection);
 
     /// <summary>A model to keep loaded on one of its servers, as the current snapshot names them.</summary>
-    private readonly record struct Target(ModelRoute Model, Backend Backend)
+    private readonly record struct Target(ModelRoute Model, Connection Connection)
     {
-        public PreloadKey Key => new(Model.Name, Backend.Id);
+        public PreloadKey Key => new(Model.Name, Connection.Id);
     }
 
     /// <summary>A load in flight: cut it to send a new one (<see cref="Again"/>), when a swap drops it, or on stop.</summary>
-    private sealed class Running(Backend backend, CancellationTokenSource cancel)
+    private sealed class Running(Connection connection, CancellationTokenSource cancel)
     {
-        public Backend Backend { get; } = backend;
+        public Connection Connection { get; } = connection;
 
         public CancellationTokenSource Cancel { get; } = cancel;
 

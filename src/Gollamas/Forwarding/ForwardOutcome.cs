@@ -1,6 +1,10 @@
 namespace Gollamas.Forwarding;
 
 /// <summary>How a forward ended.</summary>
+/// <remarks>
+/// The names reach the log as they are (the failover line, the reason a server went down), so the
+/// <c>Backend*</c> ones keep the name they shipped with, though the code's word is now connection.
+/// </remarks>
 internal enum ForwardOutcome
 {
     /// <summary>The whole upstream response reached the client.</summary>

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json;
-using Gollamas.Backends;
 using Gollamas.Bodies;
+using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Json;
@@ -15,13 +15,13 @@ using Microsoft.Extensions.Logging;
 namespace Gollamas.Forwarding;
 
 /// <summary>
-/// Sends one client request to one backend and streams the answer back as it arrives.
+/// Sends one client request to one connection and streams the answer back as it arrives.
 /// The pipeline:
-/// 1. take a keep-alive connection from the backend's pool (or connect, bounded by the connect
+/// 1. take a keep-alive channel from the connection's pool (or connect, bounded by the connect
 ///    timeout), write the request head (same method, path and query, end-to-end headers, the
-///    backend's own Host) and the (possibly spliced) body in one write when small;
+///    connection's fixed Host and credential lines) and the (possibly spliced) body in one write when small;
 /// 2. read the response head under the client's abort token, so a client that leaves cancels
-///    the generation; a reused connection the server had closed is retried once on a new one;
+///    the generation; a reused channel the server had closed is retried once on a new one;
 /// 3. before anything was written, a failure becomes a clean 502/504 in the path's error shape;
 /// 4. copy status and end-to-end headers, disable response buffering;
 /// 5. pump the body: wait for data with a zero-byte read (no buffer held by an idle stream), read
@@ -40,7 +40,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
     private readonly ILogger _logger = logger;
 
     /// <summary>
-    /// Forwards the current request to <paramref name="backend"/> with <paramref name="body"/>
+    /// Forwards the current request to <paramref name="connection"/> with <paramref name="body"/>
     /// and writes the answer, or an error, to the client, as <paramref name="policy"/> (the
     /// request's snapshot) says. With <paramref name="canFailOver"/>,
     /// a failure before any byte reached the client (no connection, no answer, or a 5xx/429
@@ -48,26 +48,26 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
     /// <see cref="ForwardOutcome.BackendTimedOut"/> or <see cref="ForwardOutcome.BackendRefused"/>,
     /// so the caller can send the same body to the next route.
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Backend backend, ForwardBody body, ForwardPolicy policy, RequestRecord record, bool canFailOver = false)
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, Connection connection, ForwardBody body, ForwardPolicy policy, RequestRecord record, bool canFailOver = false)
     {
         var started = Stopwatch.GetTimestamp();
         using var watch = new UpstreamWatch(policy.IdleTimeout, context.RequestAborted, lifecycle.DrainDeadline);
         var isHead = HttpMethods.IsHead(context.Request.Method);
-        // To a server whose URL carries credentials the proxy sends those (in its HostHeader
+        // To a server whose URL carries credentials the proxy sends those (in its FixedRequestHeaders
         // lines), never the client's as well: one Authorization field, the operator's.
-        var head = RequestHeadWriter.RentForwarded(context.Request, backend, body.Length, policy.StripAuthorization || backend.SendsCredentials, out var headLength);
-        UpstreamConnection? connection = null;
-        backend.OnRequestStarted();
+        var head = RequestHeadWriter.RentForwarded(context.Request, connection, body.Length, policy.StripAuthorization || connection.SendsCredentials, out var headLength);
+        UpstreamChannel? channel = null;
+        connection.OnRequestStarted();
         try
         {
             UpstreamResponseHead response;
             try
             {
-                (connection, response) = await backend.Pool.SendAsync(head.AsMemory(0, headLength), body, isHead, watch.Token);
+                (channel, response) = await connection.Pool.SendAsync(head.AsMemory(0, headLength), body, isHead, watch.Token);
             }
             catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or OperationCanceledException)
             {
-                return await FailBeforeResponseAsync(context, backend, ex, watch, canFailOver);
+                return await FailBeforeResponseAsync(context, connection, ex, watch, canFailOver);
             }
             finally
             {
@@ -78,34 +78,34 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
             {
                 // Overloaded or failing (Ollama's queue is full, the runner crashed): the next
                 // route may serve it. The answer is dropped with its connection.
-                Log.BackendRefused(_logger, backend.DisplayName, context.Request.Path, response.StatusCode);
+                Log.BackendRefused(_logger, connection.DisplayName, context.Request.Path, response.StatusCode);
                 return ForwardOutcome.BackendRefused;
             }
 
-            var outcome = await CopyResponseAsync(context, backend, connection, response, watch, record);
+            var outcome = await CopyResponseAsync(context, connection, channel, response, watch, record);
             if (outcome == ForwardOutcome.Success)
             {
-                backend.Pool.Return(connection);
-                connection = null;
+                connection.Pool.Return(channel);
+                channel = null;
             }
 
-            Log.Forwarded(_logger, context.Request.Method, context.Request.Path, backend.DisplayName, response.StatusCode, outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Log.Forwarded(_logger, context.Request.Method, context.Request.Path, connection.DisplayName, response.StatusCode, outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return outcome;
         }
         finally
         {
             // Anything but a complete response closes the connection: that is also how the
             // server learns that the client left and stops generating.
-            connection?.Dispose();
-            backend.OnRequestEnded();
+            channel?.Dispose();
+            connection.OnRequestEnded();
         }
     }
 
-    private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Backend backend, Exception ex, UpstreamWatch watch, bool canFailOver)
+    private async Task<ForwardOutcome> FailBeforeResponseAsync(HttpContext context, Connection connection, Exception ex, UpstreamWatch watch, bool canFailOver)
     {
         if (watch.ClientLeft)
         {
-            Log.ClientAborted(_logger, context.Request.Path, backend.DisplayName);
+            Log.ClientAborted(_logger, context.Request.Path, connection.DisplayName);
             return ForwardOutcome.ClientAborted;
         }
 
@@ -117,16 +117,16 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
         }
 
         var failure = UpstreamFailure.From(ex, watch.WentSilent ? $"no answer within {FormatDuration(watch.IdleTimeout)}" : null);
-        Log.BackendFailed(_logger, backend.DisplayName, context.Request.Path, failure.Reason);
+        Log.BackendFailed(_logger, connection.DisplayName, context.Request.Path, failure.Reason);
         if (!canFailOver)
         {
-            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(backend.PublicName));
+            await ErrorWriter.WriteAsync(context, failure.StatusCode, failure.MessageFor(connection.PublicName));
         }
 
         return failure.TimedOut ? ForwardOutcome.BackendTimedOut : ForwardOutcome.BackendUnreachable;
     }
 
-    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Backend backend, UpstreamConnection upstream, UpstreamResponseHead head, UpstreamWatch watch, RequestRecord record)
+    private async Task<ForwardOutcome> CopyResponseAsync(HttpContext context, Connection connection, UpstreamChannel upstream, UpstreamResponseHead head, UpstreamWatch watch, RequestRecord record)
     {
         record.FirstByte = Stopwatch.GetTimestamp();
         record.BytesOut = 0;
@@ -168,7 +168,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
                 var flushed = await writer.FlushAsync(cancellation);
                 if (flushed.IsCompleted || flushed.IsCanceled)
                 {
-                    return ClientGone(context, backend);
+                    return ClientGone(context, connection);
                 }
             }
         }
@@ -176,7 +176,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
         {
             if (watch.ClientLeft)
             {
-                return ClientGone(context, backend);
+                return ClientGone(context, connection);
             }
 
             if (watch.ShuttingDown)
@@ -186,17 +186,17 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
             }
 
             var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : UpstreamFailure.Describe(ex);
-            Log.StreamBroken(_logger, backend.DisplayName, context.Request.Path, reason);
-            await EndWithInBandErrorAsync(context, tail, UpstreamFailure.StreamBrokenMessage(backend.PublicName, reason));
+            Log.StreamBroken(_logger, connection.DisplayName, context.Request.Path, reason);
+            await EndWithInBandErrorAsync(context, tail, UpstreamFailure.StreamBrokenMessage(connection.PublicName, reason));
             return ForwardOutcome.BackendStreamBroken;
         }
 
         return ForwardOutcome.Success;
     }
 
-    private ForwardOutcome ClientGone(HttpContext context, Backend backend)
+    private ForwardOutcome ClientGone(HttpContext context, Connection connection)
     {
-        Log.ClientAborted(_logger, context.Request.Path, backend.DisplayName);
+        Log.ClientAborted(_logger, context.Request.Path, connection.DisplayName);
         return ForwardOutcome.ClientAborted;
     }
 

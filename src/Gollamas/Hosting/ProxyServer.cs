@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using Gollamas.Backends;
 using Gollamas.Bodies;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Endpoints;
 using Gollamas.Fleet;
@@ -37,14 +37,14 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly TimeSpan _drainTimeout;
     private readonly TimeProvider _time;
 
-    private ProxyServer(WebApplication app, ServerRegistry servers, ProxySnapshotHolder snapshots, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, ILogger logger)
+    private ProxyServer(WebApplication app, ConnectionRegistry connections, ProxySnapshotHolder snapshots, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, ILogger logger)
     {
         _app = app;
         Health = health;
         _lifecycle = lifecycle;
         _drainTimeout = drainTimeout;
         _time = time;
-        Servers = servers;
+        Connections = connections;
         Snapshots = snapshots;
         _logger = logger;
     }
@@ -58,7 +58,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public ProxySnapshotHolder Snapshots { get; }
 
     /// <summary>Every Ollama server in use, with its pool, health and gate.</summary>
-    public ServerRegistry Servers { get; }
+    public ConnectionRegistry Connections { get; }
 
     /// <summary>The API keys in force; <see cref="ApiKeys.Reload"/> re-reads the keys file.</summary>
     public required ApiKeys ApiKeys { get; init; }
@@ -209,10 +209,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var time = timeProvider ?? TimeProvider.System;
         var apiKeys = new ApiKeys(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
-        var servers = new ServerRegistry(loggerFactory);
-        var snapshots = new ProxySnapshotHolder(ProxySnapshot.Build(options, servers, hosts, apiKeys.IsEnabled, time), servers);
+        var connections = new ConnectionRegistry(loggerFactory);
+        var snapshots = new ProxySnapshotHolder(ProxySnapshot.Build(options, connections, hosts, apiKeys.IsEnabled, time), connections);
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
-        var health = new HealthMonitor(servers, options.Health, limits.ProbeAtStart, time, loggerFactory.CreateLogger<HealthMonitor>());
+        var health = new HealthMonitor(connections, options.Health, limits.ProbeAtStart, time, loggerFactory.CreateLogger<HealthMonitor>());
         var lifecycle = new ProxyLifecycle();
         var bodies = new BodyStore(options.Limits.BodyTempDirectory, options.Limits.BodyMemoryThreshold, options.Limits.BodyMemoryBudget);
         var metrics = new ProxyMetrics { Bodies = bodies };
@@ -230,8 +230,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                     loggerFactory.CreateLogger<ModelEndpoints>()),
                 new ListEndpoints(fanOut),
                 new VersionEndpoint(fanOut),
-                new ProbeEndpoints(lifecycle, servers),
-                new MetricsEndpoint(metrics, servers)),
+                new ProbeEndpoints(lifecycle, connections),
+                new MetricsEndpoint(metrics, connections)),
             apiKeys,
             metrics,
             options.Metrics,
@@ -241,7 +241,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var preloader = new ModelPreloader(
             snapshots, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
-        var server = new ProxyServer(app, servers, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
+        var server = new ProxyServer(app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
@@ -286,7 +286,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         await _app.DisposeAsync();
         await Preloader.DisposeAsync();
         await Health.DisposeAsync();
-        Servers.Dispose();
+        Connections.Dispose();
         _lifecycle.Dispose();
     }
 
@@ -298,14 +298,14 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
 
         // Clients are told "connection 2", metrics say its id: this line maps both to the URL.
-        foreach (var backend in table.AllBackends)
+        foreach (var connection in table.AllConnections)
         {
-            Log.ConnectionConfigured(_logger, backend.PublicName, backend.BaseUri, backend.Id);
+            Log.ConnectionConfigured(_logger, connection.PublicName, connection.BaseUri, connection.Id);
         }
 
         foreach (var route in table.Models)
         {
-            Log.RouteConfigured(_logger, route.Name, string.Join(", ", route.Backends.Select(static b => b.DisplayName)));
+            Log.RouteConfigured(_logger, route.Name, string.Join(", ", route.Connections.Select(static c => c.DisplayName)));
             foreach (var alias in route.Aliases)
             {
                 Log.AliasConfigured(_logger, alias, route.Name);

@@ -4,8 +4,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Gollamas.Backends;
 using Gollamas.Bodies;
+using Gollamas.Connections;
 using Gollamas.Diagnostics;
 
 namespace Gollamas.Metrics;
@@ -143,7 +143,7 @@ internal sealed class ProxyMetrics
     }
 
     /// <summary>Writes every metric; the gauges are read from the connections now.</summary>
-    public void WriteTo(StringBuilder text, IReadOnlyList<Backend> backends)
+    public void WriteTo(StringBuilder text, IReadOnlyList<Connection> connections)
     {
         text.Append("# HELP gollamas_requests_total Requests answered, by endpoint, model, connection and status class.\n");
         text.Append("# TYPE gollamas_requests_total counter\n");
@@ -201,19 +201,19 @@ internal sealed class ProxyMetrics
                 .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        WriteGauge(text, "gollamas_in_flight_requests", "Requests being forwarded to each connection now.", backends, static b => b.InFlight);
-        WriteGauge(text, "gollamas_queued_requests", "Requests waiting for a slot on each connection now.", backends, static b => b.Gate.Waiting);
-        WriteGauge(text, "gollamas_connection_up", "1 while a connection is up, 0 while it is marked down.", backends, static b => b.Health.IsDown ? 0 : 1);
+        WriteGauge(text, "gollamas_in_flight_requests", "Requests being forwarded to each connection now.", connections, static c => c.InFlight);
+        WriteGauge(text, "gollamas_queued_requests", "Requests waiting for a slot on each connection now.", connections, static c => c.Gate.Waiting);
+        WriteGauge(text, "gollamas_connection_up", "1 while a connection is up, 0 while it is marked down.", connections, static c => c.Health.IsDown ? 0 : 1);
     }
 
-    private static void WriteGauge(StringBuilder text, string name, string help, IReadOnlyList<Backend> backends, Func<Backend, int> value)
+    private static void WriteGauge(StringBuilder text, string name, string help, IReadOnlyList<Connection> connections, Func<Connection, int> value)
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
         text.Append("# TYPE ").Append(name).Append(" gauge\n");
-        foreach (var backend in backends)
+        foreach (var connection in connections)
         {
-            text.Append(name).Append("{connection=\"").Append(Escape(backend.Id)).Append("\"} ")
-                .Append(value(backend).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append(name).Append("{connection=\"").Append(Escape(connection.Id)).Append("\"} ")
+                .Append(value(connection).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using Gollamas.Backends;
 using Gollamas.Bodies;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Json;
 
 namespace Gollamas.Routing;
@@ -15,13 +15,13 @@ internal sealed class ModelRoute
 
     private int _rotation;
 
-    public ModelRoute(string name, ModelName parsed, IReadOnlyList<Backend> backends, IReadOnlyList<string> aliases, RequestDefaults defaults)
+    public ModelRoute(string name, ModelName parsed, IReadOnlyList<Connection> connections, IReadOnlyList<string> aliases, RequestDefaults defaults)
     {
         Defaults = defaults;
         Name = name;
         Canonical = parsed.Canonical;
         Namespace = parsed.Namespace;
-        Backends = backends;
+        Connections = connections;
         Aliases = aliases;
         NameAsJsonString = EncodeJsonString(name);
         NameUtf8 = Encoding.UTF8.GetBytes(name);
@@ -36,7 +36,7 @@ internal sealed class ModelRoute
     public string Namespace { get; }
 
     /// <summary>Servers for this model in priority order; never empty.</summary>
-    public IReadOnlyList<Backend> Backends { get; }
+    public IReadOnlyList<Connection> Connections { get; }
 
     /// <summary>
     /// Whether the model is not configured but routed because a connection runs it
@@ -57,7 +57,7 @@ internal sealed class ModelRoute
     public ReadOnlyMemory<byte> NameUtf8 { get; }
 
     /// <summary>How many routes a request may try: each at most once.</summary>
-    public int RouteCount => Math.Min(Backends.Count, MaxRoutes);
+    public int RouteCount => Math.Min(Connections.Count, MaxRoutes);
 
     /// <summary>A per-request starting point, so equal routes take turns.</summary>
     public int NextRotation() => Interlocked.Increment(ref _rotation) & int.MaxValue;
@@ -68,7 +68,7 @@ internal sealed class ModelRoute
         var up = 0;
         for (var i = 0; i < RouteCount; i++)
         {
-            if (!Backends[i].Health.IsDown)
+            if (!Connections[i].Health.IsDown)
             {
                 up++;
             }
@@ -77,12 +77,12 @@ internal sealed class ModelRoute
         return up;
     }
 
-    /// <summary>Whether <paramref name="backend"/> is one of this model's servers.</summary>
-    public bool IsServedBy(Backend backend)
+    /// <summary>Whether <paramref name="connection"/> is one of this model's servers.</summary>
+    public bool IsServedBy(Connection connection)
     {
-        foreach (var candidate in Backends)
+        foreach (var candidate in Connections)
         {
-            if (ReferenceEquals(candidate, backend))
+            if (ReferenceEquals(candidate, connection))
             {
                 return true;
             }

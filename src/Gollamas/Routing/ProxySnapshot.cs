@@ -1,5 +1,5 @@
-using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Forwarding;
 using Gollamas.Security;
 
@@ -10,13 +10,13 @@ namespace Gollamas.Routing;
 /// settings, CORS, limits, the queue and timeout policy, the Authorization rule, and each
 /// server's own settings. A request takes one (<see cref="ProxySnapshotHolder.Current"/>) at its
 /// start and keeps it to its end; a new configuration is a new snapshot, swapped in whole.
-/// The servers it names are the long-lived ones of the <see cref="ServerRegistry"/>.
+/// The servers it names are the long-lived ones of the <see cref="ConnectionRegistry"/>.
 /// </summary>
 internal sealed class ProxySnapshot
 {
     private ProxySnapshot(
         RouteTable routes,
-        IReadOnlyList<BackendSettings> serverSettings,
+        IReadOnlyList<ConnectionSettings> connectionSettings,
         CorsPolicy cors,
         QueuePolicy queue,
         LimitOptions limits,
@@ -24,7 +24,7 @@ internal sealed class ProxySnapshot
         LifecycleOptions lifecycle)
     {
         Routes = routes;
-        ServerSettings = serverSettings;
+        ConnectionSettings = connectionSettings;
         Cors = cors;
         Queue = queue;
         Limits = limits;
@@ -32,14 +32,14 @@ internal sealed class ProxySnapshot
         Lifecycle = lifecycle;
     }
 
-    /// <summary>Models, aliases and their servers.</summary>
+    /// <summary>Models, aliases and their connections.</summary>
     public RouteTable Routes { get; }
 
-    /// <summary>Every server the snapshot names, in declaration order: <see cref="RouteTable.AllBackends"/>.</summary>
-    public IReadOnlyList<Backend> Servers => Routes.AllBackends;
+    /// <summary>Every server the snapshot names, in declaration order: <see cref="RouteTable.AllConnections"/>.</summary>
+    public IReadOnlyList<Connection> Connections => Routes.AllConnections;
 
-    /// <summary>The settings of each of <see cref="Servers"/> (concurrency limit, queue, connect timeout), in the same order.</summary>
-    public IReadOnlyList<BackendSettings> ServerSettings { get; }
+    /// <summary>The settings of each of <see cref="Connections"/> (concurrency limit, queue, connect timeout), in the same order.</summary>
+    public IReadOnlyList<ConnectionSettings> ConnectionSettings { get; }
 
     public CorsPolicy Cors { get; }
 
@@ -61,31 +61,31 @@ internal sealed class ProxySnapshot
     /// (<see cref="ProxySnapshotHolder.Swap"/>) pushes their settings and retires the others.
     /// </summary>
     /// <param name="options">The validated configuration.</param>
-    /// <param name="registry">The process's servers.</param>
+    /// <param name="registry">The process's connections.</param>
     /// <param name="hosts">The Host names served (fixed for the process: the listeners use them).</param>
     /// <param name="apiKeysEnabled">Whether clients must present a key (then their key headers are not forwarded, unless the options say so).</param>
     /// <param name="time">The clock requests wait by.</param>
-    public static ProxySnapshot Build(GollamasOptions options, ServerRegistry registry, HostAllowList hosts, bool apiKeysEnabled, TimeProvider time)
+    public static ProxySnapshot Build(GollamasOptions options, ConnectionRegistry registry, HostAllowList hosts, bool apiKeysEnabled, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(registry);
-        var servers = new Backend[options.Connections.Count];
-        var settings = new BackendSettings[servers.Length];
-        for (var i = 0; i < servers.Length; i++)
+        var connections = new Connection[options.Connections.Count];
+        var settings = new ConnectionSettings[connections.Length];
+        for (var i = 0; i < connections.Length; i++)
         {
-            var connection = options.Connections[i];
-            settings[i] = new BackendSettings
+            var config = options.Connections[i];
+            settings[i] = new ConnectionSettings
             {
                 ConnectTimeout = options.Limits.ConnectTimeout,
                 FailuresBeforeDown = options.Health.FailuresBeforeDown,
-                ConcurrencyLimit = options.Concurrency.PerConnection.TryGetValue(connection.Id, out var limit) ? limit : options.Concurrency.DefaultLimit,
+                ConcurrencyLimit = options.Concurrency.PerConnection.TryGetValue(config.Id, out var limit) ? limit : options.Concurrency.DefaultLimit,
                 QueueLength = options.Concurrency.QueueLength,
             };
-            servers[i] = registry.GetOrAdd(connection, settings[i], position: i + 1);
+            connections[i] = registry.GetOrAdd(config, settings[i], position: i + 1);
         }
 
         return new ProxySnapshot(
-            RouteTable.Build(options, servers),
+            RouteTable.Build(options, connections),
             settings,
             new CorsPolicy(options.Origins, hosts),
             new QueuePolicy(options.Concurrency.QueueTimeout, time),

@@ -1,4 +1,4 @@
-using Gollamas.Backends;
+using Gollamas.Connections;
 
 namespace Gollamas.Routing;
 
@@ -8,7 +8,7 @@ namespace Gollamas.Routing;
 /// configurations, and a swap never changes a request already running.
 /// </summary>
 /// <remarks>
-/// Ownership, as in YARP's model: per process, the holder, the <see cref="ServerRegistry"/> and
+/// Ownership, as in YARP's model: per process, the holder, the <see cref="ConnectionRegistry"/> and
 /// the servers in it (health, gate, pool, requests in flight), mutated only by their own code,
 /// by requests' outcomes and by the health monitor; per snapshot, everything in a
 /// <see cref="ProxySnapshot"/>, immutable once built; per request, the snapshot it read and what
@@ -18,11 +18,11 @@ namespace Gollamas.Routing;
 /// </remarks>
 internal sealed class ProxySnapshotHolder
 {
-    private readonly ServerRegistry _registry;
+    private readonly ConnectionRegistry _registry;
     private readonly Lock _swapping = new();
     private ProxySnapshot _current;
 
-    public ProxySnapshotHolder(ProxySnapshot initial, ServerRegistry registry)
+    public ProxySnapshotHolder(ProxySnapshot initial, ConnectionRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentNullException.ThrowIfNull(registry);
@@ -45,13 +45,13 @@ internal sealed class ProxySnapshotHolder
         ArgumentNullException.ThrowIfNull(next);
         lock (_swapping)
         {
-            for (var i = 0; i < next.Servers.Count; i++)
+            for (var i = 0; i < next.Connections.Count; i++)
             {
-                next.Servers[i].Apply(next.ServerSettings[i]);
+                next.Connections[i].Apply(next.ConnectionSettings[i]);
             }
 
             Volatile.Write(ref _current, next);
-            _registry.RetainOnly(next.Servers);
+            _registry.RetainOnly(next.Connections);
         }
 
         Swapped?.Invoke(next);

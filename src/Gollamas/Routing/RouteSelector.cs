@@ -1,4 +1,4 @@
-using Gollamas.Backends;
+using Gollamas.Connections;
 
 namespace Gollamas.Routing;
 
@@ -27,9 +27,9 @@ internal static class RouteSelector
     /// (one bit per route, by declaration index); null when no route is left. Ties go to the
     /// first in declaration order counted from <paramref name="rotation"/> (not negative).
     /// </summary>
-    public static Backend? Next(ModelRoute route, ref ulong tried, int rotation)
+    public static Connection? Next(ModelRoute route, ref ulong tried, int rotation)
     {
-        var backends = route.Backends;
+        var connections = route.Connections;
         var count = route.RouteCount;
         var preferLoaded = count > 1;
         var best = -1;
@@ -40,14 +40,14 @@ internal static class RouteSelector
         for (var step = 0; step < count; step++)
         {
             var index = start + step < count ? start + step : start + step - count;
-            var backend = backends[index];
-            if ((tried & (1UL << index)) != 0 || backend.Health.IsDown)
+            var connection = connections[index];
+            if ((tried & (1UL << index)) != 0 || connection.Health.IsDown)
             {
                 continue;
             }
 
             // Strictly lower only: among equals the first in rotation order stays.
-            var rank = Rank(backend, preferLoaded, route.Canonical);
+            var rank = Rank(connection, preferLoaded, route.Canonical);
             if (rank < bestRank)
             {
                 best = index;
@@ -61,11 +61,11 @@ internal static class RouteSelector
         }
 
         tried |= 1UL << best;
-        return backends[best];
+        return connections[best];
     }
 
-    private static long Rank(Backend backend, bool preferLoaded, string canonicalModel) =>
-        (backend.Gate.HasFreeSlot ? 0L : QueuesWeight)
-        + (preferLoaded && backend.Health.IsLoaded(canonicalModel) ? 0L : ColdWeight)
-        + backend.InFlight;
+    private static long Rank(Connection connection, bool preferLoaded, string canonicalModel) =>
+        (connection.Gate.HasFreeSlot ? 0L : QueuesWeight)
+        + (preferLoaded && connection.Health.IsLoaded(canonicalModel) ? 0L : ColdWeight)
+        + connection.InFlight;
 }

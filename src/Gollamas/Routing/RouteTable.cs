@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
-using Gollamas.Backends;
 using Gollamas.Bodies;
 using Gollamas.Config;
+using Gollamas.Connections;
 
 namespace Gollamas.Routing;
 
@@ -17,13 +17,13 @@ internal sealed class RouteTable
     private readonly FrozenDictionary<string, RouteMatch> _bySpelling;
     private readonly FrozenDictionary<string, RouteMatch>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
 
-    private RouteTable(IReadOnlyList<ModelRoute> models, Dictionary<string, RouteMatch> bySpelling, bool listAliases, bool allowRunning, IReadOnlyList<Backend> allBackends)
+    private RouteTable(IReadOnlyList<ModelRoute> models, Dictionary<string, RouteMatch> bySpelling, bool listAliases, bool allowRunning, IReadOnlyList<Connection> allConnections)
     {
         Models = models;
         ListAliases = listAliases;
         AllowRunning = allowRunning;
-        AllBackends = allBackends;
-        ServingBackends = models.SelectMany(static m => m.Backends).Distinct().ToArray();
+        AllConnections = allConnections;
+        ServingConnections = models.SelectMany(static m => m.Connections).Distinct().ToArray();
         _bySpelling = bySpelling.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _bySpan = _bySpelling.GetAlternateLookup<ReadOnlySpan<char>>();
     }
@@ -31,11 +31,11 @@ internal sealed class RouteTable
     /// <summary>Routed models in declaration order.</summary>
     public IReadOnlyList<ModelRoute> Models { get; }
 
-    /// <summary>Every backend that serves at least one model, in declaration order: the ones lists ask.</summary>
-    public IReadOnlyList<Backend> ServingBackends { get; }
+    /// <summary>Every connection that serves at least one model, in declaration order: the ones lists ask.</summary>
+    public IReadOnlyList<Connection> ServingConnections { get; }
 
     /// <summary>Every connection, serving a configured model or not.</summary>
-    public IReadOnlyList<Backend> AllBackends { get; }
+    public IReadOnlyList<Connection> AllConnections { get; }
 
     /// <summary>Whether models that are not configured but loaded on a connection are routed there.</summary>
     public bool AllowRunning { get; }
@@ -48,11 +48,11 @@ internal sealed class RouteTable
 
     /// <param name="options">The configuration.</param>
     /// <param name="connections">The server of each of <paramref name="options"/>' connections, in their order.</param>
-    public static RouteTable Build(GollamasOptions options, IReadOnlyList<Backend> connections)
+    public static RouteTable Build(GollamasOptions options, IReadOnlyList<Connection> connections)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(connections);
-        var backends = connections.ToDictionary(static b => b.Id, StringComparer.Ordinal);
+        var byId = connections.ToDictionary(static c => c.Id, StringComparer.Ordinal);
 
         var bySpelling = new Dictionary<string, RouteMatch>(StringComparer.OrdinalIgnoreCase);
         var byConfiguredName = new Dictionary<string, ModelRoute>(StringComparer.OrdinalIgnoreCase);
@@ -64,12 +64,12 @@ internal sealed class RouteTable
                 throw new ArgumentException($"invalid model name '{model.Name}' in validated options", nameof(options));
             }
 
-            var routeBackends = model.ConnectionIds.Select(id => backends[id]).ToArray();
+            var routeConnections = model.ConnectionIds.Select(id => byId[id]).ToArray();
             var aliases = options.Aliases
                 .Where(a => string.Equals(a.Model, model.Name, StringComparison.Ordinal))
                 .Select(a => a.Alias)
                 .ToArray();
-            var route = new ModelRoute(model.Name, parsed, routeBackends, aliases, options.Lifecycle.For(model.Name));
+            var route = new ModelRoute(model.Name, parsed, routeConnections, aliases, options.Lifecycle.For(model.Name));
             models.Add(route);
             byConfiguredName[model.Name] = route;
             foreach (var spelling in parsed.Spellings())
@@ -147,7 +147,7 @@ internal sealed class RouteTable
             return false;
         }
 
-        var running = AllBackends.Where(b => b.Health.IsLoaded(parsed.Canonical)).ToArray();
+        var running = AllConnections.Where(c => c.Health.IsLoaded(parsed.Canonical)).ToArray();
         if (running.Length == 0)
         {
             return false;

@@ -1,7 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Gollamas.Backends;
 using Gollamas.Bodies;
+using Gollamas.Connections;
 using Gollamas.Routing;
 
 namespace Gollamas.Bench.Micro;
@@ -24,7 +24,7 @@ public class ModelPeekBenchmarks
     private byte[] _smallAliased = [];
     private byte[] _smallAliasedBare = [];
     private byte[] _spliceTarget = new byte[4096];
-    private ServerRegistry _backends = null!;
+    private ConnectionRegistry _connections = null!;
     private RouteTable _table = null!;
     private RequestDefaults _defaults = null!;
 
@@ -39,8 +39,8 @@ public class ModelPeekBenchmarks
         _image = ImageChat(imageBase64Bytes: 5 * 1024 * 1024);
 
         var options = BenchConfig.Options("http://127.0.0.1:1");
-        _backends = new ServerRegistry();
-        _table = RouteTable.Build(options, [.. options.Connections.Select((c, i) => _backends.GetOrAdd(c, new BackendSettings(), i + 1))]);
+        _connections = new ConnectionRegistry();
+        _table = RouteTable.Build(options, [.. options.Connections.Select((c, i) => _connections.GetOrAdd(c, new ConnectionSettings(), i + 1))]);
 
         foreach (var body in (byte[][])[_small, _longConversation, _image])
         {
@@ -73,7 +73,7 @@ public class ModelPeekBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _backends.Dispose();
+    public void Cleanup() => _connections.Dispose();
 
     [Benchmark(Baseline = true)]
     public int Peek_SmallChat() => PeekBody(_small);

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Gollamas.Backends;
+using Gollamas.Connections;
 using Gollamas.Routing;
 
 namespace Gollamas.Bench.Micro;
@@ -21,15 +21,15 @@ public class RouteLookupBenchmarks
     private readonly string _localSuffix = "llama3.2:local";
     private readonly string _unknown = "phi4:14b";
 
-    private ServerRegistry _backends = null!;
+    private ConnectionRegistry _connections = null!;
     private RouteTable _table = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         var options = BenchConfig.Options("http://127.0.0.1:1");
-        _backends = new ServerRegistry();
-        _table = RouteTable.Build(options, [.. options.Connections.Select((c, i) => _backends.GetOrAdd(c, new BackendSettings(), i + 1))]);
+        _connections = new ConnectionRegistry();
+        _table = RouteTable.Build(options, [.. options.Connections.Select((c, i) => _connections.GetOrAdd(c, new ConnectionSettings(), i + 1))]);
         foreach (var name in (string[])[_exact, _otherCase, _alias, _fullyQualified, _surroundingSpace, _localSuffix])
         {
             if (!_table.TryResolve(name, out _))
@@ -45,7 +45,7 @@ public class RouteLookupBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _backends.Dispose();
+    public void Cleanup() => _connections.Dispose();
 
     [Benchmark(Baseline = true)]
     public bool Exact() => _table.TryResolve(_exact, out _);

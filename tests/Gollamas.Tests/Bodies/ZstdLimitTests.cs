@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 

@@ -7,7 +7,7 @@ namespace Gollamas.Tests.Fakes;
 
 /// <summary>
 /// A socket-level HTTP/1.1 server on 127.0.0.1 (port 0) for faults Kestrel will not produce: truncated chunked
-/// bodies, resets mid-body, a backend that accepts and never answers. Each connection serves one request: the
+/// bodies, resets mid-body, a server that accepts and never answers. Each connection serves one request: the
 /// head (up to CRLFCRLF) and the body (Content-Length or chunked) are read and recorded, then the test's
 /// responder writes whatever bytes it likes; the connection is closed when the responder returns.
 /// </summary>

@@ -142,7 +142,7 @@ public sealed class HealthTests : TwoServersTest
         A.Requests.Count(r => r.Path == "/api/chat").Should().Be(2, "the third request was answered by the proxy");
         proxy.Logs.Lines.Should().ContainSingle(l => l.StartsWith($"Warning: Ollama server {A.BaseUri} is down after 3 failures", StringComparison.Ordinal));
         var model = proxy.Server.Snapshots.Current.Routes.Models.Single().Canonical;
-        proxy.Server.Snapshots.Current.Routes.AllBackends.Single().Health.IsLoaded(model).Should().BeFalse("a failed answer loads nothing");
+        proxy.Server.Snapshots.Current.Routes.AllConnections.Single().Health.IsLoaded(model).Should().BeFalse("a failed answer loads nothing");
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public sealed class HealthTests : TwoServersTest
         await proxy.ProbeRoundAsync();
 
         var model = proxy.Server.Snapshots.Current.Routes.Models.Single().Canonical;
-        var health = proxy.Server.Snapshots.Current.Routes.AllBackends.Single().Health;
+        var health = proxy.Server.Snapshots.Current.Routes.AllConnections.Single().Health;
         health.IsDown.Should().BeFalse("an answer about the request says the server works");
         health.IsLoaded(model).Should().BeFalse("only a 2xx says the model is loaded");
     }

@@ -171,9 +171,9 @@ public sealed class LifecycleTests : TwoServersTest
     public async Task Readyz_DuringDrain_Unready()
     {
         using var lifecycle = new Gollamas.Forwarding.ProxyLifecycle();
-        using var servers = new Gollamas.Backends.ServerRegistry();
+        using var servers = new Gollamas.Connections.ConnectionRegistry();
         var probes = new Gollamas.Endpoints.ProbeEndpoints(lifecycle, servers);
-        servers.GetOrAdd(new ConnectionConfig("a", A.BaseUri, true), new Gollamas.Backends.BackendSettings(), position: 1).Health.RecordSuccess();
+        servers.GetOrAdd(new ConnectionConfig("a", A.BaseUri, true), new Gollamas.Connections.ConnectionSettings(), position: 1).Health.RecordSuccess();
         var before = new DefaultHttpContext();
         var during = new DefaultHttpContext();
 

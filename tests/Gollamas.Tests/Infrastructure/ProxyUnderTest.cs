@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Hosting;
 using Gollamas.Routing;
 using Gollamas.Security;
@@ -96,7 +96,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         Func<ConfigInput, ConfigInput>? input = null)
     {
         var options = Parse(proxies, connections, aliases, listAliases: false, origins: null, adjust: null, input);
-        var snapshot = ProxySnapshot.Build(options, _server.Servers, new HostAllowList(options.Security.AllowedHosts), _server.ApiKeys.IsEnabled, Time);
+        var snapshot = ProxySnapshot.Build(options, _server.Connections, new HostAllowList(options.Security.AllowedHosts), _server.ApiKeys.IsEnabled, Time);
         _server.Snapshots.Swap(snapshot);
         return snapshot;
     }
@@ -177,13 +177,13 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     public async Task ProbeRoundAsync()
     {
         await _server.Health.FirstRound.DefaultTimeout();
-        var pending = _server.Servers.Active.ToHashSet();
+        var pending = _server.Connections.Active.ToHashSet();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnProbed(Backend backend)
+        void OnProbed(Connection connection)
         {
             lock (pending)
             {
-                if (pending.Remove(backend) && pending.Count == 0)
+                if (pending.Remove(connection) && pending.Count == 0)
                 {
                     done.TrySetResult();
                 }

@@ -1,6 +1,6 @@
 using System.Net;
-using Gollamas.Backends;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 
@@ -122,7 +122,7 @@ public sealed class ConcurrencyTests : TwoServersTest
     }
 
     private static ConcurrencyGate GateOf(ProxyUnderTest proxy, int route) =>
-        proxy.Server.Snapshots.Current.Routes.Models[0].Backends[route].Gate;
+        proxy.Server.Snapshots.Current.Routes.Models[0].Connections[route].Gate;
 
     private static Task WhenWaiting(ConcurrencyGate gate, int count)
     {

@@ -1,25 +1,25 @@
-using Gollamas.Backends;
 using Gollamas.Bodies;
 using Gollamas.Config;
+using Gollamas.Connections;
 using Gollamas.Routing;
 
 namespace Gollamas.Tests.Routing;
 
 /// <summary>
-/// <see cref="RouteSelector"/> on its own, over real <see cref="Backend"/>s that are never
+/// <see cref="RouteSelector"/> on its own, over real <see cref="Connection"/>s that are never
 /// connected to: each level of its order wins over every level below it, even when the loser is
 /// better on all of those. The levels: up before down (and untried before tried), a free slot,
 /// the model loaded, the fewest in flight, declaration order from the rotation.
 /// </summary>
 public sealed class RouteSelectorTests : IDisposable
 {
-    private readonly List<Backend> _backends = [];
+    private readonly List<Connection> _connections = [];
 
     public void Dispose()
     {
-        foreach (var backend in _backends)
+        foreach (var connection in _connections)
         {
-            backend.Dispose();
+            connection.Dispose();
         }
     }
 
@@ -27,7 +27,7 @@ public sealed class RouteSelectorTests : IDisposable
     public async Task Next_ServerMarkedDown_NeverChosenEvenIfBestOnEveryOtherLevel()
     {
         var route = NewRoute(2);
-        var (down, up) = (route.Backends[0], route.Backends[1]);
+        var (down, up) = (route.Connections[0], route.Connections[1]);
         down.Health.MarkLoaded(route.Canonical);
         down.Health.RecordFailure().Should().BeTrue("one failure marks a server down here");
         await OccupyAsync(up);
@@ -42,7 +42,7 @@ public sealed class RouteSelectorTests : IDisposable
     public void Next_RouteAlreadyTried_NotChosenAgainAndMarkedWhenChosen()
     {
         var route = NewRoute(2);
-        var (first, second) = (route.Backends[0], route.Backends[1]);
+        var (first, second) = (route.Connections[0], route.Connections[1]);
         second.Health.MarkLoaded(route.Canonical);
         var tried = 0UL;
 
@@ -58,7 +58,7 @@ public sealed class RouteSelectorTests : IDisposable
     public async Task Next_FreeSlot_WinsOverModelLoadedFewerInFlightAndDeclarationOrder()
     {
         var route = NewRoute(2);
-        var (full, free) = (route.Backends[0], route.Backends[1]);
+        var (full, free) = (route.Connections[0], route.Connections[1]);
         await OccupyAsync(full);
         full.Health.MarkLoaded(route.Canonical);
         Busy(free, 5);
@@ -72,7 +72,7 @@ public sealed class RouteSelectorTests : IDisposable
     public void Next_ModelLoaded_WinsOverFewerInFlightAndDeclarationOrder()
     {
         var route = NewRoute(2);
-        var (cold, loaded) = (route.Backends[0], route.Backends[1]);
+        var (cold, loaded) = (route.Connections[0], route.Connections[1]);
         loaded.Health.MarkLoaded(route.Canonical);
         Busy(loaded, 10);
         var tried = 0UL;
@@ -85,17 +85,17 @@ public sealed class RouteSelectorTests : IDisposable
     public void Next_ModelLoadedUnderAnotherSpelling_CountsAsLoaded()
     {
         var route = NewRoute(2);
-        route.Backends[1].Health.MarkLoaded(route.Canonical.ToUpperInvariant());
+        route.Connections[1].Health.MarkLoaded(route.Canonical.ToUpperInvariant());
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Backends[1], "canonical names compare case-insensitively");
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Connections[1], "canonical names compare case-insensitively");
     }
 
     [Fact]
     public void Next_FewerInFlight_WinsOverDeclarationOrder()
     {
         var route = NewRoute(3);
-        var (first, second, third) = (route.Backends[0], route.Backends[1], route.Backends[2]);
+        var (first, second, third) = (route.Connections[0], route.Connections[1], route.Connections[2]);
         Busy(first, 2);
         Busy(second, 1);
         Busy(third, 3);
@@ -116,13 +116,13 @@ public sealed class RouteSelectorTests : IDisposable
         var route = NewRoute(3);
         var tried = 0UL;
 
-        var chosen = new List<Backend?>();
+        var chosen = new List<Connection?>();
         for (var i = 0; i <= expected.Length; i++)
         {
             chosen.Add(RouteSelector.Next(route, ref tried, rotation));
         }
 
-        chosen.Should().Equal([.. expected.Select(i => route.Backends[i]), null]);
+        chosen.Should().Equal([.. expected.Select(i => route.Connections[i]), null]);
     }
 
     [Fact]
@@ -133,24 +133,24 @@ public sealed class RouteSelectorTests : IDisposable
         var route = NewRoute(3);
         var tried = 0UL;
 
-        var chosen = new List<Backend?>();
+        var chosen = new List<Connection?>();
         for (var i = 0; i < 4; i++)
         {
             chosen.Add(RouteSelector.Next(route, ref tried, int.MaxValue));
         }
 
         // int.MaxValue % 3 == 1.
-        chosen.Should().Equal(route.Backends[1], route.Backends[2], route.Backends[0], null);
+        chosen.Should().Equal(route.Connections[1], route.Connections[2], route.Connections[0], null);
     }
 
     [Fact]
     public async Task Next_OnlyRoute_ChosenWithoutAFreeSlot()
     {
         var route = NewRoute(1);
-        await OccupyAsync(route.Backends[0]);
+        await OccupyAsync(route.Connections[0]);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Backends[0]);
+        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Connections[0]);
         RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull();
     }
 
@@ -160,7 +160,7 @@ public sealed class RouteSelectorTests : IDisposable
         var route = NewRoute(ModelRoute.MaxRoutes + 1);
         for (var i = 0; i < ModelRoute.MaxRoutes; i++)
         {
-            route.Backends[i].Health.RecordFailure();
+            route.Connections[i].Health.RecordFailure();
         }
 
         var tried = 0UL;
@@ -170,33 +170,33 @@ public sealed class RouteSelectorTests : IDisposable
 
     private ModelRoute NewRoute(int servers)
     {
-        var settings = new BackendSettings { FailuresBeforeDown = 1, ConcurrencyLimit = 1, QueueLength = 4 };
-        var backends = new Backend[servers];
+        var settings = new ConnectionSettings { FailuresBeforeDown = 1, ConcurrencyLimit = 1, QueueLength = 4 };
+        var connections = new Connection[servers];
         for (var i = 0; i < servers; i++)
         {
             // Port 9 (discard): nothing here connects, the address only has to be well formed.
             var config = new ConnectionConfig($"s{i}", new Uri($"http://127.0.0.{i + 1}:9/"), IsExplicit: true);
-            backends[i] = new Backend(config, settings, position: i + 1);
-            _backends.Add(backends[i]);
+            connections[i] = new Connection(config, settings, position: i + 1);
+            _connections.Add(connections[i]);
         }
 
         ModelName.TryParse("llama3.2", out var parsed).Should().BeTrue();
-        return new ModelRoute("llama3.2", parsed, backends, [], RequestDefaults.None);
+        return new ModelRoute("llama3.2", parsed, connections, [], RequestDefaults.None);
     }
 
     /// <summary>Takes the server's one slot, so a request there would queue.</summary>
-    private static async Task OccupyAsync(Backend backend)
+    private static async Task OccupyAsync(Connection connection)
     {
-        var entered = await backend.Gate.EnterAsync(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None);
+        var entered = await connection.Gate.EnterAsync(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None);
         entered.Should().Be(GateResult.Entered);
-        backend.Gate.HasFreeSlot.Should().BeFalse();
+        connection.Gate.HasFreeSlot.Should().BeFalse();
     }
 
-    private static void Busy(Backend backend, int inFlight)
+    private static void Busy(Connection connection, int inFlight)
     {
         for (var i = 0; i < inFlight; i++)
         {
-            backend.OnRequestStarted();
+            connection.OnRequestStarted();
         }
     }
 }

@@ -36,14 +36,14 @@ public sealed class SnapshotSwapTests : TwoServersTest
         await held.Completed.DefaultTimeout();
         A.Requests.Where(static r => r.Path == "/api/chat").Should().ContainSingle("the stream started before the swap stays on its server");
         B.Requests.Where(static r => r.Path == "/api/chat").Should().ContainSingle("the request after the swap takes the new route");
-        Proxy.Server.Servers.Active.Select(static s => s.Id).Should().Equal("a", "b");
+        Proxy.Server.Connections.Active.Select(static s => s.Id).Should().Equal("a", "b");
     }
 
     [Fact]
     public async Task Swap_NamingANewConnection_AddsTheServer_RequestsReachIt_AndItIsProbed()
     {
         Proxy = await ProxyUnderTest.StartAsync([$"llama3.2={A.BaseUri}"]);
-        var before = Proxy.Server.Servers.Active.Single();
+        var before = Proxy.Server.Connections.Active.Single();
 
         var snapshot = Proxy.Swap([$"llama3.2={A.BaseUri}", "phi4=b"], connections: [$"b={B.BaseUri}"]);
         using var response = await Proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"phi4","stream":false}""")).DefaultTimeout();
@@ -52,8 +52,8 @@ public sealed class SnapshotSwapTests : TwoServersTest
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         B.Requests.Should().Contain(static r => r.Method == "POST" && r.Path == "/api/chat");
         B.Requests.Should().Contain(static r => r.Method == "GET" && r.Path == "/api/version", "the health monitor probes the added server");
-        snapshot.Servers.Should().HaveCount(2).And.Contain(before, "the server of the same connection lives on, its state with it");
-        Proxy.Server.Servers.Active.Should().HaveCount(2);
+        snapshot.Connections.Should().HaveCount(2).And.Contain(before, "the server of the same connection lives on, its state with it");
+        Proxy.Server.Connections.Active.Should().HaveCount(2);
         A.Requests.Should().NotContain(static r => r.Path == "/api/chat");
     }
 
@@ -63,7 +63,7 @@ public sealed class SnapshotSwapTests : TwoServersTest
         var held = HeldChat(out var release);
         A.MapScript("POST", "/api/chat", held);
         Proxy = await ProxyUnderTest.StartAsync(["llama3.2=a"], connections: [$"a={A.BaseUri}"]);
-        var retired = Proxy.Server.Servers.Active.Single();
+        var retired = Proxy.Server.Connections.Active.Single();
         using var stream = await OpenChatAsync(Proxy);
         using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
         var first = await reader.ReadLineAsync().DefaultTimeout();
@@ -85,14 +85,14 @@ public sealed class SnapshotSwapTests : TwoServersTest
         A.Requests.Where(static r => r.Path == "/api/chat").Should().ContainSingle();
         A.Requests.Count(static r => r.Path == "/api/version").Should().Be(versionProbes, "a retired server is not probed");
         B.Requests.Where(static r => r.Path == "/api/chat").Should().ContainSingle();
-        Proxy.Server.Servers.Active.Select(static s => s.Id).Should().Equal("b");
+        Proxy.Server.Connections.Active.Select(static s => s.Id).Should().Equal("b");
     }
 
     [Fact]
     public async Task Swap_NewServerSettings_ReachTheLiveServer()
     {
         Proxy = await ProxyUnderTest.StartAsync(["llama3.2=a"], connections: [$"a={A.BaseUri}"]);
-        var server = Proxy.Server.Servers.Active.Single();
+        var server = Proxy.Server.Connections.Active.Single();
         var gate = server.Gate;
         var before = (gate.Limit, server.Pool.Settings.ConnectTimeout, server.Health.FailuresBeforeDown);
 
@@ -104,7 +104,7 @@ public sealed class SnapshotSwapTests : TwoServersTest
         });
 
         before.Should().Be((0, TimeSpan.FromSeconds(5), 3));
-        Proxy.Server.Servers.Active.Should().Equal(server);
+        Proxy.Server.Connections.Active.Should().Equal(server);
         server.Gate.Should().BeSameAs(gate);
         gate.Limit.Should().Be(2);
         server.Pool.Settings.ConnectTimeout.Should().Be(TimeSpan.FromMilliseconds(750));

@@ -1,0 +1,197 @@
+using Gollamas.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Gollamas.Connections;
+
+/// <summary>
+/// One configured connection (a <c>--connection</c>, or a URL in a <c>--proxy</c>): the Ollama
+/// server it reaches and its pool of keep-alive channels. Long-lived: it belongs to the
+/// <see cref="ConnectionRegistry"/>, outside any snapshot, so its health, gate, pool and loaded models
+/// survive a swap of the configuration that names it. Once retired it takes no new use; the uses
+/// in progress finish, then its pool and client are closed.
+/// </summary>
+internal sealed class Connection : IDisposable
+{
+    private const int Open = 0;
+    private const int Retiring = 1;
+    private const int ClosedState = 2;
+
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlight;
+    private int _uses;
+    private int _state;
+
+    /// <param name="config">The connection as configured.</param>
+    /// <param name="settings">Its pool, health and concurrency settings.</param>
+    /// <param name="position">Its place among every connection, from 1: how an unnamed one is named to clients.</param>
+    /// <param name="poolLogger">For its pool's Debug messages; none when null.</param>
+    public Connection(ConnectionConfig config, ConnectionSettings settings, int position, ILogger? poolLogger = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentOutOfRangeException.ThrowIfLessThan(position, 1);
+        Id = config.Id;
+        BaseUri = config.BaseUri;
+        PublicName = config.IsExplicit ? $"connection '{config.Id}'" : $"connection {position}";
+        DisplayName = config.IsExplicit ? $"'{config.Id}' ({config.BaseUri})" : config.BaseUri.ToString();
+        SendsCredentials = config.Credentials is not null;
+        Pool = new UpstreamPool(BaseUri, settings, poolLogger);
+
+        // Off the hot path too, a plain pass-through client on the same pool: no proxy from the
+        // environment, no redirects, no decompression, no cookies, and the pool's connect timeout.
+        var authorization = config.Credentials is { } credentials ? $"Authorization: {credentials.AuthorizationValue}\r\n" : "";
+        Invoker = new HttpMessageInvoker(new UpstreamMessageHandler(Pool, authorization), disposeHandler: true);
+        Health = new ConnectionHealth(settings.FailuresBeforeDown);
+        Gate = new ConcurrencyGate(settings.ConcurrencyLimit, settings.QueueLength);
+        FixedRequestHeaders = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n{authorization}");
+        PathPrefix = BaseUri.AbsolutePath.TrimEnd('/');
+    }
+
+    /// <summary>The limit on requests in flight there, and the queue in front of it.</summary>
+    public ConcurrencyGate Gate { get; }
+
+    /// <summary>Up or down, and the models loaded there.</summary>
+    public ConnectionHealth Health { get; }
+
+    /// <summary>Keep-alive connections for every request to this server: forwarded ones and <see cref="Invoker"/>'s.</summary>
+    public UpstreamPool Pool { get; }
+
+    /// <summary>
+    /// The header field lines every forwarded request carries whatever the client sent, encoded
+    /// once (ASCII, each ending in CRLF): <c>Host</c> (the server's own authority), then
+    /// <c>Authorization</c> with Basic credentials when the connection's URL carries a user and
+    /// password. They may hold a secret: never log them.
+    /// </summary>
+    public ReadOnlyMemory<byte> FixedRequestHeaders { get; }
+
+    /// <summary>
+    /// Whether the connection's URL carried a user and password, sent as Basic authentication:
+    /// then the client's own credential headers never go to this server, so it receives exactly
+    /// one Authorization field, the operator's.
+    /// </summary>
+    public bool SendsCredentials { get; }
+
+    /// <summary>The base URI's path without its trailing '/': "" for a server at the root.</summary>
+    public string PathPrefix { get; }
+
+    /// <summary>
+    /// Connection id: the operator's, or <c>host:port</c> for a connection declared only by a
+    /// proxy entry (see <see cref="ConnectionConfig"/>). The metric label and the access log's name.
+    /// </summary>
+    public string Id { get; }
+
+    /// <summary>Base URI, always ending in '/'; never with a user or password.</summary>
+    public Uri BaseUri { get; }
+
+    /// <summary>
+    /// How messages to clients name this server: <c>connection 'gpu1'</c>, or <c>connection 2</c>
+    /// (its position) when the operator gave it no id. Never its URL: a client of the proxy has
+    /// no business knowing the internal addresses behind it.
+    /// </summary>
+    public string PublicName { get; }
+
+    /// <summary>
+    /// How the log names this server: its URL (without user or password), after its id when the
+    /// operator gave one. Never shown to clients; the start-up log maps it to <see cref="PublicName"/>.
+    /// </summary>
+    public string DisplayName { get; }
+
+    /// <summary>
+    /// The client for the few requests off the hot path (lists, version, show, health probes),
+    /// on <see cref="Pool"/>; see <see cref="UpstreamMessageHandler"/>. Its responses come with the
+    /// body read whole.
+    /// </summary>
+    public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>Requests currently being forwarded to this server.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Whether the server was retired: no new use is granted, and its pool closes after the last one.</summary>
+    public bool IsRetired => Volatile.Read(ref _state) != Open;
+
+    /// <summary>Whether its pool and client are closed: retired, and its last use ended (or the process stops).</summary>
+    public bool IsClosed => Volatile.Read(ref _state) == ClosedState;
+
+    /// <summary>Completes once <see cref="IsClosed"/>.</summary>
+    public Task Closed => _closed.Task;
+
+    /// <summary>
+    /// Takes a use of the server (a request waiting for or holding its gate, a probe, a list, a
+    /// load): while any is held, a retired server keeps its pool open. False once it is retired:
+    /// the caller must not touch <see cref="Pool"/> or <see cref="Invoker"/>. Every true is paired
+    /// with one <see cref="Release"/>.
+    /// </summary>
+    public bool TryAcquire()
+    {
+        // Counted first, state read second; Retire writes its state first and reads the count
+        // second: of two racing sides at least one sees the other (every step is a full fence),
+        // so a use granted here is always seen by whoever would close the pool.
+        Interlocked.Increment(ref _uses);
+        if (Volatile.Read(ref _state) == Open)
+        {
+            return true;
+        }
+
+        Release();
+        return false;
+    }
+
+    /// <summary>Ends a use; the last one of a retired server closes its pool.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _uses) == 0 && Volatile.Read(ref _state) == Retiring)
+        {
+            CloseOnce();
+        }
+    }
+
+    /// <summary>
+    /// Stops granting uses; the pool closes when the uses in progress have ended (at once when
+    /// there are none). Called by <see cref="ConnectionRegistry"/> only.
+    /// </summary>
+    internal void Retire()
+    {
+        if (Interlocked.CompareExchange(ref _state, Retiring, Open) == Open && Volatile.Read(ref _uses) == 0)
+        {
+            CloseOnce();
+        }
+    }
+
+    /// <summary>
+    /// Takes the settings of a new snapshot that names it: its concurrency limit and queue, its
+    /// pool's connect timeout, and the failures in a row that mark it down. Requests already past
+    /// the gate keep their slot.
+    /// </summary>
+    internal void Apply(ConnectionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Gate.SetLimits(settings.ConcurrencyLimit, settings.QueueLength);
+        Pool.Settings = settings;
+        Health.FailuresBeforeDown = settings.FailuresBeforeDown;
+    }
+
+    private void CloseOnce()
+    {
+        if (Interlocked.CompareExchange(ref _state, ClosedState, Retiring) == Retiring)
+        {
+            Invoker.Dispose();
+            Pool.Dispose();
+            _closed.TrySetResult();
+        }
+    }
+
+    /// <summary>The absolute upstream URI for a path (leading '/') and query string.</summary>
+    public Uri CreateUri(string path, string? query) =>
+        new(BaseUri, string.Concat(path.AsSpan(1), query));
+
+    public void OnRequestStarted() => Interlocked.Increment(ref _inFlight);
+
+    public void OnRequestEnded() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Closes the pool and client now, uses or not: the process is stopping.</summary>
+    public void Dispose()
+    {
+        Interlocked.CompareExchange(ref _state, Retiring, Open);
+        CloseOnce();
+    }
+}

@@ -1,0 +1,35 @@
+using System.Net.Sockets;
+using Gollamas.Connections;
+
+namespace Gollamas.Tests.Connections;
+
+/// <summary><see cref="UpstreamFailure"/> on its own: an exception in, the status and sentence a client gets out.</summary>
+public sealed class UpstreamFailureTests
+{
+    public static TheoryData<Exception, string?, int, string> Failures() => new()
+    {
+        { new TimeoutException("no connection within 0.5 s"), null, 504, "gollamas: Ollama server on connection 1 timed out: no connection within 0.5 s" },
+        { new OperationCanceledException(), "no answer within 0.3s", 504, "gollamas: Ollama server on connection 1 timed out: no answer within 0.3s" },
+        { new TaskCanceledException("GET timed out", new TimeoutException("no connection within 2 s")), null, 504, "gollamas: Ollama server on connection 1 timed out: no answer in time" },
+        { new IOException("write failed", new IOException("connection reset by peer")), null, 502, "gollamas: Ollama server on connection 1 is unreachable: connection reset by peer" },
+        { new SocketException((int)SocketError.ConnectionRefused, "connection refused"), null, 502, "gollamas: Ollama server on connection 1 is unreachable: connection refused" },
+        { new UpstreamProtocolException("invalid status line"), null, 502, "gollamas: Ollama server on connection 1 sent an invalid response: invalid status line" },
+        // The proxy's own requests get their failures wrapped by the handler: "unreachable", as the lists say it.
+        { new HttpRequestException("GET failed", new UpstreamProtocolException("invalid status line")), null, 502, "gollamas: Ollama server on connection 1 is unreachable: invalid status line" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public void From_Exception_StatusAndMessage(Exception ex, string? reason, int status, string message)
+    {
+        var failure = UpstreamFailure.From(ex, reason);
+
+        failure.StatusCode.Should().Be(status);
+        failure.TimedOut.Should().Be(status == 504);
+        failure.MessageFor("connection 1").Should().Be(message);
+    }
+
+    [Fact]
+    public void StreamBrokenMessage_NamesTheServerAndTheReason() =>
+        UpstreamFailure.StreamBrokenMessage("connection 'gpu1'", "nothing for 10m").Should().Be("gollamas: the stream from the Ollama server on connection 'gpu1' broke: nothing for 10m");
+}
