@@ -431,9 +431,19 @@ internal sealed class UpstreamChannel : IDisposable
         if (_idleReadArmed)
         {
             // The first read after a reuse over TLS: the read CheckIdle started waits for the
-            // answer (SslStream allows one read at a time).
+            // answer (SslStream allows one read at a time). It was started without this request's
+            // token, so the wait observes it here: a request cancelled (client gone, idle timeout,
+            // drain) ends now, and its caller drops the channel with the read still pending. The
+            // Task costs an allocation only when the answer is not there yet.
             _idleReadArmed = false;
-            await _idleRead;
+            if (_idleRead.IsCompleted)
+            {
+                await _idleRead;
+            }
+            else
+            {
+                await _idleRead.AsTask().WaitAsync(cancellationToken);
+            }
         }
 
         _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);

@@ -110,6 +110,28 @@ public sealed class UpstreamChannelIdleTests
         pair.Client.CanReuse.Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Reuse_ServerSilentAndTheRequestCancelled_TheHeadReadEndsAtOnce(bool tls)
+    {
+        // Over TLS the first read of a reused channel is the one armed while idle: it must still end when
+        // the request is cancelled (the client left, the idle timeout, the drain), not when the server
+        // finally answers.
+        await using var pair = await ChannelPair.OpenAsync(tls);
+        await pair.ExchangeAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        pair.Client.MarkIdle();
+        pair.Client.CheckIdle(MaxIdle).Should().Be(IdleCheck.Usable);
+        await pair.SendRequestAsync();
+        using var cancel = new CancellationTokenSource();
+
+        var head = pair.Client.ReadResponseHeadAsync(isHeadRequest: false, cancel.Token).AsTask();
+        head.IsCompleted.Should().BeFalse("the server has not answered");
+        await cancel.CancelAsync();
+
+        await FluentActions.Awaiting(() => head.DefaultTimeout()).Should().ThrowAsync<OperationCanceledException>();
+    }
+
     /// <summary>An <see cref="UpstreamChannel"/> and the server end of its socket (TLS on both when asked).</summary>
     private sealed class ChannelPair : IAsyncDisposable
     {
