@@ -52,7 +52,7 @@ internal sealed class JsonBodyScan : IDisposable
     private const string UnexpectedEnd = "unexpected end of JSON input";
     private const string SyntaxError = "syntax error";
 
-    private readonly bool _acceptName;
+    private bool _acceptName;
     private readonly int _windowSize;
     private JsonReaderState _readerState = new(ModelPeek.ReaderOptions);
 
@@ -104,6 +104,14 @@ internal sealed class JsonBodyScan : IDisposable
     private bool _optionsEmpty;
     private BodyValue _numCtx;
 
+    // One scanner per thread is kept between requests (see Rent): a small body's scan then
+    // allocates nothing. Each request takes it whole and gives it back reset.
+    [ThreadStatic]
+    private static JsonBodyScan? t_spare;
+
+    // Whether Dispose gives this scanner back as its thread's spare.
+    private bool _rented;
+
     /// <param name="acceptName">Whether the deprecated <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).</param>
     public JsonBodyScan(bool acceptName)
         : this(acceptName, DefaultWindowSize)
@@ -117,6 +125,29 @@ internal sealed class JsonBodyScan : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(windowSize, MinWindowSize);
         _acceptName = acceptName;
         _windowSize = windowSize;
+    }
+
+    /// <summary>
+    /// A scanner with the default window for one body: this thread's spare when it has one (as new,
+    /// every field reset), else a new one. <see cref="Dispose"/> gives it back, so dispose it exactly
+    /// once and touch it no more after that: another request may have it by then.
+    /// </summary>
+    /// <param name="acceptName">Whether the deprecated <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).</param>
+    public static JsonBodyScan Rent(bool acceptName)
+    {
+        var scan = t_spare;
+        if (scan is null)
+        {
+            scan = new JsonBodyScan(acceptName);
+        }
+        else
+        {
+            t_spare = null;
+            scan._acceptName = acceptName;
+        }
+
+        scan._rented = true;
+        return scan;
     }
 
     private enum Phase
@@ -252,7 +283,7 @@ internal sealed class JsonBodyScan : IDisposable
         return ModelPeek.Decode(token, chosen.TokenStart, nameBuffer);
     }
 
-    /// <summary>Returns the pooled buffers.</summary>
+    /// <summary>Returns the pooled buffers; a rented scanner (<see cref="Rent"/>) becomes its thread's spare, reset.</summary>
     public void Dispose()
     {
         if (_window is { } window)
@@ -266,6 +297,48 @@ internal sealed class JsonBodyScan : IDisposable
             _captures = null;
             ArrayPool<byte>.Shared.Return(captures);
         }
+
+        if (_rented)
+        {
+            _rented = false;
+            Reset();
+            t_spare = this;
+        }
+    }
+
+    /// <summary>Every field as a new scanner has it (the pooled buffers are already returned).</summary>
+    private void Reset()
+    {
+        _readerState = new(ModelPeek.ReaderOptions);
+        _windowLength = 0;
+        _marks = default;
+        _markCount = 0;
+        _readAgainAt = 0;
+        _long = default;
+        _standInStart = -1;
+        _standInLength = 0;
+        _fed = 0;
+        _whole = false;
+        _skipFailed = false;
+        _sawContent = false;
+        _phase = default;
+        _detail = null;
+        _key = default;
+        _modelNotAString = false;
+        _model = default;
+        _name = default;
+        _inOptions = false;
+        _optionKeyIsNumCtx = false;
+        _pending = default;
+        _pendingStart = 0;
+        _pendingDepth = 0;
+        _topClose = 0;
+        _topHasMembers = false;
+        _keepAlive = default;
+        _options = default;
+        _optionsClose = 0;
+        _optionsEmpty = false;
+        _numCtx = default;
     }
 
     private void End()

@@ -28,7 +28,7 @@ internal static class ModelPeek
     /// </summary>
     public static ModelPeekResult Peek(ReadOnlySpan<byte> body, bool acceptName, Span<char> nameBuffer)
     {
-        using var scan = new JsonBodyScan(acceptName);
+        using var scan = JsonBodyScan.Rent(acceptName);
         return scan.ReadWhole(body, nameBuffer);
     }
 

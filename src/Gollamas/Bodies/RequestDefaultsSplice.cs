@@ -37,7 +37,7 @@ internal static class RequestDefaultsSplice
             return body;
         }
 
-        using var scan = new JsonBodyScan(acceptName: false);
+        using var scan = JsonBodyScan.Rent(acceptName: false);
         return Apply(body, scan.ReadLayout(body.Original.Span), defaults);
     }
 

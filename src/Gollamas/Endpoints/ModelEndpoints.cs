@@ -41,7 +41,7 @@ internal sealed partial class ModelEndpoints(
 
         // One reading: a body that goes to a file is scanned as its bytes arrive, one that stays
         // in memory in one piece once read (the fast path for small bodies). Forms are read apart.
-        using var scan = surface.Body == BodyKind.Form ? null : new JsonBodyScan(surface.NameStandsForModel);
+        using var scan = surface.Body == BodyKind.Form ? null : JsonBodyScan.Rent(surface.NameStandsForModel);
         RequestBodyBuffer? body;
         try
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Reflection;
 using System.Text;
 using Gollamas.Bodies;
 
@@ -293,5 +294,82 @@ public sealed class JsonBodyScanTests
             scan.Feed(bytes);
             MostRetained = Math.Max(MostRetained, scan.RetainedBytes);
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Rent_AfterBodiesWereScanned_TheSameScannerComesBackAsNew(bool acceptName)
+    {
+        // Rented scanners are kept between requests: one request's model, layout or error must
+        // never reach the next. Every field of the one given back equals a new scanner's.
+        var image = new string('A', 3 * JsonBodyScan.DefaultWindowSize);
+        var bodies = new[]
+        {
+            $$"""{"name":"x","model":"llama\u0033.2","images":["{{image}}"],"options":{"num_ctx":8192},"keep_alive":"5m"}""",
+            $$"""{"model":"a","prompt":"{{image}}" """,
+            "[1,2]",
+        };
+        var first = JsonBodyScan.Rent(acceptName);
+        var scan = first;
+        foreach (var body in bodies)
+        {
+            var bytes = Encoding.UTF8.GetBytes(body);
+            for (var i = 0; i < bytes.Length; i += 1000)
+            {
+                scan.Feed(bytes.AsSpan(i, Math.Min(1000, bytes.Length - i)));
+            }
+
+            scan.Complete(new char[ModelPeek.MaxNameChars]);
+            scan.Dispose();
+            scan = JsonBodyScan.Rent(acceptName);
+            scan.Should().BeSameAs(first, "the thread's spare is given out again");
+        }
+
+        using var fresh = new JsonBodyScan(acceptName);
+        foreach (var field in typeof(JsonBodyScan).GetFields(BindingFlags.Instance | BindingFlags.NonPublic))
+        {
+            if (field.Name != "_rented")
+            {
+                ShouldBeSameState(field.GetValue(scan), field.GetValue(fresh), field.Name);
+            }
+        }
+
+        scan.Dispose();
+    }
+
+    // Field by field down through structs (an inline array's built-in Equals throws).
+    private static void ShouldBeSameState(object? actual, object? expected, string path)
+    {
+        if (actual is null || expected is null || !actual.GetType().IsValueType || actual.GetType().IsPrimitive || actual.GetType().IsEnum)
+        {
+            actual.Should().Be(expected, $"{path} is reset");
+            return;
+        }
+
+        foreach (var field in actual.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        {
+            ShouldBeSameState(field.GetValue(actual), field.GetValue(expected), $"{path}.{field.Name}");
+        }
+    }
+
+    [Fact]
+    public void Rent_NextBodyOnTheSameScanner_ReadAsByANewOne()
+    {
+        var name = new char[ModelPeek.MaxNameChars];
+        using (var scan = JsonBodyScan.Rent(acceptName: false))
+        {
+            scan.Feed("""{"model":"first","keep_alive":"5m","options":{"num_ctx":1}}"""u8);
+            scan.Complete(name).Status.Should().Be(PeekStatus.Found);
+        }
+
+        using var next = JsonBodyScan.Rent(acceptName: false);
+        next.Feed("""{"prompt":"no model here"}"""u8);
+
+        next.Complete(name).Status.Should().Be(PeekStatus.ModelMissing);
+        using var fresh = new JsonBodyScan(acceptName: false);
+        fresh.Feed("""{"prompt":"no model here"}"""u8);
+        fresh.Complete(name);
+        ShouldBeSameState(next.Layout, fresh.Layout, "Layout");
     }
 }
