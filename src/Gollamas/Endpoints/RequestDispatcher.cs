@@ -53,13 +53,14 @@ internal sealed partial class RequestDispatcher(
 
             // Then, every path included, as Ollama's middleware: a foreign name
             // on a loopback listener is a web page that re-pointed its own name at this machine.
-            if (!hosts.AllowsAll && IsHostCheckedConnection(context) && !hosts.IsAllowed(context.Request.Host.Value))
+            var marks = ListenerMarks.Of(context);
+            if (!hosts.AllowsAll && marks is { ChecksHost: true } && !IsAllowedHost(marks, context.Request.Host.Value))
             {
                 await ForeignHostAsync(context);
                 return;
             }
 
-            if (metricsOptions.Listen is not null && IsMetricsConnection(context))
+            if (metricsOptions.Listen is not null && marks is { MetricsOnly: true })
             {
                 // The separate metrics address serves /metrics and nothing else, without a key.
                 record.Endpoint = EndpointTable.Metrics.MetricLabel;
@@ -152,17 +153,22 @@ internal sealed partial class RequestDispatcher(
             context.Connection.RemoteIpAddress?.ToString() ?? "-");
     }
 
-    /// <summary>Marks connections accepted on the separate metrics address (a connection middleware sets it).</summary>
-    public const string MetricsConnectionKey = "gollamas.metrics";
+    // A Host this connection already had allowed is allowed again without parsing it.
+    private bool IsAllowedHost(ListenerMarks marks, string? host)
+    {
+        if (host is not null && ReferenceEquals(host, marks.AllowedHost))
+        {
+            return true;
+        }
 
-    private static bool IsMetricsConnection(HttpContext context) =>
-        context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(MetricsConnectionKey) == true;
+        if (!hosts.IsAllowed(host))
+        {
+            return false;
+        }
 
-    /// <summary>Marks connections accepted on a loopback address, whose Host is checked (a connection middleware sets it).</summary>
-    public const string HostCheckedConnectionKey = "gollamas.host-checked";
-
-    private static bool IsHostCheckedConnection(HttpContext context) =>
-        context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(HostCheckedConnectionKey) == true;
+        marks.AllowedHost = host;
+        return true;
+    }
 
     private Task ForeignHostAsync(HttpContext context)
     {

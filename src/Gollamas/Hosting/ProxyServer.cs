@@ -337,7 +337,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     /// <summary>
     /// Binds one configured address. Connections accepted on a loopback address are marked for the
-    /// Host check (<see cref="RequestDispatcher.HostCheckedConnectionKey"/>): as in Ollama, it is
+    /// Host check (<see cref="ListenerMarks"/>): as in Ollama, it is
     /// the address listened on that decides, not the one a connection came in by, so a proxy on
     /// every interface is not checked even for its loopback clients.
     /// </summary>
@@ -360,16 +360,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             {
                 endpoint.Use(next => connection =>
                 {
-                    if (tagMetrics)
-                    {
-                        connection.Items[RequestDispatcher.MetricsConnectionKey] = true;
-                    }
-
-                    if (hostChecked)
-                    {
-                        connection.Items[RequestDispatcher.HostCheckedConnectionKey] = true;
-                    }
-
+                    // One per connection: it also remembers the connection's last allowed Host.
+                    connection.Items[ListenerMarks.Key] = new ListenerMarks { MetricsOnly = tagMetrics, ChecksHost = hostChecked };
                     return next(connection);
                 });
             }

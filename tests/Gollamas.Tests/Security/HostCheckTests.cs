@@ -84,6 +84,21 @@ public sealed class HostCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OneConnection_AllowedThenForeignThenAllowedHost_EachRequestCheckedOnItsOwn()
+    {
+        // A connection remembers the last Host it had allowed: a foreign one on the same connection
+        // is still refused, and the allowed one served again after it.
+        await using var proxy = await StartAsync();
+        using var connection = await RawHttpConnection.ConnectAsync(proxy.BaseUri);
+
+        foreach (var (host, status) in new[] { ("localhost", 200), ("localhost", 200), ("evil.example", 403), ("127.0.0.1", 200), ("evil.example:11434", 403), ("localhost", 200) })
+        {
+            await connection.SendAsync($"GET /api/version HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            (await connection.ReadResponseAsync())?.Status.Should().Be(status, $"Host {host}");
+        }
+    }
+
+    [Fact]
     public async Task AllowedHostsFlag_AddsNamesAndNoOthers()
     {
         await using var proxy = await StartAsync(allowedHosts: ["ollama.example.com", "gpu.example.com"]);
