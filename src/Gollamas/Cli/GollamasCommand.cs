@@ -17,6 +17,7 @@ internal static class GollamasCommand
     private const string Description =
         "Reverse proxy for Ollama: each request goes to the Ollama server that serves its model.\n"
         + "A flag on the command line wins over its environment variables, and GOLLAMAS_X wins over X.\n"
+        + "Both win over the --config file, setting by setting.\n"
         + "A DURATION reads as in Ollama (250ms, 5s, 10m, 1h30m, 1.5h), or as a bare number of seconds.\n"
         + "A SIZE is a number of bytes, or one with KB, MB, GB (powers of 1000) or KiB, MiB, GiB (1024).\n"
         + "\n"
@@ -63,7 +64,7 @@ internal static class GollamasCommand
         root.SetAction(async (parseResult, cancellationToken) =>
         {
             var input = options.Read(parseResult, environment);
-            if (!ConfigParser.TryParse(input, out var gollamasOptions, out var errors))
+            if (!ConfigSources.TryParse(input, out var gollamasOptions, out var errors))
             {
                 var error = parseResult.InvocationConfiguration.Error;
                 foreach (var configError in errors)

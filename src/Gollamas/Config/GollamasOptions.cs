@@ -60,6 +60,12 @@ internal sealed record GollamasOptions
 
     /// <summary>keep_alive and num_ctx set in model-loading requests; models loaded ahead of them.</summary>
     public LifecycleOptions Lifecycle { get; init; } = new();
+
+    /// <summary>The configuration file read (--config), as given; null: none.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>The settings the file gives that a flag or variable replaced, for the start-up log.</summary>
+    public IReadOnlyList<ConfigOverride> Overrides { get; init; } = [];
 }
 
 /// <summary>How models are kept loaded, and with which context size.</summary>

@@ -16,6 +16,8 @@ namespace Gollamas.Config;
 /// </remarks>
 internal class Setting
 {
+    private const string VariablePrefix = "GOLLAMAS_";
+
     /// <summary>The flag, as help lists it first: <c>--listen</c>.</summary>
     public required string Flag { get; init; }
 
@@ -54,6 +56,28 @@ internal class Setting
     /// across settings (a certificate needs its key).
     /// </summary>
     public Action<OptionsDraft>? Combine { get; init; }
+
+    /// <summary>Given on the command line or in the environment only, never in a configuration file (<c>--config</c> itself).</summary>
+    public bool NotInFile { get; init; }
+
+    /// <summary>
+    /// The setting's key in a configuration file: its variable without <c>GOLLAMAS_</c>, in lower
+    /// case (<c>health_interval</c>, <c>api_keys</c>), unless the row names another; null when
+    /// <see cref="NotInFile"/>.
+    /// </summary>
+    public string? FileKey
+    {
+        get => NotInFile ? null : field ?? KeyOf(Variable);
+        init;
+    }
+
+    /// <summary>The file key a variable stands for: <c>GOLLAMAS_HEALTH_INTERVAL</c> is <c>health_interval</c>.</summary>
+    public static string KeyOf(string variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        var name = variable.StartsWith(VariablePrefix, StringComparison.Ordinal) ? variable[VariablePrefix.Length..] : variable;
+        return name.ToLowerInvariant();
+    }
 
     /// <summary>"--tls-key/GOLLAMAS_TLS_KEY": names a missing setting by every way it could be given.</summary>
     public string Sources => $"{Flag}/{Variable}";

@@ -23,6 +23,22 @@ internal static class Settings
     private const long MaximumBodySize = int.MaxValue;
     private const string BodySizeRange = "out of range (expected 1KiB to 2147483647 bytes)";
 
+    public static readonly ValueSetting<string?> Config = new()
+    {
+        Flag = "--config",
+        Variable = "GOLLAMAS_CONFIG",
+        Kind = SettingKind.Scalar,
+        HelpName = "PATH",
+        Help = "YAML file of settings: any setting below under its variable's name in lower case (health_interval: 10s), "
+            + "and the connections, models and aliases; a flag or variable given wins over the file for its setting. "
+            + "Example: --config /etc/gollamas/gollamas.yaml",
+        NotInFile = true,
+
+        // ConfigSources has read the file by now, and reported it if it could not.
+        Parse = static (entry, errors) => entry?.Value.Trim(),
+        Apply = static (options, value) => options with { ConfigFile = value },
+    };
+
     public static readonly ValueSetting<ListenAddress?> Listen = new()
     {
         Flag = "--listen",
@@ -58,6 +74,9 @@ internal static class Settings
         Variable = "GOLLAMAS_PROXIES",
         LegacyVariable = "PROXIES",
         Kind = SettingKind.Pairs,
+
+        // A file gives the routes model by model: models: {llama3.2: [gpu1]}.
+        FileKey = "models",
         HelpName = "MODEL=URL|CONNECTION_ID",
         Help = "Routes MODEL to an Ollama server, given by URL or by the ID of a --connection; repeatable. "
             + "Example: --proxy llama3.2=http://gpu1:11434 --proxy qwen3:8b=c1",
@@ -496,6 +515,7 @@ internal static class Settings
     /// <summary>Every setting, in the order help lists them and the parser reads them.</summary>
     public static readonly IReadOnlyList<Setting> All =
     [
+        Config,
         Listen, Level, Proxies, Connections, Aliases, ListAliases, Origins,
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,

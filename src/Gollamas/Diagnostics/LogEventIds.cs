@@ -48,6 +48,10 @@ internal static class LogEventIds
     public const int ModelLoading = 606;
     public const int ModelPinging = 607;
 
+    // Configuration 7xx
+    public const int ConfigurationFile = 700;
+    public const int SettingOverridden = 701;
+
     // Security 5xx
     public const int ApiKeysReloaded = 500;
     public const int ApiKeysReloadFailed = 501;

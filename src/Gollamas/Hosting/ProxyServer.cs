@@ -260,6 +260,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         server.Addresses = addresses.Select(static a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
+        server.LogConfiguration(options);
         server.LogStartup(snapshots.Current.Routes);
 
         // After the start-up lines, so the log reads: where it listens, its routes, then the loads.
@@ -288,6 +289,21 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         await Health.DisposeAsync();
         Connections.Dispose();
         _lifecycle.Dispose();
+    }
+
+    // Where the settings came from, when a file is read: a flag or variable that replaces one
+    // of its settings is said, so the file is not trusted for a value it does not decide.
+    private void LogConfiguration(GollamasOptions options)
+    {
+        if (options.ConfigFile is { } file)
+        {
+            Log.ConfigurationFile(_logger, file);
+        }
+
+        foreach (var replaced in options.Overrides)
+        {
+            Log.SettingOverridden(_logger, replaced.ToString());
+        }
     }
 
     private void LogStartup(RouteTable table)
@@ -478,6 +494,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.AliasConfigured, LogLevel.Information, "Alias {Alias} -> {Model}", EventName = "AliasConfigured")]
         public static partial void AliasConfigured(ILogger logger, string alias, string model);
+
+        [LoggerMessage(LogEventIds.ConfigurationFile, LogLevel.Information, "Configuration read from {File}", EventName = "ConfigurationFile")]
+        public static partial void ConfigurationFile(ILogger logger, string file);
+
+        [LoggerMessage(LogEventIds.SettingOverridden, LogLevel.Information, "{Override}", EventName = "SettingOverridden")]
+        public static partial void SettingOverridden(ILogger logger, string @override);
 
         [LoggerMessage(LogEventIds.ShuttingDown, LogLevel.Information, "Stopping: no new connections; requests in flight may finish within {DrainSeconds} s", EventName = "ShuttingDown")]
         public static partial void ShuttingDown(ILogger logger, double drainSeconds);

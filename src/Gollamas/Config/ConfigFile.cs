@@ -1,0 +1,543 @@
+namespace Gollamas.Config;
+
+/// <summary>
+/// Reads a YAML configuration file (<c>--config</c>) into a <see cref="ConfigInput"/>: the raw
+/// entries of the same rows of <see cref="Settings"/> the command line fills, each naming its
+/// place in the file (<c>gollamas.yaml:12: health_interval</c>), so every value is checked by
+/// its row's parser exactly as a flag's is, and an error names the file, the line and the key.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A setting's key is its row's <see cref="Setting.FileKey"/>: a value for a single-valued row,
+/// a list (or a comma list, as on the command line) for a list row. The routes are written as a
+/// structure rather than as the pairs of --connection, --proxy and --alias, and become those
+/// pairs:
+/// </para>
+/// <code>
+/// connections:
+///   gpu1: {url: http://10.0.0.5:11434, max_concurrency: 2}   # gpu1=URL, and gpu1=2 for --max-concurrency
+///   cpu1: http://10.0.0.7:11434                            # short form
+/// models:
+///   llama3.2: {connections: [gpu1, cpu1], aliases: [gpt-4o], keep_alive: 30m, preload: true}
+///   qwen3:8b: [gpu1]                                       # short form: the routes
+/// aliases:
+///   gpt-4o-mini: qwen3:8b
+/// </code>
+/// <para>
+/// A problem of the file's structure (an unknown key, a list where one value belongs, a
+/// repeated key) is an error of its own; reading goes on, so that one run reports them all.
+/// </para>
+/// </remarks>
+internal static class ConfigFile
+{
+    private const string UrlKey = "url";
+    private const string RoutesKey = "connections";
+    private const string AliasesKey = "aliases";
+    private const string PreloadKey = "preload";
+
+    // Every row read from a file, by its key; the rows that are never (--config) by theirs.
+    private static readonly Dictionary<string, Setting> s_byKey =
+        Settings.All.Where(static s => s.FileKey is not null).ToDictionary(static s => s.FileKey!, StringComparer.Ordinal);
+
+    private static readonly Dictionary<string, Setting> s_notInFile =
+        Settings.All.Where(static s => s.NotInFile).ToDictionary(static s => Setting.KeyOf(s.Variable), StringComparer.Ordinal);
+
+    // A model's own settings, each the MODEL=VALUE form of its row.
+    private static readonly Setting[] s_perModel = [Settings.KeepAlive, Settings.ForceKeepAlive, Settings.NumCtx, Settings.ForceNumCtx];
+
+    private static readonly string[] s_modelKeys =
+        [RoutesKey, AliasesKey, .. s_perModel.Select(static s => s.FileKey!), PreloadKey];
+
+    private static readonly string[] s_connectionKeys = [UrlKey, Settings.MaxConcurrency.FileKey!];
+
+    /// <summary>
+    /// Reads the file <paramref name="path"/> names. Null when it cannot be read or is not YAML:
+    /// then <paramref name="errors"/> holds the one line that says why.
+    /// </summary>
+    public static ConfigInput? Read(ConfigEntry path, List<ConfigError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (ValueParsers.ReadableFile(path, errors) is not { } file)
+        {
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // The runtime's message is a resource key in the published build.
+            errors.Add(new ConfigError(path.Source, path.Value, "file not readable"));
+            return null;
+        }
+
+        return Parse(text, file, errors);
+    }
+
+    /// <summary>
+    /// Reads the text of a file called <paramref name="fileName"/> (the name its errors give).
+    /// Null when the text is not YAML; otherwise the entries found, with every problem of the
+    /// file's structure in <paramref name="errors"/>.
+    /// </summary>
+    public static ConfigInput? Parse(string text, string fileName, List<ConfigError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        ArgumentNullException.ThrowIfNull(errors);
+        var before = errors.Count;
+        var root = ConfigNodeReader.Read(text, fileName, errors);
+        if (root is null)
+        {
+            // Nothing but comments is an empty configuration; a parser error is the end.
+            return errors.Count > before ? null : new ConfigInput();
+        }
+
+        var reader = new Reader(fileName, errors);
+        reader.ReadRoot(root);
+        return reader.ToInput();
+    }
+
+    /// <summary>The closest of <paramref name="known"/> to a mistyped <paramref name="key"/>, if one is close.</summary>
+    public static string? ClosestKey(string key, IEnumerable<string> known)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(known);
+
+        // The flag's or the variable's spelling of a key is one step away.
+        var normalized = key.Replace('-', '_').ToLowerInvariant();
+        if (normalized.StartsWith("gollamas_", StringComparison.Ordinal))
+        {
+            normalized = normalized["gollamas_".Length..];
+        }
+
+        string? closest = null;
+        var best = int.MaxValue;
+        foreach (var candidate in known)
+        {
+            var distance = EditDistance(normalized, candidate);
+            if (distance < best)
+            {
+                (closest, best) = (candidate, distance);
+            }
+        }
+
+        // A third of the key's letters wrong (at least two) is still a typo; more is another word.
+        return best <= Math.Max(2, key.Length / 3) ? closest : null;
+    }
+
+    // Levenshtein distance: insertions, deletions and substitutions, one row at a time.
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    /// <summary>One file being read: its entries so far, row by row, in file order.</summary>
+    private sealed class Reader(string fileName, List<ConfigError> errors)
+    {
+        private readonly Dictionary<Setting, List<ConfigEntry>> _entries = [];
+
+        public ConfigInput ToInput()
+        {
+            var input = new ConfigInput();
+            foreach (var (setting, entries) in _entries)
+            {
+                input = input.With(setting, entries);
+            }
+
+            return input;
+        }
+
+        public void ReadRoot(ConfigNode root)
+        {
+            if (root.Kind != ConfigNodeKind.Mapping)
+            {
+                Error(root.Line, "", $"expected settings as keys and values (health_interval: 10s), not {root.Described}");
+                return;
+            }
+
+            foreach (var (key, value) in Keys(root, ""))
+            {
+                if (s_byKey.TryGetValue(key, out var setting))
+                {
+                    ReadSetting(setting, key, value);
+                }
+                else if (s_notInFile.TryGetValue(key, out var outside))
+                {
+                    Error(value.Line, key, $"not read from a file (give {outside.Flag} or {outside.Variable})");
+                }
+                else
+                {
+                    UnknownKey(value.Line, key, key, s_byKey.Keys);
+                }
+            }
+        }
+
+        private void ReadSetting(Setting setting, string path, ConfigNode value)
+        {
+            if (setting == Settings.Connections)
+            {
+                ReadConnections(value);
+            }
+            else if (setting == Settings.Proxies)
+            {
+                ReadModels(value);
+            }
+            else if (setting == Settings.Aliases)
+            {
+                ReadAliases(value);
+            }
+            else if (setting.Kind is SettingKind.Scalar or SettingKind.Switch)
+            {
+                if (Value(value, path) is { } text)
+                {
+                    Add(setting, text, value.Line, path);
+                }
+            }
+            else
+            {
+                ReadList(setting, path, value);
+            }
+        }
+
+        // A list row: a YAML list, or one value; each item may be a comma list, as a repeated
+        // flag's value may. API keys keep a blank item for their parser to refuse.
+        private void ReadList(Setting setting, string path, ConfigNode value)
+        {
+            var keepBlank = setting.Kind == SettingKind.Secrets;
+            if (value.Kind == ConfigNodeKind.Mapping)
+            {
+                Error(value.Line, path, "expected a list or a value, not a mapping");
+                return;
+            }
+
+            if (value.Kind == ConfigNodeKind.Sequence && value.Items.Count == 0 && keepBlank)
+            {
+                // Read as "no keys", an empty list would serve every request without one.
+                Error(value.Line, path, "empty list (leave the key out to require no API key)");
+                return;
+            }
+
+            foreach (var item in value.Kind == ConfigNodeKind.Sequence ? value.Items : [value])
+            {
+                if (Value(item, path) is not { } text)
+                {
+                    continue;
+                }
+
+                // As on the command line, a blank value is none, and a blank item of a comma
+                // list is kept for the parser to report.
+                if (!keepBlank && string.IsNullOrWhiteSpace(text))
+                {
+                    continue;
+                }
+
+                foreach (var part in text.Split(','))
+                {
+                    Add(setting, part.Trim(), item.Line, path);
+                }
+            }
+        }
+
+        // connections: {ID: URL} or {ID: {url: URL, max_concurrency: N}}.
+        private void ReadConnections(ConfigNode value)
+        {
+            var section = Settings.Connections.FileKey!;
+            if (!IsMapping(value, section, "connection ids and their URLs (gpu1: http://10.0.0.5:11434)"))
+            {
+                return;
+            }
+
+            foreach (var (id, connection) in Keys(value, section + "."))
+            {
+                var path = $"{section}.{id}";
+                if (!IsName(id, connection, path, "a connection id"))
+                {
+                    continue;
+                }
+
+                if (connection.Kind != ConfigNodeKind.Mapping)
+                {
+                    if (Value(connection, path) is { } url)
+                    {
+                        Add(Settings.Connections, $"{id}={url}", connection.Line, path);
+                    }
+
+                    continue;
+                }
+
+                var hasUrl = false;
+                foreach (var (key, setting) in Keys(connection, path + "."))
+                {
+                    var settingPath = $"{path}.{key}";
+                    if (key == UrlKey)
+                    {
+                        hasUrl = true;
+                        if (Value(setting, settingPath) is { } url)
+                        {
+                            Add(Settings.Connections, $"{id}={url}", setting.Line, settingPath);
+                        }
+                    }
+                    else if (key == Settings.MaxConcurrency.FileKey)
+                    {
+                        if (Value(setting, settingPath) is { } limit)
+                        {
+                            Add(Settings.MaxConcurrency, $"{id}={limit}", setting.Line, settingPath);
+                        }
+                    }
+                    else
+                    {
+                        UnknownKey(setting.Line, settingPath, key, s_connectionKeys);
+                    }
+                }
+
+                if (!hasUrl)
+                {
+                    Error(connection.Line, path, "no url (the server's address: url: http://10.0.0.5:11434)");
+                }
+            }
+        }
+
+        // models: {MODEL: [ROUTE...]} or {MODEL: {connections: [ROUTE...], aliases: [...], keep_alive: ..., preload: true}}.
+        private void ReadModels(ConfigNode value)
+        {
+            var section = Settings.Proxies.FileKey!;
+            if (!IsMapping(value, section, "model names and their connections (llama3.2: [gpu1])"))
+            {
+                return;
+            }
+
+            foreach (var (model, settings) in Keys(value, section + "."))
+            {
+                var path = $"{section}.{model}";
+                if (!IsName(model, settings, path, "a model name"))
+                {
+                    continue;
+                }
+
+                if (settings.Kind != ConfigNodeKind.Mapping)
+                {
+                    ReadRoutes(model, path, settings);
+                    continue;
+                }
+
+                var hasRoutes = false;
+                foreach (var (key, setting) in Keys(settings, path + "."))
+                {
+                    var settingPath = $"{path}.{key}";
+                    if (key == RoutesKey)
+                    {
+                        hasRoutes = true;
+                        ReadRoutes(model, settingPath, setting);
+                    }
+                    else if (key == AliasesKey)
+                    {
+                        ReadModelAliases(model, settingPath, setting);
+                    }
+                    else if (key == PreloadKey)
+                    {
+                        if (Value(setting, settingPath) is { } text
+                            && ValueParsers.Boolean(new ConfigEntry(text, Source(setting.Line, settingPath)), errors))
+                        {
+                            Add(Settings.Preload, model, setting.Line, settingPath);
+                        }
+                    }
+                    else if (s_perModel.FirstOrDefault(s => s.FileKey == key) is { } row)
+                    {
+                        if (Value(setting, settingPath) is { } text)
+                        {
+                            Add(row, $"{model}={text}", setting.Line, settingPath);
+                        }
+                    }
+                    else
+                    {
+                        UnknownKey(setting.Line, settingPath, key, s_modelKeys);
+                    }
+                }
+
+                if (!hasRoutes)
+                {
+                    Error(settings.Line, path, "no connections (the ids or URLs of the servers that serve it: connections: [gpu1])");
+                }
+            }
+        }
+
+        private void ReadRoutes(string model, string path, ConfigNode routes)
+        {
+            // Without a route the model would be left out, not refused.
+            if (routes.Kind == ConfigNodeKind.Sequence && routes.Items.Count == 0)
+            {
+                Error(routes.Line, path, "no connection (the ids or URLs of the servers that serve it, in order of preference)");
+                return;
+            }
+
+            ReadPairs(Settings.Proxies, model, path, routes);
+        }
+
+        private void ReadModelAliases(string model, string path, ConfigNode aliases)
+        {
+            if (aliases.Kind == ConfigNodeKind.Mapping)
+            {
+                Error(aliases.Line, path, "expected a list of names, not a mapping");
+                return;
+            }
+
+            foreach (var item in aliases.Kind == ConfigNodeKind.Sequence ? aliases.Items : [aliases])
+            {
+                if (Value(item, path) is { } text)
+                {
+                    foreach (var alias in text.Split(','))
+                    {
+                        Add(Settings.Aliases, $"{alias.Trim()}={model}", item.Line, path);
+                    }
+                }
+            }
+        }
+
+        // The MODEL=ROUTE pairs of a model's routes: a list, or one value (a comma list too).
+        private void ReadPairs(Setting setting, string model, string path, ConfigNode value)
+        {
+            if (value.Kind == ConfigNodeKind.Mapping)
+            {
+                Error(value.Line, path, "expected a list of connection ids or URLs, not a mapping");
+                return;
+            }
+
+            foreach (var item in value.Kind == ConfigNodeKind.Sequence ? value.Items : [value])
+            {
+                if (Value(item, path) is { } text)
+                {
+                    foreach (var route in text.Split(','))
+                    {
+                        Add(setting, $"{model}={route.Trim()}", item.Line, path);
+                    }
+                }
+            }
+        }
+
+        // aliases: {ALIAS: MODEL}.
+        private void ReadAliases(ConfigNode value)
+        {
+            var section = Settings.Aliases.FileKey!;
+            if (!IsMapping(value, section, "aliases and the models they stand for (gpt-4o: llama3.2)"))
+            {
+                return;
+            }
+
+            foreach (var (alias, model) in Keys(value, section + "."))
+            {
+                var path = $"{section}.{alias}";
+                if (IsName(alias, model, path, "an alias") && Value(model, path) is { } target)
+                {
+                    Add(Settings.Aliases, $"{alias}={target}", model.Line, path);
+                }
+            }
+        }
+
+        // The keys of a mapping with their values, each key once: a key that is not a plain
+        // value, or that comes again, is reported and skipped.
+        private IEnumerable<(string Key, ConfigNode Value)> Keys(ConfigNode mapping, string prefix)
+        {
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var (key, value) in mapping.Pairs)
+            {
+                if (key.Kind != ConfigNodeKind.Scalar || key.IsNull)
+                {
+                    Error(key.Line, prefix.TrimEnd('.'), $"expected a name as key, not {(key.IsNull ? "nothing" : key.Described)}");
+                    continue;
+                }
+
+                if (!seen.TryAdd(key.Text, key.Line))
+                {
+                    Error(key.Line, prefix + key.Text, $"repeated key (first at line {seen[key.Text]})");
+                    continue;
+                }
+
+                yield return (key.Text, value);
+            }
+        }
+
+        private bool IsMapping(ConfigNode value, string path, string expected)
+        {
+            if (value.Kind == ConfigNodeKind.Mapping)
+            {
+                return true;
+            }
+
+            Error(value.Line, path, $"expected a mapping of {expected}, not {value.Described}");
+            return false;
+        }
+
+        // A name becomes the left side of a NAME=VALUE pair, which splits at its first '='.
+        private bool IsName(string name, ConfigNode value, string path, string what)
+        {
+            if (!name.Contains('=', StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            Error(value.Line, path, $"'=' cannot be part of {what}");
+            return false;
+        }
+
+        // A single value's text; null (and reported) for a list, a mapping or no value.
+        private string? Value(ConfigNode value, string path)
+        {
+            if (value.Kind != ConfigNodeKind.Scalar)
+            {
+                Error(value.Line, path, $"expected a single value, not {value.Described}");
+                return null;
+            }
+
+            if (value.IsNull)
+            {
+                Error(value.Line, path, "no value (leave the key out for the default)");
+                return null;
+            }
+
+            return value.Text;
+        }
+
+        private void UnknownKey(int line, string path, string key, IEnumerable<string> known)
+        {
+            var closest = ClosestKey(key, known);
+            Error(line, path, closest is null ? "unknown key" : $"unknown key (did you mean '{closest}'?)");
+        }
+
+        private void Add(Setting setting, string value, int line, string path)
+        {
+            if (!_entries.TryGetValue(setting, out var entries))
+            {
+                entries = [];
+                _entries.Add(setting, entries);
+            }
+
+            entries.Add(new ConfigEntry(value, Source(line, path)));
+        }
+
+        private string Source(int line, string path) => $"{ConfigNodeReader.Location(fileName, line)}: {path}";
+
+        private void Error(int line, string path, string reason) =>
+            errors.Add(new ConfigError(path.Length == 0 ? ConfigNodeReader.Location(fileName, line) : Source(line, path), "", reason));
+    }
+}

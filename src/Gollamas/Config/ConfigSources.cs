@@ -1,0 +1,108 @@
+using System.Globalization;
+
+namespace Gollamas.Config;
+
+/// <summary>
+/// Puts the sources of the configuration together: the command line and the environment (one
+/// <see cref="ConfigInput"/>, the flag winning over its variable) and the file that
+/// <c>--config</c> names. Per setting, a flag or variable given replaces the file's value
+/// entirely; each such replacement is kept for the start-up log.
+/// </summary>
+/// <remarks>
+/// <see cref="Combine"/> is a step of its own so that a file read again later can be combined
+/// with the same command line and environment.
+/// </remarks>
+internal static class ConfigSources
+{
+    /// <summary>
+    /// Reads the file <c>--config</c> names, if any, combines it with
+    /// <paramref name="commandLineAndEnvironment"/> and parses the result: valid options (with
+    /// the overrides), or every problem found, the file's in the order of its lines first.
+    /// A file that cannot be read, or is not YAML, is one problem on its own.
+    /// </summary>
+    public static bool TryParse(ConfigInput commandLineAndEnvironment, out GollamasOptions? options, out IReadOnlyList<ConfigError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(commandLineAndEnvironment);
+        options = null;
+        if (commandLineAndEnvironment.Single(Settings.Config) is not { } path)
+        {
+            return ConfigParser.TryParse(commandLineAndEnvironment, out options, out errors);
+        }
+
+        var fileErrors = new List<ConfigError>();
+        if (ConfigFile.Read(path, fileErrors) is not { } file)
+        {
+            errors = fileErrors;
+            return false;
+        }
+
+        var (input, overrides) = Combine(commandLineAndEnvironment, file);
+        var parsed = ConfigParser.TryParse(input, out var parsedOptions, out var parseErrors);
+        if (!parsed || fileErrors.Count > 0)
+        {
+            errors = InFileOrder([.. fileErrors, .. parseErrors], path.Value.Trim());
+            return false;
+        }
+
+        errors = [];
+        options = parsedOptions! with { Overrides = overrides };
+        return true;
+    }
+
+    /// <summary>
+    /// The file's entries for every setting <paramref name="commandLineAndEnvironment"/> does not
+    /// give, and the settings both give (where the command line or environment wins).
+    /// </summary>
+    public static (ConfigInput Input, IReadOnlyList<ConfigOverride> Overrides) Combine(ConfigInput commandLineAndEnvironment, ConfigInput file)
+    {
+        ArgumentNullException.ThrowIfNull(commandLineAndEnvironment);
+        ArgumentNullException.ThrowIfNull(file);
+        var input = commandLineAndEnvironment;
+        var overrides = new List<ConfigOverride>();
+        foreach (var setting in Settings.All)
+        {
+            var fromFile = file[setting];
+            if (fromFile.Count == 0)
+            {
+                continue;
+            }
+
+            var given = commandLineAndEnvironment[setting];
+            if (given.Count == 0)
+            {
+                input = input.With(setting, fromFile);
+            }
+            else
+            {
+                overrides.Add(new ConfigOverride(setting, given, fromFile));
+            }
+        }
+
+        return (input, overrides);
+    }
+
+    // The file's problems by line (the rows read in table order, not in the file's), then the
+    // others (a flag's, a variable's, a setting missing) in the order found.
+    private static List<ConfigError> InFileOrder(List<ConfigError> errors, string fileName) =>
+        [.. errors.Select(static (error, index) => (error, index))
+            .OrderBy(item => LineIn(item.error.Source, fileName) ?? int.MaxValue)
+            .ThenBy(static item => item.index)
+            .Select(static item => item.error)];
+
+    private static int? LineIn(string source, string fileName)
+    {
+        if (!source.StartsWith(fileName + ":", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = source.AsSpan(fileName.Length + 1);
+        var digits = 0;
+        while (digits < rest.Length && char.IsAsciiDigit(rest[digits]))
+        {
+            digits++;
+        }
+
+        return int.TryParse(rest[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out var line) ? line : null;
+    }
+}
