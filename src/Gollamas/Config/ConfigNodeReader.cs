@@ -54,6 +54,17 @@ internal sealed class ConfigNodeReader
             errors.Add(new ConfigError(reader.Location(exception.Start), "", exception.Message));
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws a bare InvalidOperationException (whose message is a
+            // runtime resource key in the published build) for one case: a plain value inside
+            // an unclosed flow collection, on a line indented less than the collection.
+            errors.Add(new ConfigError(
+                reader.Location(reader._parser.Current?.Start ?? Mark.Empty),
+                "",
+                "not valid YAML after this point: a '[' or '{' not closed, or going on at a smaller indentation"));
+            return null;
+        }
     }
 
     /// <summary>"gollamas.yaml:12": where a node or a problem is, as an error names it.</summary>

@@ -164,6 +164,7 @@ public class ConfigFileTests
 
     [Theory]
     [InlineData("listen: :1\nmodels: {m: [gpu1]\n", "gollamas.yaml:3: While parsing a flow mapping,  did not find expected ',' or '}'.")]
+    [InlineData("models: {m: [gpu1]\nlisten: :1\n", "gollamas.yaml:1: not valid YAML after this point: a '[' or '{' not closed, or going on at a smaller indentation")]
     [InlineData("listen: \"unterminated\n", "gollamas.yaml:1: While scanning a quoted scalar, found unexpected end of stream.")]
     [InlineData("a: b\n  c: d\n", "gollamas.yaml:2: While scanning a plain scalar value, found invalid mapping.")]
     [InlineData("models: *nowhere\n", "gollamas.yaml:1: Alias *nowhere names no anchor above it.")]

@@ -1,0 +1,62 @@
+using System.Net;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Published;
+
+/// <summary>The Native-AOT binary started with the example configuration file of deploy/.</summary>
+public sealed class ConfigFileBinaryTests : IAsyncLifetime
+{
+    private FakeOllamaServer _gpu1 = null!;
+    private FakeOllamaServer _gpu2 = null!;
+    private FakeOllamaServer _cpu1 = null!;
+
+    public async Task InitializeAsync()
+    {
+        _gpu1 = await FakeOllamaServer.StartAsync("gpu1");
+        _gpu2 = await FakeOllamaServer.StartAsync("gpu2");
+        _cpu1 = await FakeOllamaServer.StartAsync("cpu1");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gpu1.DisposeAsync();
+        await _gpu2.DisposeAsync();
+        await _cpu1.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Binary_WithTheExampleFile_RoutesByItAndLogsTheFlagsThatWinOverIt()
+    {
+        // The example's servers are elsewhere: the flags put the fakes in their place, and the
+        // addresses on loopback, which is also how an operator overrides a file's setting.
+        var example = Path.Combine(AppContext.BaseDirectory, "Deploy", "gollamas.yaml");
+        await using var proxy = await RunningBinary.StartAsync(
+            "--config", example,
+            "--listen", "127.0.0.1:0",
+            "--metrics-listen", "127.0.0.1:0",
+            "--connections", $"gpu1={_gpu1.BaseUri},gpu2={_gpu2.BaseUri},cpu1={_cpu1.BaseUri}");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+
+        using var chat = await client.PostAsync("/api/chat", new StringContent("""{"model":"gpt-4o","stream":false}"""));
+        using var embed = await client.PostAsync("/v1/embeddings", new StringContent("""{"model":"text-embedding-3-small","input":"x"}"""));
+
+        chat.StatusCode.Should().Be(HttpStatusCode.OK);
+        // Either GPU server (the route choice weighs their loads, the preloads among them).
+        var chatSent = await Task.WhenAny(
+            _gpu1.WaitForRequestAsync(static r => r.Path == "/api/chat"),
+            _gpu2.WaitForRequestAsync(static r => r.Path == "/api/chat")).DefaultTimeout();
+        (await chatSent).BodyText.Should().Be("""{"model":"llama3.2","stream":false,"keep_alive":1800}""");
+        embed.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _cpu1.WaitForRequestAsync(static r => r.Path == "/v1/embeddings").DefaultTimeout()).BodyText
+            .Should().Contain("\"model\":\"nomic-embed-text\"");
+        proxy.Terminate();
+        (await proxy.WaitForExitAsync()).Should().Be(0);
+        proxy.Stderr.Should().Contain($"Configuration read from {example}")
+            .And.Contain($"listen: --listen 127.0.0.1:0 is used, not {example}:10's 0.0.0.0:11434")
+            .And.Contain($"metrics_listen: --metrics-listen 127.0.0.1:0 is used, not {example}:")
+            .And.Contain($"connections: --connections gpu1={_gpu1.BaseUri}, gpu2={_gpu2.BaseUri}, cpu1={_cpu1.BaseUri} is used, not {example}:16's gpu1=http://10.0.0.5:11434")
+            .And.Contain("Route qwen3:8b -> ")
+            .And.Contain("Alias gpt-4o-mini -> qwen3:8b");
+    }
+}
