@@ -58,6 +58,7 @@ internal static class Settings
         Variable = "GOLLAMAS_PROXIES",
         LegacyVariable = "PROXIES",
         Kind = SettingKind.Pairs,
+        Live = true,
         HelpName = "MODEL=URL|CONNECTION_ID",
         Help = "Routes MODEL to an Ollama server, given by URL or by the ID of a --connection; repeatable. "
             + "Example: --proxy llama3.2=http://gpu1:11434 --proxy qwen3:8b=c1",
@@ -75,6 +76,7 @@ internal static class Settings
         Variable = "GOLLAMAS_CONNECTIONS",
         LegacyVariable = "CONNECTIONS",
         Kind = SettingKind.Pairs,
+        Live = true,
         HelpName = "ID=URL",
         Help = "Names an Ollama server so that several --proxy entries can refer to it by ID; repeatable. "
             + "Example: --connection c1=http://gpu1:11434",
@@ -89,6 +91,7 @@ internal static class Settings
         Variable = "GOLLAMAS_ALIASES",
         LegacyVariable = "ALIASES",
         Kind = SettingKind.Pairs,
+        Live = true,
         HelpName = "ALIAS=MODEL",
         Help = "Another name clients may use for a routed MODEL; repeatable. Example: --alias gpt-4o=llama3.2",
         ListHelp = "Comma list of ALIAS=MODEL pairs, added after the --alias ones. "
@@ -101,6 +104,7 @@ internal static class Settings
         Variable = "GOLLAMAS_LIST_ALIASES",
         LegacyVariable = "LIST_ALIASES",
         Kind = SettingKind.Switch,
+        Live = true,
         Help = "Also show aliases as models in /api/tags, /api/ps and /v1/models. Example: --list-aliases",
         Parse = static (entry, errors) => ValueParsers.Boolean(entry, errors),
         Apply = static (options, value) => options with { ListAliases = value },
@@ -112,6 +116,7 @@ internal static class Settings
         Variable = "GOLLAMAS_ORIGINS",
         LegacyVariable = "OLLAMA_ORIGINS",
         Kind = SettingKind.List,
+        Live = true,
         HelpName = "LIST",
         Help = "Comma list of browser origins allowed by CORS besides Ollama's local defaults; one '*' wildcard per entry, '*' alone allows all. "
             + "Example: --origins 'https://chat.example.com,chrome-extension://*'",
@@ -149,6 +154,7 @@ internal static class Settings
         Flag = "--health-failures",
         Variable = "GOLLAMAS_HEALTH_FAILURES",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "N",
         Help = "Failed probes or requests in a row after which a connection counts as down. Example: --health-failures 5",
         Default = "3",
@@ -162,6 +168,7 @@ internal static class Settings
         Flag = "--max-concurrency",
         Variable = "GOLLAMAS_MAX_CONCURRENCY",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[ID_OR_URL=]N",
         Help = "Requests in flight per connection: N alone for every connection without its own limit "
             + "(0, the default, is unlimited), ID=N or URL=N for one connection; repeatable, or a comma list. "
@@ -176,6 +183,7 @@ internal static class Settings
         Flag = "--queue-length",
         Variable = "GOLLAMAS_QUEUE_LENGTH",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "N",
         Help = "Requests that may wait for a free slot on one connection; 0 means no queue: "
             + "a request that finds every route full gets 503 at once. Example: --queue-length 16",
@@ -190,6 +198,7 @@ internal static class Settings
         Flag = "--queue-timeout",
         Variable = "GOLLAMAS_QUEUE_TIMEOUT",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "How long a request may wait for a free slot before it gets 503. Example: --queue-timeout 2m",
         Default = "60s",
@@ -202,6 +211,7 @@ internal static class Settings
         Flag = "--allow-running",
         Variable = "GOLLAMAS_ALLOW_RUNNING",
         Kind = SettingKind.Switch,
+        Live = true,
         Help = "Also route a model that is not configured but is loaded on a connection (seen in its /api/ps), "
             + "and list it in /api/ps. Example: --allow-running",
         Parse = static (entry, errors) => ValueParsers.Boolean(entry, errors),
@@ -215,6 +225,7 @@ internal static class Settings
         Flag = "--keep-alive",
         Variable = "GOLLAMAS_KEEP_ALIVE",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]DURATION",
         Help = "keep_alive for generate, chat, embed and embeddings requests that have none: how long Ollama keeps "
             + "the model loaded after the request (-1 forever, 0 unload at once, 300 seconds, 5m, 1h30m). DURATION alone for "
@@ -227,6 +238,7 @@ internal static class Settings
         Flag = "--force-keep-alive",
         Variable = "GOLLAMAS_FORCE_KEEP_ALIVE",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]DURATION",
         Help = "Like --keep-alive, but replaces the client's keep_alive too (so clients cannot unload the model). "
             + "Example: --force-keep-alive llama3.2=-1",
@@ -237,6 +249,7 @@ internal static class Settings
         Flag = "--num-ctx",
         Variable = "GOLLAMAS_NUM_CTX",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]N",
         Help = "options.num_ctx (context size in tokens) for generate, chat, embed and embeddings requests that have "
             + "none. N alone for every model, MODEL=N for one; repeatable, or a comma list. "
@@ -248,6 +261,7 @@ internal static class Settings
         Flag = "--force-num-ctx",
         Variable = "GOLLAMAS_FORCE_NUM_CTX",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]N",
         Help = "Like --num-ctx, but replaces the client's num_ctx too, so clients asking for different sizes do not "
             + "make Ollama reload the model. Example: --force-num-ctx 8192",
@@ -258,6 +272,7 @@ internal static class Settings
         Flag = "--preload",
         Variable = "GOLLAMAS_PRELOAD",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "MODEL",
         Help = "Loads MODEL (a model or alias) on each of its servers at start-up (a server not reached then: when it "
             + "next answers) and whenever one comes back up, with its keep-alive and context size; the proxy serves "
@@ -270,6 +285,7 @@ internal static class Settings
         Flag = "--ping-interval",
         Variable = "GOLLAMAS_PING_INTERVAL",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "Sends the --preload requests again at this interval (at least 1s), so the models stay loaded on "
             + "servers whose keep-alive would let them expire; 0 (the default) never. "
@@ -319,6 +335,7 @@ internal static class Settings
         Flag = "--connect-timeout",
         Variable = "GOLLAMAS_CONNECT_TIMEOUT",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "How long connecting to an Ollama server may take. Example: --connect-timeout 2s",
         Default = "5s",
@@ -331,6 +348,7 @@ internal static class Settings
         Flag = "--idle-timeout",
         Variable = "GOLLAMAS_IDLE_TIMEOUT",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "Longest silence from an Ollama server while a request waits for its answer or for the next "
             + "chunk of a stream, model loading included; 0 means none. Example: --idle-timeout 30m",
@@ -420,6 +438,7 @@ internal static class Settings
         Flag = "--forward-authorization",
         Variable = "GOLLAMAS_FORWARD_AUTHORIZATION",
         Kind = SettingKind.Switch,
+        Live = true,
         Help = "With API keys required, pass the client's Authorization or x-api-key header (its key) on to Ollama; without this flag it stays at the proxy. Without API keys it is always passed on. "
             + "Example: --forward-authorization",
         Parse = static (entry, errors) => ValueParsers.Boolean(entry, errors),

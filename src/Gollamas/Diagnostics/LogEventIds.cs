@@ -55,4 +55,11 @@ internal static class LogEventIds
     public const int ApiKeysReloadUnsettled = 503;
     public const int ApiKeysNone = 504;
     public const int ForeignHost = 505;
+
+    // Configuration reloads 7xx
+    public const int ConfigReloaded = 700;
+    public const int ConfigReloadFailed = 701;
+    public const int ConfigProblem = 702;
+    public const int ConfigNeedsRestart = 703;
+    public const int ConfigWatchFailed = 704;
 }
