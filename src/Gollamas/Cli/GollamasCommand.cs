@@ -62,7 +62,7 @@ internal static class GollamasCommand
 
         root.SetAction(async (parseResult, cancellationToken) =>
         {
-            var input = options.Read(parseResult, environment);
+            var input = options.Read(parseResult, environment) with { GetEnvironmentVariable = getEnvironmentVariable };
             if (!ConfigParser.TryParse(input, out var gollamasOptions, out var errors))
             {
                 var error = parseResult.InvocationConfiguration.Error;

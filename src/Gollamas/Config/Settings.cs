@@ -178,6 +178,32 @@ internal static class Settings
         Combine = static draft => RouteParser.ParseConcurrencyLimits(draft),
     };
 
+    public static readonly Setting ConnectionHeaders = new()
+    {
+        Flag = "--connection-header",
+        Variable = "GOLLAMAS_CONNECTION_HEADERS",
+        Kind = SettingKind.Repeatable,
+        Live = true,
+        HelpName = "ID_OR_URL=NAME=env:VARIABLE|file:PATH",
+        Help = "A header field sent with every request to one connection (an Authorization for a protected Ollama or ollama.com), "
+            + "its value read from an environment variable or a file, never written here nor logged; repeatable, or a comma list. "
+            + "Example: --connection-header 'cloud=Authorization=env:OLLAMA_AUTHORIZATION'",
+    };
+
+    public static readonly Setting ConnectionCas = new()
+    {
+        Flag = "--connection-ca",
+        Variable = "GOLLAMAS_CONNECTION_CAS",
+        Kind = SettingKind.Repeatable,
+        Live = true,
+        HelpName = "ID_OR_URL=PATH",
+        Help = "PEM bundle of the certificate authorities an HTTPS connection's certificate must chain to, instead of the system's "
+            + "(a private CA); repeatable, or a comma list. Example: --connection-ca gpu1=/etc/gollamas/lab-ca.pem",
+
+        // Both rows name connections, which the routes' step has declared by now.
+        Combine = static draft => ConnectionExtrasParser.Parse(draft),
+    };
+
     public static readonly ValueSetting<int> QueueLength = new()
     {
         Flag = "--queue-length",
@@ -516,7 +542,7 @@ internal static class Settings
     public static readonly IReadOnlyList<Setting> All =
     [
         Listen, Level, Proxies, Connections, Aliases, ListAliases, Origins,
-        HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
+        HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
         ApiKeys, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,
