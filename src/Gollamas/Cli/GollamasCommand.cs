@@ -32,7 +32,7 @@ internal static class GollamasCommand
     /// <param name="runServer">What to do with valid options; its result is the exit code.</param>
     public static RootCommand Create(
         Func<string, string?> getEnvironmentVariable,
-        Func<GollamasOptions, CancellationToken, Task<int>> runServer)
+        Func<GollamasOptions, ConfigSource?, CancellationToken, Task<int>> runServer)
     {
         ArgumentNullException.ThrowIfNull(getEnvironmentVariable);
         ArgumentNullException.ThrowIfNull(runServer);
@@ -63,11 +63,12 @@ internal static class GollamasCommand
 
         root.SetAction(async (parseResult, cancellationToken) =>
         {
-            var input = options.Read(parseResult, environment);
-            if (!ConfigSources.TryParse(input, out var gollamasOptions, out var errors))
+            var input = options.Read(parseResult, environment) with { GetEnvironmentVariable = getEnvironmentVariable };
+            var reading = ConfigSources.Read(input);
+            if (reading.Options is not { } gollamasOptions)
             {
                 var error = parseResult.InvocationConfiguration.Error;
-                foreach (var configError in errors)
+                foreach (var configError in reading.Errors)
                 {
                     await error.WriteLineAsync(ErrorPrefix + configError);
                 }
@@ -75,7 +76,9 @@ internal static class GollamasCommand
                 return ExitCodes.ConfigError;
             }
 
-            return await runServer(gollamasOptions!, cancellationToken);
+            // With a file, the same command line and environment are read again with it on each reload.
+            var source = gollamasOptions.ConfigFile is { } file ? new ConfigSource(file, () => ConfigSources.Read(input), reading) : null;
+            return await runServer(gollamasOptions, source, cancellationToken);
         });
 
         return root;

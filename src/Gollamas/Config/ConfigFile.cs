@@ -34,6 +34,8 @@ internal static class ConfigFile
     private const string RoutesKey = "connections";
     private const string AliasesKey = "aliases";
     private const string PreloadKey = "preload";
+    private const string HeadersKey = "headers";
+    private const string CaKey = "ca";
 
     // Every row read from a file, by its key; the rows that are never (--config) by theirs.
     private static readonly Dictionary<string, Setting> s_byKey =
@@ -48,7 +50,7 @@ internal static class ConfigFile
     private static readonly string[] s_modelKeys =
         [RoutesKey, AliasesKey, .. s_perModel.Select(static s => s.FileKey!), PreloadKey];
 
-    private static readonly string[] s_connectionKeys = [UrlKey, Settings.MaxConcurrency.FileKey!];
+    private static readonly string[] s_connectionKeys = [UrlKey, Settings.MaxConcurrency.FileKey!, HeadersKey, CaKey];
 
     /// <summary>
     /// Reads the file <paramref name="path"/> names. Null when it cannot be read or is not YAML:
@@ -303,6 +305,27 @@ internal static class ConfigFile
                         if (Value(setting, settingPath) is { } limit)
                         {
                             Add(Settings.MaxConcurrency, $"{id}={limit}", setting.Line, settingPath);
+                        }
+                    }
+                    else if (key == HeadersKey)
+                    {
+                        // headers: {Authorization: env:OLLAMA_AUTHORIZATION}: the values are read from there.
+                        if (IsMapping(setting, settingPath, "header names and where their values are read (Authorization: env:OLLAMA_AUTHORIZATION)"))
+                        {
+                            foreach (var (name, from) in Keys(setting, settingPath + "."))
+                            {
+                                if (Value(from, $"{settingPath}.{name}") is { } source)
+                                {
+                                    Add(Settings.ConnectionHeaders, $"{id}={name}={source}", from.Line, $"{settingPath}.{name}");
+                                }
+                            }
+                        }
+                    }
+                    else if (key == CaKey)
+                    {
+                        if (Value(setting, settingPath) is { } bundle)
+                        {
+                            Add(Settings.ConnectionCas, $"{id}={bundle}", setting.Line, settingPath);
                         }
                     }
                     else

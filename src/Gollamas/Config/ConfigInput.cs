@@ -33,6 +33,12 @@ internal sealed record ConfigInput
         ListAliases = listAliases;
     }
 
+    /// <summary>
+    /// Reads an environment variable that a value refers to (<c>env:OLLAMA_KEY</c>), not one
+    /// standing in for a flag; the command line sets it, so tests need not touch the real environment.
+    /// </summary>
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = static _ => null;
+
     private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Given { get; init; } =
         new Dictionary<Setting, IReadOnlyList<ConfigEntry>>();
 

@@ -22,31 +22,39 @@ internal static class ConfigSources
     /// </summary>
     public static bool TryParse(ConfigInput commandLineAndEnvironment, out GollamasOptions? options, out IReadOnlyList<ConfigError> errors)
     {
+        var reading = Read(commandLineAndEnvironment);
+        options = reading.Options;
+        errors = reading.Errors;
+        return options is not null;
+    }
+
+    /// <summary>
+    /// As <see cref="TryParse"/>, with the input the options were parsed from (the command line,
+    /// the environment and the file combined): what a reload compares with the next reading.
+    /// Never throws for a problem of the configuration.
+    /// </summary>
+    public static ConfigReading Read(ConfigInput commandLineAndEnvironment)
+    {
         ArgumentNullException.ThrowIfNull(commandLineAndEnvironment);
-        options = null;
         if (commandLineAndEnvironment.Single(Settings.Config) is not { } path)
         {
-            return ConfigParser.TryParse(commandLineAndEnvironment, out options, out errors);
+            return ConfigReading.Of(commandLineAndEnvironment);
         }
 
         var fileErrors = new List<ConfigError>();
         if (ConfigFile.Read(path, fileErrors) is not { } file)
         {
-            errors = fileErrors;
-            return false;
+            return new ConfigReading(null, null, fileErrors);
         }
 
         var (input, overrides) = Combine(commandLineAndEnvironment, file);
         var parsed = ConfigParser.TryParse(input, out var parsedOptions, out var parseErrors);
         if (!parsed || fileErrors.Count > 0)
         {
-            errors = InFileOrder([.. fileErrors, .. parseErrors], path.Value.Trim());
-            return false;
+            return new ConfigReading(input, null, InFileOrder([.. fileErrors, .. parseErrors], path.Value.Trim()));
         }
 
-        errors = [];
-        options = parsedOptions! with { Overrides = overrides };
-        return true;
+        return new ConfigReading(input, parsedOptions! with { Overrides = overrides }, []);
     }
 
     /// <summary>

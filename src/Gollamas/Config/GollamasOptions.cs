@@ -224,7 +224,14 @@ internal sealed record ListenAddress(string Host, int Port)
 /// (and the path when it is not the root), or the URL when another connection has that id.
 /// <c>BaseUri</c> never holds a user or password: they are in <c>Credentials</c>.
 /// </summary>
-internal sealed record ConnectionConfig(string Id, Uri BaseUri, bool IsExplicit, UrlCredentials? Credentials = null);
+internal sealed record ConnectionConfig(string Id, Uri BaseUri, bool IsExplicit, UrlCredentials? Credentials = null)
+{
+    /// <summary>Header fields sent with every request to the connection (--connection-header).</summary>
+    public IReadOnlyList<ConnectionHeader> Headers { get; init; } = [];
+
+    /// <summary>The CAs its HTTPS certificate must chain to (--connection-ca); null: the machine's.</summary>
+    public ConnectionTrust? Trust { get; init; }
+}
 
 /// <summary>
 /// One routed model: the name as the operator configured it, and the ids of the connections

@@ -112,7 +112,7 @@ internal static class RouteParser
 
     // A connection named by id, or by URL compared as the proxies compare them (scheme and host
     // case, default port, trailing slash); a URL two explicit connections share names neither.
-    private static bool TryResolveConnection(ConfigEntry entry, string target, ConnectionTable connections, List<ConfigError> errors, out string id)
+    internal static bool TryResolveConnection(ConfigEntry entry, string target, ConnectionTable connections, List<ConfigError> errors, out string id)
     {
         id = "";
         if (!target.Contains(UrlSeparator, StringComparison.Ordinal))

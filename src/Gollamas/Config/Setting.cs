@@ -44,6 +44,13 @@ internal class Setting
 
     public required SettingKind Kind { get; init; }
 
+    /// <summary>
+    /// Whether a reload of the configuration applies a new value to the running proxy: the value
+    /// lives in the snapshot (<c>Routing/ProxySnapshot</c>) or in a connection's settings. A
+    /// change of any other setting waits for a restart, and the reload says so.
+    /// </summary>
+    public bool Live { get; init; }
+
     /// <summary>For <see cref="SettingKind.Pairs"/>: the plural flag that holds a comma list (<c>--proxies</c>).</summary>
     public string? ListFlag { get; init; }
 

@@ -74,6 +74,7 @@ internal static class Settings
         Variable = "GOLLAMAS_PROXIES",
         LegacyVariable = "PROXIES",
         Kind = SettingKind.Pairs,
+        Live = true,
 
         // A file gives the routes model by model: models: {llama3.2: [gpu1]}.
         FileKey = "models",
@@ -94,6 +95,7 @@ internal static class Settings
         Variable = "GOLLAMAS_CONNECTIONS",
         LegacyVariable = "CONNECTIONS",
         Kind = SettingKind.Pairs,
+        Live = true,
         HelpName = "ID=URL",
         Help = "Names an Ollama server so that several --proxy entries can refer to it by ID; repeatable. "
             + "Example: --connection c1=http://gpu1:11434",
@@ -108,6 +110,7 @@ internal static class Settings
         Variable = "GOLLAMAS_ALIASES",
         LegacyVariable = "ALIASES",
         Kind = SettingKind.Pairs,
+        Live = true,
         HelpName = "ALIAS=MODEL",
         Help = "Another name clients may use for a routed MODEL; repeatable. Example: --alias gpt-4o=llama3.2",
         ListHelp = "Comma list of ALIAS=MODEL pairs, added after the --alias ones. "
@@ -120,6 +123,7 @@ internal static class Settings
         Variable = "GOLLAMAS_LIST_ALIASES",
         LegacyVariable = "LIST_ALIASES",
         Kind = SettingKind.Switch,
+        Live = true,
         Help = "Also show aliases as models in /api/tags, /api/ps and /v1/models. Example: --list-aliases",
         Parse = static (entry, errors) => ValueParsers.Boolean(entry, errors),
         Apply = static (options, value) => options with { ListAliases = value },
@@ -131,6 +135,7 @@ internal static class Settings
         Variable = "GOLLAMAS_ORIGINS",
         LegacyVariable = "OLLAMA_ORIGINS",
         Kind = SettingKind.List,
+        Live = true,
         HelpName = "LIST",
         Help = "Comma list of browser origins allowed by CORS besides Ollama's local defaults; one '*' wildcard per entry, '*' alone allows all. "
             + "Example: --origins 'https://chat.example.com,chrome-extension://*'",
@@ -168,6 +173,7 @@ internal static class Settings
         Flag = "--health-failures",
         Variable = "GOLLAMAS_HEALTH_FAILURES",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "N",
         Help = "Failed probes or requests in a row after which a connection counts as down. Example: --health-failures 5",
         Default = "3",
@@ -181,6 +187,7 @@ internal static class Settings
         Flag = "--max-concurrency",
         Variable = "GOLLAMAS_MAX_CONCURRENCY",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[ID_OR_URL=]N",
         Help = "Requests in flight per connection: N alone for every connection without its own limit "
             + "(0, the default, is unlimited), ID=N or URL=N for one connection; repeatable, or a comma list. "
@@ -190,11 +197,38 @@ internal static class Settings
         Combine = static draft => RouteParser.ParseConcurrencyLimits(draft),
     };
 
+    public static readonly Setting ConnectionHeaders = new()
+    {
+        Flag = "--connection-header",
+        Variable = "GOLLAMAS_CONNECTION_HEADERS",
+        Kind = SettingKind.Repeatable,
+        Live = true,
+        HelpName = "ID_OR_URL=NAME=env:VARIABLE|file:PATH",
+        Help = "A header field sent with every request to one connection (an Authorization for a protected Ollama or ollama.com), "
+            + "its value read from an environment variable or a file, never written here nor logged; repeatable, or a comma list. "
+            + "Example: --connection-header 'cloud=Authorization=env:OLLAMA_AUTHORIZATION'",
+    };
+
+    public static readonly Setting ConnectionCas = new()
+    {
+        Flag = "--connection-ca",
+        Variable = "GOLLAMAS_CONNECTION_CAS",
+        Kind = SettingKind.Repeatable,
+        Live = true,
+        HelpName = "ID_OR_URL=PATH",
+        Help = "PEM bundle of the certificate authorities an HTTPS connection's certificate must chain to, instead of the system's "
+            + "(a private CA); repeatable, or a comma list. Example: --connection-ca gpu1=/etc/gollamas/lab-ca.pem",
+
+        // Both rows name connections, which the routes' step has declared by now.
+        Combine = static draft => ConnectionExtrasParser.Parse(draft),
+    };
+
     public static readonly ValueSetting<int> QueueLength = new()
     {
         Flag = "--queue-length",
         Variable = "GOLLAMAS_QUEUE_LENGTH",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "N",
         Help = "Requests that may wait for a free slot on one connection; 0 means no queue: "
             + "a request that finds every route full gets 503 at once. Example: --queue-length 16",
@@ -209,6 +243,7 @@ internal static class Settings
         Flag = "--queue-timeout",
         Variable = "GOLLAMAS_QUEUE_TIMEOUT",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "How long a request may wait for a free slot before it gets 503. Example: --queue-timeout 2m",
         Default = "60s",
@@ -221,6 +256,7 @@ internal static class Settings
         Flag = "--allow-running",
         Variable = "GOLLAMAS_ALLOW_RUNNING",
         Kind = SettingKind.Switch,
+        Live = true,
         Help = "Also route a model that is not configured but is loaded on a connection (seen in its /api/ps), "
             + "and list it in /api/ps. Example: --allow-running",
         Parse = static (entry, errors) => ValueParsers.Boolean(entry, errors),
@@ -234,6 +270,7 @@ internal static class Settings
         Flag = "--keep-alive",
         Variable = "GOLLAMAS_KEEP_ALIVE",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]DURATION",
         Help = "keep_alive for generate, chat, embed and embeddings requests that have none: how long Ollama keeps "
             + "the model loaded after the request (-1 forever, 0 unload at once, 300 seconds, 5m, 1h30m). DURATION alone for "
@@ -246,6 +283,7 @@ internal static class Settings
         Flag = "--force-keep-alive",
         Variable = "GOLLAMAS_FORCE_KEEP_ALIVE",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]DURATION",
         Help = "Like --keep-alive, but replaces the client's keep_alive too (so clients cannot unload the model). "
             + "Example: --force-keep-alive llama3.2=-1",
@@ -256,6 +294,7 @@ internal static class Settings
         Flag = "--num-ctx",
         Variable = "GOLLAMAS_NUM_CTX",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]N",
         Help = "options.num_ctx (context size in tokens) for generate, chat, embed and embeddings requests that have "
             + "none. N alone for every model, MODEL=N for one; repeatable, or a comma list. "
@@ -267,6 +306,7 @@ internal static class Settings
         Flag = "--force-num-ctx",
         Variable = "GOLLAMAS_FORCE_NUM_CTX",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "[MODEL=]N",
         Help = "Like --num-ctx, but replaces the client's num_ctx too, so clients asking for different sizes do not "
             + "make Ollama reload the model. Example: --force-num-ctx 8192",
@@ -277,6 +317,7 @@ internal static class Settings
         Flag = "--preload",
         Variable = "GOLLAMAS_PRELOAD",
         Kind = SettingKind.Repeatable,
+        Live = true,
         HelpName = "MODEL",
         Help = "Loads MODEL (a model or alias) on each of its servers at start-up (a server not reached then: when it "
             + "next answers) and whenever one comes back up, with its keep-alive and context size; the proxy serves "
@@ -289,6 +330,7 @@ internal static class Settings
         Flag = "--ping-interval",
         Variable = "GOLLAMAS_PING_INTERVAL",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "Sends the --preload requests again at this interval (at least 1s), so the models stay loaded on "
             + "servers whose keep-alive would let them expire; 0 (the default) never. "
@@ -338,6 +380,7 @@ internal static class Settings
         Flag = "--connect-timeout",
         Variable = "GOLLAMAS_CONNECT_TIMEOUT",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "How long connecting to an Ollama server may take. Example: --connect-timeout 2s",
         Default = "5s",
@@ -350,6 +393,7 @@ internal static class Settings
         Flag = "--idle-timeout",
         Variable = "GOLLAMAS_IDLE_TIMEOUT",
         Kind = SettingKind.Scalar,
+        Live = true,
         HelpName = "DURATION",
         Help = "Longest silence from an Ollama server while a request waits for its answer or for the next "
             + "chunk of a stream, model loading included; 0 means none. Example: --idle-timeout 30m",
@@ -439,6 +483,7 @@ internal static class Settings
         Flag = "--forward-authorization",
         Variable = "GOLLAMAS_FORWARD_AUTHORIZATION",
         Kind = SettingKind.Switch,
+        Live = true,
         Help = "With API keys required, pass the client's Authorization or x-api-key header (its key) on to Ollama; without this flag it stays at the proxy. Without API keys it is always passed on. "
             + "Example: --forward-authorization",
         Parse = static (entry, errors) => ValueParsers.Boolean(entry, errors),
@@ -517,7 +562,7 @@ internal static class Settings
     [
         Config,
         Listen, Level, Proxies, Connections, Aliases, ListAliases, Origins,
-        HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, QueueLength, QueueTimeout, AllowRunning,
+        HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
         ApiKeys, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,

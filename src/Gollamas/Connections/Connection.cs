@@ -34,16 +34,28 @@ internal sealed class Connection : IDisposable
         BaseUri = config.BaseUri;
         PublicName = config.IsExplicit ? $"connection '{config.Id}'" : $"connection {position}";
         DisplayName = config.IsExplicit ? $"'{config.Id}' ({config.BaseUri})" : config.BaseUri.ToString();
-        SendsCredentials = config.Credentials is not null;
-        Pool = new UpstreamPool(BaseUri, settings, poolLogger);
+        FixedHeaderNames = [.. config.Headers.Select(static h => h.Name)];
+        SendsCredentials = config.Credentials is not null || SetsHeader("Authorization");
+        Pool = new UpstreamPool(BaseUri, settings, poolLogger, config.Trust?.Certificates);
+
+        // The operator's fields: Basic credentials from the URL, then --connection-header ones.
+        var extra = new System.Text.StringBuilder();
+        if (config.Credentials is { } credentials)
+        {
+            extra.Append("Authorization: ").Append(credentials.AuthorizationValue).Append("\r\n");
+        }
+
+        foreach (var header in config.Headers)
+        {
+            extra.Append(header.Name).Append(": ").Append(header.Value).Append("\r\n");
+        }
 
         // Off the hot path too, a plain pass-through client on the same pool: no proxy from the
         // environment, no redirects, no decompression, no cookies, and the pool's connect timeout.
-        var authorization = config.Credentials is { } credentials ? $"Authorization: {credentials.AuthorizationValue}\r\n" : "";
-        Invoker = new HttpMessageInvoker(new UpstreamMessageHandler(Pool, authorization), disposeHandler: true);
+        Invoker = new HttpMessageInvoker(new UpstreamMessageHandler(Pool, extra.ToString()), disposeHandler: true);
         Health = new ConnectionHealth(settings.FailuresBeforeDown);
         Gate = new ConcurrencyGate(settings.ConcurrencyLimit, settings.QueueLength);
-        FixedRequestHeaders = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n{authorization}");
+        FixedRequestHeaders = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n{extra}");
         PathPrefix = BaseUri.AbsolutePath.TrimEnd('/');
     }
 
@@ -60,7 +72,8 @@ internal sealed class Connection : IDisposable
     /// The header field lines every forwarded request carries whatever the client sent, encoded
     /// once (ASCII, each ending in CRLF): <c>Host</c> (the server's own authority), then
     /// <c>Authorization</c> with Basic credentials when the connection's URL carries a user and
-    /// password. They may hold a secret: never log them.
+    /// password, then the connection's own fields (--connection-header). They may hold a secret:
+    /// never log them.
     /// </summary>
     public ReadOnlyMemory<byte> FixedRequestHeaders { get; }
 
@@ -70,6 +83,23 @@ internal sealed class Connection : IDisposable
     /// one Authorization field, the operator's.
     /// </summary>
     public bool SendsCredentials { get; }
+
+    /// <summary>The names of the --connection-header fields: a client's field of the same name is not passed on.</summary>
+    public string[] FixedHeaderNames { get; }
+
+    /// <summary>Whether the connection sends its own <paramref name="name"/> field (any case).</summary>
+    public bool SetsHeader(string name)
+    {
+        foreach (var fixedName in FixedHeaderNames)
+        {
+            if (string.Equals(fixedName, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The base URI's path without its trailing '/': "" for a server at the root.</summary>
     public string PathPrefix { get; }

@@ -121,9 +121,15 @@ internal sealed class ConnectionRegistry : IDisposable
     }
 
     /// <summary>What makes two connections one server: id, URL (without user and password) and those credentials.</summary>
-    private readonly record struct ConnectionIdentity(string Id, Uri BaseUri, string? Authorization)
+    // Everything a Connection fixes at its creation: a change of any of them is another connection.
+    private readonly record struct ConnectionIdentity(string Id, Uri BaseUri, string? Authorization, string Headers, string? Trust)
     {
         public static ConnectionIdentity Of(ConnectionConfig config) =>
-            new(config.Id, config.BaseUri, config.Credentials?.AuthorizationValue);
+            new(
+                config.Id,
+                config.BaseUri,
+                config.Credentials?.AuthorizationValue,
+                string.Join("\n", config.Headers.Select(static h => h.Name + ": " + h.Value)),
+                config.Trust?.Fingerprint);
     }
 }

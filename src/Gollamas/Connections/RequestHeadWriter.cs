@@ -61,7 +61,8 @@ internal ref struct RequestHeadWriter
         {
             if (!HeaderFilter.IsForwardedRequestHeader(name)
                 || (stripCredentials && ApiKeys.IsKeyHeader(name))
-                || (connectionHeader.Count > 0 && HeaderFilter.IsNamedInConnection(connectionHeader, name)))
+                || (connectionHeader.Count > 0 && HeaderFilter.IsNamedInConnection(connectionHeader, name))
+                || (connection.FixedHeaderNames.Length > 0 && connection.SetsHeader(name)))
             {
                 continue;
             }

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Gollamas.Connections;
 
@@ -68,7 +69,16 @@ internal sealed class UpstreamChannel : IDisposable
     public bool HasBytesPastResponse => _bodyDone && _start != _end;
 
     /// <summary>Opens a TCP (and, for https, TLS) connection to <paramref name="baseUri"/>'s host.</summary>
-    public static async ValueTask<UpstreamChannel> ConnectAsync(Uri baseUri, CancellationToken cancellationToken)
+    public static ValueTask<UpstreamChannel> ConnectAsync(Uri baseUri, CancellationToken cancellationToken) =>
+        ConnectAsync(baseUri, trustedCertificates: null, cancellationToken);
+
+    /// <summary>
+    /// Opens a TCP (and, for https, TLS) connection to <paramref name="baseUri"/>'s host; an
+    /// HTTPS server's certificate must chain to one of <paramref name="trustedCertificates"/>
+    /// when given (a private CA, which publishes no revocation list: revocation is not checked
+    /// then), else to the system's roots.
+    /// </summary>
+    public static async ValueTask<UpstreamChannel> ConnectAsync(Uri baseUri, X509Certificate2Collection? trustedCertificates, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -83,6 +93,7 @@ internal sealed class UpstreamChannel : IDisposable
                     {
                         TargetHost = baseUri.IdnHost,
                         ApplicationProtocols = [SslApplicationProtocol.Http11],
+                        CertificateChainPolicy = trustedCertificates is null ? null : PrivateTrust(trustedCertificates),
                     },
                     cancellationToken);
                 stream = tls;
@@ -483,5 +494,16 @@ internal sealed class UpstreamChannel : IDisposable
             _buffer = null;
             _start = _end = 0;
         }
+    }
+
+    private static X509ChainPolicy PrivateTrust(X509Certificate2Collection certificates)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+        };
+        policy.CustomTrustStore.AddRange(certificates);
+        return policy;
     }
 }

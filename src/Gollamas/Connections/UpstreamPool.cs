@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Gollamas.Bodies;
 using Gollamas.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,7 @@ namespace Gollamas.Connections;
 /// Idle keep-alive channels to one server, most recently used first (so a few warm
 /// channels carry the load and the rest age out).
 /// </summary>
-internal sealed partial class UpstreamPool(Uri baseUri, ConnectionSettings settings, ILogger? logger = null) : IDisposable
+internal sealed partial class UpstreamPool(Uri baseUri, ConnectionSettings settings, ILogger? logger = null, X509Certificate2Collection? trustedCertificates = null) : IDisposable
 {
     private readonly ConcurrentStack<UpstreamChannel> _idle = new();
     private ConnectionSettings _settings = settings;
@@ -53,7 +54,7 @@ internal sealed partial class UpstreamPool(Uri baseUri, ConnectionSettings setti
         deadline.CancelAfter(current.ConnectTimeout);
         try
         {
-            return await UpstreamChannel.ConnectAsync(baseUri, deadline.Token);
+            return await UpstreamChannel.ConnectAsync(baseUri, trustedCertificates, deadline.Token);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -51,6 +51,11 @@ internal static class LogEventIds
     // Configuration 7xx
     public const int ConfigurationFile = 700;
     public const int SettingOverridden = 701;
+    public const int ConfigReloaded = 702;
+    public const int ConfigReloadFailed = 703;
+    public const int ConfigProblem = 704;
+    public const int ConfigNeedsRestart = 705;
+    public const int ConfigWatchFailed = 706;
 
     // Security 5xx
     public const int ApiKeysReloaded = 500;

@@ -37,8 +37,17 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly TimeSpan _drainTimeout;
     private readonly TimeProvider _time;
 
-    private ProxyServer(WebApplication app, ConnectionRegistry connections, ProxySnapshotHolder snapshots, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, ILogger logger)
+    /// <summary>How long the configuration file's directory must stay quiet before the file is read again.</summary>
+    internal static readonly TimeSpan ConfigFileQuietPeriod = TimeSpan.FromMilliseconds(250);
+
+    private readonly HostAllowList _hosts;
+    private readonly ILoggerFactory _loggerFactory;
+    private ConfigReloader? _reloader;
+
+    private ProxyServer(WebApplication app, ConnectionRegistry connections, ProxySnapshotHolder snapshots, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, HostAllowList hosts, ILoggerFactory loggerFactory)
     {
+        _hosts = hosts;
+        _loggerFactory = loggerFactory;
         _app = app;
         Health = health;
         _lifecycle = lifecycle;
@@ -46,7 +55,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _time = time;
         Connections = connections;
         Snapshots = snapshots;
-        _logger = logger;
+        _logger = loggerFactory.CreateLogger<ProxyServer>();
     }
 
     private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
@@ -72,26 +81,31 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>Where request bodies are kept, and the line for decompressing them.</summary>
     public required RequestBodies Bodies { get; init; }
 
+    /// <summary>The counters /metrics shows.</summary>
+    public required ProxyMetrics Metrics { get; init; }
+
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
     /// lets in-flight requests finish up to the shutdown timeout. Returns the exit code.
     /// </summary>
-    public static async Task<int> RunAsync(GollamasOptions options, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With a <paramref name="source"/>, the configuration is read again from it when its file
+    /// changes and on SIGHUP.
+    /// </remarks>
+    public static async Task<int> RunAsync(GollamasOptions options, ConfigSource? source, CancellationToken cancellationToken)
     {
-        // SIGHUP re-reads the API keys file (and does not end the process, its default). Taken
-        // before the server listens, so no signal sent once it says where it listens is lost:
-        // one that comes before the keys exist is kept for them.
+        // SIGHUP re-reads the API keys file and the configuration file (and does not end the
+        // process, its default). Taken before the server listens, so no signal sent once it says
+        // where it listens is lost: one that comes before the server exists is kept for it.
         var hangup = new Lock();
-        ApiKeys? keys = null;
+        ProxyServer? running = null;
         var early = false;
         using var reload = HangupSignal.Register(() =>
         {
             lock (hangup)
             {
-                early = keys is null;
-
-                // ApiKeys owns the reload it starts, and logs how it ended.
-                _ = keys?.ReloadAsync();
+                early = running is null;
+                running?.Hangup();
             }
         });
 
@@ -109,12 +123,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             return ExitCodes.BindFailed;
         }
 
+        using var reloads = source?.FilePath is { } file ? server.WatchConfiguration(source, file) : null;
         lock (hangup)
         {
-            keys = server.ApiKeys;
+            running = server;
             if (early)
             {
-                _ = keys.ReloadAsync();
+                server.Hangup();
             }
         }
 
@@ -216,6 +231,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var lifecycle = new ProxyLifecycle();
         var bodies = new BodyStore(options.Limits.BodyTempDirectory, options.Limits.BodyMemoryThreshold, options.Limits.BodyMemoryBudget);
         var metrics = new ProxyMetrics { Bodies = bodies };
+        metrics.RecordConfigLoaded(time.GetUtcNow());
         var requestBodies = new RequestBodies(bodies, new ConcurrencyGate(options.Limits.MaxDecompressions, options.Concurrency.QueueLength));
         var forwarder = new StreamForwarder(lifecycle, loggerFactory.CreateLogger<StreamForwarder>());
         var dispatcher = new RequestDispatcher(
@@ -241,11 +257,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var preloader = new ModelPreloader(
             snapshots, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
-        var server = new ProxyServer(app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
+        var server = new ProxyServer(app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, hosts, loggerFactory)
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
             Bodies = requestBodies,
+            Metrics = metrics,
         };
         try
         {
@@ -269,6 +286,42 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => _app.StopAsync(cancellationToken);
+
+    /// <summary>
+    /// Puts <paramref name="options"/> in force for every request from now on: a snapshot built
+    /// from them on the same connections, swapped in. Requests running keep theirs; connections
+    /// no longer named finish their requests, then close; new ones are probed. Settings that are
+    /// fixed for the process (listeners, the Host names, API keys) are not read from them.
+    /// </summary>
+    public ProxySnapshot Reconfigure(GollamasOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var next = ProxySnapshot.Build(options, Connections, _hosts, ApiKeys.IsEnabled, _time);
+        Snapshots.Swap(next);
+        return next;
+    }
+
+    /// <summary>
+    /// Reloads the configuration from <paramref name="source"/> when <paramref name="file"/>
+    /// changes and on SIGHUP (<see cref="Hangup"/>), until the result is disposed.
+    /// </summary>
+    public IDisposable WatchConfiguration(ConfigSource source, string file)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var reloader = new ConfigReloader(this, source, Metrics, _time, _loggerFactory.CreateLogger<ConfigReloader>());
+        var watcher = new ConfigFileWatcher(
+            file, ConfigFileQuietPeriod, _time, () => reloader.ReloadAsync("a change of the file"), _loggerFactory.CreateLogger<ConfigFileWatcher>());
+        _reloader = reloader;
+        return new Reloads(this, reloader, watcher);
+    }
+
+    /// <summary>What SIGHUP does: the API keys file, and the configuration file when there is one, read again.</summary>
+    public void Hangup()
+    {
+        // Each owns the reload it starts, and logs how it ended.
+        _ = ApiKeys.ReloadAsync();
+        _ = _reloader?.ReloadAsync("SIGHUP");
+    }
 
     /// <summary>
     /// Stops after a stop signal: /readyz turns unready, no new connection is accepted, requests
@@ -476,6 +529,17 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
 
         return "the address could not be bound";
+    }
+
+    // Stops the reloads: the watcher first, so no change starts one once the reloader is gone.
+    private sealed class Reloads(ProxyServer server, ConfigReloader reloader, ConfigFileWatcher watcher) : IDisposable
+    {
+        public void Dispose()
+        {
+            watcher.Dispose();
+            server._reloader = null;
+            reloader.Dispose();
+        }
     }
 
     private static partial class Log

@@ -45,6 +45,9 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _tokens = new();
     private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _upstreamErrors = new();
     private readonly ConcurrentDictionary<ModelLoadKey, long[]> _modelLoads = new();
+    private long _configReloads;
+    private long _configReloadFailures;
+    private long _configLoadedAtMilliseconds;
 
     /// <summary>Where request bodies are kept; its counters are read at scrape time.</summary>
     public BodyStore? Bodies { get; init; }
@@ -94,6 +97,24 @@ internal sealed class ProxyMetrics
     }
 
     /// <summary>An upstream failure of one kind (unreachable, timeout, refused, broken stream).</summary>
+    /// <summary>The configuration in force was read at <paramref name="at"/> (at start-up).</summary>
+    public void RecordConfigLoaded(DateTimeOffset at) =>
+        Interlocked.Exchange(ref _configLoadedAtMilliseconds, at.ToUnixTimeMilliseconds());
+
+    /// <summary>A reload of the configuration, put in force or refused, at <paramref name="at"/>.</summary>
+    public void RecordConfigReload(bool succeeded, DateTimeOffset at)
+    {
+        if (succeeded)
+        {
+            Interlocked.Increment(ref _configReloads);
+            RecordConfigLoaded(at);
+        }
+        else
+        {
+            Interlocked.Increment(ref _configReloadFailures);
+        }
+    }
+
     public void RecordUpstreamError(string connection, string kind) =>
         Interlocked.Increment(ref _upstreamErrors.GetOrAdd((connection, kind), static _ => new long[1])[0]);
 
@@ -191,6 +212,15 @@ internal sealed class ProxyMetrics
             text.Append("# TYPE gollamas_request_body_memory_bytes gauge\n");
             text.Append("gollamas_request_body_memory_bytes ").Append(bodies.InMemory.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
+
+        text.Append("# HELP gollamas_config_reloads_total Reloads of the configuration (a change of its file, SIGHUP), by result: success (in force) or failure (refused, the configuration before stays).\n");
+        text.Append("# TYPE gollamas_config_reloads_total counter\n");
+        text.Append("gollamas_config_reloads_total{result=\"success\"} ").Append(Volatile.Read(ref _configReloads).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        text.Append("gollamas_config_reloads_total{result=\"failure\"} ").Append(Volatile.Read(ref _configReloadFailures).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        text.Append("# HELP gollamas_config_last_reload_success_timestamp_seconds When the configuration in force was read (start-up or the last successful reload), in seconds since the Unix epoch.\n");
+        text.Append("# TYPE gollamas_config_last_reload_success_timestamp_seconds gauge\n");
+        text.Append("gollamas_config_last_reload_success_timestamp_seconds ")
+            .Append((Volatile.Read(ref _configLoadedAtMilliseconds) / 1000d).ToString(CultureInfo.InvariantCulture)).Append('\n');
 
         text.Append("# HELP gollamas_model_loads_total Load requests the proxy sent itself (reason preload or ping), by model, connection and result.\n");
         text.Append("# TYPE gollamas_model_loads_total counter\n");

@@ -1,5 +1,6 @@
 using Gollamas.Config;
 using Gollamas.Hosting;
+using Gollamas.Tests.Infrastructure;
 using static Gollamas.Tests.Cli.GollamasCommandTests;
 
 namespace Gollamas.Tests.Cli;
@@ -9,6 +10,9 @@ public sealed class ConfigFileCommandTests : IDisposable
 {
     // Stands for a file that exists, for the rows that want one (TLS, the keys file).
     private const string AFile = "{file}";
+
+    // Stands for a PEM file of one certificate (a CA bundle).
+    private const string APem = "{pem}";
 
     private static readonly string[] s_route = ["--proxy", "m=http://gpu1:11434"];
     private const string RouteYaml = "models: {m: ['http://gpu1:11434']}\n";
@@ -36,6 +40,12 @@ public sealed class ConfigFileCommandTests : IDisposable
         [Settings.MaxConcurrency] = (
             [.. s_route, "--max-concurrency", "4", "--max-concurrency", "http://gpu1:11434=2"],
             RouteYaml + "max_concurrency: [4, 'http://gpu1:11434=2']"),
+        [Settings.ConnectionHeaders] = (
+            ["--connection", "gpu1=http://gpu1:11434", "--proxy", "m=gpu1", "--connection-header", "gpu1=X-Tenant=file:" + AFile],
+            "connections: {gpu1: {url: 'http://gpu1:11434', headers: {X-Tenant: 'file:" + AFile + "'}}}\nmodels: {m: [gpu1]}\n"),
+        [Settings.ConnectionCas] = (
+            ["--connection", "gpu1=https://gpu1:11434", "--proxy", "m=gpu1", "--connection-ca", "gpu1=" + APem],
+            "connections: {gpu1: {url: 'https://gpu1:11434', ca: '" + APem + "'}}\nmodels: {m: [gpu1]}\n"),
         [Settings.QueueLength] = ([.. s_route, "--queue-length", "16"], RouteYaml + "queue_length: 16"),
         [Settings.QueueTimeout] = ([.. s_route, "--queue-timeout", "2m"], RouteYaml + "queue_timeout: 2m"),
         [Settings.AllowRunning] = ([.. s_route, "--allow-running"], RouteYaml + "allow_running: yes"),
@@ -88,9 +98,12 @@ public sealed class ConfigFileCommandTests : IDisposable
     {
         var (flags, yaml) = s_sameSetting[Settings.All.Single(s => s.FileKey == key)];
         var existing = WriteFile("existing", "x");
+        using var certificate = TestCertificates.CreateLoopback();
+        var pem = WriteFile("ca.pem", certificate.ExportCertificatePem());
+        string Placed(string text) => text.Replace(AFile, existing, StringComparison.Ordinal).Replace(APem, pem, StringComparison.Ordinal).Replace("{dir}", _directory, StringComparison.Ordinal);
 
-        var fromFlags = await InvokeAsync([.. flags.Select(f => f.Replace(AFile, existing, StringComparison.Ordinal).Replace("{dir}", _directory, StringComparison.Ordinal))]);
-        var fromFile = await InvokeAsync(["--config", WriteFile("gollamas.yaml", yaml.Replace(AFile, existing, StringComparison.Ordinal).Replace("{dir}", _directory, StringComparison.Ordinal))]);
+        var fromFlags = await InvokeAsync([.. flags.Select(Placed)]);
+        var fromFile = await InvokeAsync(["--config", WriteFile("gollamas.yaml", Placed(yaml))]);
         var routeOnly = await InvokeAsync(s_route);
 
         fromFlags.Error.Should().BeEmpty();
@@ -98,13 +111,15 @@ public sealed class ConfigFileCommandTests : IDisposable
         fromFile.ExitCode.Should().Be(0);
         fromFile.Options.Should().BeEquivalentTo(fromFlags.Options, static o => o
             .Excluding(static x => x!.ConfigFile)
-            .Excluding(static m => m.Type == typeof(ReadOnlyMemory<byte>)));
+            .Excluding(static m => m.Type == typeof(ReadOnlyMemory<byte>))
+            .Excluding(static m => m.Type == typeof(System.Security.Cryptography.X509Certificates.X509Certificate2Collection)));
         fromFile.Options!.Overrides.Should().BeEmpty();
 
         // The value reached an option: the file's options are not those of the route alone.
         fromFile.Options.Should().NotBeEquivalentTo(routeOnly.Options, static o => o
             .Excluding(static x => x!.ConfigFile)
-            .Excluding(static m => m.Type == typeof(ReadOnlyMemory<byte>)));
+            .Excluding(static m => m.Type == typeof(ReadOnlyMemory<byte>))
+            .Excluding(static m => m.Type == typeof(System.Security.Cryptography.X509Certificates.X509Certificate2Collection)));
     }
 
     [Fact]

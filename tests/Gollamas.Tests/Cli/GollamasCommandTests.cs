@@ -835,7 +835,7 @@ public class GollamasCommandTests
     [Fact]
     public async Task Invoke_ServerThrows_Exits1WithOneLine()
     {
-        var command = GollamasCommand.Create(_ => null, (_, _) => throw new InvalidOperationException("boom"));
+        var command = GollamasCommand.Create(_ => null, (_, _, _) => throw new InvalidOperationException("boom"));
         var error = new StringWriter();
 
         var exitCode = await GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], Configuration(new StringWriter(), error), CancellationToken.None);
@@ -849,7 +849,7 @@ public class GollamasCommandTests
     {
         using var cts = new CancellationTokenSource();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var command = GollamasCommand.Create(_ => null, async (_, cancellationToken) =>
+        var command = GollamasCommand.Create(_ => null, async (_, _, cancellationToken) =>
         {
             started.SetResult();
             await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -886,11 +886,13 @@ public class GollamasCommandTests
     internal static async Task<CliRun> InvokeAsync(string[] args, Dictionary<string, string?>? environment = null, int serverExitCode = 0)
     {
         GollamasOptions? captured = null;
+        ConfigSource? capturedSource = null;
         var command = GollamasCommand.Create(
             name => environment?.GetValueOrDefault(name),
-            (options, _) =>
+            (options, source, _) =>
             {
                 captured = options;
+                capturedSource = source;
                 return Task.FromResult(serverExitCode);
             });
         var output = new StringWriter();
@@ -898,7 +900,7 @@ public class GollamasCommandTests
 
         var exitCode = await GollamasCommand.InvokeAsync(command, args, Configuration(output, error), CancellationToken.None);
 
-        return new CliRun(exitCode, output.ToString(), error.ToString(), captured);
+        return new CliRun(exitCode, output.ToString(), error.ToString(), captured, capturedSource);
     }
 
     // No ProcessTerminationTimeout: with one, every invocation would hook the test process's
@@ -906,7 +908,7 @@ public class GollamasCommandTests
     internal static InvocationConfiguration Configuration(TextWriter output, TextWriter error) =>
         new() { Output = output, Error = error, ProcessTerminationTimeout = null };
 
-    internal sealed record CliRun(int ExitCode, string Output, string Error, GollamasOptions? Options);
+    internal sealed record CliRun(int ExitCode, string Output, string Error, GollamasOptions? Options, ConfigSource? Source = null);
 
     /// <summary>An empty file that exists for one test.</summary>
     private sealed class TemporaryFile : IDisposable

@@ -14,7 +14,7 @@ public class HelpTextTests
     [Fact]
     public async Task Help_Output_MatchesCheckedInHelpFile()
     {
-        var command = GollamasCommand.Create(_ => null, (_, _) => Task.FromResult(ExitCodes.Unexpected));
+        var command = GollamasCommand.Create(_ => null, (_, _, _) => Task.FromResult(ExitCodes.Unexpected));
         var helpAction = command.Options.OfType<HelpOption>().Single().Action.Should().BeOfType<HelpAction>().Subject;
         helpAction.MaxWidth = HelpWidth;
         var output = new StringWriter();

@@ -76,15 +76,23 @@ public sealed class FakeOllamaServer : IAsyncDisposable
         }
     }
 
-    public static async Task<FakeOllamaServer> StartAsync(string name = "fake")
+    /// <param name="name">What its answers call it.</param>
+    /// <param name="certificate">When given, it speaks HTTPS with this certificate.</param>
+    public static async Task<FakeOllamaServer> StartAsync(string name = "fake", System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(static options =>
+        builder.WebHost.ConfigureKestrel(options =>
         {
             // Ollama (Go net/http) sends no Server header; neither should its stand-in.
             options.AddServerHeader = false;
-            options.Listen(IPAddress.Loopback, 0);
+            options.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
         });
         var app = builder.Build();
 
