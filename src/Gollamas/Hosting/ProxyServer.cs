@@ -260,7 +260,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         server.Addresses = addresses.Select(static a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
-        server.LogStartup(snapshots.Current.Routes);
+        server.LogStartup(options.Notes, snapshots.Current.Routes);
 
         // After the start-up lines, so the log reads: where it listens, its routes, then the loads.
         preloader.Start();
@@ -290,11 +290,17 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         _lifecycle.Dispose();
     }
 
-    private void LogStartup(RouteTable table)
+    private void LogStartup(IReadOnlyList<string> notes, RouteTable table)
     {
         foreach (var address in Addresses)
         {
             Log.Listening(_logger, address);
+        }
+
+        // What the configuration was read as where it was written otherwise (an address without http://).
+        foreach (var note in notes)
+        {
+            Log.ConfigurationNote(_logger, note);
         }
 
         // Clients are told "connection 2", metrics say its id: this line maps both to the URL.
@@ -472,6 +478,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.ConnectionConfigured, LogLevel.Information, "Ollama server {Url} is {Connection} in error messages and connection=\"{Id}\" in metrics", EventName = "ConnectionConfigured")]
         public static partial void ConnectionConfigured(ILogger logger, string connection, Uri url, string id);
+
+        [LoggerMessage(LogEventIds.ConfigurationNote, LogLevel.Information, "Configuration: {Note}", EventName = "ConfigurationNote")]
+        public static partial void ConfigurationNote(ILogger logger, string note);
 
         [LoggerMessage(LogEventIds.DefaultsConfigured, LogLevel.Information, "Model {Model} requests get {Settings}", EventName = "DefaultsConfigured")]
         public static partial void DefaultsConfigured(ILogger logger, string model, string settings);
