@@ -48,6 +48,9 @@ internal static class LogEventIds
     public const int DefaultsConfigured = 605;
     public const int ModelLoading = 606;
     public const int ModelPinging = 607;
+    public const int ModelMissing = 610;
+    public const int ModelsChecked = 611;
+    public const int ModelsNotChecked = 612;
 
     // Security 5xx
     public const int ApiKeysReloaded = 500;

@@ -72,6 +72,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>Where request bodies are kept, and the line for decompressing them.</summary>
     public required RequestBodies Bodies { get; init; }
 
+    /// <summary>Reports configured models a server lacks, at start-up and after each swap.</summary>
+    public required ModelInventoryCheck ModelCheck { get; init; }
+
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
     /// lets in-flight requests finish up to the shutdown timeout. Returns the exit code.
@@ -241,11 +244,13 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var preloader = new ModelPreloader(
             snapshots, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
+        var modelCheck = new ModelInventoryCheck(snapshots, health, options.Health.Timeout, time, loggerFactory.CreateLogger<ModelInventoryCheck>());
         var server = new ProxyServer(app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, loggerFactory.CreateLogger<ProxyServer>())
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
             Bodies = requestBodies,
+            ModelCheck = modelCheck,
         };
         try
         {
@@ -262,8 +267,14 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         server.Addresses = addresses.Select(static a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
         server.LogStartup(options.Notes, snapshots.Current.Routes);
 
-        // After the start-up lines, so the log reads: where it listens, its routes, then the loads.
+        // After the start-up lines, so the log reads: where it listens, its routes, then the loads
+        // and what the servers lack.
         preloader.Start();
+        if (limits.CheckModels)
+        {
+            modelCheck.Start();
+        }
+
         return server;
     }
 
@@ -284,6 +295,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await ModelCheck.DisposeAsync();
         await Preloader.DisposeAsync();
         await Health.DisposeAsync();
         Connections.Dispose();
