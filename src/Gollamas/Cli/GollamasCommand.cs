@@ -8,7 +8,8 @@ namespace Gollamas.Cli;
 /// <summary>
 /// The root command: turns a command line plus the environment into validated
 /// <see cref="GollamasOptions"/> and hands them to the server, or reports every configuration
-/// problem as one line on stderr and exits with <see cref="ExitCodes.ConfigError"/>.
+/// problem as one line on stderr and exits with <see cref="ExitCodes.ConfigError"/>. Its
+/// <c>check</c> subcommand reads the same options the same way, then checks the servers instead.
 /// </summary>
 internal static class GollamasCommand
 {
@@ -25,14 +26,25 @@ internal static class GollamasCommand
         + "  gollamas --listen :11434 --connection gpu1=http://10.0.0.5:11434 --proxy llama3.2=gpu1 \\\n"
         + "    --proxy qwen3:8b=http://10.0.0.6:11434 --alias gpt-4o=llama3.2";
 
+    private const string CheckDescription =
+        "Checks a configuration without serving: validates it, asks every Ollama server whether it answers, "
+        + "its version and its models, prints one table. Exits 0 when every server answers and has its "
+        + "configured models, 1 when not, 2 for a configuration error. Takes the same options. "
+        + "Example: gollamas check --proxy llama3.2=http://gpu1:11434";
+
     /// <summary>Builds the root command.</summary>
     /// <param name="getEnvironmentVariable">
     /// Reads one environment variable; injected so tests never touch the real environment.
     /// </param>
     /// <param name="runServer">What to do with valid options; its result is the exit code.</param>
+    /// <param name="runCheck">
+    /// What <c>gollamas check</c> does with valid options, writing to the output it is given;
+    /// <see cref="ConfigurationCheck.RunAsync"/> when null.
+    /// </param>
     public static RootCommand Create(
         Func<string, string?> getEnvironmentVariable,
-        Func<GollamasOptions, ConfigSource?, CancellationToken, Task<int>> runServer)
+        Func<GollamasOptions, ConfigSource?, CancellationToken, Task<int>> runServer,
+        Func<GollamasOptions, TextWriter, CancellationToken, Task<int>>? runCheck = null)
     {
         ArgumentNullException.ThrowIfNull(getEnvironmentVariable);
         ArgumentNullException.ThrowIfNull(runServer);
@@ -53,6 +65,34 @@ internal static class GollamasCommand
             }
         }
 
+        // Its own option instances: an option records the command it was added to.
+        var checkOptions = new CliOptions();
+        var check = new Command("check", CheckDescription);
+        foreach (var option in checkOptions.All)
+        {
+            check.Options.Add(option);
+        }
+
+        var checkServers = runCheck ?? ConfigurationCheck.RunAsync;
+        check.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (await ReadConfigurationAsync(parseResult, checkOptions, environment, getEnvironmentVariable) is not var (reading, _))
+            {
+                return ExitCodes.ConfigError;
+            }
+
+            var gollamasOptions = reading.Options!;
+
+            // What the server would log at start: how an address without a scheme was read.
+            foreach (var note in gollamasOptions.Notes)
+            {
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync(ErrorPrefix + note);
+            }
+
+            return await checkServers(gollamasOptions, parseResult.InvocationConfiguration.Output, cancellationToken);
+        });
+        root.Subcommands.Add(check);
+
         var version = new Command("version", "Prints the version, commit and runtime identifier, then exits. Example: gollamas version");
         version.SetAction(static parseResult =>
         {
@@ -63,25 +103,42 @@ internal static class GollamasCommand
 
         root.SetAction(async (parseResult, cancellationToken) =>
         {
-            var input = options.Read(parseResult, environment) with { GetEnvironmentVariable = getEnvironmentVariable };
-            var reading = ConfigSources.Read(input);
-            if (reading.Options is not { } gollamasOptions)
+            if (await ReadConfigurationAsync(parseResult, options, environment, getEnvironmentVariable) is not var (reading, input))
             {
-                var error = parseResult.InvocationConfiguration.Error;
-                foreach (var configError in reading.Errors)
-                {
-                    await error.WriteLineAsync(ErrorPrefix + configError);
-                }
-
                 return ExitCodes.ConfigError;
             }
 
             // With a file, the same command line and environment are read again with it on each reload.
+            var gollamasOptions = reading.Options!;
             var source = gollamasOptions.ConfigFile is { } file ? new ConfigSource(file, () => ConfigSources.Read(input), reading) : null;
             return await runServer(gollamasOptions, source, cancellationToken);
         });
 
         return root;
+    }
+
+    /// <summary>
+    /// The one reading of a configuration, for the server and <c>check</c> alike: the command
+    /// line, the environment and the --config file into validated options (with the input they
+    /// were read from), or every problem on stderr (then null).
+    /// </summary>
+    private static async Task<(ConfigReading Reading, ConfigInput Input)?> ReadConfigurationAsync(
+        ParseResult parseResult, CliOptions options, EnvironmentDefaults environment, Func<string, string?> getEnvironmentVariable)
+    {
+        var input = options.Read(parseResult, environment) with { GetEnvironmentVariable = getEnvironmentVariable };
+        var reading = ConfigSources.Read(input);
+        if (reading.Options is not null)
+        {
+            return (reading, input);
+        }
+
+        var error = parseResult.InvocationConfiguration.Error;
+        foreach (var configError in reading.Errors)
+        {
+            await error.WriteLineAsync(ErrorPrefix + configError);
+        }
+
+        return null;
     }
 
     /// <summary>

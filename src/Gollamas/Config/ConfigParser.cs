@@ -24,7 +24,7 @@ internal static class ConfigParser
         LifecycleParser.Parse(draft);
 
         errors = draft.Errors;
-        options = draft.Errors.Count == 0 ? draft.Options : null;
+        options = draft.Errors.Count == 0 ? draft.Options with { Notes = draft.Notes } : null;
         return options is not null;
     }
 }

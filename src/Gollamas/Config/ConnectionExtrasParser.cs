@@ -91,7 +91,7 @@ internal static class ConnectionExtrasParser
         var target = text[..first].Trim();
         var name = text[(first + 1)..second].Trim();
         var source = text[(second + 1)..].Trim();
-        if (target.Length == 0 || !RouteParser.TryResolveConnection(entry with { Value = shown }, target, draft.Connections, errors, out var id))
+        if (target.Length == 0 || !RouteParser.TryResolveConnection(entry with { Value = shown }, target, draft.Connections, errors, draft.Notes, out var id))
         {
             if (target.Length == 0)
             {
@@ -183,7 +183,7 @@ internal static class ConnectionExtrasParser
 
         var target = text[..equals].Trim();
         var path = text[(equals + 1)..].Trim();
-        if (!RouteParser.TryResolveConnection(entry, target, draft.Connections, errors, out var id))
+        if (!RouteParser.TryResolveConnection(entry, target, draft.Connections, errors, draft.Notes, out var id))
         {
             return null;
         }

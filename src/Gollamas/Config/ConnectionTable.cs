@@ -23,6 +23,9 @@ internal sealed class ConnectionTable
     /// <summary>Whether <paramref name="id"/> is the id of an explicit connection: only those can be named.</summary>
     public bool ContainsId(string id) => _explicitIds.Contains(id);
 
+    /// <summary>Whether any explicit connection was declared (or its declaration failed).</summary>
+    public bool HasExplicit => _explicitIds.Count + _failedIds.Count > 0;
+
     /// <summary>Every connection on <paramref name="baseUri"/>: one, or several explicit ones.</summary>
     public List<string> IdsWithUri(Uri baseUri) => [.. _all.Where(c => c.BaseUri == baseUri).Select(c => c.Id)];
 
@@ -54,7 +57,7 @@ internal sealed class ConnectionTable
         // host:port stays the same across restarts and reorderings, so a metric series or a
         // log search keeps working; it names no user or password. An explicit id may already
         // be that text: then the URL, which no explicit id can be (they cannot contain "://").
-        var id = string.Concat(baseUri.Host, ":", baseUri.Port.ToString(CultureInfo.InvariantCulture), baseUri.AbsolutePath.TrimEnd('/'));
+        var id = string.Concat(baseUri.Host, ":", baseUri.Port.ToString(CultureInfo.InvariantCulture));
         if (_allIds.Contains(id))
         {
             id = baseUri.ToString();

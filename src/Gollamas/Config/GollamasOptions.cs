@@ -66,6 +66,12 @@ internal sealed record GollamasOptions
 
     /// <summary>The settings the file gives that a flag or variable replaced, for the start-up log.</summary>
     public IReadOnlyList<ConfigOverride> Overrides { get; init; } = [];
+
+    /// <summary>
+    /// Where the configuration was read otherwise than written, one line each, logged at start-up:
+    /// <c>--proxy "llama3.2=10.0.0.5:11434": read as http://10.0.0.5:11434</c>.
+    /// </summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary>How models are kept loaded, and with which context size.</summary>
@@ -220,9 +226,9 @@ internal sealed record ListenAddress(string Host, int Port)
 
 /// <summary>
 /// One upstream server. <c>Id</c> is the explicit connection id or, for a connection declared
-/// implicitly by a <c>--proxy MODEL=URL</c>, a stable one made from the URL: <c>host:port</c>
-/// (and the path when it is not the root), or the URL when another connection has that id.
-/// <c>BaseUri</c> never holds a user or password: they are in <c>Credentials</c>.
+/// implicitly by a <c>--proxy MODEL=URL</c>, a stable one made from the URL: <c>host:port</c>,
+/// or the URL when another connection has that id. <c>BaseUri</c> is the server's root (Ollama's
+/// API is there) and never holds a user or password: they are in <c>Credentials</c>.
 /// </summary>
 internal sealed record ConnectionConfig(string Id, Uri BaseUri, bool IsExplicit, UrlCredentials? Credentials = null)
 {

@@ -10,6 +10,9 @@ internal sealed class OptionsDraft(ConfigInput input)
 
     public List<ConfigError> Errors { get; } = [];
 
+    /// <summary>Where a value was read otherwise than written (an address without a scheme), one line each, for the start-up log.</summary>
+    public List<string> Notes { get; } = [];
+
     /// <summary>
     /// The options so far. The required members start empty: --listen has a default, so its row
     /// always sets the address, and the routes' step sets the rest.

@@ -3,7 +3,9 @@ namespace Gollamas.Config;
 /// <summary>
 /// Reads the routes: --connection, --proxy and --alias (each with its comma-list form and
 /// variable) into connections, models and aliases, and the per-connection limits of
-/// --max-concurrency, which name those connections.
+/// --max-concurrency, which name those connections. A server is given by URL or, as
+/// OLLAMA_HOST is written, by <c>host:port</c> (<see cref="ServerUrl"/>); a value that is a
+/// connection's id is that connection.
 /// </summary>
 internal static class RouteParser
 {
@@ -11,7 +13,6 @@ internal static class RouteParser
     private const string ConnectionForm = "(expected ID=URL)";
     private const string AliasForm = "(expected ALIAS=MODEL)";
     private const string MaxConcurrencyForm = "(expected N or ID_OR_URL=N)";
-    private const string UrlSeparator = "://";
 
     /// <summary>
     /// The combining step of the --proxy row: connections first (proxies name them), then
@@ -21,8 +22,8 @@ internal static class RouteParser
     {
         ArgumentNullException.ThrowIfNull(draft);
         var input = draft.Input;
-        ParseConnections(input.Connections, draft.Connections, draft.Errors);
-        var models = ParseProxies(input.Proxies, draft.Connections, draft.Errors);
+        ParseConnections(input.Connections, draft.Connections, draft.Errors, draft.Notes);
+        var models = ParseProxies(input.Proxies, draft.Connections, draft.Errors, draft.Notes);
         var aliases = ParseAliases(input.Aliases, models, draft.Errors);
         draft.Options = draft.Options with
         {
@@ -87,7 +88,7 @@ internal static class RouteParser
                 continue;
             }
 
-            if (!TryResolveConnection(entry, target, connections, errors, out var id))
+            if (!TryResolveConnection(entry, target, connections, errors, draft.Notes, out var id))
             {
                 continue;
             }
@@ -112,33 +113,21 @@ internal static class RouteParser
 
     // A connection named by id, or by URL compared as the proxies compare them (scheme and host
     // case, default port, trailing slash); a URL two explicit connections share names neither.
-    internal static bool TryResolveConnection(ConfigEntry entry, string target, ConnectionTable connections, List<ConfigError> errors, out string id)
+    internal static bool TryResolveConnection(ConfigEntry entry, string target, ConnectionTable connections, List<ConfigError> errors, List<string> notes, out string id)
     {
         id = "";
-        if (!target.Contains(UrlSeparator, StringComparison.Ordinal))
+        if (!TryReadDestination(entry, target, MaxConcurrencyForm, connections, errors, notes, out var knownId, out var baseUri, out _))
         {
-            if (connections.ContainsId(target))
-            {
-                id = target;
-                return true;
-            }
-
-            // A connection whose own declaration failed was already reported.
-            if (!connections.HasFailed(target))
-            {
-                errors.Add(new ConfigError(entry.Source, entry.Value, $"unknown connection id '{target}'"));
-            }
-
             return false;
         }
 
-        if (!TryParseBaseUri(target, out var baseUri, out _, out var problem))
+        if (knownId is not null)
         {
-            errors.Add(new ConfigError(entry.Source, entry.Value, problem ?? $"'{target}' is not an http(s) URL {MaxConcurrencyForm}"));
-            return false;
+            id = knownId;
+            return true;
         }
 
-        var ids = connections.IdsWithUri(baseUri);
+        var ids = connections.IdsWithUri(baseUri!);
         switch (ids.Count)
         {
             case 0:
@@ -154,7 +143,7 @@ internal static class RouteParser
         }
     }
 
-    private static void ParseConnections(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors)
+    private static void ParseConnections(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors, List<string> notes)
     {
         foreach (var entry in entries)
         {
@@ -165,7 +154,7 @@ internal static class RouteParser
 
             // Implicit connections are named by their URL, so an explicit id that looks like one
             // could collide with them; a proxy destination containing "://" is never read as an id anyway.
-            if (id.Contains(UrlSeparator, StringComparison.Ordinal))
+            if (ServerUrl.HasScheme(id))
             {
                 errors.Add(new ConfigError(entry.Source, entry.Value, $"connection id '{id}' must not contain '://' {ConnectionForm}"));
                 connections.MarkFailed(id);
@@ -178,12 +167,14 @@ internal static class RouteParser
                 continue;
             }
 
-            if (!TryParseBaseUri(url, out var baseUri, out var credentials, out var problem))
+            if (!ServerUrl.TryRead(url, out var baseUri, out var credentials, out var readAs, out var problem))
             {
                 errors.Add(new ConfigError(entry.Source, entry.Value, problem ?? $"'{url}' is not an http(s) URL {ConnectionForm}"));
                 connections.MarkFailed(id);
                 continue;
             }
+
+            AddNote(notes, entry, readAs);
 
             // Kept even when no model uses it: an unused connection is harmless, and rejecting it
             // would make a shared CONNECTIONS variable unusable with a smaller --proxy set.
@@ -191,7 +182,7 @@ internal static class RouteParser
         }
     }
 
-    private static List<ModelEntry> ParseProxies(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors)
+    private static List<ModelEntry> ParseProxies(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors, List<string> notes)
     {
         var models = new List<ModelEntry>();
         var byCanonical = new Dictionary<string, ModelEntry>(StringComparer.OrdinalIgnoreCase);
@@ -208,33 +199,17 @@ internal static class RouteParser
                 errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid model name '{model}'"));
             }
 
-            string? connectionId;
-            if (destination.Contains(UrlSeparator, StringComparison.Ordinal))
+            if (!TryReadDestination(entry, destination, ProxyForm, connections, errors, notes, out var connectionId, out var baseUri, out var credentials))
             {
-                if (!TryParseBaseUri(destination, out var baseUri, out var credentials, out var problem))
-                {
-                    errors.Add(new ConfigError(entry.Source, entry.Value, problem ?? $"'{destination}' is not an http(s) URL {ProxyForm}"));
-                    continue;
-                }
+                continue;
+            }
 
-                connectionId = connections.GetOrAddImplicit(baseUri, credentials);
+            if (connectionId is null)
+            {
+                connectionId = connections.GetOrAddImplicit(baseUri!, credentials);
                 if (connectionId is null)
                 {
                     errors.Add(new ConfigError(entry.Source, entry.Value, "this URL is already declared with other credentials (give them the same everywhere, or name the connection with --connection)"));
-                    continue;
-                }
-            }
-            else
-            {
-                connectionId = connections.ContainsId(destination) ? destination : null;
-                if (connectionId is null)
-                {
-                    // A connection whose own declaration failed was already reported.
-                    if (!connections.HasFailed(destination))
-                    {
-                        errors.Add(new ConfigError(entry.Source, entry.Value, $"unknown connection id '{destination}'"));
-                    }
-
                     continue;
                 }
             }
@@ -323,36 +298,59 @@ internal static class RouteParser
         return aliases;
     }
 
-    // An upstream base: absolute http(s) with a host and no query or fragment. The path is kept
-    // (an Ollama behind a path-prefixing reverse proxy) and ends in '/' so relative API paths
-    // resolve beneath it rather than replacing its last segment. A user and password (a server
-    // behind basic authentication) are taken out into their own value, so that the URI every
-    // other part of the proxy sees, logs and reports has none. A problem with them is in
-    // problem; any other failure leaves it null.
-    private static bool TryParseBaseUri(string text, out Uri baseUri, out UrlCredentials? credentials, out string? problem)
+    // What follows the '=' of --proxy and --max-concurrency: the id of a --connection, else a
+    // server's address (a URL, or host:port as OLLAMA_HOST is written). Neither is reported,
+    // unless it names a connection whose own declaration failed (already reported).
+    private static bool TryReadDestination(
+        ConfigEntry entry,
+        string text,
+        string form,
+        ConnectionTable connections,
+        List<ConfigError> errors,
+        List<string> notes,
+        out string? id,
+        out Uri? baseUri,
+        out UrlCredentials? credentials)
     {
-        baseUri = null!;
-        if (!UrlCredentials.TrySplit(text, out var withoutCredentials, out credentials, out problem))
+        id = null;
+        baseUri = null;
+        credentials = null;
+        var hasScheme = ServerUrl.HasScheme(text);
+        if (!hasScheme && connections.ContainsId(text))
+        {
+            id = text;
+            return true;
+        }
+
+        if (!hasScheme && connections.HasFailed(text))
         {
             return false;
         }
 
-        if (withoutCredentials.Contains('?', StringComparison.Ordinal) || withoutCredentials.Contains('#', StringComparison.Ordinal)
-            || !Uri.TryCreate(withoutCredentials, UriKind.Absolute, out var uri)
-            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-            || uri.Host.Length == 0
-            || uri.UserInfo.Length != 0)
+        if (ServerUrl.TryRead(text, out var uri, out credentials, out var readAs, out var problem))
         {
-            return false;
+            baseUri = uri;
+            AddNote(notes, entry, readAs);
+            return true;
         }
 
-        if (!uri.AbsolutePath.EndsWith('/'))
-        {
-            uri = new UriBuilder(uri) { Path = uri.AbsolutePath + "/" }.Uri;
-        }
+        errors.Add(new ConfigError(entry.Source, entry.Value, problem ?? (hasScheme ? $"'{text}' is not an http(s) URL {form}" : UnknownId(text, connections))));
+        return false;
+    }
 
-        baseUri = uri;
-        return true;
+    // A single word is read as an id, never as a host. With no --connection at all no id can have
+    // been meant: if the word could be a host, say how to write it as one.
+    private static string UnknownId(string text, ConnectionTable connections) => !connections.HasExplicit && ServerUrl.CouldBeHost(text)
+        ? $"unknown connection id '{text}' (no --connection declares one; for the server of that host name, write http://{text}:{ServerUrl.DefaultPort})"
+        : $"unknown connection id '{text}'";
+
+    // "--proxy "llama3.2=10.0.0.5:11434": read as http://10.0.0.5:11434", for the start-up log.
+    private static void AddNote(List<string> notes, ConfigEntry entry, string? readAs)
+    {
+        if (readAs is not null)
+        {
+            notes.Add($"{entry.Source} \"{UrlCredentials.Redact(entry.Value)}\": read as {readAs}");
+        }
     }
 
     /// <summary>A model being assembled: its first spelling and its routes so far.</summary>

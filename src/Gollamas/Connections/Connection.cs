@@ -56,7 +56,6 @@ internal sealed class Connection : IDisposable
         Health = new ConnectionHealth(settings.FailuresBeforeDown);
         Gate = new ConcurrencyGate(settings.ConcurrencyLimit, settings.QueueLength);
         FixedRequestHeaders = System.Text.Encoding.ASCII.GetBytes($"Host: {BaseUri.Authority}\r\n{extra}");
-        PathPrefix = BaseUri.AbsolutePath.TrimEnd('/');
     }
 
     /// <summary>The limit on requests in flight there, and the queue in front of it.</summary>
@@ -101,16 +100,13 @@ internal sealed class Connection : IDisposable
         return false;
     }
 
-    /// <summary>The base URI's path without its trailing '/': "" for a server at the root.</summary>
-    public string PathPrefix { get; }
-
     /// <summary>
     /// Connection id: the operator's, or <c>host:port</c> for a connection declared only by a
     /// proxy entry (see <see cref="ConnectionConfig"/>). The metric label and the access log's name.
     /// </summary>
     public string Id { get; }
 
-    /// <summary>Base URI, always ending in '/'; never with a user or password.</summary>
+    /// <summary>The server's root, where Ollama's API is (<c>http://host:port/</c>); never with a user or password.</summary>
     public Uri BaseUri { get; }
 
     /// <summary>

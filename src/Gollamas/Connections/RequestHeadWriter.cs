@@ -16,7 +16,7 @@ namespace Gollamas.Connections;
 /// preloads, the lists it merges).
 /// </summary>
 /// <remarks>
-/// The method and the server's base path are ASCII (a token; a path <see cref="Uri"/> escaped).
+/// The method is ASCII (a token).
 /// The client's path and query go out one byte per char, as do header names (tokens, which
 /// Kestrel checked): Kestrel refuses other bytes there. Header values are not Latin-1: Kestrel
 /// decodes them as UTF-8 (and refuses invalid UTF-8), so UTF-8 gives back the client's very bytes.
@@ -39,7 +39,7 @@ internal ref struct RequestHeadWriter
 
     /// <summary>
     /// The head of a client's request forwarded to <paramref name="connection"/>: the client's method,
-    /// path and query under the server's base path, the server's Host (and Authorization, for a
+    /// path and query (Ollama's API is at the server's root), the server's Host (and Authorization, for a
     /// URL with credentials), the length of the body actually sent, and every end-to-end header
     /// of the client (<see cref="HeaderFilter"/>; the fields its Connection header names are
     /// hop-by-hop too).
@@ -50,8 +50,8 @@ internal ref struct RequestHeadWriter
     {
         var path = request.Path.Value!;
         var query = request.QueryString.Value ?? string.Empty;
-        var head = new RequestHeadWriter(request.Method.Length + connection.PathPrefix.Length + path.Length + query.Length + connection.FixedRequestHeaders.Length + 64);
-        head.WriteRequestLine(request.Method, connection.PathPrefix, path, query);
+        var head = new RequestHeadWriter(request.Method.Length + path.Length + query.Length + connection.FixedRequestHeaders.Length + 64);
+        head.WriteRequestLine(request.Method, path, query);
         head.Write(connection.FixedRequestHeaders.Span);
         head.WriteContentLength(contentLength);
 
@@ -90,7 +90,7 @@ internal ref struct RequestHeadWriter
     {
         var uri = request.RequestUri!;
         var head = new RequestHeadWriter(uri.OriginalString.Length + authorization.Length + 64);
-        head.WriteRequestLine(request.Method.Method, basePath: string.Empty, uri.PathAndQuery, query: string.Empty);
+        head.WriteRequestLine(request.Method.Method, uri.PathAndQuery, query: string.Empty);
         head.Write("Host: "u8);
         head.WriteLatin1(uri.Authority);
         head.Write(NewLine);
@@ -112,11 +112,10 @@ internal ref struct RequestHeadWriter
     /// <summary>Gives back a buffer from <see cref="RentForwarded"/> or <see cref="RentOwn"/>.</summary>
     public static void Return(byte[] head) => ArrayPool<byte>.Shared.Return(head);
 
-    private void WriteRequestLine(string method, string basePath, string path, string query)
+    private void WriteRequestLine(string method, string path, string query)
     {
         WriteAscii(method);
         Write(" "u8);
-        WriteAscii(basePath);
         WriteLatin1(path);
         WriteLatin1(query);
         Write(" HTTP/1.1\r\n"u8);

@@ -15,6 +15,7 @@ internal static class LogEventIds
     public const int UnexpectedError = 105;
     public const int Access = 106;
     public const int ConnectionConfigured = 110;
+    public const int ConfigurationNote = 120;
 
     // Forwarding 2xx
     public const int Forwarded = 200;
@@ -47,6 +48,9 @@ internal static class LogEventIds
     public const int DefaultsConfigured = 605;
     public const int ModelLoading = 606;
     public const int ModelPinging = 607;
+    public const int ModelMissing = 610;
+    public const int ModelsChecked = 611;
+    public const int ModelsNotChecked = 612;
 
     // Configuration 7xx
     public const int ConfigurationFile = 700;

@@ -84,6 +84,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>The counters /metrics shows.</summary>
     public required ProxyMetrics Metrics { get; init; }
 
+    /// <summary>Reports configured models a server lacks, at start-up and after each swap.</summary>
+    public required ModelInventoryCheck ModelCheck { get; init; }
+
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
     /// lets in-flight requests finish up to the shutdown timeout. Returns the exit code.
@@ -257,12 +260,14 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         var preloader = new ModelPreloader(
             snapshots, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
+        var modelCheck = new ModelInventoryCheck(snapshots, health, options.Health.Timeout, time, loggerFactory.CreateLogger<ModelInventoryCheck>());
         var server = new ProxyServer(app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, hosts, loggerFactory)
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
             Bodies = requestBodies,
             Metrics = metrics,
+            ModelCheck = modelCheck,
         };
         try
         {
@@ -278,10 +283,16 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         server.Addresses = addresses.Select(static a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToArray();
         server.LogConfiguration(options);
-        server.LogStartup(snapshots.Current.Routes);
+        server.LogStartup(options.Notes, snapshots.Current.Routes);
 
-        // After the start-up lines, so the log reads: where it listens, its routes, then the loads.
+        // After the start-up lines, so the log reads: where it listens, its routes, then the loads
+        // and what the servers lack.
         preloader.Start();
+        if (limits.CheckModels)
+        {
+            modelCheck.Start();
+        }
+
         return server;
     }
 
@@ -338,6 +349,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await ModelCheck.DisposeAsync();
         await Preloader.DisposeAsync();
         await Health.DisposeAsync();
         Connections.Dispose();
@@ -359,11 +371,17 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
     }
 
-    private void LogStartup(RouteTable table)
+    private void LogStartup(IReadOnlyList<string> notes, RouteTable table)
     {
         foreach (var address in Addresses)
         {
             Log.Listening(_logger, address);
+        }
+
+        // What the configuration was read as where it was written otherwise (an address without http://).
+        foreach (var note in notes)
+        {
+            Log.ConfigurationNote(_logger, note);
         }
 
         // Clients are told "connection 2", metrics say its id: this line maps both to the URL.
@@ -552,6 +570,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.ConnectionConfigured, LogLevel.Information, "Ollama server {Url} is {Connection} in error messages and connection=\"{Id}\" in metrics", EventName = "ConnectionConfigured")]
         public static partial void ConnectionConfigured(ILogger logger, string connection, Uri url, string id);
+
+        [LoggerMessage(LogEventIds.ConfigurationNote, LogLevel.Information, "Configuration: {Note}", EventName = "ConfigurationNote")]
+        public static partial void ConfigurationNote(ILogger logger, string note);
 
         [LoggerMessage(LogEventIds.DefaultsConfigured, LogLevel.Information, "Model {Model} requests get {Settings}", EventName = "DefaultsConfigured")]
         public static partial void DefaultsConfigured(ILogger logger, string model, string settings);

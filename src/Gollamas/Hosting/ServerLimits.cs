@@ -12,4 +12,11 @@ internal sealed record ServerLimits
     /// see only the probes the test's clock brings.
     /// </summary>
     public bool ProbeAtStart { get; init; } = true;
+
+    /// <summary>
+    /// Whether each server's <c>/api/tags</c> is read at start-up and after each swap to report
+    /// configured models it lacks (<see cref="Fleet.ModelInventoryCheck"/>). Tests that assert every
+    /// request a server received turn it off.
+    /// </summary>
+    public bool CheckModels { get; init; } = true;
 }

@@ -637,7 +637,7 @@ public class GollamasCommandTests
     [InlineData(new[] { "--proxy", "llama3.2" }, null, null,
         "gollamas: --proxy \"llama3.2\": missing '=' (expected MODEL=URL or MODEL=CONNECTION_ID)")]
     [InlineData(new[] { "--proxies", "llama3.2=c3" }, null, null,
-        "gollamas: --proxies \"llama3.2=c3\": unknown connection id 'c3'")]
+        "gollamas: --proxies \"llama3.2=c3\": unknown connection id 'c3' (no --connection declares one; for the server of that host name, write http://c3:11434)")]
     [InlineData(new string[0], "GOLLAMAS_PROXIES", "my.ns/m=http://h:1",
         "gollamas: GOLLAMAS_PROXIES \"my.ns/m=http://h:1\": invalid model name 'my.ns/m'")]
     [InlineData(new string[0], "PROXIES", "m=http://h:1,",
@@ -671,7 +671,7 @@ public class GollamasCommandTests
     [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "2", "--max-concurrency", "3" }, null, null,
         "gollamas: --max-concurrency \"3\": default limit already set to 2 (give ID_OR_URL=N for one connection)")]
     [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "gpu9=2" }, null, null,
-        "gollamas: --max-concurrency \"gpu9=2\": unknown connection id 'gpu9'")]
+        "gollamas: --max-concurrency \"gpu9=2\": unknown connection id 'gpu9' (no --connection declares one; for the server of that host name, write http://gpu9:11434)")]
     [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "http://gpu9:11434=2" }, null, null,
         "gollamas: --max-concurrency \"http://gpu9:11434=2\": no connection has URL 'http://gpu9:11434'")]
     [InlineData(new[] { "--proxy", Proxy, "--max-concurrency", "http://gpu1:11434=0" }, null, null,

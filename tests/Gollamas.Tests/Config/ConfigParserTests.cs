@@ -134,8 +134,8 @@ public class ConfigParserTests
     [InlineData("llama3.2= ", "--proxies \"llama3.2= \": empty destination (expected MODEL=URL or MODEL=CONNECTION_ID)")]
     [InlineData("my.ns/m=http://h:1", "--proxies \"my.ns/m=http://h:1\": invalid model name 'my.ns/m'")]
     [InlineData("m=ftp://h:1", "--proxies \"m=ftp://h:1\": 'ftp://h:1' is not an http(s) URL (expected MODEL=URL or MODEL=CONNECTION_ID)")]
-    [InlineData("m=http://h:1/?x=1", "--proxies \"m=http://h:1/?x=1\": 'http://h:1/?x=1' is not an http(s) URL (expected MODEL=URL or MODEL=CONNECTION_ID)")]
-    [InlineData("m=c3", "--proxies \"m=c3\": unknown connection id 'c3'")]
+    [InlineData("m=http://h:1/?x=1", "--proxies \"m=http://h:1/?x=1\": Ollama's API is at the server's root: use http://h:1, not http://h:1/?x=1")]
+    [InlineData("m=c3", "--proxies \"m=c3\": unknown connection id 'c3' (no --connection declares one; for the server of that host name, write http://c3:11434)")]
     public void TryParse_InvalidProxyEntry_ReportsOneLine(string value, string message)
     {
         var input = Input(proxies: [value, "ok=http://h:1"]);
@@ -150,10 +150,10 @@ public class ConfigParserTests
     [InlineData("c1", "CONNECTIONS \"c1\": missing '=' (expected ID=URL)")]
     [InlineData("=http://h:1", "CONNECTIONS \"=http://h:1\": empty connection id (expected ID=URL)")]
     [InlineData("c1=", "CONNECTIONS \"c1=\": empty URL (expected ID=URL)")]
-    [InlineData("c1=h:1", "CONNECTIONS \"c1=h:1\": 'h:1' is not an http(s) URL (expected ID=URL)")]
+    [InlineData("c1=h:x", "CONNECTIONS \"c1=h:x\": 'h:x' is not an http(s) URL (expected ID=URL)")]
     [InlineData("c1=gpu1", "CONNECTIONS \"c1=gpu1\": 'gpu1' is not an http(s) URL (expected ID=URL)")]
     [InlineData("c1=file:///tmp/x", "CONNECTIONS \"c1=file:///tmp/x\": 'file:///tmp/x' is not an http(s) URL (expected ID=URL)")]
-    [InlineData("c1=http://h:1/#top", "CONNECTIONS \"c1=http://h:1/#top\": 'http://h:1/#top' is not an http(s) URL (expected ID=URL)")]
+    [InlineData("c1=http://h:1/#top", "CONNECTIONS \"c1=http://h:1/#top\": Ollama's API is at the server's root: use http://h:1, not http://h:1/#top")]
     [InlineData("c1=http://", "CONNECTIONS \"c1=http://\": 'http://' is not an http(s) URL (expected ID=URL)")]
     [InlineData("http://a=http://h:1", "CONNECTIONS \"http://a=http://h:1\": connection id 'http://a' must not contain '://' (expected ID=URL)")]
     public void TryParse_InvalidConnectionEntry_ReportsOneLine(string value, string message)
@@ -188,10 +188,9 @@ public class ConfigParserTests
     [Theory]
     [InlineData("http://h:1", "http://h:1/")]
     [InlineData("https://h", "https://h/")]
-    [InlineData("http://h:1/ollama", "http://h:1/ollama/")]
-    [InlineData("http://h:1/ollama/", "http://h:1/ollama/")]
-    [InlineData("HTTP://H:80/a/b", "http://h/a/b/")]
-    public void TryParse_ConnectionUrl_KeepsBasePathWithTrailingSlash(string url, string expected)
+    [InlineData("http://h:1/", "http://h:1/")]
+    [InlineData("HTTP://H:80", "http://h/")]
+    public void TryParse_ConnectionUrl_IsTheServersRoot(string url, string expected)
     {
         var input = Input(proxies: ["m=c1"], connections: [$"c1={url}"]);
 
@@ -228,36 +227,40 @@ public class ConfigParserTests
     }
 
     [Fact]
-    public void TryParse_ImplicitConnections_NamedByHostPortAndPath_OrTheUrlWhenAnExplicitIdTakesIt()
+    public void TryParse_ImplicitConnections_NamedByHostPort_OrTheUrlWhenAnExplicitIdTakesIt()
     {
         var input = Input(
-            proxies: ["a=http://gpu1", "b=https://GPU2:8443/ollama/", "c=http://gpu3:11434", "d=http://[::1]:11434"],
+            proxies: ["a=http://gpu1", "b=https://GPU2:8443/", "c=http://gpu3:11434", "d=http://[::1]:11434"],
             connections: ["gpu3:11434=http://gpu9:1"]);
 
         ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
 
-        options!.Connections.Select(c => c.Id).Should().Equal("gpu3:11434", "gpu1:80", "gpu2:8443/ollama", "http://gpu3:11434/", "[::1]:11434");
+        options!.Connections.Select(c => c.Id).Should().Equal("gpu3:11434", "gpu1:80", "gpu2:8443", "http://gpu3:11434/", "[::1]:11434");
     }
 
+    // An implicit connection's id is no id to name it by (only explicit ones are), but the same
+    // text is its address as OLLAMA_HOST writes it: the same server, the same connection.
     [Fact]
-    public void TryParse_ImplicitConnectionId_CannotBeNamedLikeAnExplicitOne()
+    public void TryParse_HostPortOfAnImplicitConnection_IsThatConnectionByAddress()
     {
         var input = Input(proxies: ["a=http://gpu1:11434", "b=gpu1:11434"]);
 
-        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
 
-        errors.Select(e => e.ToString()).Should().Equal("--proxies \"b=gpu1:11434\": unknown connection id 'gpu1:11434'");
+        options!.Connections.Should().ContainSingle().Which.Id.Should().Be("gpu1:11434");
+        options.Models.Select(m => m.ConnectionIds.Single()).Should().Equal("gpu1:11434", "gpu1:11434");
+        options.Notes.Should().Equal("--proxies \"b=gpu1:11434\": read as http://gpu1:11434");
     }
 
     [Fact]
     public void TryParse_CredentialsInUrls_KeptApartFromTheUri()
     {
-        var input = Input(proxies: ["a=http://admin:secret@gpu1:11434", "b=http://gpu1:11434", "c=c1"], connections: ["c1=https://u:p@gpu2/x"]);
+        var input = Input(proxies: ["a=http://admin:secret@gpu1:11434", "b=http://gpu1:11434", "c=c1"], connections: ["c1=https://u:p@gpu2/"]);
 
         ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
 
         options!.Connections.Select(c => (c.Id, c.BaseUri.AbsoluteUri, c.Credentials?.AuthorizationValue)).Should().Equal(
-            ("c1", "https://gpu2/x/", "Basic dTpw"),
+            ("c1", "https://gpu2/", "Basic dTpw"),
             ("gpu1:11434", "http://gpu1:11434/", "Basic YWRtaW46c2VjcmV0"));
         options.Models.Select(m => m.ConnectionIds.Single()).Should().Equal("gpu1:11434", "gpu1:11434", "c1");
     }
@@ -643,7 +646,7 @@ public class ConfigParserTests
             "--health-interval \"5x\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)",
             "--health-timeout \"0\": out of range (expected 1ms to 1000h)",
             "--health-failures \"0\": invalid failure count (expected a whole number of at least 1)",
-            "--max-concurrency \"c9=1\": unknown connection id 'c9'",
+            "--max-concurrency \"c9=1\": unknown connection id 'c9' (no --connection declares one; for the server of that host name, write http://c9:11434)",
             "--queue-length \"-1\": invalid queue length (expected a whole number, 0 for no queue)",
             "--queue-timeout \"1d\": invalid duration (expected e.g. 250ms, 5s, 10m, 1h30m, or seconds)",
             "--allow-running \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)");

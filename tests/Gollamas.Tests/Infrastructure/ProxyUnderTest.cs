@@ -49,7 +49,8 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     /// Servers are probed only when the test moves the clock (<see cref="ProbeRoundAsync"/>), so
     /// what a fake received is what the test sent; with <paramref name="probeAtStart"/> they are
     /// probed at start-up as in production, and <see cref="ProxyServer"/>'s
-    /// <c>Health.FirstRound</c> says when that is over.
+    /// <c>Health.FirstRound</c> says when that is over. With <paramref name="checkModels"/> each
+    /// server's <c>/api/tags</c> is read at start-up and after each swap, as in production.
     /// </summary>
     public static async Task<ProxyUnderTest> StartAsync(
         IEnumerable<string> proxies,
@@ -61,7 +62,8 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         Func<GollamasOptions, GollamasOptions>? adjust = null,
         Func<ConfigInput, ConfigInput>? input = null,
         ILoggerProvider? logProvider = null,
-        bool probeAtStart = false)
+        bool probeAtStart = false,
+        bool checkModels = false)
     {
         var options = Parse(proxies, connections, aliases, listAliases, origins, adjust, input);
 
@@ -69,7 +71,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var server = await ProxyServer.StartAsync(
             options!,
-            (limits ?? new ServerLimits()) with { ProbeAtStart = probeAtStart },
+            (limits ?? new ServerLimits()) with { ProbeAtStart = probeAtStart, CheckModels = checkModels },
             logging =>
             {
                 logging.SetMinimumLevel(LogLevel.Debug);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -151,6 +152,9 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         await using var proxy = await RunningBinary.StartAsync("--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}");
         using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
         var logged = proxy.WaitForStderrAsync(@"model=llama\x0d\x0aINFO: forged\x1b[31m\x85\u2028 ");
+
+        // The start-up model check's own read of the list, before the refused request.
+        await _gpu.WaitForRequestAsync(static r => r.Path == "/api/tags").DefaultTimeout();
         using var foreign = new HttpRequestMessage(HttpMethod.Get, "/api/tags");
         foreign.Headers.Host = "attacker.example:11434";
 
@@ -160,7 +164,7 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await refused.Content.ReadAsStringAsync()).Should().Be(
             """{"error":"forbidden: this server answers only its local names; start gollamas with --allowed-hosts NAME to serve another"}""");
-        _gpu.Requests.Should().NotContain(static r => r.Path == "/api/tags");
+        _gpu.Requests.Count(static r => r.Path == "/api/tags").Should().Be(1, "the refused request was not passed on");
         hostile.StatusCode.Should().Be(HttpStatusCode.NotFound);
         await logged.DefaultTimeout();
         proxy.Stderr.Should().NotContainAny("\u001b", "\u0085", "\u2028");
@@ -300,6 +304,23 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
         (await proxy.WaitForExitAsync()).Should().Be(3);
         var lines = proxy.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines.Should().ContainSingle().Which.Should().Be($"gollamas: cannot listen on 127.0.0.1:{port}: the address is already in use (another process listens there)");
+    }
+
+    [Fact]
+    public async Task Binary_Check_PrintsOneTableAndAVerdict_Exits1ForAMissingModel()
+    {
+        await using var binary = await RunningBinary.StartAsync(
+            "check", "--connection", $"gpu={_gpu.BaseUri}", "--proxy", "llama3.2=gpu", "--proxy", $"qwen3={_cpu.BaseUri.Authority}");
+
+        (await binary.WaitForExitAsync()).Should().Be(1);
+        var lines = binary.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(4);
+        lines[0].Should().MatchRegex("^CONNECTION +URL +STATUS +VERSION +MODELS +PROBLEM$");
+        lines[1].Should().MatchRegex($"^gpu +{Regex.Escape(_gpu.BaseUri.GetLeftPart(UriPartial.Authority))} +ok +0\\.9\\.6 +1 +-$");
+        lines[2].Should().EndWith("ok      0.9.6    1       missing qwen3 (it has nomic-embed-text:latest)");
+        lines[3].Should().Be("FAILED: 1 configured model missing.");
+        binary.Stderr.Should().Be($"gollamas: --proxy \"qwen3={_cpu.BaseUri.Authority}\": read as http://{_cpu.BaseUri.Authority}");
+        _gpu.Requests.Select(static r => r.Path).Should().BeEquivalentTo("/api/version", "/api/tags");
     }
 
     [Fact]

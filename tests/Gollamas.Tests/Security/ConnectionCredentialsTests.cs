@@ -57,7 +57,7 @@ public sealed class ConnectionCredentialsTests : TwoServersTest
         var dead = RawLoopbackServer.ClosedPortUri();
         Proxy = await ProxyUnderTest.StartAsync(
             proxies: [$"llama3.2={WithCredentials(A.BaseUri)}", $"qwen3:8b={WithCredentials(dead)}", "phi4=gpu9"],
-            connections: [$"gpu9={WithCredentials(dead)}path/"],
+            connections: [$"gpu9={WithCredentials(new Uri($"http://localhost:{dead.Port}/"))}"],
             adjust: options => separateMetricsListener ? options with { Metrics = new MetricsOptions { Listen = new ListenAddress("127.0.0.1", 0) } } : options);
         using var scraper = separateMetricsListener
             ? new HttpClient { BaseAddress = Proxy.Server.Addresses[1], Timeout = TestTimeouts.Default }
