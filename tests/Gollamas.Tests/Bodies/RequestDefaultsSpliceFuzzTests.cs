@@ -99,7 +99,10 @@ public sealed class RequestDefaultsSpliceFuzzTests
     }
 
     /// <summary>What is wrong with <paramref name="settings"/> applied to <paramref name="body"/>, read as Go reads it; null when nothing.</summary>
-    internal static string? Disagreement(byte[] body, RequestDefaults settings)
+    internal static string? Disagreement(byte[] body, RequestDefaults settings) => Disagreement(body, settings, s_fields);
+
+    /// <summary>What is wrong with <paramref name="settings"/> applied to <paramref name="body"/> for <paramref name="fields"/>; null when nothing.</summary>
+    internal static string? Disagreement(byte[] body, RequestDefaults settings, IEnumerable<string> fields)
     {
         byte[] output;
         try
@@ -124,7 +127,7 @@ public sealed class RequestDefaultsSpliceFuzzTests
             return "output is not JSON: " + ex.Message + ": " + Encoding.UTF8.GetString(output);
         }
 
-        foreach (var field in s_fields)
+        foreach (var field in fields)
         {
             var rule = settings.Find(field);
             var (was, _) = before.Get(field);
