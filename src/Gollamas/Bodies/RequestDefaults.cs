@@ -60,6 +60,9 @@ internal sealed class RequestDefaults
     /// <summary>The rules, in the order their members are added.</summary>
     public IReadOnlyList<RequestRule> Rules => _rules;
 
+    /// <summary><see cref="Rules"/> for the hot path: a loop over it allocates no enumerator.</summary>
+    public ReadOnlySpan<RequestRule> RuleSpan => _rules;
+
     /// <summary>Whether nothing is set, so bodies need no scan.</summary>
     public bool IsEmpty => _rules.Length == 0;
 

@@ -72,7 +72,7 @@ internal static class RequestDefaultsSplice
             return true;
         }
 
-        var rules = defaults.Rules;
+        var rules = defaults.RuleSpan;
         var watched = layout.Watched;
         var members = layout.Members;
 
@@ -226,7 +226,7 @@ internal static class RequestDefaultsSplice
 
     private static bool IsStripped(WatchedFields watched, RequestDefaults defaults, int field)
     {
-        foreach (var rule in defaults.Rules)
+        foreach (var rule in defaults.RuleSpan)
         {
             if (rule.Action == RuleAction.Strip && FieldOf(watched, rule) == field)
             {

@@ -26,6 +26,7 @@ public sealed class RequestDefaultsSpliceFuzzTests
         """{"think":true,"model":"m","THINK":false,"options":{"seed":1,"top_k":2,"seed":3},"keep_alive":-1,"think":null}""",
         """{"keep_alive":1,"keep_alive":2,"model":"m","options":{"temperature":1,"top_k":5},"options":{"top_k":null,"temperature":2}}""",
         """{ "options" : { "seed" : 1 } , "model" : "m" , "format" : "json" , "messages" : [ ] , "keep_alive" : "1m" }""",
+        """{"model":"m","options":{"num_ctx":1,"temperature":1,"seed":1},"think":false,"options":null}""",
     ];
 
     /// <summary>The bodies the fuzz test mutates, for other readings to use too.</summary>
