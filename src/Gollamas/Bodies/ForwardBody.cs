@@ -22,10 +22,12 @@ internal readonly struct ForwardBody
     public const int MaxSplices = 3;
 
     private readonly ReadOnlyMemory<byte> _original;
-    private readonly RequestBodyBuffer? _spooled;
+    // The file-backed body (a RequestBodyBuffer), or, past the inline splices, a Spilled holding
+    // it and every splice: one field for both, so the struct (copied into every async state
+    // machine that forwards it) is no larger than with the inline splices alone.
+    private readonly object? _spooledOrSpilled;
     private readonly int _originalLength;
     private readonly SpliceArray _splices;
-    private readonly BodySplice[]? _more;
     private readonly int _count;
 
     /// <summary>The body forwarded unchanged.</summary>
@@ -40,7 +42,7 @@ internal readonly struct ForwardBody
     {
         if (body.IsSpooled)
         {
-            _spooled = body;
+            _spooledOrSpilled = body;
         }
         else
         {
@@ -60,10 +62,9 @@ internal readonly struct ForwardBody
     private ForwardBody(in ForwardBody body, in SpliceArray splices, BodySplice[]? more, int count)
     {
         _original = body._original;
-        _spooled = body._spooled;
+        _spooledOrSpilled = more is null ? body.Spooled : new Spilled(body.Spooled, more);
         _originalLength = body._originalLength;
         _splices = splices;
-        _more = more;
         _count = count;
     }
 
@@ -71,7 +72,7 @@ internal readonly struct ForwardBody
     public ReadOnlyMemory<byte> Original => _original;
 
     /// <summary>The file-backed body whose bytes this body forwards; null when they are in memory.</summary>
-    public RequestBodyBuffer? Spooled => _spooled;
+    public RequestBodyBuffer? Spooled => _spooledOrSpilled as RequestBodyBuffer ?? (_spooledOrSpilled as Spilled)?.Spooled;
 
     /// <summary>How many bytes the client sent.</summary>
     public int OriginalLength => _originalLength;
@@ -108,7 +109,7 @@ internal readonly struct ForwardBody
             return Splice(index / 2).Replacement;
         }
 
-        if (_spooled is not null)
+        if (Spooled is not null)
         {
             ThrowSpooled();
         }
@@ -139,12 +140,13 @@ internal readonly struct ForwardBody
     public void CopyTo(Span<byte> destination)
     {
         var written = 0;
+        var spooled = Spooled;
         for (var i = 0; i < SegmentCount; i++)
         {
-            if (_spooled is not null && (i & 1) == 0)
+            if (spooled is not null && (i & 1) == 0)
             {
                 var (start, length) = GetRange(i);
-                written += _spooled.ReadAt(start, destination.Slice(written, length));
+                written += spooled.ReadAt(start, destination.Slice(written, length));
                 continue;
             }
 
@@ -188,7 +190,7 @@ internal readonly struct ForwardBody
         return new ForwardBody(this, default, more, _count + 1);
     }
 
-    private BodySplice Splice(int index) => _more is null ? _splices[index] : _more[index];
+    private BodySplice Splice(int index) => _spooledOrSpilled is Spilled spilled ? spilled.Splices[index] : _splices[index];
 
     /// <summary>
     /// Insertion sort by (start, end), stable: an insertion sorts before a range that starts at
@@ -216,6 +218,9 @@ internal readonly struct ForwardBody
 
     private static void ThrowOverlap(string paramName) =>
         throw new ArgumentException("The splice overlaps one the body already has.", paramName);
+
+    /// <summary>A body's splices past <see cref="MaxSplices"/>, all of them, with its file if it has one.</summary>
+    private sealed record Spilled(RequestBodyBuffer? Spooled, BodySplice[] Splices);
 
     [InlineArray(MaxSplices)]
     private struct SpliceArray

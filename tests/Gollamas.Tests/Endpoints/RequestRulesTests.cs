@@ -61,6 +61,19 @@ public sealed class RequestRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LargeBodyInAFile_WithMoreSplicesThanInline_ReachesTheServerByteForByteElsewhere()
+    {
+        // 3 MB goes to a temporary file; alias, strip, force and default make four splices.
+        var image = Convert.ToBase64String(new byte[3 * 1024 * 1024]);
+        var body = $$"""{"think":true,"model":"gpt-4o","messages":[{"role":"user","images":["{{image}}"]}],"keep_alive":"5m"}""";
+
+        var received = await SendAsync("/api/chat", body);
+
+        var expected = $$$"""{"model":"llama3.2","messages":[{"role":"user","images":["{{{image}}}"]}],"keep_alive":-1,"options":{"temperature":0.2}}""";
+        (received == expected).Should().BeTrue("only the rules' fields and the model differ");
+    }
+
+    [Fact]
     public async Task OpenAiRequests_AreForwardedUnchanged()
     {
         const string Body = """{"model":"llama3.2","think":true,"messages":[]}""";
