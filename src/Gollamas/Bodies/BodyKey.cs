@@ -12,8 +12,8 @@ internal enum BodyKey
     /// <summary><c>name</c>, in any ASCII case, where the deprecated key is accepted (pull, show).</summary>
     Name,
 
-    /// <summary><c>keep_alive</c>, as Go's <c>foldName</c> matches it.</summary>
-    KeepAlive,
+    /// <summary>A field some rule names (<see cref="WatchedFields"/>), as Go's <c>foldName</c> matches it.</summary>
+    Watched,
 
     /// <summary><c>options</c>, as Go's <c>foldName</c> matches it.</summary>
     Options,

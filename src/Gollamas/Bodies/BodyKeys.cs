@@ -10,37 +10,51 @@ namespace Gollamas.Bodies;
 internal static class BodyKeys
 {
     /// <summary>
-    /// Longest escaped key that can still match: a name we look for is at most 10 runes, 60
-    /// bytes as \uXXXX escapes. Longer keys are <see cref="BodyKey.Other"/> without unescaping.
+    /// Longest escaped key that can still match: a name we look for is at most
+    /// <see cref="RequestRule.MaxNameLength"/> runes, 6 bytes each as \uXXXX escapes. Longer keys
+    /// are <see cref="BodyKey.Other"/> without unescaping.
     /// </summary>
-    public const int MaxEscapedKeyBytes = 64;
+    public const int MaxEscapedKeyBytes = 6 * RequestRule.MaxNameLength;
 
-    /// <summary>Classifies the top-level property name the reader is on.</summary>
-    public static BodyKey Classify(ref Utf8JsonReader reader, bool acceptName)
+    /// <summary>
+    /// Classifies the top-level property name the reader is on; for <see cref="BodyKey.Watched"/>,
+    /// <paramref name="field"/> is its index in <paramref name="watched"/>.
+    /// </summary>
+    public static BodyKey Classify(ref Utf8JsonReader reader, bool acceptName, WatchedFields watched, out int field)
     {
         if (!reader.ValueIsEscaped)
         {
-            return Match(reader.ValueSpan, acceptName);
+            return Match(reader.ValueSpan, acceptName, watched, out field);
         }
 
         Span<byte> unescaped = stackalloc byte[MaxEscapedKeyBytes];
-        return TryUnescape(ref reader, unescaped, out var length) ? Match(unescaped[..length], acceptName) : BodyKey.Other;
+        if (TryUnescape(ref reader, unescaped, out var length))
+        {
+            return Match(unescaped[..length], acceptName, watched, out field);
+        }
+
+        field = -1;
+        return BodyKey.Other;
     }
 
-    /// <summary>Whether the property name the reader is on is exactly <c>num_ctx</c> (a key of Go's <c>map[string]any</c>).</summary>
-    public static bool IsNumCtx(ref Utf8JsonReader reader)
+    /// <summary>
+    /// The index in <paramref name="watched"/> of the <c>options</c> entry the property name the
+    /// reader is on names exactly (a key of Go's <c>map[string]any</c>); -1 for none.
+    /// </summary>
+    public static int MatchOption(ref Utf8JsonReader reader, WatchedFields watched)
     {
         if (!reader.ValueIsEscaped)
         {
-            return reader.ValueSpan.SequenceEqual("num_ctx"u8);
+            return watched.MatchOption(reader.ValueSpan);
         }
 
         Span<byte> unescaped = stackalloc byte[MaxEscapedKeyBytes];
-        return TryUnescape(ref reader, unescaped, out var length) && unescaped[..length].SequenceEqual("num_ctx"u8);
+        return TryUnescape(ref reader, unescaped, out var length) ? watched.MatchOption(unescaped[..length]) : -1;
     }
 
-    private static BodyKey Match(ReadOnlySpan<byte> key, bool acceptName)
+    private static BodyKey Match(ReadOnlySpan<byte> key, bool acceptName, WatchedFields watched, out int field)
     {
+        field = -1;
         // "model" and "name" are ASCII with no letter that Unicode folds from elsewhere (only k and
         // s have such forms), so an ASCII case-insensitive compare is exactly Go's key match.
         if (Ascii.EqualsIgnoreCase(key, "model"u8))
@@ -53,12 +67,13 @@ internal static class BodyKeys
             return BodyKey.Name;
         }
 
-        if (GoFoldEquals(key, "keep_alive"u8))
+        if (GoFoldEquals(key, "options"u8))
         {
-            return BodyKey.KeepAlive;
+            return BodyKey.Options;
         }
 
-        return GoFoldEquals(key, "options"u8) ? BodyKey.Options : BodyKey.Other;
+        field = watched.MatchTopLevel(key);
+        return field < 0 ? BodyKey.Other : BodyKey.Watched;
     }
 
     private static bool TryUnescape(ref Utf8JsonReader reader, scoped Span<byte> destination, out int length)
@@ -88,7 +103,7 @@ internal static class BodyKeys
     /// other non-ASCII rune (or invalid UTF-8, read as U+FFFD) matches nothing. (encoding/json
     /// fold.go folds a rune to the smallest of its case orbit; only these two reach ASCII letters.)
     /// </summary>
-    private static bool GoFoldEquals(ReadOnlySpan<byte> key, ReadOnlySpan<byte> name)
+    public static bool GoFoldEquals(ReadOnlySpan<byte> key, ReadOnlySpan<byte> name)
     {
         var i = 0;
         foreach (var expected in name)

@@ -3,10 +3,11 @@ using System.Runtime.CompilerServices;
 namespace Gollamas.Bodies;
 
 /// <summary>
-/// The upstream request body: the client's bytes with up to <see cref="MaxSplices"/> ranges
-/// replaced or inserted (the model token for an alias, <c>keep_alive</c>, <c>num_ctx</c>). Nothing
-/// else is re-serialised, so fields the proxy does not know reach Ollama byte for byte. A value
-/// type with its splices inline: building one allocates nothing.
+/// The upstream request body: the client's bytes with ranges replaced, inserted or removed (the
+/// model token for an alias, the fields of the model's rules). Nothing else is re-serialised, so
+/// fields the proxy does not know reach Ollama byte for byte. A value type with up to
+/// <see cref="MaxSplices"/> splices inline: building one with that many allocates nothing; past
+/// them (a model with many rules) the splices move to an array of their own.
 /// </summary>
 /// <remarks>
 /// The body reads as segments: the client's bytes up to the first splice, its replacement, the
@@ -17,11 +18,14 @@ namespace Gollamas.Bodies;
 /// </remarks>
 internal readonly struct ForwardBody
 {
-    /// <summary>The most splices one body holds: the model, <c>keep_alive</c> and <c>num_ctx</c>.</summary>
+    /// <summary>The most splices one body holds inline: the model, <c>keep_alive</c> and <c>num_ctx</c>.</summary>
     public const int MaxSplices = 3;
 
     private readonly ReadOnlyMemory<byte> _original;
-    private readonly RequestBodyBuffer? _spooled;
+    // The file-backed body (a RequestBodyBuffer), or, past the inline splices, a Spilled holding
+    // it and every splice: one field for both, so the struct (copied into every async state
+    // machine that forwards it) is no larger than with the inline splices alone.
+    private readonly object? _spooledOrSpilled;
     private readonly int _originalLength;
     private readonly SpliceArray _splices;
     private readonly int _count;
@@ -38,7 +42,7 @@ internal readonly struct ForwardBody
     {
         if (body.IsSpooled)
         {
-            _spooled = body;
+            _spooledOrSpilled = body;
         }
         else
         {
@@ -55,10 +59,10 @@ internal readonly struct ForwardBody
         this = WithSplice(spliceStart, spliceLength, replacement);
     }
 
-    private ForwardBody(in ForwardBody body, in SpliceArray splices, int count)
+    private ForwardBody(in ForwardBody body, in SpliceArray splices, BodySplice[]? more, int count)
     {
         _original = body._original;
-        _spooled = body._spooled;
+        _spooledOrSpilled = more is null ? body.Spooled : new Spilled(body.Spooled, more);
         _originalLength = body._originalLength;
         _splices = splices;
         _count = count;
@@ -68,7 +72,7 @@ internal readonly struct ForwardBody
     public ReadOnlyMemory<byte> Original => _original;
 
     /// <summary>The file-backed body whose bytes this body forwards; null when they are in memory.</summary>
-    public RequestBodyBuffer? Spooled => _spooled;
+    public RequestBodyBuffer? Spooled => _spooledOrSpilled as RequestBodyBuffer ?? (_spooledOrSpilled as Spilled)?.Spooled;
 
     /// <summary>How many bytes the client sent.</summary>
     public int OriginalLength => _originalLength;
@@ -82,7 +86,8 @@ internal readonly struct ForwardBody
             long length = _originalLength;
             for (var i = 0; i < _count; i++)
             {
-                length += _splices[i].Replacement.Length - _splices[i].Length;
+                var splice = Splice(i);
+                length += splice.Replacement.Length - splice.Length;
             }
 
             return length;
@@ -101,10 +106,10 @@ internal readonly struct ForwardBody
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)SegmentCount, nameof(index));
         if ((index & 1) != 0)
         {
-            return _splices[index / 2].Replacement;
+            return Splice(index / 2).Replacement;
         }
 
-        if (_spooled is not null)
+        if (Spooled is not null)
         {
             ThrowSpooled();
         }
@@ -126,8 +131,8 @@ internal readonly struct ForwardBody
         }
 
         var splice = index / 2;
-        var start = splice == 0 ? 0 : _splices[splice - 1].End;
-        var end = splice == _count ? _originalLength : _splices[splice].Start;
+        var start = splice == 0 ? 0 : Splice(splice - 1).End;
+        var end = splice == _count ? _originalLength : Splice(splice).Start;
         return (start, end - start);
     }
 
@@ -135,12 +140,13 @@ internal readonly struct ForwardBody
     public void CopyTo(Span<byte> destination)
     {
         var written = 0;
+        var spooled = Spooled;
         for (var i = 0; i < SegmentCount; i++)
         {
-            if (_spooled is not null && (i & 1) == 0)
+            if (spooled is not null && (i & 1) == 0)
             {
                 var (start, length) = GetRange(i);
-                written += _spooled.ReadAt(start, destination.Slice(written, length));
+                written += spooled.ReadAt(start, destination.Slice(written, length));
                 continue;
             }
 
@@ -165,39 +171,56 @@ internal readonly struct ForwardBody
             return this;
         }
 
-        if (_count == MaxSplices)
+        if (_count < MaxSplices)
         {
-            ThrowTooManySplices();
+            var inline = _splices;
+            Insert(inline, _count, new BodySplice(start, length, replacement));
+            return new ForwardBody(this, inline, null, _count + 1);
         }
 
-        // Insertion sort by (start, end), stable: an insertion sorts before a range that starts at
-        // the same place, and insertions at one place stay in the order they came.
-        var splices = _splices;
-        var end = start + length;
-        var at = _count;
-        while (at > 0 && (splices[at - 1].Start > start || (splices[at - 1].Start == start && splices[at - 1].End > end)))
+        // Past the inline ones: a new array each time, as a ForwardBody is a value that copies
+        // share (one body gets a handful of splices, once per request).
+        var more = new BodySplice[_count + 1];
+        for (var i = 0; i < _count; i++)
+        {
+            more[i] = Splice(i);
+        }
+
+        Insert(more, _count, new BodySplice(start, length, replacement));
+        return new ForwardBody(this, default, more, _count + 1);
+    }
+
+    private BodySplice Splice(int index) => _spooledOrSpilled is Spilled spilled ? spilled.Splices[index] : _splices[index];
+
+    /// <summary>
+    /// Insertion sort by (start, end), stable: an insertion sorts before a range that starts at
+    /// the same place, and insertions at one place stay in the order they came.
+    /// </summary>
+    private static void Insert(Span<BodySplice> splices, int count, BodySplice splice)
+    {
+        var at = count;
+        while (at > 0 && (splices[at - 1].Start > splice.Start || (splices[at - 1].Start == splice.Start && splices[at - 1].End > splice.End)))
         {
             splices[at] = splices[at - 1];
             at--;
         }
 
-        if ((at > 0 && splices[at - 1].End > start) || (at < _count && end > splices[at + 1].Start))
+        if ((at > 0 && splices[at - 1].End > splice.Start) || (at < count && splice.End > splices[at + 1].Start))
         {
-            ThrowOverlap(nameof(start));
+            ThrowOverlap("start");
         }
 
-        splices[at] = new BodySplice(start, length, replacement);
-        return new ForwardBody(this, splices, _count + 1);
+        splices[at] = splice;
     }
 
     private static void ThrowSpooled() =>
         throw new InvalidOperationException("The client's bytes are in a file: read them by GetRange.");
 
-    private static void ThrowTooManySplices() =>
-        throw new InvalidOperationException($"A forwarded body holds at most {MaxSplices} splices.");
-
     private static void ThrowOverlap(string paramName) =>
         throw new ArgumentException("The splice overlaps one the body already has.", paramName);
+
+    /// <summary>A body's splices past <see cref="MaxSplices"/>, all of them, with its file if it has one.</summary>
+    private sealed record Spilled(RequestBodyBuffer? Spooled, BodySplice[] Splices);
 
     [InlineArray(MaxSplices)]
     private struct SpliceArray

@@ -7,8 +7,9 @@ namespace Gollamas.Bodies;
 /// <summary>
 /// One reading of a JSON request body, fed in order in chunks of any size, that finds what
 /// routing needs (the model, exactly as Ollama's Go decoder reads it: see <see cref="ModelPeek"/>)
-/// and what a rewrite needs (the <see cref="BodyLayout"/>) together, in memory bounded by a fixed
-/// window whatever the body. Everything else is skipped, never materialised.
+/// and what a rewrite needs (the <see cref="BodyLayout"/> of the <see cref="WatchedFields"/>)
+/// together, in memory bounded by a fixed window whatever the body. Everything else is skipped,
+/// never materialised.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -33,8 +34,8 @@ internal sealed class JsonBodyScan : IDisposable
     /// <summary>The window's size unless a test asks for another: a 200 MB body is read in 64 KiB.</summary>
     public const int DefaultWindowSize = 64 * 1024;
 
-    /// <summary>Smallest window: it must hold every key the proxy looks for, and the few bytes before a token.</summary>
-    public const int MinWindowSize = 128;
+    /// <summary>Smallest window: it must hold every key the proxy looks for (<see cref="LongestKeyToken"/>), and the few bytes before a token.</summary>
+    public const int MinWindowSize = 256;
 
     /// <summary>Raw bytes of the longest model value worth decoding: a name char is at most 6 (a \uXXXX escape).</summary>
     private const int MaxRawName = ModelPeek.MaxNameChars * 6;
@@ -47,7 +48,7 @@ internal sealed class JsonBodyScan : IDisposable
     private const int LongCapture = 2 * CaptureBytes;
 
     /// <summary>A complete key longer than this (quotes included) cannot match: it may give way to <c>""</c>.</summary>
-    private const int LongestKeyToken = BodyKeys.MaxEscapedKeyBytes + 2;
+    internal const int LongestKeyToken = BodyKeys.MaxEscapedKeyBytes + 2;
 
     private const string UnexpectedEnd = "unexpected end of JSON input";
     private const string SyntaxError = "syntax error";
@@ -86,23 +87,40 @@ internal sealed class JsonBodyScan : IDisposable
     private string? _detail;
 
     private BodyKey _key;
+    private int _keyField;
     private bool _modelNotAString;
     private Candidate _model;
     private Candidate _name;
 
     private bool _inOptions;
-    private bool _optionKeyIsNumCtx;
-    private ValueTarget _pending;
+    private int _optionField = -1;
+    private int _pendingField;
     private int _pendingStart;
     private int _pendingDepth;
 
     private int _topClose;
-    private bool _topHasMembers;
-    private BodyValue _keepAlive;
+    private int _topMembers;
     private OptionsKind _options;
+    private int _optionsOpen;
     private int _optionsClose;
-    private bool _optionsEmpty;
-    private BodyValue _numCtx;
+    private int _optionsMembers;
+
+    // The fields the rules of the configuration name, and what was found of each (pooled).
+    private WatchedFields _watched = WatchedFields.None;
+    private FieldState[]? _fields;
+
+    // Whether a watched field is stripped: then every member of one is recorded, with what a
+    // clean cut needs (the value end before it, the key after it) at the top level and in the
+    // options object being read. Member indexes here are one more than in _members; 0 is none.
+    private bool _tracking;
+    private BodyMember[]? _members;
+    private int _memberCount;
+    private int _topValueEnd;
+    private int _topAwaitingValue;
+    private int _topAwaitingKey;
+    private int _optionValueEnd;
+    private int _optionAwaitingValue;
+    private int _optionAwaitingKey;
 
     // One scanner per thread is kept between requests (see Rent): a small body's scan then
     // allocates nothing. Each request takes it whole and gives it back reset.
@@ -121,10 +139,19 @@ internal sealed class JsonBodyScan : IDisposable
     /// <param name="acceptName">Whether the deprecated <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).</param>
     /// <param name="windowSize">The most body bytes kept at once, at least <see cref="MinWindowSize"/>.</param>
     public JsonBodyScan(bool acceptName, int windowSize)
+        : this(acceptName, windowSize, WatchedFields.None)
+    {
+    }
+
+    /// <param name="acceptName">Whether the deprecated <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).</param>
+    /// <param name="windowSize">The most body bytes kept at once, at least <see cref="MinWindowSize"/>.</param>
+    /// <param name="watched">The fields whose values (and, when stripped, members) the <see cref="Layout"/> records.</param>
+    public JsonBodyScan(bool acceptName, int windowSize, WatchedFields watched)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(windowSize, MinWindowSize);
         _acceptName = acceptName;
         _windowSize = windowSize;
+        Watch(watched);
     }
 
     /// <summary>
@@ -133,7 +160,15 @@ internal sealed class JsonBodyScan : IDisposable
     /// once and touch it no more after that: another request may have it by then.
     /// </summary>
     /// <param name="acceptName">Whether the deprecated <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).</param>
-    public static JsonBodyScan Rent(bool acceptName)
+    public static JsonBodyScan Rent(bool acceptName) => Rent(acceptName, WatchedFields.None);
+
+    /// <summary>
+    /// <see cref="Rent(bool)"/>, recording the fields of <paramref name="watched"/> in the
+    /// <see cref="Layout"/>. With none, nothing more is held or done than without.
+    /// </summary>
+    /// <param name="acceptName">Whether the deprecated <c>name</c> key stands in for an absent or empty <c>model</c> (pull, show).</param>
+    /// <param name="watched">The fields the rules of the request's configuration name.</param>
+    public static JsonBodyScan Rent(bool acceptName, WatchedFields watched)
     {
         var scan = t_spare;
         if (scan is null)
@@ -147,6 +182,7 @@ internal sealed class JsonBodyScan : IDisposable
         }
 
         scan._rented = true;
+        scan.Watch(watched);
         return scan;
     }
 
@@ -171,15 +207,12 @@ internal sealed class JsonBodyScan : IDisposable
         Invalid,
     }
 
-    private enum ValueTarget
-    {
-        None,
-        KeepAlive,
-        NumCtx,
-    }
-
-    /// <summary>Where Go takes keep_alive and num_ctx from; meaningful once <see cref="Complete"/> has returned.</summary>
-    public BodyLayout Layout => new(_phase == Phase.Object, _topClose, _topHasMembers, _keepAlive, _options, _optionsClose, _optionsEmpty, _numCtx);
+    /// <summary>
+    /// Where Go takes the watched fields from; meaningful once <see cref="Complete"/> has returned,
+    /// and until this scanner is disposed (the layout reads its pooled arrays).
+    /// </summary>
+    public BodyLayout Layout => new(
+        _phase == Phase.Object, _topClose, _topMembers, _options, _optionsOpen, _optionsClose, _optionsMembers, _watched, _fields, _members, _memberCount);
 
     /// <summary>Bytes asked of the pool for the model and name captures (the window aside).</summary>
     internal const int CapturePoolBytes = 3 * CaptureBytes;
@@ -298,6 +331,18 @@ internal sealed class JsonBodyScan : IDisposable
             ArrayPool<byte>.Shared.Return(captures);
         }
 
+        if (_fields is { } fields)
+        {
+            _fields = null;
+            ArrayPool<FieldState>.Shared.Return(fields);
+        }
+
+        if (_members is { } members)
+        {
+            _members = null;
+            ArrayPool<BodyMember>.Shared.Return(members);
+        }
+
         if (_rented)
         {
             _rented = false;
@@ -324,21 +369,42 @@ internal sealed class JsonBodyScan : IDisposable
         _phase = default;
         _detail = null;
         _key = default;
+        _keyField = 0;
         _modelNotAString = false;
         _model = default;
         _name = default;
         _inOptions = false;
-        _optionKeyIsNumCtx = false;
-        _pending = default;
+        _optionField = -1;
+        _pendingField = 0;
         _pendingStart = 0;
         _pendingDepth = 0;
         _topClose = 0;
-        _topHasMembers = false;
-        _keepAlive = default;
+        _topMembers = 0;
         _options = default;
+        _optionsOpen = 0;
         _optionsClose = 0;
-        _optionsEmpty = false;
-        _numCtx = default;
+        _optionsMembers = 0;
+        _watched = WatchedFields.None;
+        _tracking = false;
+        _memberCount = 0;
+        _topValueEnd = 0;
+        _topAwaitingValue = 0;
+        _topAwaitingKey = 0;
+        _optionValueEnd = 0;
+        _optionAwaitingValue = 0;
+        _optionAwaitingKey = 0;
+    }
+
+    /// <summary>Records the fields of <paramref name="watched"/> in this scan (a new one, or one just rented).</summary>
+    private void Watch(WatchedFields watched)
+    {
+        _watched = watched;
+        _tracking = watched.HasStrips;
+        if (watched.Count > 0)
+        {
+            _fields = ArrayPool<FieldState>.Shared.Rent(watched.Count);
+            Array.Clear(_fields, 0, watched.Count);
+        }
     }
 
     private void End()
@@ -705,17 +771,32 @@ internal sealed class JsonBodyScan : IDisposable
 
         if (type is JsonTokenType.EndObject or JsonTokenType.EndArray)
         {
+            var end = 0;
             if (depth == _pendingDepth)
             {
                 var start = _pendingStart;
-                SetValue(_pending, new BodyValue(start, Position(reader.BytesConsumed) - start, default));
-                _pending = ValueTarget.None;
+                end = Position(reader.BytesConsumed);
+                SetValue(_pendingField, new BodyValue(start, end - start, default));
                 _pendingDepth = 0;
             }
-            else if (depth == 1 && _inOptions)
+
+            if (depth == 1)
             {
-                _optionsClose = Position(reader.TokenStartIndex);
-                _inOptions = false;
+                if (_inOptions)
+                {
+                    _optionsClose = Position(reader.TokenStartIndex);
+                    _inOptions = false;
+                    _optionAwaitingKey = 0;
+                }
+
+                if (_tracking)
+                {
+                    TopValueEnded(end > 0 ? end : Position(reader.BytesConsumed));
+                }
+            }
+            else if (depth == 2 && _inOptions && _tracking)
+            {
+                OptionValueEnded(end > 0 ? end : Position(reader.BytesConsumed));
             }
 
             return;
@@ -725,12 +806,26 @@ internal sealed class JsonBodyScan : IDisposable
         {
             if (type == JsonTokenType.PropertyName)
             {
-                _topHasMembers = true;
-                _key = BodyKeys.Classify(ref reader, _acceptName);
+                _key = BodyKeys.Classify(ref reader, _acceptName, _watched, out _keyField);
+                if (_tracking)
+                {
+                    var keyStart = Position(reader.TokenStartIndex);
+                    KeyStarted(ref _topAwaitingKey, keyStart);
+                    if (_key == BodyKey.Watched && _watched.IsStripped(_keyField))
+                    {
+                        _topAwaitingValue = AddMember(_keyField, -1, _topMembers > 0 ? _topValueEnd : -1, keyStart);
+                    }
+                }
+
+                _topMembers++;
             }
             else
             {
                 OnTopLevelValue(ref reader);
+                if (_tracking && ValueEnded(type, ref reader))
+                {
+                    TopValueEnded(Position(reader.BytesConsumed));
+                }
             }
 
             return;
@@ -740,25 +835,93 @@ internal sealed class JsonBodyScan : IDisposable
         {
             if (type == JsonTokenType.PropertyName)
             {
-                _optionsEmpty = false;
-                _optionKeyIsNumCtx = BodyKeys.IsNumCtx(ref reader);
+                _optionField = BodyKeys.MatchOption(ref reader, _watched);
+                if (_tracking)
+                {
+                    var keyStart = Position(reader.TokenStartIndex);
+                    KeyStarted(ref _optionAwaitingKey, keyStart);
+                    if (_optionField >= 0 && _watched.IsStripped(_optionField))
+                    {
+                        _optionAwaitingValue = AddMember(_optionField, _optionsOpen, _optionsMembers > 0 ? _optionValueEnd : -1, keyStart);
+                    }
+                }
+
+                _optionsMembers++;
+                return;
             }
-            else if (_optionKeyIsNumCtx)
+
+            if (_optionField >= 0)
             {
                 // A null stays in Go's map, and Options.FromMap skips nil values: "not set".
                 if (type == JsonTokenType.Null)
                 {
-                    _numCtx = default;
+                    _fields![_optionField].Value = default;
                 }
                 else
                 {
-                    StartValue(ref reader, ValueTarget.NumCtx, depth);
+                    StartValue(ref reader, _optionField, depth);
                 }
             }
             else
             {
                 TrySkip(ref reader);
             }
+
+            if (_tracking && ValueEnded(type, ref reader))
+            {
+                OptionValueEnded(Position(reader.BytesConsumed));
+            }
+        }
+    }
+
+    /// <summary>Whether the value whose first token was <paramref name="type"/> is read to its end: a scalar, or a container skipped whole.</summary>
+    private static bool ValueEnded(JsonTokenType type, ref Utf8JsonReader reader) =>
+        type is not (JsonTokenType.StartObject or JsonTokenType.StartArray) || reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray;
+
+    /// <summary>Records a member of a stripped field; returns its index plus one, or 0 when there are too many to keep.</summary>
+    private int AddMember(int field, int objectStart, int previousValueEnd, int keyStart)
+    {
+        if (_memberCount == BodyLayout.MaxMembers)
+        {
+            _fields![field].TooManyMembers = true;
+            return 0;
+        }
+
+        _members ??= ArrayPool<BodyMember>.Shared.Rent(BodyLayout.MaxMembers);
+        _members[_memberCount++] = new BodyMember
+        {
+            Field = field,
+            ObjectStart = objectStart,
+            PreviousValueEnd = previousValueEnd,
+            KeyStart = keyStart,
+            ValueEnd = -1,
+            NextKeyStart = -1,
+        };
+        return _memberCount;
+    }
+
+    /// <summary>A key at a tracked level: the member recorded before it in the object learns where the next one starts.</summary>
+    private void KeyStarted(ref int awaitingKey, int keyStart)
+    {
+        if (awaitingKey > 0)
+        {
+            _members![awaitingKey - 1].NextKeyStart = keyStart;
+            awaitingKey = 0;
+        }
+    }
+
+    private void TopValueEnded(int end) => ValueEnded(end, ref _topValueEnd, ref _topAwaitingValue, ref _topAwaitingKey);
+
+    private void OptionValueEnded(int end) => ValueEnded(end, ref _optionValueEnd, ref _optionAwaitingValue, ref _optionAwaitingKey);
+
+    private void ValueEnded(int end, ref int valueEnd, ref int awaitingValue, ref int awaitingKey)
+    {
+        valueEnd = end;
+        if (awaitingValue > 0)
+        {
+            _members![awaitingValue - 1].ValueEnd = end;
+            awaitingKey = awaitingValue;
+            awaitingValue = 0;
         }
     }
 
@@ -798,15 +961,15 @@ internal sealed class JsonBodyScan : IDisposable
                 }
 
                 return;
-            case BodyKey.KeepAlive:
-                // A *Duration: null sets it back to nil, "not set".
+            case BodyKey.Watched:
+                // keep_alive is a *Duration, think a *ThinkValue: null sets them back to nil, "not set".
                 if (type == JsonTokenType.Null)
                 {
-                    _keepAlive = default;
+                    _fields![_keyField].Value = default;
                 }
                 else
                 {
-                    StartValue(ref reader, ValueTarget.KeepAlive, 1);
+                    StartValue(ref reader, _keyField, 1);
                 }
 
                 return;
@@ -816,12 +979,19 @@ internal sealed class JsonBodyScan : IDisposable
                 if (type == JsonTokenType.Null)
                 {
                     _options = OptionsKind.Null;
-                    _numCtx = default;
+                    for (var field = _watched.TopLevelCount; field < _watched.Count; field++)
+                    {
+                        _fields![field].Value = default;
+                    }
                 }
                 else if (type == JsonTokenType.StartObject)
                 {
                     _options = OptionsKind.Object;
-                    _optionsEmpty = true;
+                    _optionsOpen = Position(reader.TokenStartIndex);
+                    _optionsMembers = 0;
+                    _optionValueEnd = 0;
+                    _optionAwaitingValue = 0;
+                    _optionAwaitingKey = 0;
                     _inOptions = true;
                 }
                 else
@@ -858,18 +1028,18 @@ internal sealed class JsonBodyScan : IDisposable
     }
 
     /// <summary>Notes the value the reader is on; an object or array is complete at its closing bracket.</summary>
-    private void StartValue(ref Utf8JsonReader reader, ValueTarget target, int depth)
+    private void StartValue(ref Utf8JsonReader reader, int field, int depth)
     {
         var start = Position(reader.TokenStartIndex);
         if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
         {
             if (TrySkip(ref reader))
             {
-                SetValue(target, new BodyValue(start, Position(reader.BytesConsumed) - start, default));
+                SetValue(field, new BodyValue(start, Position(reader.BytesConsumed) - start, default));
                 return;
             }
 
-            _pending = target;
+            _pendingField = field;
             _pendingStart = start;
             _pendingDepth = depth;
             return;
@@ -892,24 +1062,14 @@ internal sealed class JsonBodyScan : IDisposable
                 reader.ValueSpan.CopyTo(token);
             }
 
-            SetValue(target, new BodyValue(start, length, token));
+            SetValue(field, new BodyValue(start, length, token));
             return;
         }
 
-        SetValue(target, new BodyValue(start, length, default));
+        SetValue(field, new BodyValue(start, length, default));
     }
 
-    private void SetValue(ValueTarget target, BodyValue value)
-    {
-        if (target == ValueTarget.KeepAlive)
-        {
-            _keepAlive = value;
-        }
-        else
-        {
-            _numCtx = value;
-        }
-    }
+    private void SetValue(int field, BodyValue value) => _fields![field].Value = value;
 
     /// <summary>Keeps the model or name string token the reader is on, to decode once the body is read.</summary>
     private Candidate Capture(ref Utf8JsonReader reader, int capture)

@@ -97,6 +97,9 @@ internal sealed record ConfigInput
 
     public IReadOnlyList<ConfigEntry> Preload { get => this[Settings.Preload]; init => Given = Set(Settings.Preload, value); }
 
+    /// <summary>Request rules (defaults, forced values, strips) from sources other than the lifecycle flags, in their order.</summary>
+    public IReadOnlyList<RequestRuleEntry> RequestRules { get; init; } = [];
+
     public ConfigEntry? PingInterval { get => Single(Settings.PingInterval); init => Given = Set(Settings.PingInterval, value); }
 
     public ConfigEntry? MaxBodySize { get => Single(Settings.MaxBodySize); init => Given = Set(Settings.MaxBodySize, value); }

@@ -5,11 +5,20 @@ namespace Gollamas.Config;
 
 /// <summary>
 /// Reads the model lifecycle settings (<c>--keep-alive</c>, <c>--force-keep-alive</c>,
-/// <c>--num-ctx</c>, <c>--force-num-ctx</c>, <c>--preload</c>) into <see cref="LifecycleOptions"/>.
+/// <c>--num-ctx</c>, <c>--force-num-ctx</c>, <c>--preload</c>) and the request rules
+/// (<see cref="ConfigInput.RequestRules"/>) into <see cref="LifecycleOptions"/>.
 /// Each setting is global (<c>VALUE</c>) or per model (<c>MODEL=VALUE</c>, where MODEL is any
 /// spelling of a configured model or of one of its aliases); a per-model value wins over a
 /// global one. Values Ollama would refuse are errors here, at start-up.
 /// </summary>
+/// <remarks>
+/// The four keep-alive and num-ctx flags are spellings of request rules: <c>--keep-alive D</c>
+/// sets <c>keep_alive</c> when absent, <c>--force-keep-alive D</c> always, <c>--num-ctx N</c> and
+/// <c>--force-num-ctx N</c> the same for <c>options.num_ctx</c>. A model's rules are the global
+/// ones with its own in place of those for the same field; they apply in the order their fields
+/// were first named (the flags' first, keep_alive before num_ctx), which is the order added
+/// members appear in. Two rules for one field in one scope are an error.
+/// </remarks>
 internal static class LifecycleParser
 {
     private const string KeepAliveForm = "(expected [MODEL=]DURATION: -1 for forever, 0, 300 (seconds), 5m, 1h30m)";
@@ -37,23 +46,23 @@ internal static class LifecycleParser
         CheckOneMode(keepAlive, forceKeepAlive, "keep-alive", errors);
         CheckOneMode(numCtx, forceNumCtx, "num-ctx", errors);
 
-        var global = Combine(keepAlive.Global, forceKeepAlive.Global, numCtx.Global, forceNumCtx.Global);
+        var rules = new RuleSets();
+        rules.AddFlag("keep_alive", keepAlive, forceKeepAlive);
+        rules.AddFlag("options.num_ctx", numCtx, forceNumCtx);
+        foreach (var rule in input.RequestRules)
+        {
+            rules.Add(rule, resolver, errors);
+        }
+
+        var global = rules.Build(null);
         var perModel = new Dictionary<string, RequestDefaults>(StringComparer.Ordinal);
         foreach (var model in modelNames)
         {
-            // Per model wins over global, whichever mode each is in.
-            var ownKeepAlive = keepAlive.PerModel.ContainsKey(model) || forceKeepAlive.PerModel.ContainsKey(model);
-            var ownNumCtx = numCtx.PerModel.ContainsKey(model) || forceNumCtx.PerModel.ContainsKey(model);
-            if (!ownKeepAlive && !ownNumCtx)
+            // A model's own rule for a field wins over the global one, whichever action each has.
+            if (rules.HasOwn(model))
             {
-                continue;
+                perModel[model] = rules.Build(model);
             }
-
-            perModel[model] = Combine(
-                ownKeepAlive ? keepAlive.PerModel.GetValueOrDefault(model) : keepAlive.Global,
-                ownKeepAlive ? forceKeepAlive.PerModel.GetValueOrDefault(model) : forceKeepAlive.Global,
-                ownNumCtx ? numCtx.PerModel.GetValueOrDefault(model) : numCtx.Global,
-                ownNumCtx ? forceNumCtx.PerModel.GetValueOrDefault(model) : forceNumCtx.Global);
         }
 
         var options = new LifecycleOptions
@@ -121,22 +130,6 @@ internal static class LifecycleParser
         return value.SequenceEqual("0"u8) || value.StartsWith("\"0."u8);
     }
 
-    private static RequestDefaults Combine(Value? keepAlive, Value? forceKeepAlive, Value? numCtx, Value? forceNumCtx)
-    {
-        var keep = forceKeepAlive ?? keepAlive;
-        var ctx = forceNumCtx ?? numCtx;
-        if (keep is null && ctx is null)
-        {
-            return RequestDefaults.None;
-        }
-
-        return new RequestDefaults(
-            keep?.Json,
-            keep?.Text,
-            forceKeepAlive is not null,
-            ctx is { } c ? int.Parse(c.Json, NumberStyles.None, CultureInfo.InvariantCulture) : null,
-            forceNumCtx is not null);
-    }
 
     // The same scope in both modes leaves it unclear which the operator meant.
     private static void CheckOneMode(Scoped normal, Scoped forced, string setting, List<ConfigError> errors)
@@ -293,6 +286,122 @@ internal static class LifecycleParser
         public Dictionary<string, Value> PerModel { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, ConfigEntry> Entries { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>The rules of every scope (null: every model), by field, and the order fields were first named in.</summary>
+    private sealed class RuleSets
+    {
+        private readonly Dictionary<string, int> _fieldOrder = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, Dictionary<string, (RequestRule Rule, string Source)>> _perModel = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (RequestRule Rule, string Source)> _global = new(StringComparer.Ordinal);
+
+        /// <summary>A flag pair's rules (its conflicts are reported by <see cref="CheckOneMode"/>, in the flags' words).</summary>
+        public void AddFlag(string field, Scoped normal, Scoped forced)
+        {
+            if ((forced.Global ?? normal.Global) is { } global)
+            {
+                Set(null, Rule(field, global, forced.Global is not null), (forced.GlobalEntry ?? normal.GlobalEntry)!.Value.Source);
+            }
+
+            foreach (var (model, value) in normal.PerModel)
+            {
+                if (!forced.PerModel.ContainsKey(model))
+                {
+                    Set(model, Rule(field, value, force: false), normal.Entries[model].Source);
+                }
+            }
+
+            foreach (var (model, value) in forced.PerModel)
+            {
+                Set(model, Rule(field, value, force: true), forced.Entries[model].Source);
+            }
+        }
+
+        public void Add(RequestRuleEntry entry, ModelResolver resolver, List<ConfigError> errors)
+        {
+            if (!RequestRule.TryParseField(entry.Field, out _, out _, out var problem))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Field, problem));
+                return;
+            }
+
+            if (entry.Action == RuleAction.Strip ? entry.Value is not null : entry.Value is null)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Field, entry.Action == RuleAction.Strip ? "a strip takes no value" : "the rule has no value (expected a JSON value)"));
+                return;
+            }
+
+            if (entry.Value is { } json && !RequestRule.IsOneJsonValue(json))
+            {
+                errors.Add(new ConfigError(entry.Source, json, $"the value of {entry.Field} is not one JSON value (e.g. 0.2, true, \"5m\", {{\"type\":\"object\"}})"));
+                return;
+            }
+
+            string? model = null;
+            if (entry.Model is { } modelText && !resolver.TryResolve(modelText.Trim(), out model))
+            {
+                errors.Add(new ConfigError(entry.Source, modelText, $"'{modelText.Trim()}' is not a configured model or alias"));
+                return;
+            }
+
+            if (Scope(model).TryGetValue(entry.Field, out var earlier))
+            {
+                var scope = model is null ? "every model" : $"model '{model}'";
+                errors.Add(new ConfigError(entry.Source, entry.Field, $"{scope} already has a rule for {entry.Field} ({earlier.Source}); give one of them"));
+                return;
+            }
+
+            Set(model, new RequestRule(entry.Action, entry.Field, entry.Value), entry.Source);
+        }
+
+        public bool HasOwn(string model) => _perModel.ContainsKey(model);
+
+        /// <summary>The rules of <paramref name="model"/> (null: of every model), in the order their fields were first named.</summary>
+        public RequestDefaults Build(string? model)
+        {
+            var rules = new Dictionary<string, RequestRule>(StringComparer.Ordinal);
+            foreach (var (field, (rule, _)) in _global)
+            {
+                rules[field] = rule;
+            }
+
+            if (model is not null && _perModel.TryGetValue(model, out var own))
+            {
+                foreach (var (field, (rule, _)) in own)
+                {
+                    rules[field] = rule;
+                }
+            }
+
+            return rules.Count == 0
+                ? RequestDefaults.None
+                : new RequestDefaults([.. rules.Values.OrderBy(r => _fieldOrder[r.Field])]);
+        }
+
+        private static RequestRule Rule(string field, Value value, bool force) =>
+            new(force ? RuleAction.Force : RuleAction.Default, field, value.Json, value.Text);
+
+        private Dictionary<string, (RequestRule Rule, string Source)> Scope(string? model)
+        {
+            if (model is null)
+            {
+                return _global;
+            }
+
+            if (!_perModel.TryGetValue(model, out var rules))
+            {
+                rules = new Dictionary<string, (RequestRule Rule, string Source)>(StringComparer.Ordinal);
+                _perModel[model] = rules;
+            }
+
+            return rules;
+        }
+
+        private void Set(string? model, RequestRule rule, string source)
+        {
+            _fieldOrder.TryAdd(rule.Field, _fieldOrder.Count);
+            Scope(model)[rule.Field] = (rule, source);
+        }
     }
 
     /// <summary>Any spelling of a configured model or alias, to the configured model's name.</summary>

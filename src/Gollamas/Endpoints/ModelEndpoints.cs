@@ -31,7 +31,7 @@ internal sealed partial class ModelEndpoints(
     /// <summary>
     /// Routes the request by its body, read as <paramref name="surface"/> says: how the body names
     /// its model, whether the deprecated <c>name</c> key stands in for an absent or empty
-    /// <c>model</c>, whether the model's keep_alive and num_ctx settings are written into the body,
+    /// <c>model</c>, whether the model's request rules (keep_alive, num_ctx, ...) are applied to the body,
     /// and where the answer counts its tokens. Routes, limits and policies are
     /// <paramref name="snapshot"/>'s, the one the request read at its start.
     /// </summary>
@@ -41,7 +41,10 @@ internal sealed partial class ModelEndpoints(
 
         // One reading: a body that goes to a file is scanned as its bytes arrive, one that stays
         // in memory in one piece once read (the fast path for small bodies). Forms are read apart.
-        using var scan = surface.Body == BodyKind.Form ? null : JsonBodyScan.Rent(surface.NameStandsForModel);
+        // It records the fields any route's rules name: the route is known only once the body is read.
+        using var scan = surface.Body == BodyKind.Form
+            ? null
+            : JsonBodyScan.Rent(surface.NameStandsForModel, surface.AppliesLifecycle ? snapshot.Routes.Watched : WatchedFields.None);
         RequestBodyBuffer? body;
         try
         {
@@ -111,7 +114,12 @@ internal sealed partial class ModelEndpoints(
 
         if (surface.AppliesLifecycle)
         {
-            content = RequestDefaultsSplice.Apply(content, scan!.Layout, route.Defaults);
+            if (!RequestDefaultsSplice.TryApply(content, scan!.Layout, route.Defaults, out content))
+            {
+                // More copies of a field to strip than the scan keeps: forwarding it would let one through.
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, $"gollamas: the request body repeats a field this proxy removes more than {BodyLayout.MaxMembers} times");
+                return;
+            }
         }
         else if (route.Defaults.NumCtx is not null && surface.LoadsModel && _openAiWarned.TryAdd(route.Canonical, 0))
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Gollamas.Bodies;
 using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Metrics;
@@ -423,20 +424,20 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         }
     }
 
-    // {"model":NAME,"keep_alive":V,"options":{"num_ctx":N}}: the fragments every proxied request
-    // of the model gets, so the loaded instance is the one those requests want (a different
-    // num_ctx would make Ollama load it again).
+    // {"model":NAME,"keep_alive":V,"options":{"num_ctx":N}}: the model's rules applied to a bare
+    // request, so the loaded instance is the one its proxied requests want (a different num_ctx
+    // or num_gpu would make Ollama load it again).
     private static byte[] LoadRequestBody(ModelRoute model)
     {
-        var defaults = model.Defaults;
-        var body = new byte[10 + model.NameAsJsonString.Length + defaults.KeepAliveMember.Length + defaults.OptionsMember.Length];
+        var bare = new byte[10 + model.NameAsJsonString.Length];
         var length = 0;
-        Append(body, ref length, "{\"model\":"u8);
-        Append(body, ref length, model.NameAsJsonString.Span);
-        Append(body, ref length, defaults.KeepAliveMember.Span);
-        Append(body, ref length, defaults.OptionsMember.Span);
-        Append(body, ref length, "}"u8);
-        return body[..length];
+        Append(bare, ref length, "{\"model\":"u8);
+        Append(bare, ref length, model.NameAsJsonString.Span);
+        Append(bare, ref length, "}"u8);
+        var body = RequestDefaultsSplice.Apply(new ForwardBody(bare), model.Defaults);
+        var bytes = new byte[body.Length];
+        body.CopyTo(bytes);
+        return bytes;
     }
 
     private static void Append(byte[] body, ref int length, ReadOnlySpan<byte> part)

@@ -405,22 +405,16 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         }
     }
 
-    // "keep_alive 10m (forced), num_ctx 8192": what the model's requests get.
-    private static string Describe(Bodies.RequestDefaults defaults)
-    {
-        var parts = new List<string>(2);
-        if (defaults.KeepAliveText is { } keepAlive)
+    // "keep_alive 10m (forced), num_ctx 8192 when absent, think removed": what the model's
+    // requests get, each rule in order by its key (an options entry without "options."), values
+    // as configured.
+    private static string Describe(Gollamas.Bodies.RequestDefaults defaults) =>
+        string.Join(", ", defaults.Rules.Select(static rule => rule.Action switch
         {
-            parts.Add($"keep_alive {keepAlive}{(defaults.ForceKeepAlive ? " (forced)" : " when absent")}");
-        }
-
-        if (defaults.NumCtx is { } numCtx)
-        {
-            parts.Add($"num_ctx {numCtx.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(defaults.ForceNumCtx ? " (forced)" : " when absent")}");
-        }
-
-        return string.Join(", ", parts);
-    }
+            Gollamas.Bodies.RuleAction.Strip => $"{rule.Name} removed",
+            Gollamas.Bodies.RuleAction.Force => $"{rule.Name} {rule.Text} (forced)",
+            _ => $"{rule.Name} {rule.Text} when absent",
+        }));
 
     /// <summary>
     /// Binds one configured address. Connections accepted on a loopback address are marked for the

@@ -47,7 +47,10 @@ internal sealed class ModelRoute
     /// <summary>Alias names as configured.</summary>
     public IReadOnlyList<string> Aliases { get; }
 
-    /// <summary>keep_alive and num_ctx the proxy sets in this model's generate, chat, embed and embeddings requests.</summary>
+    /// <summary>
+    /// The request rules of this model (keep_alive, num_ctx and any other field set when absent,
+    /// forced or stripped) the proxy applies to its generate, chat, embed and embeddings requests.
+    /// </summary>
     public RequestDefaults Defaults { get; }
 
     /// <summary><see cref="Name"/> as a UTF-8 JSON string token, quotes included, for splicing.</summary>

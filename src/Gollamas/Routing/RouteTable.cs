@@ -46,6 +46,12 @@ internal sealed class RouteTable
     /// <summary>The request settings of models routed because they run: the global ones.</summary>
     public RequestDefaults RunningDefaults { get; private init; } = RequestDefaults.None;
 
+    /// <summary>
+    /// Every field a rule of a route names (the running routes' included): what a body scan
+    /// records, before it knows the route. <see cref="WatchedFields.None"/> without rules.
+    /// </summary>
+    public WatchedFields Watched { get; private init; } = WatchedFields.None;
+
     /// <param name="options">The configuration.</param>
     /// <param name="connections">The server of each of <paramref name="options"/>' connections, in their order.</param>
     public static RouteTable Build(GollamasOptions options, IReadOnlyList<Connection> connections)
@@ -96,6 +102,7 @@ internal sealed class RouteTable
         return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, connections)
         {
             RunningDefaults = options.Lifecycle.Global,
+            Watched = WatchedFields.Of([options.Lifecycle.Global, .. models.Select(static m => m.Defaults)]),
         };
     }
 

@@ -83,13 +83,17 @@ public sealed class ForwardBodyTests
     }
 
     [Fact]
-    public void WithSplice_AFourthSplice_Throws()
+    public void WithSplice_MoreThanTheInlineSplices_AllApplyInOrder()
     {
-        var body = Build("0123456789", "1,1,a", "3,1,b", "5,1,c");
+        var body = Build("0123456789", "5,1,c", "1,1,a", "3,1,b");
 
-        var add = () => body.WithSplice(7, 1, "d"u8.ToArray());
+        var more = body.WithSplice(9, 1, "e"u8.ToArray()).WithSplice(7, 1, "d"u8.ToArray()).WithSplice(0, 0, "<"u8.ToArray());
 
-        add.Should().Throw<InvalidOperationException>();
+        more.SpliceCount.Should().Be(6);
+        Copy(more).Should().Be("<0a2b4c6d8e");
+        Copy(body).Should().Be("0a2b4c6789", "the body it was made from keeps its own splices");
+        var overlap = () => more.WithSplice(6, 2, "x"u8.ToArray());
+        overlap.Should().Throw<ArgumentException>();
     }
 
     [Theory]

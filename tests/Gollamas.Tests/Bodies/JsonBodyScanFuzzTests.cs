@@ -7,7 +7,8 @@ namespace Gollamas.Tests.Bodies;
 /// <summary>
 /// <see cref="JsonBodyScan"/> fed a body in chunks of random sizes must read it exactly as when
 /// fed the body whole (<see cref="ModelPeek.Peek"/>, <see cref="RequestDefaultsSplice.Apply(ForwardBody, RequestDefaults)"/>):
-/// the same status, token, name and detail, and the same splices planned from its layout. The
+/// the same status, token, name and detail, and the same splices planned from its layout (values,
+/// and the members of stripped fields, for every rule set of <see cref="RequestDefaultsSpliceFuzzTests"/>). The
 /// bodies are those of <see cref="ModelPeekFuzzTests"/> and <see cref="RequestDefaultsSpliceFuzzTests"/>,
 /// truncated and mutated the same way, with the smallest window so that every cut is exercised.
 /// </summary>
@@ -16,6 +17,9 @@ public sealed class JsonBodyScanFuzzTests
     // The smallest window: long strings, numbers and white-space runs go through the long-token
     // check and the stand-ins in almost every body.
     private const int WindowSize = JsonBodyScan.MinWindowSize;
+
+    // Every field any of the rule sets names: each set is planned from the one streamed layout.
+    private static readonly WatchedFields s_watched = WatchedFields.Of(RequestDefaultsSpliceFuzzTests.Settings);
 
     [Fact]
     public void Scan_EveryTruncationOfValidBodiesInRandomChunks_ReadsAsTheWholeBody()
@@ -127,7 +131,7 @@ public sealed class JsonBodyScanFuzzTests
         var whole = ModelPeek.Peek(body, acceptName, wholeName);
 
         var chunkedName = new char[ModelPeek.MaxNameChars];
-        using var scan = new JsonBodyScan(acceptName, WindowSize);
+        using var scan = new JsonBodyScan(acceptName, WindowSize, s_watched);
         var chunks = new List<int>();
         for (var offset = 0; offset < body.Length;)
         {

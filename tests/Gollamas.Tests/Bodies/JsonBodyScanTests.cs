@@ -264,7 +264,7 @@ public sealed class JsonBodyScanTests
 
         public (ModelPeekResult Result, string? Name, JsonBodyScan Scan) Scan(bool acceptName, int windowSize)
         {
-            var scan = new JsonBodyScan(acceptName, windowSize);
+            var scan = new JsonBodyScan(acceptName, windowSize, s_forced.Watched);
             var chunk = new byte[chunkSize];
             var filled = 0;
             foreach (var (bytes, times) in _parts)

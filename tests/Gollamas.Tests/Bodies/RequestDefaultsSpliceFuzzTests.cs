@@ -7,10 +7,11 @@ namespace Gollamas.Tests.Bodies;
 
 /// <summary>
 /// Feeds <see cref="RequestDefaultsSplice.Apply"/> thousands of mutated bodies that <see cref="ModelPeek"/>
-/// accepts and checks each result against an independent reading of the output with
-/// <see cref="JsonDocument"/>, interpreted with Go's rules: top-level keys folded (ASCII case,
-/// K for the Kelvin sign, s for the long s), the last one winning, null meaning unset; options
-/// objects merged in order, null resetting them, map keys exact.
+/// accepts, with rule sets that set, force and strip top-level fields and options entries, and
+/// checks each result against an independent reading of the output with <see cref="JsonDocument"/>,
+/// interpreted with Go's rules: top-level keys folded (ASCII case, K for the Kelvin sign, s for the
+/// long s), the last one winning, null meaning unset; options objects merged in order, null
+/// resetting them, map keys exact. A stripped field must have no member left at all.
 /// </summary>
 public sealed class RequestDefaultsSpliceFuzzTests
 {
@@ -22,6 +23,10 @@ public sealed class RequestDefaultsSpliceFuzzTests
         """{"model":"m","\u212Aeep_alive":0,"option\u017F":{}}""",
         " { \"model\" : \"m\" , \"keep_alive\" : [ 1 , 2 ] , \"options\" : { } } trailing",
         """{"model":"m","prompt":"x","images":["aGVsbG8="],"format":{"type":"object","properties":{"keep_alive":{"type":"string"}}}}""",
+        """{"think":true,"model":"m","THINK":false,"options":{"seed":1,"top_k":2,"seed":3},"keep_alive":-1,"think":null}""",
+        """{"keep_alive":1,"keep_alive":2,"model":"m","options":{"temperature":1,"top_k":5},"options":{"top_k":null,"temperature":2}}""",
+        """{ "options" : { "seed" : 1 } , "model" : "m" , "format" : "json" , "messages" : [ ] , "keep_alive" : "1m" }""",
+        """{"model":"m","options":{"num_ctx":1,"temperature":1,"seed":1},"think":false,"options":null}""",
     ];
 
     /// <summary>The bodies the fuzz test mutates, for other readings to use too.</summary>
@@ -30,10 +35,10 @@ public sealed class RequestDefaultsSpliceFuzzTests
     /// <summary>The bytes mutations draw from.</summary>
     internal static IReadOnlyList<byte> Palette => s_palette;
 
-    /// <summary>The defaults each body is rewritten with.</summary>
+    /// <summary>The rule sets each body is rewritten with.</summary>
     internal static IReadOnlyList<RequestDefaults> Settings => s_settings;
 
-    private static readonly byte[] s_palette = "{}[]\":,\\ \t\nu0a-.e+tfnkpo_"u8.ToArray();
+    private static readonly byte[] s_palette = "{}[]\":,\\ \t\nu0a-.e+tfnkpo_hsd"u8.ToArray();
 
     private static readonly RequestDefaults[] s_settings =
     [
@@ -41,7 +46,29 @@ public sealed class RequestDefaultsSpliceFuzzTests
         new("\"0.25s\"", "250ms", forceKeepAlive: true, 4096, forceNumCtx: true),
         new("300", "5m", forceKeepAlive: true, null, forceNumCtx: false),
         new(null, null, forceKeepAlive: false, 16384, forceNumCtx: true),
+        new([
+            new RequestRule(RuleAction.Strip, "keep_alive", null),
+            new RequestRule(RuleAction.Default, "think", "true"),
+            new RequestRule(RuleAction.Force, "options.temperature", "0.5"),
+            new RequestRule(RuleAction.Strip, "options.num_ctx", null),
+        ]),
+        new([
+            new RequestRule(RuleAction.Strip, "options.seed", null),
+            new RequestRule(RuleAction.Strip, "options.top_k", null),
+            new RequestRule(RuleAction.Default, "options.num_ctx", "8192"),
+            new RequestRule(RuleAction.Force, "keep_alive", "\"5m\""),
+            new RequestRule(RuleAction.Strip, "think", null),
+        ]),
+        new([
+            new RequestRule(RuleAction.Strip, "format", null),
+            new RequestRule(RuleAction.Strip, "messages", null),
+            new RequestRule(RuleAction.Force, "think", "\"high\""),
+            new RequestRule(RuleAction.Default, "options.seed", "{\"a\":[1,2]}"),
+        ]),
     ];
+
+    // Every field some set names: a field a set has no rule for must come out as it went in.
+    private static readonly string[] s_fields = [.. s_settings.SelectMany(static s => s.Rules).Select(static r => r.Field).Distinct()];
 
     [Fact]
     public void Apply_MutatedBodies_NeverThrowsAndOllamaWouldReadTheConfiguredValues()
@@ -49,7 +76,7 @@ public sealed class RequestDefaultsSpliceFuzzTests
         var random = new Random(20_261_125);
         var failures = new List<string>();
         var checkedBodies = 0;
-        for (var i = 0; i < 4_000 && failures.Count < 20; i++)
+        for (var i = 0; i < 6_000 && failures.Count < 20; i++)
         {
             var body = Encoding.UTF8.GetBytes(s_seeds[random.Next(s_seeds.Length)]).ToList();
             var bytes = ByteMutations.Apply(body, random.Next(0, 3), random, () => s_palette[random.Next(s_palette.Length)]);
@@ -69,10 +96,14 @@ public sealed class RequestDefaultsSpliceFuzzTests
         }
 
         failures.Should().BeEmpty();
-        checkedBodies.Should().BeGreaterThan(1_000, "most mutations keep a body ModelPeek accepts");
+        checkedBodies.Should().BeGreaterThan(1_500, "most mutations keep a body ModelPeek accepts");
     }
 
-    private static string? Disagreement(byte[] body, RequestDefaults settings)
+    /// <summary>What is wrong with <paramref name="settings"/> applied to <paramref name="body"/>, read as Go reads it; null when nothing.</summary>
+    internal static string? Disagreement(byte[] body, RequestDefaults settings) => Disagreement(body, settings, s_fields);
+
+    /// <summary>What is wrong with <paramref name="settings"/> applied to <paramref name="body"/> for <paramref name="fields"/>; null when nothing.</summary>
+    internal static string? Disagreement(byte[] body, RequestDefaults settings, IEnumerable<string> fields)
     {
         byte[] output;
         try
@@ -87,7 +118,7 @@ public sealed class RequestDefaultsSpliceFuzzTests
         }
 
         var before = Read(body);
-        Fields after;
+        Reading after;
         try
         {
             after = Read(output);
@@ -97,58 +128,57 @@ public sealed class RequestDefaultsSpliceFuzzTests
             return "output is not JSON: " + ex.Message + ": " + Encoding.UTF8.GetString(output);
         }
 
-        if (settings.KeepAliveText is not null)
+        foreach (var field in fields)
         {
-            var expected = settings.ForceKeepAlive || before.KeepAlive is null ? Encoding.UTF8.GetString(settings.KeepAliveValue.Span) : before.KeepAlive;
-            if (after.KeepAlive != expected)
+            var rule = settings.Find(field);
+            var (was, _) = before.Get(field);
+            var (now, members) = after.Get(field);
+            if (rule is null || (rule.IsOption && before.OptionsInvalid))
             {
-                return $"keep_alive {after.KeepAlive ?? "unset"}, expected {expected}";
+                // No rule, or options Ollama refuses whatever is done: left as it was.
+                if (now != was && rule?.Action != RuleAction.Strip)
+                {
+                    return $"{field} changed from {was ?? "unset"} to {now ?? "unset"} without a rule that applies";
+                }
+
+                continue;
             }
-        }
-        else if (after.KeepAlive != before.KeepAlive)
-        {
-            return "keep_alive changed without a setting";
-        }
 
-        if (before.OptionsInvalid)
-        {
-            return after.NumCtx == before.NumCtx ? null : "num_ctx changed in a body whose options Ollama refuses";
-        }
-
-        if (settings.NumCtx is { } numCtx)
-        {
-            var expected = settings.ForceNumCtx || before.NumCtx is null ? numCtx.ToString(System.Globalization.CultureInfo.InvariantCulture) : before.NumCtx;
-            if (after.NumCtx != expected)
+            var expected = rule.Action switch
             {
-                return $"num_ctx {after.NumCtx ?? "unset"}, expected {expected}";
+                RuleAction.Strip => null,
+                RuleAction.Force => rule.Json,
+                _ => was ?? rule.Json,
+            };
+            if (now != expected)
+            {
+                return $"{field} {now ?? "unset"}, expected {expected ?? "unset"} in {Encoding.UTF8.GetString(output)}";
             }
-        }
-        else if (after.NumCtx != before.NumCtx)
-        {
-            return "num_ctx changed without a setting";
+
+            if (rule.Action == RuleAction.Strip && members > 0)
+            {
+                return $"{field} stripped, yet {members} member(s) left in {Encoding.UTF8.GetString(output)}";
+            }
         }
 
         return null;
     }
 
     // The first JSON value, read as Ollama's request types read it.
-    private static Fields Read(byte[] body)
+    private static Reading Read(byte[] body)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 10_000 });
         reader.Read();
         reader.Skip();
         using var document = JsonDocument.Parse(body.AsMemory(0, (int)reader.BytesConsumed), new JsonDocumentOptions { MaxDepth = 10_000 });
-        string? keepAlive = null;
+        var top = new Dictionary<string, (string? Value, int Members)>();
         Dictionary<string, string?>? options = null;
+        var optionMembers = new Dictionary<string, int>();
         var optionsInvalid = false;
         foreach (var member in document.RootElement.EnumerateObject())
         {
             var key = Fold(member.Name);
-            if (key == "KEEP_ALIVE")
-            {
-                keepAlive = member.Value.ValueKind == JsonValueKind.Null ? null : member.Value.GetRawText();
-            }
-            else if (key == "OPTIONS")
+            if (key == "OPTIONS")
             {
                 switch (member.Value.ValueKind)
                 {
@@ -162,6 +192,7 @@ public sealed class RequestDefaultsSpliceFuzzTests
                         foreach (var option in member.Value.EnumerateObject())
                         {
                             options[option.Name] = option.Value.ValueKind == JsonValueKind.Null ? null : option.Value.GetRawText();
+                            optionMembers[option.Name] = optionMembers.GetValueOrDefault(option.Name) + 1;
                         }
 
                         break;
@@ -169,10 +200,15 @@ public sealed class RequestDefaultsSpliceFuzzTests
                         optionsInvalid = true;
                         break;
                 }
+
+                continue;
             }
+
+            var members = top.GetValueOrDefault(key).Members + 1;
+            top[key] = (member.Value.ValueKind == JsonValueKind.Null ? null : member.Value.GetRawText(), members);
         }
 
-        return new Fields(keepAlive, options?.GetValueOrDefault("num_ctx"), optionsInvalid);
+        return new Reading(top, options ?? [], optionMembers, optionsInvalid);
     }
 
     // Go's foldName: ASCII upper case, and the two runes that fold onto ASCII letters.
@@ -185,5 +221,16 @@ public sealed class RequestDefaultsSpliceFuzzTests
             _ => c,
         }));
 
-    private sealed record Fields(string? KeepAlive, string? NumCtx, bool OptionsInvalid);
+    private sealed record Reading(
+        Dictionary<string, (string? Value, int Members)> Top,
+        Dictionary<string, string?> Options,
+        Dictionary<string, int> OptionMembers,
+        bool OptionsInvalid)
+    {
+        /// <summary>The value Go reads for <paramref name="field"/>, and how many members could give it.</summary>
+        public (string? Value, int Members) Get(string field) =>
+            field.StartsWith("options.", StringComparison.Ordinal)
+                ? (Options.GetValueOrDefault(field[8..]), OptionMembers.GetValueOrDefault(field[8..]))
+                : Top.GetValueOrDefault(Fold(field));
+    }
 }

@@ -14,7 +14,7 @@ namespace Gollamas.Tests.GoReference;
 internal static class GoFormValue
 {
     private static readonly Lazy<string?> s_go = new(FindGo);
-    private static readonly Lazy<string> s_binary = new(Build);
+    private static readonly Lazy<string> s_binary = new(() => Build("formvalue"));
 
     /// <summary>Null when a Go toolchain is on PATH; otherwise why the Go reference tests cannot run.</summary>
     public static string? SkipReason => s_go.Value is null
@@ -39,15 +39,21 @@ internal static class GoFormValue
             Block(input, body);
         }
 
-        using var process = Start(s_binary.Value, workingDirectory: null);
+        return await RunAsync(s_binary.Value, input.GetBuffer().AsMemory(0, (int)input.Length), cases.Count);
+    }
+
+    /// <summary>Runs a built Go reference program on <paramref name="input"/>; returns its output lines, one per case.</summary>
+    internal static async Task<IReadOnlyList<string>> RunAsync(string binary, ReadOnlyMemory<byte> input, int cases)
+    {
+        using var process = Start(binary, workingDirectory: null);
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.BaseStream.WriteAsync(input.GetBuffer().AsMemory(0, (int)input.Length)).AsTask().DefaultTimeout(TimeSpan.FromMinutes(1));
+        await process.StandardInput.BaseStream.WriteAsync(input).AsTask().DefaultTimeout(TimeSpan.FromMinutes(1));
         process.StandardInput.Close();
         await process.WaitForExitAsync().DefaultTimeout(TimeSpan.FromMinutes(1));
         process.ExitCode.Should().Be(0, await errors);
         var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        lines.Should().HaveCount(cases.Count);
+        lines.Should().HaveCount(cases);
         return lines;
     }
 
@@ -73,13 +79,14 @@ internal static class GoFormValue
         return null;
     }
 
-    private static string Build()
+    /// <summary>Builds the program in GoReference/<paramref name="program"/> (once per source and toolchain); returns the binary's path.</summary>
+    internal static string Build(string program)
     {
-        var source = Path.Combine(AppContext.BaseDirectory, "GoReference", "formvalue", "main.go");
+        var source = Path.Combine(AppContext.BaseDirectory, "GoReference", program, "main.go");
         var go = s_go.Value ?? throw new InvalidOperationException(SkipReason);
         var key = SHA256.HashData([.. File.ReadAllBytes(source), .. Encoding.UTF8.GetBytes($"{go}|{File.GetLastWriteTimeUtc(go).Ticks}")]);
         var directory = Path.Combine(Path.GetTempPath(), "gollamas-go-reference");
-        var binary = Path.Combine(directory, "formvalue-" + Convert.ToHexString(key, 0, 8).ToLowerInvariant());
+        var binary = Path.Combine(directory, program + "-" + Convert.ToHexString(key, 0, 8).ToLowerInvariant());
         if (File.Exists(binary))
         {
             return binary;
