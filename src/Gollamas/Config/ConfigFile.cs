@@ -1,3 +1,4 @@
+using Gollamas.Bodies;
 namespace Gollamas.Config;
 
 /// <summary>
@@ -36,6 +37,22 @@ internal static class ConfigFile
     private const string PreloadKey = "preload";
     private const string HeadersKey = "headers";
     private const string CaKey = "ca";
+    private const string DefaultsKey = "defaults";
+    private const string ForceKey = "force";
+    private const string StripKey = "strip";
+    private const string OptionsKey = "options";
+
+    // Request rules, per model or (at the top) for every model: what each key does.
+    private static readonly Dictionary<string, RuleAction> s_ruleKeys = new(StringComparer.Ordinal)
+    {
+        [DefaultsKey] = RuleAction.Default,
+        [ForceKey] = RuleAction.Force,
+        [StripKey] = RuleAction.Strip,
+    };
+
+    // A plain scalar that JSON reads as a number, as YAML's core schema reads it.
+    private static readonly System.Text.RegularExpressions.Regex s_jsonNumber =
+        new(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     // Every row read from a file, by its key; the rows that are never (--config) by theirs.
     private static readonly Dictionary<string, Setting> s_byKey =
@@ -48,7 +65,7 @@ internal static class ConfigFile
     private static readonly Setting[] s_perModel = [Settings.KeepAlive, Settings.ForceKeepAlive, Settings.NumCtx, Settings.ForceNumCtx];
 
     private static readonly string[] s_modelKeys =
-        [RoutesKey, AliasesKey, .. s_perModel.Select(static s => s.FileKey!), PreloadKey];
+        [RoutesKey, AliasesKey, .. s_perModel.Select(static s => s.FileKey!), PreloadKey, DefaultsKey, ForceKey, StripKey];
 
     private static readonly string[] s_connectionKeys = [UrlKey, Settings.MaxConcurrency.FileKey!, HeadersKey, CaKey];
 
@@ -158,10 +175,11 @@ internal static class ConfigFile
     private sealed class Reader(string fileName, List<ConfigError> errors)
     {
         private readonly Dictionary<Setting, List<ConfigEntry>> _entries = [];
+        private readonly List<RequestRuleEntry> _rules = [];
 
         public ConfigInput ToInput()
         {
-            var input = new ConfigInput();
+            var input = new ConfigInput { RequestRules = _rules };
             foreach (var (setting, entries) in _entries)
             {
                 input = input.With(setting, entries);
@@ -180,7 +198,11 @@ internal static class ConfigFile
 
             foreach (var (key, value) in Keys(root, ""))
             {
-                if (s_byKey.TryGetValue(key, out var setting))
+                if (s_ruleKeys.TryGetValue(key, out var action))
+                {
+                    ReadRules(model: null, action, key, value);
+                }
+                else if (s_byKey.TryGetValue(key, out var setting))
                 {
                     ReadSetting(setting, key, value);
                 }
@@ -190,7 +212,7 @@ internal static class ConfigFile
                 }
                 else
                 {
-                    UnknownKey(value.Line, key, key, s_byKey.Keys);
+                    UnknownKey(value.Line, key, key, [.. s_byKey.Keys, .. s_ruleKeys.Keys]);
                 }
             }
         }
@@ -385,6 +407,10 @@ internal static class ConfigFile
                             Add(Settings.Preload, model, setting.Line, settingPath);
                         }
                     }
+                    else if (s_ruleKeys.TryGetValue(key, out var action))
+                    {
+                        ReadRules(model, action, settingPath, setting);
+                    }
                     else if (s_perModel.FirstOrDefault(s => s.FileKey == key) is { } row)
                     {
                         if (Value(setting, settingPath) is { } text)
@@ -545,6 +571,103 @@ internal static class ConfigFile
         {
             var closest = ClosestKey(key, known);
             Error(line, path, closest is null ? "unknown key" : $"unknown key (did you mean '{closest}'?)");
+        }
+
+        // defaults: {think: false, options: {temperature: 0.2}}, force: the same, strip: [think, options.seed].
+        private void ReadRules(string? model, RuleAction action, string path, ConfigNode value)
+        {
+            if (action == RuleAction.Strip)
+            {
+                var names = value.Kind == ConfigNodeKind.Sequence ? value.Items : [value];
+                foreach (var name in names)
+                {
+                    if (Value(name, path) is { } field)
+                    {
+                        _rules.Add(new RequestRuleEntry(model, action, field, null, Source(name.Line, path)));
+                    }
+                }
+
+                return;
+            }
+
+            if (!IsMapping(value, path, "request fields and their values (options: {temperature: 0.2}, think: false)"))
+            {
+                return;
+            }
+
+            foreach (var (field, fieldValue) in Keys(value, path + "."))
+            {
+                var fieldPath = $"{path}.{field}";
+                if (field == OptionsKey && fieldValue.Kind == ConfigNodeKind.Mapping)
+                {
+                    foreach (var (option, optionValue) in Keys(fieldValue, fieldPath + "."))
+                    {
+                        _rules.Add(new RequestRuleEntry(model, action, $"{OptionsKey}.{option}", Json(optionValue), Source(optionValue.Line, $"{fieldPath}.{option}")));
+                    }
+
+                    continue;
+                }
+
+                _rules.Add(new RequestRuleEntry(model, action, field, Json(fieldValue), Source(fieldValue.Line, fieldPath)));
+            }
+        }
+
+        // A YAML value as the JSON the rule splices: plain numbers, booleans and null as such,
+        // every other scalar a string, lists and mappings as arrays and objects.
+        private static string Json(ConfigNode node)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                Write(writer, node);
+            }
+
+            return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+
+            static void Write(System.Text.Json.Utf8JsonWriter writer, ConfigNode node)
+            {
+                switch (node.Kind)
+                {
+                    case ConfigNodeKind.Sequence:
+                        writer.WriteStartArray();
+                        foreach (var item in node.Items)
+                        {
+                            Write(writer, item);
+                        }
+
+                        writer.WriteEndArray();
+                        break;
+                    case ConfigNodeKind.Mapping:
+                        writer.WriteStartObject();
+                        foreach (var (key, value) in node.Pairs)
+                        {
+                            writer.WritePropertyName(key.Text);
+                            Write(writer, value);
+                        }
+
+                        writer.WriteEndObject();
+                        break;
+                    default:
+                        if (node.IsNull)
+                        {
+                            writer.WriteNullValue();
+                        }
+                        else if (node.IsPlain && node.Text is "true" or "false")
+                        {
+                            writer.WriteBooleanValue(node.Text == "true");
+                        }
+                        else if (node.IsPlain && s_jsonNumber.IsMatch(node.Text))
+                        {
+                            writer.WriteRawValue(node.Text);
+                        }
+                        else
+                        {
+                            writer.WriteStringValue(node.Text);
+                        }
+
+                        break;
+                }
+            }
         }
 
         private void Add(Setting setting, string value, int line, string path)

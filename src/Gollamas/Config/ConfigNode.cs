@@ -24,13 +24,17 @@ internal sealed class ConfigNode
     /// <summary>A scalar that says "no value": empty, <c>~</c> or <c>null</c>, unquoted.</summary>
     public bool IsNull { get; private init; }
 
+    /// <summary>A scalar written unquoted and untagged: <c>0.2</c> and <c>true</c> are then a number and a boolean.</summary>
+    public bool IsPlain { get; private init; }
+
     /// <summary>A sequence's items, in order.</summary>
     public List<ConfigNode> Items { get; } = [];
 
     /// <summary>A mapping's keys and values, in order, repeated keys included.</summary>
     public List<KeyValuePair<ConfigNode, ConfigNode>> Pairs { get; } = [];
 
-    public static ConfigNode Scalar(int line, string text, bool isNull) => new(ConfigNodeKind.Scalar, line) { Text = text, IsNull = isNull };
+    public static ConfigNode Scalar(int line, string text, bool isNull, bool isPlain = false) =>
+        new(ConfigNodeKind.Scalar, line) { Text = text, IsNull = isNull, IsPlain = isPlain };
 
     public static ConfigNode Sequence(int line) => new(ConfigNodeKind.Sequence, line);
 

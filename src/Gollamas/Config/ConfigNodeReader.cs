@@ -115,8 +115,9 @@ internal sealed class ConfigNodeReader
         if (_parser.TryConsume<Scalar>(out var scalar))
         {
             // Only an unquoted, untagged scalar may mean null, as YAML's core schema reads it.
-            var isNull = scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty && scalar.Value is "" or "~" or "null" or "Null" or "NULL";
-            node = ConfigNode.Scalar(line, scalar.Value, isNull);
+            var isPlain = scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty;
+            var isNull = isPlain && scalar.Value is "" or "~" or "null" or "Null" or "NULL";
+            node = ConfigNode.Scalar(line, scalar.Value, isNull, isPlain);
             Remember(scalar, node);
         }
         else if (_parser.TryConsume<SequenceStart>(out var sequence))

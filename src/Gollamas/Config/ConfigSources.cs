@@ -86,6 +86,13 @@ internal static class ConfigSources
             }
         }
 
+        // Request rules come from the file alone: no flag gives them (the keep-alive and
+        // context-size flags are rows of their own).
+        if (file.RequestRules.Count > 0)
+        {
+            input = input with { RequestRules = [.. commandLineAndEnvironment.RequestRules, .. file.RequestRules] };
+        }
+
         return (input, overrides);
     }
 

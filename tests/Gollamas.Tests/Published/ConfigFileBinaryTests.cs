@@ -53,10 +53,14 @@ public sealed class ConfigFileBinaryTests : IAsyncLifetime
         proxy.Terminate();
         (await proxy.WaitForExitAsync()).Should().Be(0);
         proxy.Stderr.Should().Contain($"Configuration read from {example}")
-            .And.Contain($"listen: --listen 127.0.0.1:0 is used, not {example}:10's 0.0.0.0:11434")
+            .And.Contain($"listen: --listen 127.0.0.1:0 is used, not {example}:{LineOf(example, "listen: 0.0.0.0:11434")}'s 0.0.0.0:11434")
             .And.Contain($"metrics_listen: --metrics-listen 127.0.0.1:0 is used, not {example}:")
-            .And.Contain($"connections: --connections gpu1={_gpu1.BaseUri}, gpu2={_gpu2.BaseUri}, cpu1={_cpu1.BaseUri} is used, not {example}:16's gpu1=http://10.0.0.5:11434")
+            .And.Contain($"connections: --connections gpu1={_gpu1.BaseUri}, gpu2={_gpu2.BaseUri}, cpu1={_cpu1.BaseUri} is used, not {example}:{LineOf(example, "url: http://10.0.0.5:11434")}'s gpu1=http://10.0.0.5:11434")
             .And.Contain("Route qwen3:8b -> ")
             .And.Contain("Alias gpt-4o-mini -> qwen3:8b");
     }
+
+    // The line of the example that starts with text (after its indentation), from 1.
+    private static int LineOf(string file, string text) =>
+        Array.FindIndex(File.ReadAllLines(file), line => line.TrimStart().StartsWith(text, StringComparison.Ordinal)) + 1;
 }
