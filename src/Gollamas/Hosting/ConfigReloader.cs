@@ -93,7 +93,7 @@ internal sealed partial class ConfigReloader : IDisposable
     {
         _metrics.RecordConfigReload(succeeded: false, _time.GetUtcNow());
         var same = problems.SequenceEqual(_lastProblems, StringComparer.Ordinal);
-        Log.ReloadFailed(_logger, trigger, problems.Length, same ? " (the same as the last time)" : "");
+        Log.ReloadFailed(_logger, trigger, problems.Length == 1 ? "1 problem" : $"{problems.Length} problems", same ? " (the same as the last time)" : "");
         if (!same)
         {
             foreach (var problem in problems)
@@ -134,8 +134,8 @@ internal sealed partial class ConfigReloader : IDisposable
         [LoggerMessage(LogEventIds.ConfigReloaded, LogLevel.Information, "Configuration reloaded after {Trigger}: {Models} models on {Connections} connections; {Changes}", EventName = "ConfigReloaded")]
         public static partial void Reloaded(ILogger logger, string trigger, int models, int connections, string changes);
 
-        [LoggerMessage(LogEventIds.ConfigReloadFailed, LogLevel.Error, "Configuration not reloaded after {Trigger}: {Count} problems{Same}; the running configuration stays in force", EventName = "ConfigReloadFailed")]
-        public static partial void ReloadFailed(ILogger logger, string trigger, int count, string same);
+        [LoggerMessage(LogEventIds.ConfigReloadFailed, LogLevel.Error, "Configuration not reloaded after {Trigger}: {Problems}{Same}; the running configuration stays in force", EventName = "ConfigReloadFailed")]
+        public static partial void ReloadFailed(ILogger logger, string trigger, string problems, string same);
 
         [LoggerMessage(LogEventIds.ConfigProblem, LogLevel.Error, "Configuration problem: {Problem}", EventName = "ConfigProblem")]
         public static partial void Problem(ILogger logger, string problem);

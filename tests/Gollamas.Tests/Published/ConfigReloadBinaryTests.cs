@@ -69,7 +69,7 @@ public sealed class ConfigReloadBinaryTests : IAsyncLifetime
         await using var proxy = await RunningBinary.StartAsync("--config", file);
         using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
 
-        var refused = proxy.WaitForStderrAsync("Configuration not reloaded after a change of the file: 1 problems");
+        var refused = proxy.WaitForStderrAsync("Configuration not reloaded after a change of the file: 1 problem;");
         await ReplaceAsync(file, Config(withPhi4: false) + "helth_interval: 5s\n");
         await refused.DefaultTimeout();
         using var stillServed = await client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2","stream":false}""")).DefaultTimeout();
