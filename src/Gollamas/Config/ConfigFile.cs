@@ -135,7 +135,7 @@ internal static class ConfigFile
         var best = int.MaxValue;
         foreach (var candidate in known)
         {
-            var distance = EditDistance(normalized, candidate);
+            var distance = EditDistance.Between(normalized, candidate);
             if (distance < best)
             {
                 (closest, best) = (candidate, distance);
@@ -144,31 +144,6 @@ internal static class ConfigFile
 
         // A third of the key's letters wrong (at least two) is still a typo; more is another word.
         return best <= Math.Max(2, key.Length / 3) ? closest : null;
-    }
-
-    // Levenshtein distance: insertions, deletions and substitutions, one row at a time.
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
     }
 
     /// <summary>One file being read: its entries so far, row by row, in file order.</summary>

@@ -58,7 +58,7 @@ internal sealed class ModelInventory
         return [.. _models
             .Select((model, index) => (Model: model, Index: index))
             .OrderBy(m => SameName(m.Model, wanted) ? 0 : 1)
-            .ThenBy(m => EditDistance(m.Model.DisplayShortest.ToUpperInvariant(), target))
+            .ThenBy(m => EditDistance.Between(m.Model.DisplayShortest.ToUpperInvariant(), target))
             .ThenBy(m => m.Index)
             .Take(count)
             .Select(static m => m.Model.DisplayShortest)];
@@ -84,29 +84,4 @@ internal sealed class ModelInventory
         model.Model.Equals(wanted.Model, StringComparison.OrdinalIgnoreCase)
         && model.Namespace.Equals(wanted.Namespace, StringComparison.OrdinalIgnoreCase)
         && model.Host.Equals(wanted.Host, StringComparison.OrdinalIgnoreCase);
-
-    // Levenshtein, two rows: names are short (Ollama bounds each part), lists a few hundred long.
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
-    }
 }
