@@ -81,10 +81,10 @@ internal static class ConfigFile
             return null;
         }
 
-        string text;
+        byte[] content;
         try
         {
-            text = File.ReadAllText(file);
+            content = File.ReadAllBytes(file);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
@@ -93,7 +93,9 @@ internal static class ConfigFile
             return null;
         }
 
-        return Parse(text, file, errors);
+        // As File.ReadAllText reads it: UTF-8 unless a byte order mark says otherwise.
+        using var reader = new StreamReader(new MemoryStream(content), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return Parse(reader.ReadToEnd(), file, errors) is { } input ? input with { FileContent = content } : null;
     }
 
     /// <summary>

@@ -39,6 +39,12 @@ internal sealed record ConfigInput
     /// </summary>
     public Func<string, string?> GetEnvironmentVariable { get; init; } = static _ => null;
 
+    /// <summary>
+    /// The configuration file's bytes as they were read, so a watch of the file compares later
+    /// contents with this one; empty without a file.
+    /// </summary>
+    public ReadOnlyMemory<byte> FileContent { get; init; }
+
     private Dictionary<Setting, IReadOnlyList<ConfigEntry>> Given { get; init; } =
         new Dictionary<Setting, IReadOnlyList<ConfigEntry>>();
 

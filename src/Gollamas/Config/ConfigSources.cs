@@ -93,7 +93,7 @@ internal static class ConfigSources
             input = input with { RequestRules = [.. commandLineAndEnvironment.RequestRules, .. file.RequestRules] };
         }
 
-        return (input, overrides);
+        return (input with { FileContent = file.FileContent }, overrides);
     }
 
     // The file's problems by line (the rows read in table order, not in the file's), then the

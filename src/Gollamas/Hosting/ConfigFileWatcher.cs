@@ -32,14 +32,18 @@ internal sealed partial class ConfigFileWatcher : IDisposable
     /// <param name="time">The clock of the quiet period.</param>
     /// <param name="changed">What to do when the content changed; one call at a time.</param>
     /// <param name="logger">Where a watch that failed is reported.</param>
-    public ConfigFileWatcher(string path, TimeSpan quietPeriod, TimeProvider time, Func<Task> changed, ILogger<ConfigFileWatcher> logger)
+    /// <param name="readContent">
+    /// The content the configuration in force was read from: a file that changed between that
+    /// reading and this watch is found changed at once. Null: the content when the watch starts.
+    /// </param>
+    public ConfigFileWatcher(string path, TimeSpan quietPeriod, TimeProvider time, Func<Task> changed, ILogger<ConfigFileWatcher> logger, byte[]? readContent = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         _path = Path.GetFullPath(path);
         _changed = changed;
         _logger = logger;
         _quietPeriod = quietPeriod;
-        _content = ReadContent() ?? [];
+        _content = readContent ?? ReadContent() ?? [];
         _quiet = time.CreateTimer(static state => ((ConfigFileWatcher)state!).OnQuiet(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _watcher = new FileSystemWatcher(Path.GetDirectoryName(_path)!)
         {
@@ -57,6 +61,11 @@ internal sealed partial class ConfigFileWatcher : IDisposable
             Poke();
         };
         _watcher.EnableRaisingEvents = true;
+        if (readContent is not null)
+        {
+            // Changes made before the watch began raised no event: look once now.
+            Poke();
+        }
     }
 
     /// <summary>Raised after each look at the file, with whether its content had changed.</summary>

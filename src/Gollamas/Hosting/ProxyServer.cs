@@ -321,7 +321,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(source);
         var reloader = new ConfigReloader(this, source, Metrics, _time, _loggerFactory.CreateLogger<ConfigReloader>());
         var watcher = new ConfigFileWatcher(
-            file, ConfigFileQuietPeriod, _time, () => reloader.ReloadAsync("a change of the file"), _loggerFactory.CreateLogger<ConfigFileWatcher>());
+            file,
+            ConfigFileQuietPeriod,
+            _time,
+            () => reloader.ReloadAsync("a change of the file"),
+            _loggerFactory.CreateLogger<ConfigFileWatcher>(),
+            source.Initial.Input is { FileContent.IsEmpty: false } input ? input.FileContent.ToArray() : null);
         _reloader = reloader;
         return new Reloads(this, reloader, watcher);
     }

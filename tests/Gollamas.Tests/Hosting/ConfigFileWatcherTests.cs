@@ -89,6 +89,28 @@ public sealed class ConfigFileWatcherTests : IDisposable
         (await watched.NextChange()).Should().Be("listen: :5\n");
     }
 
+    [Fact]
+    public async Task AFileChangedAfterItWasReadAndBeforeTheWatchBegan_CallsBackAtOnce()
+    {
+        var file = Write("gollamas.yaml", "listen: :6\n");
+
+        using var watched = new Watched(file, readContent: "listen: :1\n"u8.ToArray());
+
+        (await watched.NextChange()).Should().Be("listen: :6\n");
+    }
+
+    [Fact]
+    public async Task AFileUnchangedSinceItWasRead_IsNoChange()
+    {
+        var file = Write("gollamas.yaml", "listen: :1\n");
+        var looked = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        using var watched = new Watched(file, readContent: "listen: :1\n"u8.ToArray(), firstCheck: looked);
+
+        (await looked.Task.DefaultTimeout()).Should().BeFalse();
+        watched.Changes.Should().BeEmpty();
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory, name);
@@ -113,10 +135,15 @@ public sealed class ConfigFileWatcherTests : IDisposable
         private TaskCompletionSource<string> _change = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private TaskCompletionSource<bool> _check = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Watched(string file)
+        public Watched(string file, byte[]? readContent = null, TaskCompletionSource<bool>? firstCheck = null)
         {
             _file = file;
-            _watcher = new ConfigFileWatcher(file, Quiet, TimeProvider.System, OnChange, NullLogger<ConfigFileWatcher>.Instance);
+            if (firstCheck is not null)
+            {
+                _check = firstCheck;
+            }
+
+            _watcher = new ConfigFileWatcher(file, Quiet, TimeProvider.System, OnChange, NullLogger<ConfigFileWatcher>.Instance, readContent);
             _watcher.Checked += changed => _check.TrySetResult(changed);
         }
 
