@@ -24,6 +24,16 @@ internal static class RouteParser
         var input = draft.Input;
         ParseConnections(input.Connections, draft.Connections, draft.Errors, draft.Notes);
         var models = ParseProxies(input.Proxies, draft.Connections, draft.Errors, draft.Notes);
+        if (input.Proxies.Count == 0)
+        {
+            // Reported only when nothing was declared: if entries exist but all failed, their own
+            // errors already say why, and a second "no model" line would be noise. With a file,
+            // the file is where the operator looks for the models.
+            draft.Errors.Add(input.Single(Settings.Config) is { } file
+                ? new ConfigError($"{file.Value.Trim()}: {Settings.Proxies.FileKey}", "", "no model configured (models: {llama3.2: [gpu1]} in the file, or --proxy MODEL=URL)")
+                : new ConfigError($"{Settings.Proxies.Flag}/{Settings.Proxies.ListFlag}", "", $"no model configured {ProxyForm}"));
+        }
+
         var aliases = ParseAliases(input.Aliases, models, draft.Errors);
         draft.Options = draft.Options with
         {
@@ -232,13 +242,6 @@ internal static class RouteParser
             {
                 existing.ConnectionIds.Add(connectionId);
             }
-        }
-
-        // Reported only when nothing was declared: if entries exist but all failed, their own
-        // errors already say why, and a second "no model" line would be noise.
-        if (entries.Count == 0)
-        {
-            errors.Add(new ConfigError($"{Settings.Proxies.Flag}/{Settings.Proxies.ListFlag}", "", $"no model configured {ProxyForm}"));
         }
 
         return models;

@@ -125,6 +125,17 @@ public sealed class ConfigFileCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileWithoutModels_IsToldWhereModelsGo()
+    {
+        var path = WriteFile("gollamas.yaml", "connections: {gpu1: http://gpu1:11434}\n");
+
+        var run = await InvokeAsync(["--config", path]);
+
+        run.ExitCode.Should().Be(ExitCodes.ConfigError);
+        run.Error.Should().Be($"gollamas: {path}: models: no model configured (models: {{llama3.2: [gpu1]}} in the file, or --proxy MODEL=URL)\n");
+    }
+
+    [Fact]
     public async Task ConfigAlone_StartsWithTheFilesRoutesAndNamesTheFile()
     {
         var path = WriteFile("gollamas.yaml", "connections: {gpu1: http://gpu1:11434}\nmodels: {llama3.2: [gpu1]}\n");
