@@ -110,7 +110,26 @@ internal static class ServerUrl
             return true;
         }
 
+        // A user and password before the host, as Ollama reads OLLAMA_HOST (url.Parse of
+        // "http://" and it): read as that URL's, and never shown in the note.
         var authorityEnd = AuthorityEnd(text, 0);
+        var at = text.AsSpan(0, authorityEnd).LastIndexOf('@');
+        if (at >= 0)
+        {
+            if (!TryReadHost(text[(at + 1)..], out baseUri, out _, out readAs, out problem))
+            {
+                return false;
+            }
+
+            if (!UrlCredentials.TrySplit("http://" + text, out _, out credentials, out var credentialsProblem))
+            {
+                problem = credentialsProblem;
+                return false;
+            }
+
+            return true;
+        }
+
         if (!TrySplitHostPort(text.AsSpan(0, authorityEnd), out var host, out var port, out var portGiven))
         {
             return false;

@@ -96,7 +96,7 @@ internal sealed record UrlCredentials
         var scheme = text.IndexOf(SchemeSeparator, StringComparison.Ordinal);
         if (scheme < 0)
         {
-            return text;
+            return RedactWithoutScheme(text);
         }
 
         var redacted = new StringBuilder(text.Length);
@@ -132,6 +132,21 @@ internal sealed record UrlCredentials
 
     /// <inheritdoc/>
     public override string ToString() => "Basic (redacted)";
+
+    // An address written without a scheme may carry them too (user:password@host:11434, as
+    // OLLAMA_HOST may): what comes before its last '@', back to the start of the word (after
+    // '=', ',' or a space), is hidden.
+    private static string RedactWithoutScheme(string text)
+    {
+        var at = text.LastIndexOf('@');
+        if (at < 0)
+        {
+            return text;
+        }
+
+        var start = text.AsSpan(0, at).LastIndexOfAny("=, ") + 1;
+        return string.Concat(text.AsSpan(0, start), "***", text.AsSpan(at));
+    }
 
     private static bool TryUnescape(ReadOnlySpan<char> text, Span<byte> destination, out int written)
     {

@@ -36,6 +36,29 @@ public sealed class ServerUrlTests
         options.Notes.Should().Equal($"--proxies \"llama3.2={destination}\": read as {expected.TrimEnd('/')}");
     }
 
+    [Fact]
+    public void TryParse_UserAndPasswordWithoutScheme_AreTheConnectionsCredentials_AndNeverPrinted()
+    {
+        var input = Input(proxies: ["llama3.2=admin:s3cret@gpu1.lan:8080"]);
+
+        ConfigParser.TryParse(input, out var options, out var errors).Should().BeTrue(string.Join("; ", errors));
+
+        var connection = options!.Connections.Should().ContainSingle().Subject;
+        connection.BaseUri.AbsoluteUri.Should().Be("http://gpu1.lan:8080/");
+        connection.Credentials!.AuthorizationValue.Should().Be("Basic " + Convert.ToBase64String("admin:s3cret"u8.ToArray()));
+        options.Notes.Should().Equal("--proxies \"llama3.2=***@gpu1.lan:8080\": read as http://gpu1.lan:8080");
+    }
+
+    [Fact]
+    public void TryParse_AnUnreadableAddressWithAPassword_ErrorHidesThePassword()
+    {
+        var input = Input(proxies: ["llama3.2=admin:s3cret@not a host"]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(static e => e.ToString()).Should().NotBeEmpty().And.NotContain(static e => e.Contains("s3cret", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("http://10.0.0.5:11434")]
     [InlineData("http://10.0.0.5:11434/")]
