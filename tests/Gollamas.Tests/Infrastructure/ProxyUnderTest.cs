@@ -3,7 +3,6 @@ using Gollamas.Config;
 using Gollamas.Connections;
 using Gollamas.Hosting;
 using Gollamas.Routing;
-using Gollamas.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
@@ -98,9 +97,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         Func<ConfigInput, ConfigInput>? input = null)
     {
         var options = Parse(proxies, connections, aliases, listAliases: false, origins: null, adjust: null, input);
-        var snapshot = ProxySnapshot.Build(options, _server.Connections, new HostAllowList(options.Security.AllowedHosts), _server.ApiKeys.IsEnabled, Time);
-        _server.Snapshots.Swap(snapshot);
-        return snapshot;
+        return _server.Reconfigure(options);
     }
 
     private static GollamasOptions Parse(
