@@ -37,6 +37,8 @@ internal static class ConfigFile
     private const string PreloadKey = "preload";
     private const string HeadersKey = "headers";
     private const string CaKey = "ca";
+    private const string IncludeKey = "include";
+    private const string ExcludeKey = "exclude";
     private const string DefaultsKey = "defaults";
     private const string ForceKey = "force";
     private const string StripKey = "strip";
@@ -67,7 +69,9 @@ internal static class ConfigFile
     private static readonly string[] s_modelKeys =
         [RoutesKey, AliasesKey, .. s_perModel.Select(static s => s.FileKey!), PreloadKey, DefaultsKey, ForceKey, StripKey];
 
-    private static readonly string[] s_connectionKeys = [UrlKey, Settings.MaxConcurrency.FileKey!, HeadersKey, CaKey];
+    private static readonly string[] s_connectionKeys = [UrlKey, Settings.MaxConcurrency.FileKey!, HeadersKey, CaKey, Settings.Discover.FileKey!];
+
+    private static readonly string[] s_discoverKeys = [IncludeKey, ExcludeKey];
 
     /// <summary>
     /// Reads the file <paramref name="path"/> names. Null when it cannot be read or is not YAML:
@@ -327,6 +331,10 @@ internal static class ConfigFile
                             Add(Settings.ConnectionCas, $"{id}={bundle}", setting.Line, settingPath);
                         }
                     }
+                    else if (key == Settings.Discover.FileKey)
+                    {
+                        ReadDiscover(id, settingPath, setting);
+                    }
                     else
                     {
                         UnknownKey(setting.Line, settingPath, key, s_connectionKeys);
@@ -336,6 +344,46 @@ internal static class ConfigFile
                 if (!hasUrl)
                 {
                     Error(connection.Line, path, "no url (the server's address: url: http://10.0.0.5:11434)");
+                }
+            }
+        }
+
+        // discover: true, or discover: {include: [llama*, qwen3:*], exclude: ["*:70b"]}: each
+        // pattern an ID=PATTERN (or ID=!PATTERN) entry of --discover.
+        private void ReadDiscover(string id, string path, ConfigNode value)
+        {
+            if (value.Kind != ConfigNodeKind.Mapping)
+            {
+                if (Value(value, path) is { } text && ValueParsers.Boolean(new ConfigEntry(text, Source(value.Line, path)), errors))
+                {
+                    Add(Settings.Discover, id, value.Line, path);
+                }
+
+                return;
+            }
+
+            Add(Settings.Discover, id, value.Line, path);
+            foreach (var (key, patterns) in Keys(value, path + "."))
+            {
+                var patternsPath = $"{path}.{key}";
+                if (key != IncludeKey && key != ExcludeKey)
+                {
+                    UnknownKey(patterns.Line, patternsPath, key, s_discoverKeys);
+                    continue;
+                }
+
+                if (patterns.Kind == ConfigNodeKind.Mapping)
+                {
+                    Error(patterns.Line, patternsPath, "expected a list of model name patterns (qwen3:*), not a mapping");
+                    continue;
+                }
+
+                foreach (var item in patterns.Kind == ConfigNodeKind.Sequence ? patterns.Items : [patterns])
+                {
+                    if (Value(item, patternsPath) is { } pattern)
+                    {
+                        Add(Settings.Discover, key == ExcludeKey ? $"{id}=!{pattern}" : $"{id}={pattern}", item.Line, patternsPath);
+                    }
                 }
             }
         }

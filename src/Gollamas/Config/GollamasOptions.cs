@@ -22,8 +22,14 @@ internal sealed record GollamasOptions
     /// <summary>Every routed model, in declaration order, each canonical name unique.</summary>
     public required IReadOnlyList<ModelConfig> Models { get; init; }
 
-    /// <summary>Every alias, in declaration order; each target is one of <see cref="Models"/>.</summary>
+    /// <summary>
+    /// Every alias, in declaration order. Each target is one of <see cref="Models"/>, or, with
+    /// <see cref="Discovery"/>, a model a connection may list one day (until then it is unknown).
+    /// </summary>
     public required IReadOnlyList<AliasConfig> Aliases { get; init; }
+
+    /// <summary>The connections whose own models are routed to them (--discover), one rule each, in declaration order.</summary>
+    public IReadOnlyList<DiscoveryRule> Discovery { get; init; } = [];
 
     /// <summary>Whether aliases appear as entries of the merged model lists.</summary>
     public bool ListAliases { get; init; }

@@ -13,6 +13,7 @@ internal static class RouteParser
     private const string ConnectionForm = "(expected ID=URL)";
     private const string AliasForm = "(expected ALIAS=MODEL)";
     private const string MaxConcurrencyForm = "(expected N or ID_OR_URL=N)";
+    private const string DiscoverForm = "(expected ID_OR_URL, ID_OR_URL=PATTERN or ID_OR_URL=!PATTERN)";
 
     /// <summary>
     /// The combining step of the --proxy row: connections first (proxies name them), then
@@ -24,22 +25,24 @@ internal static class RouteParser
         var input = draft.Input;
         ParseConnections(input.Connections, draft.Connections, draft.Errors, draft.Notes);
         var models = ParseProxies(input.Proxies, draft.Connections, draft.Errors, draft.Notes);
-        if (input.Proxies.Count == 0)
+        var discovery = ParseDiscovery(input[Settings.Discover], draft.Connections, draft.Errors, draft.Notes);
+        if (input.Proxies.Count == 0 && input[Settings.Discover].Count == 0)
         {
             // Reported only when nothing was declared: if entries exist but all failed, their own
             // errors already say why, and a second "no model" line would be noise. With a file,
             // the file is where the operator looks for the models.
             draft.Errors.Add(input.Single(Settings.Config) is { } file
-                ? new ConfigError($"{file.Value.Trim()}: {Settings.Proxies.FileKey}", "", "no model configured (models: {llama3.2: [gpu1]} in the file, or --proxy MODEL=URL)")
-                : new ConfigError($"{Settings.Proxies.Flag}/{Settings.Proxies.ListFlag}", "", $"no model configured {ProxyForm}"));
+                ? new ConfigError($"{file.Value.Trim()}: {Settings.Proxies.FileKey}", "", "no model configured (models: {llama3.2: [gpu1]} in the file, or --proxy MODEL=URL, or discover: true on a connection)")
+                : new ConfigError($"{Settings.Proxies.Flag}/{Settings.Proxies.ListFlag}", "", $"no model configured (expected MODEL=URL or MODEL=CONNECTION_ID, or --discover ID_OR_URL)"));
         }
 
-        var aliases = ParseAliases(input.Aliases, models, draft.Errors);
+        var aliases = ParseAliases(input.Aliases, models, discovers: input[Settings.Discover].Count > 0, draft.Errors);
         draft.Options = draft.Options with
         {
             Connections = draft.Connections.All,
             Models = [.. models.Select(static m => new ModelConfig(m.Name, m.ConnectionIds))],
             Aliases = aliases,
+            Discovery = discovery,
         };
     }
 
@@ -247,7 +250,76 @@ internal static class RouteParser
         return models;
     }
 
-    private static List<AliasConfig> ParseAliases(IReadOnlyList<ConfigEntry> entries, List<ModelEntry> models, List<ConfigError> errors)
+    // --discover ID_OR_URL[=PATTERN]: one rule per connection, its patterns gathered from every
+    // entry that names it. A URL that no connection has declares one, as in --proxy.
+    private static List<DiscoveryRule> ParseDiscovery(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors, List<string> notes)
+    {
+        var rules = new List<(string Id, List<string> Include, List<string> Exclude)>();
+        foreach (var entry in entries)
+        {
+            var text = entry.Value.Trim();
+            if (text.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty entry {DiscoverForm}"));
+                continue;
+            }
+
+            // A pattern never holds '=', nor does a URL: the last one separates them.
+            var equals = text.LastIndexOf('=');
+            var target = (equals < 0 ? text : text[..equals]).Trim();
+            var pattern = equals < 0 ? null : text[(equals + 1)..].Trim();
+            if (target.Length == 0)
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, $"empty connection id or URL {DiscoverForm}"));
+                continue;
+            }
+
+            var exclude = pattern is not null && pattern.StartsWith('!');
+            var glob = exclude ? pattern![1..].Trim() : pattern;
+            if (glob is not null && !DiscoveryRule.IsValidPattern(glob))
+            {
+                errors.Add(new ConfigError(entry.Source, entry.Value, glob.Length == 0
+                    ? $"empty pattern {DiscoverForm}"
+                    : $"invalid pattern '{glob}' (a model name's letters, digits and _-.:/, with * for any text and ? for one character)"));
+                continue;
+            }
+
+            if (!TryReadDestination(entry, target, DiscoverForm, connections, errors, notes, out var id, out var baseUri, out var credentials))
+            {
+                continue;
+            }
+
+            if (id is null)
+            {
+                id = connections.GetOrAddImplicit(baseUri!, credentials);
+                if (id is null)
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, "this URL is already declared with other credentials (give them the same everywhere, or name the connection with --connection)"));
+                    continue;
+                }
+            }
+
+            var index = rules.FindIndex(r => string.Equals(r.Id, id, StringComparison.Ordinal));
+            if (index < 0)
+            {
+                rules.Add((id, [], []));
+                index = rules.Count - 1;
+            }
+
+            if (glob is not null)
+            {
+                var list = exclude ? rules[index].Exclude : rules[index].Include;
+                if (!list.Contains(glob, StringComparer.OrdinalIgnoreCase))
+                {
+                    list.Add(glob);
+                }
+            }
+        }
+
+        return [.. rules.Select(static r => new DiscoveryRule(r.Id, r.Include, r.Exclude))];
+    }
+
+    private static List<AliasConfig> ParseAliases(IReadOnlyList<ConfigEntry> entries, List<ModelEntry> models, bool discovers, List<ConfigError> errors)
     {
         var modelsByCanonical = models.ToDictionary(m => m.Canonical, m => m.Name, StringComparer.OrdinalIgnoreCase);
 
@@ -280,8 +352,14 @@ internal static class RouteParser
 
             if (!modelsByCanonical.TryGetValue(targetName.Canonical, out var configuredName))
             {
-                errors.Add(new ConfigError(entry.Source, entry.Value, $"alias points to unknown model '{target}'"));
-                continue;
+                // A model a server may list one day: until it does, the alias is unknown, as the model is.
+                if (!discovers)
+                {
+                    errors.Add(new ConfigError(entry.Source, entry.Value, $"alias points to unknown model '{target}' (configure it, or let a connection's models be found with --discover)"));
+                    continue;
+                }
+
+                configuredName = target.Trim();
             }
 
             if (targetByAlias.TryGetValue(aliasName.Canonical, out var previous))

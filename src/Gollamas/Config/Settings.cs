@@ -117,6 +117,21 @@ internal static class Settings
             + "Example: --aliases 'gpt-4o=llama3.2,gpt-4o-mini=qwen3:8b'",
     };
 
+    public static readonly Setting Discover = new()
+    {
+        Flag = "--discover",
+        Variable = "GOLLAMAS_DISCOVER",
+        Kind = SettingKind.Repeatable,
+        Live = true,
+        HelpName = "ID_OR_URL[=PATTERN]",
+        Help = "Also route the models a connection has: its /api/tags is read at start-up and every health interval, and each "
+            + "model found is routed there, beside the --proxy routes (which win for their models). PATTERN limits them "
+            + "(* any text, ? one character; !PATTERN leaves models out); repeatable, or a comma list. "
+            + "Example: --discover gpu1 --discover 'http://gpu2:11434=qwen3:*' --discover 'gpu2=!*:70b'",
+
+        // Read with the routes (RouteParser): a URL here declares its connection, as in --proxy.
+    };
+
     public static readonly ValueSetting<bool> ListAliases = new()
     {
         Flag = "--list-aliases",
@@ -561,7 +576,7 @@ internal static class Settings
     public static readonly IReadOnlyList<Setting> All =
     [
         Config,
-        Listen, Level, Proxies, Connections, Aliases, ListAliases, Origins,
+        Listen, Level, Proxies, Connections, Aliases, Discover, ListAliases, Origins,
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,

@@ -20,6 +20,7 @@ internal sealed class Connection : IDisposable
     private int _inFlight;
     private int _uses;
     private int _state;
+    private IReadOnlyList<ModelName>? _listed;
 
     /// <param name="config">The connection as configured.</param>
     /// <param name="settings">Its pool, health and concurrency settings.</param>
@@ -63,6 +64,27 @@ internal sealed class Connection : IDisposable
 
     /// <summary>Up or down, and the models loaded there.</summary>
     public ConnectionHealth Health { get; }
+
+    /// <summary>
+    /// The models the server last listed (its <c>/api/tags</c>, read by model discovery), in its
+    /// order; null until they were read. A snapshot built from now on routes them (those its
+    /// discovery rule admits); the snapshots before keep the list they were built with.
+    /// </summary>
+    public IReadOnlyList<ModelName>? Listed => Volatile.Read(ref _listed);
+
+    /// <summary>Takes the server's new list of models; whether it differs from the one before (as a set, in any order).</summary>
+    public bool SetListed(IReadOnlyList<ModelName> models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        var before = Interlocked.Exchange(ref _listed, models);
+        return before is null || !SameModels(before, models);
+    }
+
+    private static bool SameModels(IReadOnlyList<ModelName> a, IReadOnlyList<ModelName> b)
+    {
+        var left = new HashSet<string>(a.Select(static m => m.Canonical), StringComparer.OrdinalIgnoreCase);
+        return left.SetEquals(b.Select(static m => m.Canonical));
+    }
 
     /// <summary>Keep-alive connections for every request to this server: forwarded ones and <see cref="Invoker"/>'s.</summary>
     public UpstreamPool Pool { get; }

@@ -51,6 +51,9 @@ internal static class LogEventIds
     public const int ModelMissing = 610;
     public const int ModelsChecked = 611;
     public const int ModelsNotChecked = 612;
+    public const int ModelsDiscovered = 620;
+    public const int DiscoveredModelsChanged = 621;
+    public const int DiscoveryFailed = 622;
 
     // Configuration 7xx
     public const int ConfigurationFile = 700;

@@ -1,21 +1,51 @@
 using System.Text;
 using Gollamas.Connections;
 using Gollamas.Metrics;
+using Gollamas.Routing;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Endpoints;
 
 /// <summary>GET <c>/metrics</c>: the counters in Prometheus' text exposition format.</summary>
-internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry connections)
+internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry connections, ProxySnapshotHolder snapshots)
 {
     public async Task HandleAsync(HttpContext context)
     {
         var text = new StringBuilder(4096);
         metrics.WriteTo(text, connections.Active);
+        ProxyMetrics.WriteConnectionModels(text, ModelCounts(snapshots.Current.Routes));
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         var body = Encoding.UTF8.GetBytes(text.ToString());
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    /// <summary>How many of the table's models each of its connections serves, configured and discovered.</summary>
+    internal static List<(string Connection, int Configured, int Discovered)> ModelCounts(RouteTable table)
+    {
+        var counts = new List<(string, int, int)>(table.AllConnections.Count);
+        foreach (var connection in table.AllConnections)
+        {
+            int configured = 0, discovered = 0;
+            foreach (var route in table.Models)
+            {
+                if (route.IsServedBy(connection))
+                {
+                    if (route.IsDiscovered)
+                    {
+                        discovered++;
+                    }
+                    else
+                    {
+                        configured++;
+                    }
+                }
+            }
+
+            counts.Add((connection.Id, configured, discovered));
+        }
+
+        return counts;
     }
 }

@@ -29,6 +29,9 @@ internal sealed class ModelInventory
     /// <summary>How many models the server listed (those with a name Ollama accepts).</summary>
     public int Count => _models.Count;
 
+    /// <summary>The models the server listed (those with a name Ollama accepts), in its order.</summary>
+    public IReadOnlyList<ModelName> Models => _models;
+
     /// <summary>The models of a <c>{"models":[...]}</c> answer, in its order; an answer that is no such list has none.</summary>
     public static ModelInventory Read(JsonDocument? tags)
     {

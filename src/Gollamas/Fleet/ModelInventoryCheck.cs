@@ -98,7 +98,7 @@ internal sealed partial class ModelInventoryCheck : IAsyncDisposable
                 route.IsServedBy(key.Connection) && string.Equals(route.Canonical, key.Canonical, StringComparison.OrdinalIgnoreCase)));
             foreach (var connection in snapshot.Connections)
             {
-                if (snapshot.Routes.Models.Any(route => !route.IsRunning && route.IsServedBy(connection)))
+                if (snapshot.Routes.Models.Any(route => route is { IsRunning: false, IsDiscovered: false } && route.IsServedBy(connection)))
                 {
                     StartCheck(connection, snapshot);
                 }
@@ -166,7 +166,7 @@ internal sealed partial class ModelInventoryCheck : IAsyncDisposable
         var missing = 0;
         foreach (var route in snapshot.Routes.Models)
         {
-            if (route.IsRunning || !route.IsServedBy(connection) || !ModelName.TryParse(route.Name, out var name))
+            if (route.IsRunning || route.IsDiscovered || !route.IsServedBy(connection) || !ModelName.TryParse(route.Name, out var name))
             {
                 continue;
             }

@@ -98,6 +98,13 @@ internal static class ConfigurationCheck
         }
 
         var count = inventory.Count.ToString(CultureInfo.InvariantCulture);
+
+        // A discovering connection: how many of its models its rule would route.
+        if (options.Discovery.FirstOrDefault(r => string.Equals(r.ConnectionId, config.Id, StringComparison.Ordinal)) is { } rule)
+        {
+            count += $" ({inventory.Models.Count(rule.Admits).ToString(CultureInfo.InvariantCulture)} discovered)";
+        }
+
         return missing.Count == 0
             ? new Row(config.Id, url, "ok", version, count, None, Ok: true, Missing: 0)
             : new Row(config.Id, url, "ok", version, count, "missing " + string.Join("; ", missing), Ok: true, Missing: missing.Count);

@@ -44,8 +44,15 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private ConfigReloader? _reloader;
 
-    private ProxyServer(WebApplication app, ConnectionRegistry connections, ProxySnapshotHolder snapshots, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, HostAllowList hosts, ILoggerFactory loggerFactory)
+    // The configuration in force, and the lock under which a snapshot is built from it and
+    // swapped: a reload (new options) and model discovery (new lists on the connections) each
+    // build from the latest of both, one at a time, so neither undoes the other.
+    private readonly Lock _configuring = new();
+    private GollamasOptions _options;
+
+    private ProxyServer(GollamasOptions options, WebApplication app, ConnectionRegistry connections, ProxySnapshotHolder snapshots, HealthMonitor health, ProxyLifecycle lifecycle, TimeSpan drainTimeout, TimeProvider time, HostAllowList hosts, ILoggerFactory loggerFactory)
     {
+        _options = options;
         _hosts = hosts;
         _loggerFactory = loggerFactory;
         _app = app;
@@ -86,6 +93,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     /// <summary>Reports configured models a server lacks, at start-up and after each swap.</summary>
     public required ModelInventoryCheck ModelCheck { get; init; }
+
+    /// <summary>Reads the models of the discovering connections, and has the routes built again when they change.</summary>
+    public ModelDiscovery Discovery { get; private set; } = null!;
 
     /// <summary>
     /// Runs the proxy until <paramref name="cancellationToken"/> fires (SIGINT/SIGTERM), then
@@ -250,7 +260,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                 new ListEndpoints(fanOut),
                 new VersionEndpoint(fanOut),
                 new ProbeEndpoints(lifecycle, connections),
-                new MetricsEndpoint(metrics, connections)),
+                new MetricsEndpoint(metrics, connections, snapshots)),
             apiKeys,
             metrics,
             options.Metrics,
@@ -261,7 +271,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var preloader = new ModelPreloader(
             snapshots, options.Limits.IdleTimeout, health, time, metrics, loggerFactory.CreateLogger<ModelPreloader>());
         var modelCheck = new ModelInventoryCheck(snapshots, health, options.Health.Timeout, time, loggerFactory.CreateLogger<ModelInventoryCheck>());
-        var server = new ProxyServer(app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, hosts, loggerFactory)
+        var server = new ProxyServer(options, app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, hosts, loggerFactory)
         {
             ApiKeys = apiKeys,
             Preloader = preloader,
@@ -269,10 +279,16 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             Metrics = metrics,
             ModelCheck = modelCheck,
         };
+        server.Discovery = new ModelDiscovery(
+            snapshots, options.Health.Interval, options.Health.Timeout, time, server.Rebuild, loggerFactory.CreateLogger<ModelDiscovery>());
         try
         {
+            // The models the servers have are routed before the proxy says where it listens
+            // (each read bounded by the probe timeout).
+            await server.Discovery.RefreshAsync();
             await app.StartAsync(cancellationToken);
             health.Start();
+            server.Discovery.Start();
         }
         catch
         {
@@ -307,9 +323,22 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public ProxySnapshot Reconfigure(GollamasOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var next = ProxySnapshot.Build(options, Connections, _hosts, ApiKeys.IsEnabled, _time);
-        Snapshots.Swap(next);
-        return next;
+        lock (_configuring)
+        {
+            _options = options;
+            var next = ProxySnapshot.Build(options, Connections, _hosts, ApiKeys.IsEnabled, _time);
+            Snapshots.Swap(next);
+            return next;
+        }
+    }
+
+    // The routes again from the configuration in force, after a discovering server's list changed.
+    private void Rebuild()
+    {
+        lock (_configuring)
+        {
+            Snapshots.Swap(ProxySnapshot.Build(_options, Connections, _hosts, ApiKeys.IsEnabled, _time));
+        }
     }
 
     /// <summary>
@@ -354,6 +383,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync();
+        await Discovery.DisposeAsync();
         await ModelCheck.DisposeAsync();
         await Preloader.DisposeAsync();
         await Health.DisposeAsync();
@@ -397,7 +427,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
         foreach (var route in table.Models)
         {
-            Log.RouteConfigured(_logger, route.Name, string.Join(", ", route.Connections.Select(static c => c.DisplayName)));
+            // A model found on the servers is named by discovery's own line, with the others of its server.
+            if (!route.IsDiscovered)
+            {
+                Log.RouteConfigured(_logger, route.Name, string.Join(", ", route.Connections.Select(static c => c.DisplayName)));
+            }
+
             foreach (var alias in route.Aliases)
             {
                 Log.AliasConfigured(_logger, alias, route.Name);

@@ -236,6 +236,25 @@ internal sealed class ProxyMetrics
         WriteGauge(text, "gollamas_connection_up", "1 while a connection is up, 0 while it is marked down.", connections, static c => c.Health.IsDown ? 0 : 1);
     }
 
+    /// <summary>
+    /// The models each connection serves, by source: configured (routes of the configuration)
+    /// or discovered (listed by the server, --discover), as the snapshot in force routes them.
+    /// </summary>
+    public static void WriteConnectionModels(StringBuilder text, IReadOnlyList<(string Connection, int Configured, int Discovered)> counts)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(counts);
+        text.Append("# HELP gollamas_connection_models Models routed to each connection, by source: configured, or discovered in its /api/tags (--discover).\n");
+        text.Append("# TYPE gollamas_connection_models gauge\n");
+        foreach (var (connection, configured, discovered) in counts)
+        {
+            text.Append("gollamas_connection_models{connection=\"").Append(Escape(connection)).Append("\",source=\"configured\"} ")
+                .Append(configured.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("gollamas_connection_models{connection=\"").Append(Escape(connection)).Append("\",source=\"discovered\"} ")
+                .Append(discovered.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
+
     private static void WriteGauge(StringBuilder text, string name, string help, IReadOnlyList<Connection> connections, Func<Connection, int> value)
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');

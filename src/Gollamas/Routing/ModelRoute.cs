@@ -44,6 +44,12 @@ internal sealed class ModelRoute
     /// </summary>
     public bool IsRunning { get; init; }
 
+    /// <summary>
+    /// Whether the model is not configured but routed because discovering connections list it
+    /// (<c>--discover</c>): its connections are those, in declaration order.
+    /// </summary>
+    public bool IsDiscovered { get; init; }
+
     /// <summary>Alias names as configured.</summary>
     public IReadOnlyList<string> Aliases { get; }
 

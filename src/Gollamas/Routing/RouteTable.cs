@@ -37,6 +37,12 @@ internal sealed class RouteTable
     /// <summary>Every connection, serving a configured model or not.</summary>
     public IReadOnlyList<Connection> AllConnections { get; }
 
+    /// <summary>
+    /// The connections whose own models are routed (--discover), each with its rule, in
+    /// declaration order: the ones model discovery reads.
+    /// </summary>
+    public IReadOnlyList<(Connection Connection, DiscoveryRule Rule)> Discovery { get; private init; } = [];
+
     /// <summary>Whether models that are not configured but loaded on a connection are routed there.</summary>
     public bool AllowRunning { get; }
 
@@ -84,7 +90,35 @@ internal sealed class RouteTable
             }
         }
 
+        // Then the models the discovering connections list and no configured route names
+        // (configured routes win): one route per model, to every connection that lists it.
+        var byCanonical = models.ToDictionary(static m => m.Canonical, StringComparer.OrdinalIgnoreCase);
+        var discovering = new List<Connection>(options.Discovery.Count);
+        foreach (var (canonical, found) in Discovered(options.Discovery, byId, discovering))
+        {
+            if (byCanonical.ContainsKey(canonical))
+            {
+                continue;
+            }
+
+            // Named as the first server lists it, in Ollama's short form: what /api/tags shows.
+            // Its aliases are those whose target is no configured model but is this one.
+            var aliases = options.Aliases
+                .Where(a => !byConfiguredName.ContainsKey(a.Model) && ModelName.TryParse(a.Model, out var target)
+                    && string.Equals(target.Canonical, canonical, StringComparison.OrdinalIgnoreCase))
+                .Select(static a => a.Alias)
+                .ToArray();
+            var route = new ModelRoute(found.Name.DisplayShortest, found.Name, found.Connections, aliases, options.Lifecycle.For(found.Name.DisplayShortest)) { IsDiscovered = true };
+            models.Add(route);
+            byCanonical.Add(canonical, route);
+            foreach (var spelling in found.Name.Spellings())
+            {
+                bySpelling.TryAdd(spelling, new RouteMatch(route, IsAlias: false));
+            }
+        }
+
         // Aliases go in after every model, so a model spelling can never be taken by an alias.
+        // An alias of a model no server lists yet is not routed: it is unknown, as the model is.
         foreach (var alias in options.Aliases)
         {
             if (!ModelName.TryParse(alias.Alias, out var parsed))
@@ -92,7 +126,12 @@ internal sealed class RouteTable
                 throw new ArgumentException($"invalid alias '{alias.Alias}' in validated options", nameof(options));
             }
 
-            var route = byConfiguredName[alias.Model];
+            if (!byConfiguredName.TryGetValue(alias.Model, out var route)
+                && !(ModelName.TryParse(alias.Model, out var target) && byCanonical.TryGetValue(target.Canonical, out route)))
+            {
+                continue;
+            }
+
             foreach (var spelling in parsed.Spellings())
             {
                 bySpelling.TryAdd(spelling, new RouteMatch(route, IsAlias: true));
@@ -101,9 +140,48 @@ internal sealed class RouteTable
 
         return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, connections)
         {
+            Discovery = [.. options.Discovery.Select((rule, i) => (discovering[i], rule))],
             RunningDefaults = options.Lifecycle.Global,
             Watched = WatchedFields.Of([options.Lifecycle.Global, .. models.Select(static m => m.Defaults)]),
         };
+    }
+
+    // The models the discovering connections last listed and their rules admit, by canonical
+    // name, first seen first; each with the connections that list it, in declaration order.
+    // A connection not read yet lists nothing.
+    private static List<(string Canonical, (ModelName Name, List<Connection> Connections) Found)> Discovered(
+        IReadOnlyList<DiscoveryRule> rules, Dictionary<string, Connection> byId, List<Connection> discovering)
+    {
+        var found = new List<(string, (ModelName, List<Connection>))>();
+        var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var rule in rules)
+        {
+            var connection = byId[rule.ConnectionId];
+            discovering.Add(connection);
+            foreach (var model in connection.Listed ?? [])
+            {
+                if (!rule.Admits(model))
+                {
+                    continue;
+                }
+
+                if (index.TryGetValue(model.Canonical, out var at))
+                {
+                    var connections = found[at].Item2.Item2;
+                    if (!connections.Contains(connection))
+                    {
+                        connections.Add(connection);
+                    }
+                }
+                else
+                {
+                    index.Add(model.Canonical, found.Count);
+                    found.Add((model.Canonical, (model, [connection])));
+                }
+            }
+        }
+
+        return found;
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public sealed class ConfigFileCommandTests : IDisposable
         [Settings.Aliases] = (
             ["--proxy", "m=http://gpu1:11434", "--alias", "a=m", "--alias", "b=m"],
             "models: {m: {connections: ['http://gpu1:11434'], aliases: [a]}}\naliases: {b: m}"),
+        [Settings.Discover] = (
+            ["--connection", "gpu1=http://gpu1:11434", "--discover", "gpu1=qwen3:*", "--discover", "gpu1=!*:70b", "--discover", "http://gpu2:11434"],
+            "connections:\n  gpu1: {url: 'http://gpu1:11434', discover: {include: ['qwen3:*'], exclude: ['*:70b']}}\ndiscover: ['http://gpu2:11434']"),
         [Settings.ListAliases] = ([.. s_route, "--list-aliases"], RouteYaml + "list_aliases: true"),
         [Settings.Origins] = ([.. s_route, "--origins", "https://a.example,https://b.example"], RouteYaml + "origins: [https://a.example, https://b.example]"),
         [Settings.HealthInterval] = ([.. s_route, "--health-interval", "10s"], RouteYaml + "health_interval: 10s"),
@@ -132,7 +135,7 @@ public sealed class ConfigFileCommandTests : IDisposable
         var run = await InvokeAsync(["--config", path]);
 
         run.ExitCode.Should().Be(ExitCodes.ConfigError);
-        run.Error.Should().Be($"gollamas: {path}: models: no model configured (models: {{llama3.2: [gpu1]}} in the file, or --proxy MODEL=URL)\n");
+        run.Error.Should().Be($"gollamas: {path}: models: no model configured (models: {{llama3.2: [gpu1]}} in the file, or --proxy MODEL=URL, or discover: true on a connection)\n");
     }
 
     [Fact]

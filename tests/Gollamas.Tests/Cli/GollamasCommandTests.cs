@@ -649,7 +649,7 @@ public class GollamasCommandTests
     [InlineData(new[] { "--proxy", Proxy }, "CONNECTIONS", "=http://h:1",
         "gollamas: CONNECTIONS \"=http://h:1\": empty connection id (expected ID=URL)")]
     [InlineData(new[] { "--proxy", Proxy, "--alias", "gpt-4=mistral" }, null, null,
-        "gollamas: --alias \"gpt-4=mistral\": alias points to unknown model 'mistral'")]
+        "gollamas: --alias \"gpt-4=mistral\": alias points to unknown model 'mistral' (configure it, or let a connection's models be found with --discover)")]
     [InlineData(new[] { "--proxy", Proxy, "--aliases", "llama3.2:latest=llama3.2" }, null, null,
         "gollamas: --aliases \"llama3.2:latest=llama3.2\": alias shadows a configured model")]
     [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_ALIASES", "gpt-4",
@@ -733,9 +733,9 @@ public class GollamasCommandTests
     [InlineData(new[] { "--proxy", Proxy }, "GOLLAMAS_LOG_FORMAT", "logfmt",
         "gollamas: GOLLAMAS_LOG_FORMAT \"logfmt\": unknown format (expected simple or json)")]
     [InlineData(new string[0], null, null,
-        "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID)")]
+        "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID, or --discover ID_OR_URL)")]
     [InlineData(new[] { "--proxies", " " }, null, null,
-        "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID)")]
+        "gollamas: --proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID, or --discover ID_OR_URL)")]
     public async Task Invoke_ConfigurationError_Exits2WithOneLineNamingTheValue(string[] args, string? variable, string? value, string line)
     {
         var env = variable is null ? Env() : Env((variable, value));

@@ -339,7 +339,7 @@ public class ConfigParserTests
 
         ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
 
-        errors.Select(e => e.ToString()).Should().Equal("--proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID)");
+        errors.Select(e => e.ToString()).Should().Equal("--proxy/--proxies: no model configured (expected MODEL=URL or MODEL=CONNECTION_ID, or --discover ID_OR_URL)");
     }
 
     [Fact]
@@ -358,7 +358,7 @@ public class ConfigParserTests
     [InlineData("=llama3.2", "ALIASES \"=llama3.2\": empty alias (expected ALIAS=MODEL)")]
     [InlineData("gpt 4=llama3.2", "ALIASES \"gpt 4=llama3.2\": invalid alias name 'gpt 4'")]
     [InlineData("gpt-4=llama 3", "ALIASES \"gpt-4=llama 3\": invalid model name 'llama 3'")]
-    [InlineData("gpt-4=mistral", "ALIASES \"gpt-4=mistral\": alias points to unknown model 'mistral'")]
+    [InlineData("gpt-4=mistral", "ALIASES \"gpt-4=mistral\": alias points to unknown model 'mistral' (configure it, or let a connection's models be found with --discover)")]
     [InlineData("library/LLAMA3.2=qwen3", "ALIASES \"library/LLAMA3.2=qwen3\": alias shadows a configured model")]
     [InlineData("gpt-4:latest=qwen3", "ALIASES \"gpt-4:latest=qwen3\": alias 'gpt-4:latest' already points to 'llama3.2'")]
     public void TryParse_InvalidAlias_ReportsOneLine(string value, string message)
@@ -391,7 +391,7 @@ public class ConfigParserTests
             "--connection \"c1=gpu\": 'gpu' is not an http(s) URL (expected ID=URL)",
             "--proxy \"llama3.2\": missing '=' (expected MODEL=URL or MODEL=CONNECTION_ID)",
             "PROXIES \"qwen3=c9\": unknown connection id 'c9'",
-            "--alias \"gpt-4=llama3.2\": alias points to unknown model 'llama3.2'",
+            "--alias \"gpt-4=llama3.2\": alias points to unknown model 'llama3.2' (configure it, or let a connection's models be found with --discover)",
             "--list-aliases \"sometimes\": not a boolean (expected true/false, 1/0, yes/no or on/off)");
     }
 

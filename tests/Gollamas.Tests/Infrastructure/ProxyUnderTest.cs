@@ -146,7 +146,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
         var known = new HashSet<string>(StringComparer.Ordinal)
         {
-            "--keep-alive", "--force-keep-alive", "--num-ctx", "--force-num-ctx", "--preload", "--ping-interval", "--health-interval",
+            "--keep-alive", "--force-keep-alive", "--num-ctx", "--force-num-ctx", "--preload", "--ping-interval", "--health-interval", "--discover",
         };
         var unknown = entries.Keys.FirstOrDefault(flag => !known.Contains(flag));
         if (unknown is not null)
@@ -156,7 +156,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
         List<ConfigEntry> Of(string flag) => entries.GetValueOrDefault(flag) ?? [];
         ConfigEntry? One(string flag) => entries.TryGetValue(flag, out var list) ? list[0] : null;
-        return given with
+        var result = given with
         {
             KeepAlive = Of("--keep-alive"),
             ForceKeepAlive = Of("--force-keep-alive"),
@@ -166,6 +166,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             PingInterval = One("--ping-interval"),
             HealthInterval = One("--health-interval"),
         };
+        return result.With(Settings.Discover, Of("--discover"));
     };
 
     /// <summary>
@@ -198,6 +199,26 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         finally
         {
             _server.Health.Probed -= OnProbed;
+        }
+    }
+
+    /// <summary>
+    /// Moves the proxy's clock one health interval on and waits until model discovery has read
+    /// every discovering connection again (and swapped the routes if a list changed).
+    /// </summary>
+    public async Task DiscoveryRoundAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnRound() => done.TrySetResult();
+        _server.Discovery.RoundCompleted += OnRound;
+        try
+        {
+            Time.Advance(_options.Health.Interval);
+            await done.Task.DefaultTimeout();
+        }
+        finally
+        {
+            _server.Discovery.RoundCompleted -= OnRound;
         }
     }
 

@@ -31,6 +31,7 @@ public sealed class ConfigFileBinaryTests : IAsyncLifetime
         // The example's servers are elsewhere: the flags put the fakes in their place, and the
         // addresses on loopback, which is also how an operator overrides a file's setting.
         var example = Path.Combine(AppContext.BaseDirectory, "Deploy", "gollamas.yaml");
+        _cpu1.Models = [new FakeModel("nomic-embed-text:latest"), new FakeModel("bge-m3:567m"), new FakeModel("bge-m3:567m-fp16"), new FakeModel("phi4:14b")];
         await using var proxy = await RunningBinary.StartAsync(
             "--config", example,
             "--listen", "127.0.0.1:0",
@@ -50,6 +51,15 @@ public sealed class ConfigFileBinaryTests : IAsyncLifetime
         embed.StatusCode.Should().Be(HttpStatusCode.OK);
         (await _cpu1.WaitForRequestAsync(static r => r.Path == "/v1/embeddings").DefaultTimeout()).BodyText
             .Should().Contain("\"model\":\"nomic-embed-text\"");
+
+        // cpu1's discover: its bge-m3 is routed; what its patterns leave out is not.
+        using var discovered = await client.PostAsync("/api/embed", new StringContent("""{"model":"bge-m3:567m","input":"x"}"""));
+        using var excluded = await client.PostAsync("/api/embed", new StringContent("""{"model":"bge-m3:567m-fp16","input":"x"}"""));
+        using var notIncluded = await client.PostAsync("/api/embed", new StringContent("""{"model":"phi4:14b","input":"x"}"""));
+        discovered.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _cpu1.WaitForRequestAsync(static r => r.Path == "/api/embed").DefaultTimeout()).BodyText.Should().Contain("\"model\":\"bge-m3:567m\"");
+        excluded.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        notIncluded.StatusCode.Should().Be(HttpStatusCode.NotFound);
         proxy.Terminate();
         (await proxy.WaitForExitAsync()).Should().Be(0);
         proxy.Stderr.Should().Contain($"Configuration read from {example}")
@@ -57,7 +67,8 @@ public sealed class ConfigFileBinaryTests : IAsyncLifetime
             .And.Contain($"metrics_listen: --metrics-listen 127.0.0.1:0 is used, not {example}:")
             .And.Contain($"connections: --connections gpu1={_gpu1.BaseUri}, gpu2={_gpu2.BaseUri}, cpu1={_cpu1.BaseUri} is used, not {example}:{LineOf(example, "url: http://10.0.0.5:11434")}'s gpu1=http://10.0.0.5:11434")
             .And.Contain("Route qwen3:8b -> ")
-            .And.Contain("Alias gpt-4o-mini -> qwen3:8b");
+            .And.Contain("Alias gpt-4o-mini -> qwen3:8b")
+            .And.Contain($"Ollama server 'cpu1' ({_cpu1.BaseUri}) lists 4 models; --discover (*embed*, bge-* but not *fp16) takes 2: nomic-embed-text:latest, bge-m3:567m");
     }
 
     // The line of the example that starts with text (after its indentation), from 1.

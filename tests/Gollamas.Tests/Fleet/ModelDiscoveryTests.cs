@@ -1,0 +1,203 @@
+using System.Net;
+using Gollamas.Tests.Fakes;
+using Gollamas.Tests.Infrastructure;
+
+namespace Gollamas.Tests.Fleet;
+
+/// <summary>
+/// Models found on the servers (--discover): each model a discovering connection's /api/tags
+/// lists becomes a route to it, read at start-up and every health interval; configured routes
+/// win; aliases may name them; lists and /metrics show them.
+/// </summary>
+public sealed class ModelDiscoveryTests : TwoServersTest
+{
+    [Fact]
+    public async Task DiscoverOnly_TheServersModelsAreRoutedFromTheStart_OthersAreUnknown()
+    {
+        A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
+
+        Proxy = await StartAsync([], "--discover", "a");
+
+        (await ChatAsync("qwen3:8b")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await ChatAsync("llama3.2")).StatusCode.Should().Be(HttpStatusCode.OK);
+        A.Requests.Count(static r => r.Path == "/api/chat").Should().Be(2);
+        (await ChatAsync("phi4")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        Proxy.Logs.Lines.Should().Contain($"Information: Ollama server 'a' ({A.BaseUri}) lists 2 models; --discover (every model) takes 2: llama3.2:latest, qwen3:8b");
+    }
+
+    [Fact]
+    public async Task SameModelOnTwoDiscoveringServers_HasARouteToEach()
+    {
+        A.Models = [new FakeModel("llama3.2:latest")];
+        B.Models = [new FakeModel("llama3.2:latest"), new FakeModel("phi4:14b")];
+
+        Proxy = await StartAsync([], "--discover", "a", "--discover", "b");
+
+        var routes = Proxy.Server.Snapshots.Current.Routes;
+        routes.TryResolve("llama3.2", out var llama).Should().BeTrue();
+        llama.Route.Connections.Select(static c => c.Id).Should().Equal("a", "b");
+        llama.Route.IsDiscovered.Should().BeTrue();
+        routes.TryResolve("phi4:14b", out var phi).Should().BeTrue();
+        phi.Route.Connections.Select(static c => c.Id).Should().Equal("b");
+    }
+
+    [Fact]
+    public async Task ConfiguredRouteWins_OverADiscoveredOneForTheSameModel()
+    {
+        A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
+
+        Proxy = await StartAsync(["llama3.2=b"], "--discover", "a");
+
+        (await ChatAsync("llama3.2")).StatusCode.Should().Be(HttpStatusCode.OK);
+        B.Requests.Count(static r => r.Path == "/api/chat").Should().Be(1);
+        A.Requests.Count(static r => r.Path == "/api/chat").Should().Be(0);
+        Proxy.Server.Snapshots.Current.Routes.TryResolve("llama3.2", out var match).Should().BeTrue();
+        match.Route.IsDiscovered.Should().BeFalse();
+        match.Route.Connections.Select(static c => c.Id).Should().Equal("b");
+        Proxy.Server.Snapshots.Current.Routes.Models.Select(static m => m.Name).Should().Equal("llama3.2", "qwen3:8b");
+    }
+
+    [Fact]
+    public async Task Patterns_IncludeAndExcludeChooseTheModels()
+    {
+        A.Models = [new FakeModel("qwen3:8b"), new FakeModel("qwen3:30b"), new FakeModel("llama3.2:latest"), new FakeModel("Qwen3:4b")];
+
+        Proxy = await StartAsync([], "--discover", "a=qwen3:*", "--discover", "a=!*:30b");
+
+        Proxy.Server.Snapshots.Current.Routes.Models.Select(static m => m.Name).Should().Equal(["qwen3:8b", "Qwen3:4b"], "patterns ignore case, and a route is named as its server lists it");
+        (await ChatAsync("qwen3:30b")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await ChatAsync("llama3.2")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AModelPulledIsRoutedWithinOneInterval_AndADeletedOneStopsBeingRouted()
+    {
+        A.Models = [new FakeModel("llama3.2:latest")];
+        Proxy = await StartAsync([], "--discover", "a");
+        (await ChatAsync("qwen3:8b")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        A.Models = [new FakeModel("qwen3:8b")];
+        await Proxy.DiscoveryRoundAsync();
+
+        (await ChatAsync("qwen3:8b")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await ChatAsync("llama3.2")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        Proxy.Logs.Lines.Should().Contain($"Information: Ollama server 'a' ({A.BaseUri}) models changed: new qwen3:8b; gone llama3.2:latest");
+    }
+
+    [Fact]
+    public async Task AnUnchangedList_BuildsNoNewSnapshot()
+    {
+        A.Models = [new FakeModel("llama3.2:latest")];
+        Proxy = await StartAsync([], "--discover", "a");
+        var before = Proxy.Server.Snapshots.Current;
+
+        await Proxy.DiscoveryRoundAsync();
+
+        Proxy.Server.Snapshots.Current.Should().BeSameAs(before);
+        A.Requests.Count(static r => r.Path == "/api/tags").Should().Be(2, "one read at start-up, one a health interval later");
+    }
+
+    [Fact]
+    public async Task AServerThatStopsAnswering_KeepsTheModelsItLastListed()
+    {
+        A.Models = [new FakeModel("llama3.2:latest")];
+        Proxy = await StartAsync([], "--discover", "a");
+        A.Map("GET", "/api/tags", static (context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        });
+
+        await Proxy.DiscoveryRoundAsync();
+
+        Proxy.Server.Snapshots.Current.Routes.TryResolve("llama3.2", out _).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AnAliasOfAModelNotThereYet_IsUnknownUntilTheServerListsIt_ThenRoutedAndRewritten()
+    {
+        Proxy = await StartAsync([], "--discover", "a", aliases: ["gpt-4o=llama3.2"]);
+        (await ChatAsync("gpt-4o")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        A.Models = [new FakeModel("llama3.2:latest")];
+        await Proxy.DiscoveryRoundAsync();
+
+        (await ChatAsync("gpt-4o")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var chat = A.Requests.Single(static r => r.Path == "/api/chat");
+        chat.BodyText.Should().Contain("\"model\":\"llama3.2:latest\"");
+    }
+
+    [Fact]
+    public async Task Lists_ShowDiscoveredModels_AndTheAliasesOfThem()
+    {
+        A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
+        B.Models = [new FakeModel("phi4:14b"), new FakeModel("hidden:7b")];
+
+        Proxy = await StartAsync(["phi4:14b=b"], "--discover", "a", aliases: ["gpt-4o=llama3.2"], listAliases: true);
+
+        using var tags = System.Text.Json.JsonDocument.Parse(await Proxy.Client.GetStringAsync("/api/tags"));
+        tags.RootElement.GetProperty("models").EnumerateArray().Select(static m => m.GetProperty("name").GetString())
+            .Should().BeEquivalentTo(["llama3.2:latest", "gpt-4o", "qwen3:8b", "phi4:14b"]);
+        using var openAi = System.Text.Json.JsonDocument.Parse(await Proxy.Client.GetStringAsync("/v1/models"));
+        openAi.RootElement.GetProperty("data").EnumerateArray().Select(static m => m.GetProperty("id").GetString())
+            .Should().Contain(["llama3.2:latest", "qwen3:8b", "phi4:14b"]).And.NotContain("hidden:7b");
+    }
+
+    [Fact]
+    public async Task Metrics_CountEachConnectionsModelsBySource()
+    {
+        A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
+
+        Proxy = await StartAsync(["phi4=a", "phi4=b"], "--discover", "a");
+
+        var text = await Proxy.Client.GetStringAsync("/metrics");
+        text.Should().Contain("gollamas_connection_models{connection=\"a\",source=\"configured\"} 1\n")
+            .And.Contain("gollamas_connection_models{connection=\"a\",source=\"discovered\"} 2\n")
+            .And.Contain("gollamas_connection_models{connection=\"b\",source=\"configured\"} 1\n")
+            .And.Contain("gollamas_connection_models{connection=\"b\",source=\"discovered\"} 0\n");
+    }
+
+    [Fact]
+    public async Task AReload_KeepsTheDiscoveredRoutes_WithoutAskingAgain()
+    {
+        A.Models = [new FakeModel("llama3.2:latest")];
+        Proxy = await StartAsync([], "--discover", "a");
+        var reads = A.Requests.Count(static r => r.Path == "/api/tags");
+
+        Proxy.Swap(["phi4=b"], Connections(), input: ProxyUnderTest.Flags("--discover", "a"));
+
+        Proxy.Server.Snapshots.Current.Routes.Models.Select(static m => m.Name).Should().Equal("phi4", "llama3.2:latest");
+        A.Requests.Count(static r => r.Path == "/api/tags").Should().Be(reads);
+    }
+
+    [Fact]
+    public async Task AReloadThatAddsADiscoveringConnection_ReadsItAtOnce()
+    {
+        B.Models = [new FakeModel("phi4:14b")];
+        Proxy = await StartAsync(["llama3.2=a"]);
+        var round = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Proxy.Server.Discovery.RoundCompleted += () => round.TrySetResult();
+
+        Proxy.Swap(["llama3.2=a"], Connections(), input: ProxyUnderTest.Flags("--discover", "b"));
+        await round.Task.DefaultTimeout();
+
+        (await ChatAsync("phi4:14b")).StatusCode.Should().Be(HttpStatusCode.OK);
+        B.Requests.Count(static r => r.Path == "/api/chat").Should().Be(1);
+    }
+
+    private string[] Connections() => [$"a={A.BaseUri}", $"b={B.BaseUri}"];
+
+    private Task<ProxyUnderTest> StartAsync(string[] proxies, string flag, string value, string[]? aliases = null, bool listAliases = false) =>
+        StartAsync(proxies, [flag, value], aliases, listAliases);
+
+    private Task<ProxyUnderTest> StartAsync(string[] proxies, string flag, string value, string flag2, string value2) =>
+        StartAsync(proxies, [flag, value, flag2, value2], null, false);
+
+    private Task<ProxyUnderTest> StartAsync(string[] proxies, string[] flags, string[]? aliases, bool listAliases) =>
+        ProxyUnderTest.StartAsync(proxies, Connections(), aliases, listAliases, input: ProxyUnderTest.Flags(flags));
+
+    private Task<ProxyUnderTest> StartAsync(string[] proxies) => ProxyUnderTest.StartAsync(proxies, Connections());
+
+    private Task<HttpResponseMessage> ChatAsync(string model) =>
+        Proxy!.Client.PostAsync("/api/chat", new StringContent($$"""{"model":"{{model}}","messages":[],"stream":false}""", System.Text.Encoding.UTF8, "application/json"));
+}
