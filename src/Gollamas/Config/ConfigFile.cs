@@ -158,6 +158,10 @@ internal static class ConfigFile
         private readonly Dictionary<Setting, List<ConfigEntry>> _entries = [];
         private readonly List<RequestRuleEntry> _rules = [];
 
+        // Models given settings but no connections, with where their error goes in the list: no
+        // error if the file discovers models (the settings are for a model a server will list).
+        private readonly List<(int ErrorIndex, int Line, string Path)> _withoutConnections = [];
+
         public ConfigInput ToInput()
         {
             var input = new ConfigInput { RequestRules = _rules };
@@ -194,6 +198,16 @@ internal static class ConfigFile
                 else
                 {
                     UnknownKey(value.Line, key, key, [.. s_byKey.Keys, .. s_ruleKeys.Keys]);
+                }
+            }
+
+            if (!_entries.ContainsKey(Settings.Discover))
+            {
+                // Last first: each goes where it was found, among the errors in file order.
+                for (var i = _withoutConnections.Count - 1; i >= 0; i--)
+                {
+                    var (index, line, path) = _withoutConnections[i];
+                    errors.Insert(index, new ConfigError(Source(line, path), "", "no connections (the ids or URLs of the servers that serve it: connections: [gpu1]; or discover: on a connection that has it)"));
                 }
             }
         }
@@ -451,7 +465,7 @@ internal static class ConfigFile
 
                 if (!hasRoutes)
                 {
-                    Error(settings.Line, path, "no connections (the ids or URLs of the servers that serve it: connections: [gpu1])");
+                    _withoutConnections.Add((errors.Count, settings.Line, path));
                 }
             }
         }

@@ -97,6 +97,23 @@ internal sealed record LifecycleOptions
 
     /// <summary>The effective settings of a configured model.</summary>
     public RequestDefaults For(string modelName) => PerModel.TryGetValue(modelName, out var defaults) ? defaults : Global;
+
+    /// <summary>
+    /// The effective settings of a model found on a server (--discover): those given for any
+    /// spelling of its name (<c>llama3.2</c> for <c>llama3.2:latest</c>), else the global ones.
+    /// </summary>
+    public RequestDefaults For(ModelName model)
+    {
+        foreach (var (name, defaults) in PerModel)
+        {
+            if (ModelName.TryParse(name, out var parsed) && string.Equals(parsed.Canonical, model.Canonical, StringComparison.OrdinalIgnoreCase))
+            {
+                return defaults;
+            }
+        }
+
+        return Global;
+    }
 }
 
 /// <summary>The Prometheus endpoint.</summary>

@@ -38,7 +38,7 @@ internal static class LifecycleParser
         var modelNames = draft.Options.Models.Select(static m => m.Name).ToArray();
         var pingIntervalEntry = input.PingInterval;
         var pingInterval = ValueParsers.Duration(pingIntervalEntry, errors, zeroMeansNone: true);
-        var resolver = new ModelResolver(modelNames, draft.Options.Aliases);
+        var resolver = new ModelResolver(modelNames, draft.Options.Aliases, discovers: draft.Options.Discovery.Count > 0);
         var keepAlive = ParseScoped(input.KeepAlive, resolver, TryParseKeepAlive, KeepAliveForm, errors);
         var forceKeepAlive = ParseScoped(input.ForceKeepAlive, resolver, TryParseKeepAlive, KeepAliveForm, errors);
         var numCtx = ParseScoped(input.NumCtx, resolver, TryParseNumCtx, NumCtxForm, errors);
@@ -56,7 +56,8 @@ internal static class LifecycleParser
 
         var global = rules.Build(null);
         var perModel = new Dictionary<string, RequestDefaults>(StringComparer.Ordinal);
-        foreach (var model in modelNames)
+        // The configured models, then those a server may list one day (with discovery on).
+        foreach (var model in modelNames.Concat(rules.Models.Where(m => !modelNames.Contains(m, StringComparer.Ordinal)).Order(StringComparer.Ordinal)))
         {
             // A model's own rule for a field wins over the global one, whichever action each has.
             if (rules.HasOwn(model))
@@ -100,7 +101,8 @@ internal static class LifecycleParser
                 continue;
             }
 
-            if (!resolver.TryResolve(text, out var model))
+            // A preload needs a route to load through: a model discovery may find one day has none yet.
+            if (!resolver.TryResolve(text, out var model, configuredOnly: true))
             {
                 errors.Add(new ConfigError(entry.Source, entry.Value, $"'{text}' is not a configured model or alias"));
                 continue;
@@ -354,6 +356,9 @@ internal static class LifecycleParser
             Set(model, new RequestRule(entry.Action, entry.Field, entry.Value), entry.Source);
         }
 
+        /// <summary>Every model with a rule of its own.</summary>
+        public IEnumerable<string> Models => _perModel.Keys;
+
         public bool HasOwn(string model) => _perModel.ContainsKey(model);
 
         /// <summary>The rules of <paramref name="model"/> (null: of every model), in the order their fields were first named.</summary>
@@ -405,33 +410,54 @@ internal static class LifecycleParser
     }
 
     /// <summary>Any spelling of a configured model or alias, to the configured model's name.</summary>
+    // A model named by a setting: a configured model or an alias of one; with discovery on, also
+    // any valid name, in Ollama's short form (llama3.2:latest), which a server may list one day:
+    // its settings apply when it does (LifecycleOptions.For(ModelName)).
     private sealed class ModelResolver
     {
         private readonly Dictionary<string, string> _byCanonical = new(StringComparer.OrdinalIgnoreCase);
+        private readonly HashSet<string> _configured = new(StringComparer.OrdinalIgnoreCase);
+        private readonly bool _discovers;
 
-        public ModelResolver(IReadOnlyList<string> modelNames, IReadOnlyList<AliasConfig> aliases)
+        public ModelResolver(IReadOnlyList<string> modelNames, IReadOnlyList<AliasConfig> aliases, bool discovers)
         {
+            _discovers = discovers;
             foreach (var name in modelNames)
             {
                 if (ModelName.TryParse(name, out var parsed))
                 {
                     _byCanonical.TryAdd(parsed.Canonical, name);
+                    _configured.Add(parsed.Canonical);
                 }
             }
 
             foreach (var alias in aliases)
             {
+                // An alias of a model not configured (discovery) stands for that model's short form.
                 if (ModelName.TryParse(alias.Alias, out var parsed))
                 {
-                    _byCanonical.TryAdd(parsed.Canonical, alias.Model);
+                    _byCanonical.TryAdd(parsed.Canonical, !_configured.Contains(Canonical(alias.Model)) && ModelName.TryParse(alias.Model, out var target) ? target.DisplayShortest : alias.Model);
                 }
             }
         }
 
-        public bool TryResolve(string text, out string model)
+        private static string Canonical(string name) => ModelName.TryParse(name, out var parsed) ? parsed.Canonical : name;
+
+        public bool TryResolve(string text, out string model, bool configuredOnly = false)
         {
             model = "";
-            return ModelName.TryParse(text, out var parsed) && _byCanonical.TryGetValue(parsed.Canonical, out model!);
+            if (!ModelName.TryParse(text, out var parsed))
+            {
+                return false;
+            }
+
+            if (_byCanonical.TryGetValue(parsed.Canonical, out model!))
+            {
+                return !configuredOnly || ModelName.TryParse(model, out var target) && _configured.Contains(target.Canonical);
+            }
+
+            model = parsed.DisplayShortest;
+            return _discovers && !configuredOnly;
         }
     }
 }

@@ -438,7 +438,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                 Log.AliasConfigured(_logger, alias, route.Name);
             }
 
-            if (!route.Defaults.IsEmpty)
+            if (!route.Defaults.IsEmpty && !route.IsDiscovered)
             {
                 Log.DefaultsConfigured(_logger, route.Name, Describe(route.Defaults));
             }

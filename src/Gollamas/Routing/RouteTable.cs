@@ -108,7 +108,7 @@ internal sealed class RouteTable
                     && string.Equals(target.Canonical, canonical, StringComparison.OrdinalIgnoreCase))
                 .Select(static a => a.Alias)
                 .ToArray();
-            var route = new ModelRoute(found.Name.DisplayShortest, found.Name, found.Connections, aliases, options.Lifecycle.For(found.Name.DisplayShortest)) { IsDiscovered = true };
+            var route = new ModelRoute(found.Name.DisplayShortest, found.Name, found.Connections, aliases, options.Lifecycle.For(found.Name)) { IsDiscovered = true };
             models.Add(route);
             byCanonical.Add(canonical, route);
             foreach (var spelling in found.Name.Spellings())

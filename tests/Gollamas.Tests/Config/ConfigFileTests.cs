@@ -134,7 +134,7 @@ public class ConfigFileTests
     [InlineData("aliases: [a]", "gollamas.yaml:1: aliases: expected a mapping of aliases and the models they stand for (gpt-4o: llama3.2), not a list")]
     [InlineData("models: {m: [[gpu1]]}", "gollamas.yaml:1: models.m: expected a single value, not a list")]
     [InlineData("connections: {gpu1: {max_concurrency: 2}}", "gollamas.yaml:1: connections.gpu1: no url (the server's address: url: http://10.0.0.5:11434)")]
-    [InlineData("models: {m: {aliases: [a]}}", "gollamas.yaml:1: models.m: no connections (the ids or URLs of the servers that serve it: connections: [gpu1])")]
+    [InlineData("models: {m: {aliases: [a]}}", "gollamas.yaml:1: models.m: no connections (the ids or URLs of the servers that serve it: connections: [gpu1]; or discover: on a connection that has it)")]
     [InlineData("models: {m: []}", "gollamas.yaml:1: models.m: no connection (the ids or URLs of the servers that serve it, in order of preference)")]
     [InlineData("models: {m: {connections: [c], preload: maybe}}", "gollamas.yaml:1: models.m.preload \"maybe\": not a boolean (expected true/false, 1/0, yes/no or on/off)")]
     [InlineData("health_interval:", "gollamas.yaml:1: health_interval: no value (leave the key out for the default)")]

@@ -45,6 +45,29 @@ public sealed class DiscoveryParserTests
         options.Aliases.Should().Equal(new AliasConfig("gpt-4o", "qwen3:8b"));
     }
 
+    [Fact]
+    public void Preload_OfAModelNotConfigured_IsRefusedEvenWithDiscovery()
+    {
+        var input = Input(["--discover", "http://gpu1:11434"], null).With(Settings.Preload, [new ConfigEntry("llama3.2", "--preload")]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(static e => e.ToString()).Should().Equal("--preload \"llama3.2\": 'llama3.2' is not a configured model or alias");
+    }
+
+    [Fact]
+    public void KeepAlive_OfAModelNotConfigured_IsRefusedWithoutDiscovery_AndKeptWithIt()
+    {
+        var without = Input(["--proxy", "qwen3=http://gpu1:11434"], null).With(Settings.KeepAlive, [new ConfigEntry("llama3.2=10m", "--keep-alive")]);
+        var with = without.With(Settings.Discover, [new ConfigEntry("http://gpu1:11434", "--discover")]);
+
+        ConfigParser.TryParse(without, out _, out var errors).Should().BeFalse();
+        errors.Select(static e => e.ToString()).Should().Equal("--keep-alive \"llama3.2=10m\": 'llama3.2' is not a configured model or alias");
+        ConfigParser.TryParse(with, out var options, out _).Should().BeTrue();
+        ModelName.TryParse("llama3.2:latest", out var found).Should().BeTrue();
+        options!.Lifecycle.For(found).KeepAliveText.Should().Be("10m");
+    }
+
     [Theory]
     [InlineData("", "--discover: empty entry (expected ID_OR_URL, ID_OR_URL=PATTERN or ID_OR_URL=!PATTERN)")]
     [InlineData("=qwen3", "--discover \"=qwen3\": empty connection id or URL (expected ID_OR_URL, ID_OR_URL=PATTERN or ID_OR_URL=!PATTERN)")]

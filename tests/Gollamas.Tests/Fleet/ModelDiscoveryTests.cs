@@ -185,6 +185,38 @@ public sealed class ModelDiscoveryTests : TwoServersTest
         B.Requests.Count(static r => r.Path == "/api/chat").Should().Be(1);
     }
 
+    [Fact]
+    public async Task ModelSettings_GivenForAModelNotConfigured_ApplyToItWhenItIsFound()
+    {
+        A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
+
+        Proxy = await StartAsync([], ["--discover", "a", "--keep-alive", "llama3.2=10m", "--force-num-ctx", "qwen3:8b=8192"], aliases: null, listAliases: false);
+
+        (await ChatAsync("llama3.2")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await ChatAsync("qwen3:8b")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var chats = A.Requests.Where(static r => r.Path == "/api/chat").Select(static r => r.BodyText).ToList();
+        chats[0].Should().Contain("\"keep_alive\":600").And.NotContain("num_ctx");
+        chats[1].Should().Contain("\"num_ctx\":8192").And.NotContain("keep_alive");
+    }
+
+    [Fact]
+    public async Task TheFile_GivesSettingsToAModelWithoutConnections_WhenItDiscovers()
+    {
+        A.Models = [new FakeModel("llama3.2:latest")];
+        var errors = new List<Gollamas.Config.ConfigError>();
+        var input = Gollamas.Config.ConfigFile.Parse(
+            $"connections:\n  a: {{url: '{A.BaseUri}', discover: true}}\nmodels:\n  llama3.2: {{keep_alive: 10m, aliases: [gpt-4o]}}\n", "gollamas.yaml", errors);
+        errors.Should().BeEmpty();
+
+        Proxy = await ProxyUnderTest.StartAsync([], input: given => given.With(Gollamas.Config.Settings.Connections, input![Gollamas.Config.Settings.Connections])
+            .With(Gollamas.Config.Settings.Discover, input[Gollamas.Config.Settings.Discover])
+            .With(Gollamas.Config.Settings.KeepAlive, input[Gollamas.Config.Settings.KeepAlive])
+            .With(Gollamas.Config.Settings.Aliases, input[Gollamas.Config.Settings.Aliases]));
+
+        (await ChatAsync("gpt-4o")).StatusCode.Should().Be(HttpStatusCode.OK);
+        A.Requests.Single(static r => r.Path == "/api/chat").BodyText.Should().Contain("\"model\":\"llama3.2:latest\"").And.Contain("\"keep_alive\":600");
+    }
+
     private string[] Connections() => [$"a={A.BaseUri}", $"b={B.BaseUri}"];
 
     private Task<ProxyUnderTest> StartAsync(string[] proxies, string flag, string value, string[]? aliases = null, bool listAliases = false) =>
