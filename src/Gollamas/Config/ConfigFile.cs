@@ -69,7 +69,11 @@ internal static class ConfigFile
     private static readonly string[] s_modelKeys =
         [RoutesKey, AliasesKey, .. s_perModel.Select(static s => s.FileKey!), PreloadKey, DefaultsKey, ForceKey, StripKey];
 
-    private static readonly string[] s_connectionKeys = [UrlKey, Settings.MaxConcurrency.FileKey!, HeadersKey, CaKey, Settings.Discover.FileKey!];
+    // A connection's own value of a row that takes [ID_OR_URL=]N: max_concurrency: 2.
+    private static readonly Setting[] s_perConnectionNumbers = [Settings.MaxConcurrency, Settings.Weight, Settings.NumParallel];
+
+    private static readonly string[] s_connectionKeys =
+        [UrlKey, .. s_perConnectionNumbers.Select(static s => s.FileKey!), HeadersKey, CaKey, Settings.Discover.FileKey!];
 
     private static readonly string[] s_discoverKeys = [IncludeKey, ExcludeKey];
 
@@ -317,11 +321,11 @@ internal static class ConfigFile
                             Add(Settings.Connections, $"{id}={url}", setting.Line, settingPath);
                         }
                     }
-                    else if (key == Settings.MaxConcurrency.FileKey)
+                    else if (s_perConnectionNumbers.FirstOrDefault(s => s.FileKey == key) is { } row)
                     {
-                        if (Value(setting, settingPath) is { } limit)
+                        if (Value(setting, settingPath) is { } number)
                         {
-                            Add(Settings.MaxConcurrency, $"{id}={limit}", setting.Line, settingPath);
+                            Add(row, $"{id}={number}", setting.Line, settingPath);
                         }
                     }
                     else if (key == HeadersKey)

@@ -46,6 +46,9 @@ internal sealed record GollamasOptions
     /// <summary>Per-connection limits on requests in flight, and the queue in front of them.</summary>
     public ConcurrencyOptions Concurrency { get; init; } = new();
 
+    /// <summary>Per-connection weights and parallel slots, for the route choice.</summary>
+    public RoutingOptions Routing { get; init; } = new();
+
     /// <summary>
     /// Whether a model that is not configured but is loaded on a connection (seen in its
     /// <c>/api/ps</c>) is routed there and listed in <c>/api/ps</c>.
@@ -223,6 +226,22 @@ internal sealed record HealthOptions
 
     /// <summary>Failed probes or requests in a row after which a connection is marked down.</summary>
     public int FailuresBeforeDown { get; init; } = Settings.HealthFailures.DefaultValue;
+}
+
+/// <summary>What the route choice knows of each connection's server beyond what it observes.</summary>
+internal sealed record RoutingOptions
+{
+    /// <summary>Weight of connections without their own: how fast a server is next to the others (1).</summary>
+    public double DefaultWeight { get; init; } = 1;
+
+    /// <summary>Weights by connection id.</summary>
+    public IReadOnlyDictionary<string, double> Weights { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Requests of one model a server serves at once (its OLLAMA_NUM_PARALLEL), for connections without their own.</summary>
+    public int DefaultNumParallel { get; init; } = 1;
+
+    /// <summary>OLLAMA_NUM_PARALLEL by connection id.</summary>
+    public IReadOnlyDictionary<string, int> NumParallel { get; init; } = new Dictionary<string, int>();
 }
 
 /// <summary>Limits on requests in flight per connection, and the FIFO queue in front of them.</summary>

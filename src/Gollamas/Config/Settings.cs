@@ -212,6 +212,32 @@ internal static class Settings
         Combine = static draft => RouteParser.ParseConcurrencyLimits(draft),
     };
 
+    public static readonly Setting Weight = new()
+    {
+        Flag = "--weight",
+        Variable = "GOLLAMAS_WEIGHT",
+        Kind = SettingKind.Repeatable,
+        Live = true,
+        HelpName = "[ID_OR_URL=]N",
+        Help = "How fast a server is next to the others, for the route choice (a number from 0.1 to 100; 1, the default, for all alike): "
+            + "its expected waits and prompt times count N times shorter. N alone for every connection without its own; repeatable, "
+            + "or a comma list. Example: --weight gpu1=2 --weight cpu1=0.25",
+        Combine = static draft => PerConnectionNumbers.ReadWeights(draft),
+    };
+
+    public static readonly Setting NumParallel = new()
+    {
+        Flag = "--num-parallel",
+        Variable = "GOLLAMAS_NUM_PARALLEL",
+        Kind = SettingKind.Repeatable,
+        Live = true,
+        HelpName = "[ID_OR_URL=]N",
+        Help = "The OLLAMA_NUM_PARALLEL of the servers (1, Ollama's default): requests of one model a server serves at once; "
+            + "the route choice counts the others as waiting there. N alone for every connection without its own; repeatable, or a "
+            + "comma list. Example: --num-parallel 4 --num-parallel cpu1=1",
+        Combine = static draft => PerConnectionNumbers.ReadNumParallel(draft),
+    };
+
     public static readonly Setting ConnectionHeaders = new()
     {
         Flag = "--connection-header",
@@ -577,7 +603,7 @@ internal static class Settings
     [
         Config,
         Listen, Level, Proxies, Connections, Aliases, Discover, ListAliases, Origins,
-        HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
+        HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, Weight, NumParallel, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
         ApiKeys, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,

@@ -21,6 +21,7 @@ internal sealed class Connection : IDisposable
     private int _uses;
     private int _state;
     private IReadOnlyList<ModelName>? _listed;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelActivity> _activity = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="config">The connection as configured.</param>
     /// <param name="settings">Its pool, health and concurrency settings.</param>
@@ -85,6 +86,17 @@ internal sealed class Connection : IDisposable
         var left = new HashSet<string>(a.Select(static m => m.Canonical), StringComparer.OrdinalIgnoreCase);
         return left.SetEquals(b.Select(static m => m.Canonical));
     }
+
+    /// <summary>
+    /// The live load of <paramref name="canonicalModel"/> here (created at its first use). Only
+    /// routes' canonical names come here, and only of configured or discovered models (a model
+    /// routed because it runs has no entry): the set is bounded by the configuration.
+    /// </summary>
+    public ModelActivity Activity(string canonicalModel) =>
+        _activity.TryGetValue(canonicalModel, out var activity) ? activity : _activity.GetOrAdd(canonicalModel, static _ => new ModelActivity());
+
+    /// <summary>The live load of every model that has had one here, by canonical name (for /metrics).</summary>
+    public IEnumerable<KeyValuePair<string, ModelActivity>> Activities => _activity;
 
     /// <summary>What the generations served here said about each model: load time, rates, service time.</summary>
     public ModelStatistics Statistics { get; } = new();

@@ -17,6 +17,17 @@ internal sealed class ConnectionHealth
     private int _checked;
     private ConcurrentDictionary<string, byte> _loaded = NewLoadedSet();
 
+    // The cooldown after requests that failed fast: how many in a row, and until when (a
+    // TimeProvider timestamp) the route choice passes the server over.
+    private int _requestFailuresInRow;
+    private long _coolingUntil;
+
+    /// <summary>The first cooldown; each failure in a row after it doubles it, up to <see cref="MaxCooldown"/>.</summary>
+    public static readonly TimeSpan FirstCooldown = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest cooldown.</summary>
+    public static readonly TimeSpan MaxCooldown = TimeSpan.FromSeconds(30);
+
     public ConnectionHealth(int failuresBeforeDown)
     {
         _failuresBeforeDown = Math.Max(1, failuresBeforeDown);
@@ -71,6 +82,34 @@ internal sealed class ConnectionHealth
         Volatile.Write(ref _checked, 1);
         return Interlocked.Increment(ref _consecutiveFailures) >= Volatile.Read(ref _failuresBeforeDown)
             && Interlocked.Exchange(ref _down, 1) == 0;
+    }
+
+    /// <summary>
+    /// Whether the route choice passes the server over at <paramref name="now"/> (a timestamp of
+    /// the clock <see cref="RecordRequestFailure"/> was given): a request failed there fast (no
+    /// connection, no answer, 5xx or 429) and none has succeeded since. A server answering 503
+    /// at once looks idle to a count of requests in flight; this keeps traffic off it for a
+    /// while that grows as it keeps failing, while probes (which Ollama answers when busy) do not
+    /// end it. The choice still takes it when every other route is down or cooling too.
+    /// </summary>
+    public bool IsCooling(long now) => Volatile.Read(ref _coolingUntil) is var until and not 0 && now < until;
+
+    /// <summary>A request failed there at <paramref name="now"/>: cools the server for 1 s, 2 s, 4 s ... up to 30 s.</summary>
+    public void RecordRequestFailure(long now, long ticksPerSecond)
+    {
+        var inRow = Interlocked.Increment(ref _requestFailuresInRow);
+        var seconds = Math.Min(FirstCooldown.TotalSeconds * Math.Pow(2, Math.Min(inRow - 1, 16)), MaxCooldown.TotalSeconds);
+        Volatile.Write(ref _coolingUntil, now + (long)(seconds * ticksPerSecond));
+    }
+
+    /// <summary>A request succeeded there: no cooldown, and the next failure starts from the first.</summary>
+    public void RecordRequestSuccess()
+    {
+        if (Volatile.Read(ref _requestFailuresInRow) != 0)
+        {
+            Volatile.Write(ref _requestFailuresInRow, 0);
+            Volatile.Write(ref _coolingUntil, 0);
+        }
     }
 
     /// <summary>Whether the model (canonical name) is loaded on this server, as last seen.</summary>

@@ -23,6 +23,7 @@ internal static class LogEventIds
     public const int StreamBroken = 202;
     public const int ClientAborted = 203;
     public const int Routed = 204;
+    public const int RouteChoice = 210;
     public const int BackendRefused = 205;
     public const int FailedOver = 206;
     public const int Busy = 207;

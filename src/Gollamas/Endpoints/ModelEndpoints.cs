@@ -132,9 +132,12 @@ internal sealed partial class ModelEndpoints(
         var attempts = route.UpRouteCount();
         var rotation = route.RouteCount > 1 ? route.NextRotation() : 0;
         var tried = 0UL;
+        var request = new RouteRequest(RouteRequest.TokensOf(body.Length), Affine: null, snapshot.Queue.Time.GetTimestamp());
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
-            var connection = RouteSelector.Next(route, ref tried, rotation);
+            var connection = route.RouteCount > 1 && _logger.IsEnabled(LogLevel.Debug)
+                ? NextLogged(route, ref tried, rotation, request)
+                : RouteSelector.Next(route, ref tried, rotation, request);
             if (connection is null)
             {
                 break; // went down while this request was trying the others
@@ -152,11 +155,18 @@ internal sealed partial class ModelEndpoints(
                 Log.Routed(_logger, context.Request.Path, route.Name, decision.IsAlias, connection.DisplayName);
             }
 
+            // A generation counts on its server from now until it ends, its waits included: the
+            // route choice of the requests after it reads how many are ahead of them there.
+            var activity = surface.LoadsModel && !route.IsRunning ? connection.Activity(route.Canonical) : null;
+            activity?.Start();
             ForwardOutcome outcome;
             try
             {
                 // Every route is busy if the chosen one is: wait in its line (a bounded FIFO).
-                var gate = await connection.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
+                // Only generations take a slot: /api/show and the model management calls never
+                // wait behind a long answer (UIs call them all the time), as Ollama itself does not.
+                var gated = surface.LoadsModel;
+                var gate = gated ? await connection.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted) : GateResult.Entered;
                 if (gate != GateResult.Entered)
                 {
                     await BusyAsync(context, connection, gate, snapshot.Queue);
@@ -170,11 +180,15 @@ internal sealed partial class ModelEndpoints(
                 }
                 finally
                 {
-                    connection.Gate.Exit();
+                    if (gated)
+                    {
+                        connection.Gate.Exit();
+                    }
                 }
             }
             finally
             {
+                activity?.End();
                 connection.Release();
             }
 
@@ -199,6 +213,23 @@ internal sealed partial class ModelEndpoints(
         }
 
         await AllRoutesDownAsync(context, route);
+    }
+
+    // The choice with every route's estimate in one debug line: kept apart, so the span and the
+    // text cost nothing when debug is off.
+    private Connection? NextLogged(ModelRoute route, ref ulong tried, int rotation, in RouteRequest request)
+    {
+        Span<double> estimates = stackalloc double[route.RouteCount];
+        var chosen = RouteSelector.Next(route, ref tried, rotation, request, estimates);
+        var text = new System.Text.StringBuilder();
+        for (var i = 0; i < estimates.Length; i++)
+        {
+            text.Append(i == 0 ? "" : ", ").Append(route.Connections[i].Id).Append(' ')
+                .Append(double.IsNaN(estimates[i]) ? "-" : estimates[i] >= 1e9 ? "cooling" : estimates[i].ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " s");
+        }
+
+        Log.RouteChoice(_logger, route.Name, chosen?.Id ?? "none", text.ToString());
+        return chosen;
     }
 
     // Asked twice (before the body is read, and after) rather than kept in a local: one more local
@@ -389,6 +420,9 @@ internal sealed partial class ModelEndpoints(
 
     private static partial class Log
     {
+        [LoggerMessage(Diagnostics.LogEventIds.RouteChoice, LogLevel.Debug, "Model {Model}: chose {Connection}; expected time to first token {Estimates}", EventName = "RouteChoice")]
+        public static partial void RouteChoice(ILogger logger, string model, string connection, string estimates);
+
         [LoggerMessage(Diagnostics.LogEventIds.FailedOver, LogLevel.Warning, "Model {Model}: {Backend} failed ({Outcome}); trying the next route", EventName = "FailedOver")]
         public static partial void FailedOver(ILogger logger, string model, string backend, ForwardOutcome outcome);
 

@@ -152,9 +152,11 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         switch (outcome)
         {
             case ForwardOutcome.Success when IsServerFailure(status):
+                connection.Health.RecordRequestFailure(_time.GetTimestamp(), _time.TimestampFrequency);
                 Failed(connection, $"a request was answered {status}");
                 break;
             case ForwardOutcome.Success:
+                connection.Health.RecordRequestSuccess();
                 Succeeded(connection);
                 if (loadsModel && status is >= 200 and < 300)
                 {
@@ -164,10 +166,14 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
                 break;
             case ForwardOutcome.BackendRefused:
                 // A 5xx or 429 held back so another route could take the request.
+                connection.Health.RecordRequestFailure(_time.GetTimestamp(), _time.TimestampFrequency);
                 Failed(connection, "a request was answered with a server error or 429");
                 break;
             case ForwardOutcome.BackendUnreachable:
             case ForwardOutcome.BackendTimedOut:
+                connection.Health.RecordRequestFailure(_time.GetTimestamp(), _time.TimestampFrequency);
+                Failed(connection, outcome.ToString());
+                break;
             case ForwardOutcome.BackendStreamBroken:
                 Failed(connection, outcome.ToString());
                 break;

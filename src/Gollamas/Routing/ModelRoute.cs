@@ -50,6 +50,19 @@ internal sealed class ModelRoute
     /// </summary>
     public bool IsDiscovered { get; init; }
 
+    /// <summary>The snapshot's weights and parallel slots of the servers, for the route choice.</summary>
+    public RoutingOptions Routing { get; init; } = s_defaultRouting;
+
+    private static readonly RoutingOptions s_defaultRouting = new();
+
+    /// <summary>How fast <paramref name="connection"/>'s server is next to the others (--weight).</summary>
+    public double WeightOf(Connection connection) =>
+        Routing.Weights.Count > 0 && Routing.Weights.TryGetValue(connection.Id, out var weight) ? weight : Routing.DefaultWeight;
+
+    /// <summary>How many requests of one model <paramref name="connection"/>'s server serves at once (--num-parallel).</summary>
+    public int SlotsOf(Connection connection) =>
+        Routing.NumParallel.Count > 0 && Routing.NumParallel.TryGetValue(connection.Id, out var slots) ? slots : Routing.DefaultNumParallel;
+
     /// <summary>Alias names as configured.</summary>
     public IReadOnlyList<string> Aliases { get; }
 

@@ -43,6 +43,9 @@ internal sealed class RouteTable
     /// </summary>
     public IReadOnlyList<(Connection Connection, DiscoveryRule Rule)> Discovery { get; private init; } = [];
 
+    /// <summary>The servers' weights and parallel slots (the running routes take them from here).</summary>
+    public RoutingOptions RoutingOptions { get; private init; } = new();
+
     /// <summary>Whether models that are not configured but loaded on a connection are routed there.</summary>
     public bool AllowRunning { get; }
 
@@ -81,7 +84,7 @@ internal sealed class RouteTable
                 .Where(a => string.Equals(a.Model, model.Name, StringComparison.Ordinal))
                 .Select(a => a.Alias)
                 .ToArray();
-            var route = new ModelRoute(model.Name, parsed, routeConnections, aliases, options.Lifecycle.For(model.Name));
+            var route = new ModelRoute(model.Name, parsed, routeConnections, aliases, options.Lifecycle.For(model.Name)) { Routing = options.Routing };
             models.Add(route);
             byConfiguredName[model.Name] = route;
             foreach (var spelling in parsed.Spellings())
@@ -108,7 +111,7 @@ internal sealed class RouteTable
                     && string.Equals(target.Canonical, canonical, StringComparison.OrdinalIgnoreCase))
                 .Select(static a => a.Alias)
                 .ToArray();
-            var route = new ModelRoute(found.Name.DisplayShortest, found.Name, found.Connections, aliases, options.Lifecycle.For(found.Name)) { IsDiscovered = true };
+            var route = new ModelRoute(found.Name.DisplayShortest, found.Name, found.Connections, aliases, options.Lifecycle.For(found.Name)) { IsDiscovered = true, Routing = options.Routing };
             models.Add(route);
             byCanonical.Add(canonical, route);
             foreach (var spelling in found.Name.Spellings())
@@ -140,6 +143,7 @@ internal sealed class RouteTable
 
         return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, connections)
         {
+            RoutingOptions = options.Routing,
             Discovery = [.. options.Discovery.Select((rule, i) => (discovering[i], rule))],
             RunningDefaults = options.Lifecycle.Global,
             Watched = WatchedFields.Of([options.Lifecycle.Global, .. models.Select(static m => m.Defaults)]),
@@ -241,7 +245,7 @@ internal sealed class RouteTable
         // Named canonically (lower case, tag and namespace as /api/ps shows them), never in the
         // client's spelling: "RUN", "Run:LATEST" and "registry.ollama.ai/library/run" are one
         // model to Ollama, so one name in logs, messages and metric labels.
-        route = new ModelRoute(parsed.DisplayShortest.ToLowerInvariant(), parsed, running, [], RunningDefaults) { IsRunning = true };
+        route = new ModelRoute(parsed.DisplayShortest.ToLowerInvariant(), parsed, running, [], RunningDefaults) { IsRunning = true, Routing = RoutingOptions };
         return true;
     }
 

@@ -43,6 +43,12 @@ public sealed class ConfigFileCommandTests : IDisposable
         [Settings.MaxConcurrency] = (
             [.. s_route, "--max-concurrency", "4", "--max-concurrency", "http://gpu1:11434=2"],
             RouteYaml + "max_concurrency: [4, 'http://gpu1:11434=2']"),
+        [Settings.Weight] = (
+            ["--connection", "gpu1=http://gpu1:11434", "--proxy", "m=gpu1", "--weight", "gpu1=3", "--weight", "0.5"],
+            "connections:\n  gpu1: {url: 'http://gpu1:11434', weight: 3}\nmodels: {m: gpu1}\nweight: 0.5"),
+        [Settings.NumParallel] = (
+            ["--connection", "gpu1=http://gpu1:11434", "--proxy", "m=gpu1", "--num-parallel", "gpu1=4", "--num-parallel", "2"],
+            "connections:\n  gpu1: {url: 'http://gpu1:11434', num_parallel: 4}\nmodels: {m: gpu1}\nnum_parallel: 2"),
         [Settings.ConnectionHeaders] = (
             ["--connection", "gpu1=http://gpu1:11434", "--proxy", "m=gpu1", "--connection-header", "gpu1=X-Tenant=file:" + AFile],
             "connections: {gpu1: {url: 'http://gpu1:11434', headers: {X-Tenant: 'file:" + AFile + "'}}}\nmodels: {m: [gpu1]}\n"),

@@ -1,3 +1,4 @@
+using Gollamas.Connections;
 using System.Net;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
@@ -160,8 +161,19 @@ public sealed class HealthTests : TwoServersTest
         var proxy = await StartAsync(A.BaseUri, B.BaseUri);
         await proxy.ProbeRoundAsync();
 
-        // Equal routes take turns: A is tried first every other request, refuses, and B serves.
+        // Equal routes take turns: A is tried once, refuses, and B serves; A then cools down
+        // (a server answering 503 at once must not take every other request), so B serves the rest.
         for (var i = 0; i < 4; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        A.Requests.Count(r => r.Path == "/api/show").Should().Be(1);
+
+        // Once the cooldown is over A takes its turn again, fails the third time in a row, and is down.
+        proxy.Time.Advance(ConnectionHealth.FirstCooldown);
+        for (var i = 0; i < 2; i++)
         {
             using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
             response.StatusCode.Should().Be(HttpStatusCode.OK);
@@ -223,8 +235,23 @@ public sealed class HealthTests : TwoServersTest
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        // Turns alternate, so the dead server was tried every other request until the third
-        // failure in a row marked it down; after that it is skipped without a try.
+        // The dead server was tried once: refused, it cools down, and the requests after go to
+        // the other without a try until the cooldown is over.
+        proxy.Logs.Lines.Count(l => l.Contains("trying the next route", StringComparison.Ordinal)).Should().Be(1);
+
+        // Each time it is over, one request tries it again; the third failure in a row marks it
+        // down, and after that it is skipped without a try, cooldown or not.
+        // (1 s, then 2 s: less than a probe interval, so these are the requests' failures.)
+        for (var round = 0; round < 2; round++)
+        {
+            proxy.Time.Advance(ConnectionHealth.FirstCooldown * (round + 1));
+            for (var i = 0; i < 2; i++)
+            {
+                using var response = await proxy.Client.PostAsync("/api/show", new StringContent(Show));
+                response.StatusCode.Should().Be(HttpStatusCode.OK);
+            }
+        }
+
         proxy.Logs.Lines.Count(l => l.Contains("trying the next route", StringComparison.Ordinal)).Should().Be(3);
         proxy.Logs.Lines.Should().ContainSingle(l => l.Contains("is down after 3 failures", StringComparison.Ordinal));
     }

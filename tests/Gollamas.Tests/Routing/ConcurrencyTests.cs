@@ -27,6 +27,19 @@ public sealed class ConcurrencyTests : TwoServersTest
     }
 
     [Fact]
+    public async Task MetadataCalls_NeverWaitForAGenerationSlot()
+    {
+        using var slot = await HoldTheOnlySlotAsync(queueLength: 4);
+
+        using var show = await slot.Proxy.Client.PostAsync("/api/show", new StringContent("""{"model":"llama3.2"}""")).DefaultTimeout();
+
+        show.StatusCode.Should().Be(HttpStatusCode.OK, "a UI's /api/show is answered while a long generation holds the slot");
+        slot.Gate.Waiting.Should().Be(0);
+        A.Requests.Should().Contain(r => r.Path == "/api/show");
+        slot.Release.Open();
+    }
+
+    [Fact]
     public async Task QueueFull_503AtOnceWithRetryAfter()
     {
         using var slot = await HoldTheOnlySlotAsync(queueLength: 1);

@@ -1,18 +1,21 @@
 using Gollamas.Bodies;
 using Gollamas.Config;
 using Gollamas.Connections;
+using Gollamas.Diagnostics;
 using Gollamas.Routing;
 
 namespace Gollamas.Tests.Routing;
 
 /// <summary>
 /// <see cref="RouteSelector"/> on its own, over real <see cref="Connection"/>s that are never
-/// connected to: each level of its order wins over every level below it, even when the loser is
-/// better on all of those. The levels: up before down (and untried before tried), a free slot,
-/// the model loaded, the fewest in flight, declaration order from the rotation.
+/// connected to: the route with the least expected time to first token wins (a wait for a slot,
+/// a load, the prompt's prefill, over the server's weight); near-ties go to the fewest in flight,
+/// then in turn from the rotation; a down or tried route never, a cooling one last.
 /// </summary>
 public sealed class RouteSelectorTests : IDisposable
 {
+    private static readonly RouteRequest s_small = new(PromptTokens: 10, Affine: null, Now: 0);
+
     private readonly List<Connection> _connections = [];
 
     public void Dispose()
@@ -24,18 +27,17 @@ public sealed class RouteSelectorTests : IDisposable
     }
 
     [Fact]
-    public async Task Next_ServerMarkedDown_NeverChosenEvenIfBestOnEveryOtherLevel()
+    public void Next_ServerMarkedDown_NeverChosenEvenIfBestOnEveryOtherCount()
     {
         var route = NewRoute(2);
         var (down, up) = (route.Connections[0], route.Connections[1]);
         down.Health.MarkLoaded(route.Canonical);
         down.Health.RecordFailure().Should().BeTrue("one failure marks a server down here");
-        await OccupyAsync(up);
-        Busy(up, 5);
+        Generations(route, up, 5);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(up);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull("the only other route is down");
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(up);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeNull("the only other route is down");
     }
 
     [Fact]
@@ -46,53 +48,155 @@ public sealed class RouteSelectorTests : IDisposable
         second.Health.MarkLoaded(route.Canonical);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(second);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(second);
         tried.Should().Be(0b10UL);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(first, "the loaded one was tried already");
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(first, "the loaded one was tried already");
         tried.Should().Be(0b11UL);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull();
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeNull();
         tried.Should().Be(0b11UL, "nothing is marked when nothing is chosen");
     }
 
     [Fact]
-    public async Task Next_FreeSlot_WinsOverModelLoadedFewerInFlightAndDeclarationOrder()
+    public void Next_ModelLoadedWithAFreeSlot_WinsOverAColdServer_EvenABusierOne()
     {
-        var route = NewRoute(2);
-        var (full, free) = (route.Connections[0], route.Connections[1]);
-        await OccupyAsync(full);
-        full.Health.MarkLoaded(route.Canonical);
-        Busy(free, 5);
+        var route = NewRoute(2, numParallel: 2);
+        var (cold, loaded) = (route.Connections[0], route.Connections[1]);
+        loaded.Health.MarkLoaded(route.Canonical);
+        Generations(route, loaded, 1);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(free);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(full, "a route without a free slot is still tried: the request waits in its line");
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(loaded);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(cold);
     }
 
     [Fact]
-    public void Next_ModelLoaded_WinsOverFewerInFlightAndDeclarationOrder()
+    public void Next_ResidencyIsNotOccupancy_ALoadedServerWhoseQueueOutlastsALoad_LosesToAnIdleColdOne()
+    {
+        // Defaults: a service takes 4 s, a load 8 s. Three ahead on one slot: 12 s of waiting.
+        var route = NewRoute(2);
+        var (cold, loaded) = (route.Connections[0], route.Connections[1]);
+        loaded.Health.MarkLoaded(route.Canonical);
+        Generations(route, loaded, 3);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(cold);
+    }
+
+    [Fact]
+    public void Next_ALoadedServerWhoseQueueIsShorterThanALoad_KeepsTheModel()
     {
         var route = NewRoute(2);
         var (cold, loaded) = (route.Connections[0], route.Connections[1]);
         loaded.Health.MarkLoaded(route.Canonical);
-        Busy(loaded, 10);
+        Generations(route, loaded, 1);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(loaded);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(cold);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(loaded, "one ahead on one slot is 4 s, a load 8 s");
+        cold.Should().NotBeNull();
     }
 
     [Fact]
-    public void Next_ModelLoadedUnderAnotherSpelling_CountsAsLoaded()
+    public void Next_ObservedStatistics_ReplaceTheDefaults_AndALoadSeenElsewhereCountsForAServerThatNeverLoadedTheModel()
     {
         var route = NewRoute(2);
-        route.Connections[1].Health.MarkLoaded(route.Canonical.ToUpperInvariant());
+        var (cold, loaded) = (route.Connections[0], route.Connections[1]);
+        loaded.Health.MarkLoaded(route.Canonical);
+
+        // On 'loaded': a load of 1 s, a service of 3 s.
+        loaded.Statistics.Record(route.Canonical, isRunning: false, new GenerationStatistics(4_000_000_000, 1_000_000_000, 100, 1_000_000_000, 50, 2_000_000_000), null, 1);
+        Generations(route, loaded, 1);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Connections[1], "canonical names compare case-insensitively");
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(cold, "a 1 s load there beats a 3 s wait here");
     }
 
     [Fact]
-    public void Next_FewerInFlight_WinsOverDeclarationOrder()
+    public async Task Next_AFullGateAddsItsQueueToTheWait()
+    {
+        var route = NewRoute(2, numParallel: 4, concurrencyLimit: 1);
+        var (first, second) = (route.Connections[0], route.Connections[1]);
+        first.Health.MarkLoaded(route.Canonical);
+        second.Health.MarkLoaded(route.Canonical);
+        (await first.Gate.EnterAsync(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None)).Should().Be(GateResult.Entered);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(second);
+    }
+
+    [Fact]
+    public void Next_TheConversationsServer_WinsOnALongPrompt_ItHasTheEarlierTurnsCached()
+    {
+        var route = NewRoute(2, numParallel: 2);
+        var (other, affine) = (route.Connections[0], route.Connections[1]);
+        other.Health.MarkLoaded(route.Canonical);
+        affine.Health.MarkLoaded(route.Canonical);
+        Generations(route, affine, 1);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, new RouteRequest(PromptTokens: 8000, Affine: affine, Now: 0)).Should().BeSameAs(affine);
+
+        tried = 0UL;
+        RouteSelector.Next(route, ref tried, rotation: 0, new RouteRequest(PromptTokens: 8000, Affine: null, Now: 0)).Should().BeSameAs(other, "without the cache, the idle one is as good and less busy");
+    }
+
+    [Fact]
+    public void Next_AHeavierServer_CountsItsTimesShorter()
+    {
+        var route = NewRoute(2, weights: new() { ["s1"] = 3 });
+        var (light, heavy) = (route.Connections[0], route.Connections[1]);
+        light.Health.MarkLoaded(route.Canonical);
+        heavy.Health.MarkLoaded(route.Canonical);
+        Generations(route, light, 1);
+        Generations(route, heavy, 2);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(heavy, "8 s of waiting over a weight of 3 beats 4 s over 1");
+    }
+
+    [Fact]
+    public void Next_ACoolingServer_IsPassedOver_UnlessNothingElseIsLeft()
+    {
+        var route = NewRoute(2);
+        var (cooling, other) = (route.Connections[0], route.Connections[1]);
+        cooling.Health.MarkLoaded(route.Canonical);
+        Generations(route, other, 5);
+        cooling.Health.RecordRequestFailure(now: 100, ticksPerSecond: 1000);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small with { Now = 500 }).Should().BeSameAs(other);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small with { Now = 500 }).Should().BeSameAs(cooling, "the only route left");
+
+        tried = 0UL;
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small with { Now = 1100 }).Should().BeSameAs(cooling, "the first cooldown is one second");
+    }
+
+    [Fact]
+    public void Cooldown_GrowsWhileFailing_AndEndsOnASuccess()
+    {
+        var health = new ConnectionHealth(failuresBeforeDown: 100);
+        health.RecordRequestFailure(now: 0, ticksPerSecond: 1000);
+        health.IsCooling(999).Should().BeTrue();
+        health.IsCooling(1000).Should().BeFalse();
+
+        health.RecordRequestFailure(now: 1000, ticksPerSecond: 1000);
+        health.IsCooling(2999).Should().BeTrue("the second failure in a row cools for 2 s");
+
+        for (var i = 0; i < 20; i++)
+        {
+            health.RecordRequestFailure(now: 0, ticksPerSecond: 1000);
+        }
+
+        health.IsCooling(29_999).Should().BeTrue();
+        health.IsCooling(30_000).Should().BeFalse("30 s at most");
+
+        health.RecordRequestSuccess();
+        health.IsCooling(1).Should().BeFalse();
+        health.RecordRequestFailure(now: 0, ticksPerSecond: 1000);
+        health.IsCooling(1000).Should().BeFalse("after a success the next failure starts again from 1 s");
+    }
+
+    [Fact]
+    public void Next_NearTies_GoToTheFewestInFlight()
     {
         var route = NewRoute(3);
         var (first, second, third) = (route.Connections[0], route.Connections[1], route.Connections[2]);
@@ -101,9 +205,9 @@ public sealed class RouteSelectorTests : IDisposable
         Busy(third, 3);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(second);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(first);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(third);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(second);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(first);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(third);
     }
 
     [Theory]
@@ -119,7 +223,7 @@ public sealed class RouteSelectorTests : IDisposable
         var chosen = new List<Connection?>();
         for (var i = 0; i <= expected.Length; i++)
         {
-            chosen.Add(RouteSelector.Next(route, ref tried, rotation));
+            chosen.Add(RouteSelector.Next(route, ref tried, rotation, s_small));
         }
 
         chosen.Should().Equal([.. expected.Select(i => route.Connections[i]), null]);
@@ -136,7 +240,7 @@ public sealed class RouteSelectorTests : IDisposable
         var chosen = new List<Connection?>();
         for (var i = 0; i < 4; i++)
         {
-            chosen.Add(RouteSelector.Next(route, ref tried, int.MaxValue));
+            chosen.Add(RouteSelector.Next(route, ref tried, int.MaxValue, s_small));
         }
 
         // int.MaxValue % 3 == 1.
@@ -144,14 +248,14 @@ public sealed class RouteSelectorTests : IDisposable
     }
 
     [Fact]
-    public async Task Next_OnlyRoute_ChosenWithoutAFreeSlot()
+    public async Task Next_OnlyRoute_ChosenWhateverItsLoad()
     {
-        var route = NewRoute(1);
-        await OccupyAsync(route.Connections[0]);
+        var route = NewRoute(1, concurrencyLimit: 1);
+        (await route.Connections[0].Gate.EnterAsync(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None)).Should().Be(GateResult.Entered);
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeSameAs(route.Connections[0]);
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull();
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(route.Connections[0]);
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeNull();
     }
 
     [Fact]
@@ -165,12 +269,28 @@ public sealed class RouteSelectorTests : IDisposable
 
         var tried = 0UL;
 
-        RouteSelector.Next(route, ref tried, rotation: 0).Should().BeNull("the one route left up is past the last that fits in the tried set");
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeNull("the one route left up is past the last that fits in the tried set");
     }
 
-    private ModelRoute NewRoute(int servers)
+    [Fact]
+    public void Next_WritesEachRoutesEstimate_ForTheDebugLine()
     {
-        var settings = new ConnectionSettings { FailuresBeforeDown = 1, ConcurrencyLimit = 1, QueueLength = 4 };
+        var route = NewRoute(2);
+        route.Connections[1].Health.MarkLoaded(route.Canonical);
+        route.Connections[0].Health.RecordFailure();
+        Span<double> estimates = stackalloc double[2];
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small, estimates);
+
+        double.IsNaN(estimates[0]).Should().BeTrue("a down route has no estimate");
+        estimates[1].Should().BeApproximately(0.01, 1e-9, "loaded, idle: only the prefill of 10 tokens at 1000 a second");
+        route.Connections[1].Activity(route.Canonical).LastEstimateSeconds.Should().BeApproximately(0.01, 1e-6);
+    }
+
+    private ModelRoute NewRoute(int servers, int numParallel = 1, int concurrencyLimit = 0, Dictionary<string, double>? weights = null)
+    {
+        var settings = new ConnectionSettings { FailuresBeforeDown = 1, ConcurrencyLimit = concurrencyLimit, QueueLength = 4 };
         var connections = new Connection[servers];
         for (var i = 0; i < servers; i++)
         {
@@ -181,15 +301,19 @@ public sealed class RouteSelectorTests : IDisposable
         }
 
         ModelName.TryParse("llama3.2", out var parsed).Should().BeTrue();
-        return new ModelRoute("llama3.2", parsed, connections, [], RequestDefaults.None);
+        return new ModelRoute("llama3.2", parsed, connections, [], RequestDefaults.None)
+        {
+            Routing = new RoutingOptions { DefaultNumParallel = numParallel, Weights = weights ?? [] },
+        };
     }
 
-    /// <summary>Takes the server's one slot, so a request there would queue.</summary>
-    private static async Task OccupyAsync(Connection connection)
+    private static void Generations(ModelRoute route, Connection connection, int count)
     {
-        var entered = await connection.Gate.EnterAsync(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None);
-        entered.Should().Be(GateResult.Entered);
-        connection.Gate.HasFreeSlot.Should().BeFalse();
+        for (var i = 0; i < count; i++)
+        {
+            connection.Activity(route.Canonical).Start();
+            connection.OnRequestStarted();
+        }
     }
 
     private static void Busy(Connection connection, int inFlight)
