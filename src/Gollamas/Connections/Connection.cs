@@ -6,8 +6,8 @@ namespace Gollamas.Connections;
 /// <summary>
 /// One configured connection (a <c>--connection</c>, or a URL in a <c>--proxy</c>): the Ollama
 /// server it reaches and its pool of keep-alive channels. Long-lived: it belongs to the
-/// <see cref="ConnectionRegistry"/>, outside any snapshot, so its health, gate, pool and loaded models
-/// survive a swap of the configuration that names it. Once retired it takes no new use; the uses
+/// <see cref="ConnectionRegistry"/>, outside any snapshot, so its health, gate, pool, loaded models
+/// and model statistics survive a swap of the configuration that names it. Once retired it takes no new use; the uses
 /// in progress finish, then its pool and client are closed.
 /// </summary>
 internal sealed class Connection : IDisposable
@@ -85,6 +85,9 @@ internal sealed class Connection : IDisposable
         var left = new HashSet<string>(a.Select(static m => m.Canonical), StringComparer.OrdinalIgnoreCase);
         return left.SetEquals(b.Select(static m => m.Canonical));
     }
+
+    /// <summary>What the generations served here said about each model: load time, rates, service time.</summary>
+    public ModelStatistics Statistics { get; } = new();
 
     /// <summary>Keep-alive connections for every request to this server: forwarded ones and <see cref="Invoker"/>'s.</summary>
     public UpstreamPool Pool { get; }

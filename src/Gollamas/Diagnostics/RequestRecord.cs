@@ -45,4 +45,27 @@ internal sealed class RequestRecord
 
     /// <summary>Generated tokens, from the final chunk of the answer.</summary>
     public long GeneratedTokens { get; set; }
+
+    /// <summary>
+    /// When the first body bytes of a streamed generation arrived (Stopwatch ticks), 0 if the
+    /// answer was not one: see <see cref="TimeToFirstToken"/>.
+    /// </summary>
+    public long FirstToken { get; set; }
+
+    /// <summary>
+    /// Time to first token: from the request's start (<see cref="Started"/>, when the proxy began
+    /// reading it) to the arrival of the first body bytes of a 2xx streamed answer (NDJSON or
+    /// server-sent events) of an endpoint that counts tokens. Ollama sends nothing of such an
+    /// answer, not even its head, before the first token, so this holds the whole wait the client
+    /// sees: the proxy's queue, the server's, a model load and the prompt's processing. Null for an
+    /// answer sent whole (<c>"stream":false</c>): its first byte comes with its last token, and that
+    /// time is the request's duration already.
+    /// </summary>
+    public TimeSpan? TimeToFirstToken => FirstToken == 0 ? null : Stopwatch.GetElapsedTime(Started, FirstToken);
+
+    /// <summary>
+    /// Ollama's final chunk, read as the answer streams (<see cref="TokenCounts.Ollama"/> only). A
+    /// field, not a property: the reader is a struct, updated where it lies.
+    /// </summary>
+    public FinalChunkReader FinalChunk;
 }

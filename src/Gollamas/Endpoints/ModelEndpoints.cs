@@ -179,6 +179,12 @@ internal sealed partial class ModelEndpoints(
             }
 
             health.RecordRequest(connection, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
+            if (outcome == ForwardOutcome.Success)
+            {
+                // Only Ollama's own answers fill it: the OpenAI and Anthropic layers drop its timings.
+                connection.Statistics.Record(route.Canonical, route.IsRunning, record.FinalChunk.Statistics, record.TimeToFirstToken, System.Diagnostics.Stopwatch.GetTimestamp());
+            }
+
             if (outcome is ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused or ForwardOutcome.BackendStreamBroken)
             {
                 metrics.RecordUpstreamError(connection.Id, OutcomeLabel(outcome));

@@ -145,6 +145,9 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
         var cancellation = watch.Token;
         var writer = response.BodyWriter;
         var tail = new StreamTail();
+
+        // A streamed generation: its first body bytes bring its first token (RequestRecord.TimeToFirstToken).
+        var awaitingFirstToken = record.TokenCounts != TokenCounts.None && head.StatusCode is >= 200 and < 300 && IsStreamed(response.ContentType);
         try
         {
             while (true)
@@ -161,6 +164,12 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
                 }
 
                 watch.Touch();
+                if (awaitingFirstToken)
+                {
+                    record.FirstToken = Stopwatch.GetTimestamp();
+                    awaitingFirstToken = false;
+                }
+
                 record.BytesOut += read;
                 ProxyMetrics.ReadTokens(memory.Span[..read], record);
                 tail.Update(memory.Span[..read]);
@@ -210,8 +219,8 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
     {
         var response = context.Response;
         var contentType = response.ContentType ?? string.Empty;
-        var isNdjson = contentType.StartsWith("application/x-ndjson", StringComparison.OrdinalIgnoreCase);
-        var isSse = contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        var isNdjson = IsNdjson(contentType);
+        var isSse = IsSse(contentType);
         if ((!isNdjson && !isSse) || response.ContentLength is not null)
         {
             context.Abort();
@@ -254,6 +263,13 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
             // The client left while we were telling it why; nothing more to do.
         }
     }
+
+    private static bool IsNdjson(string contentType) => contentType.StartsWith("application/x-ndjson", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsSse(string contentType) => contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether an answer streams in records: NDJSON (Ollama's API) or server-sent events (the OpenAI and Anthropic ones).</summary>
+    private static bool IsStreamed(string? contentType) => contentType is not null && (IsNdjson(contentType) || IsSse(contentType));
 
     /// <summary>A duration as an operator wrote it: 10m, 90s, 1.5s.</summary>
     internal static string FormatDuration(TimeSpan duration) =>

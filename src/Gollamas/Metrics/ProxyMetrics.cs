@@ -13,10 +13,12 @@ namespace Gollamas.Metrics;
 /// <summary>
 /// Counters and histograms in Prometheus' text exposition format, written by hand: requests by
 /// endpoint, model, connection and status class; time to first byte and duration; prompt and
-/// generated tokens read from the final chunk; upstream errors by kind; and, read at scrape
-/// time, requests in flight, waiting and health per connection. Labels come from the
-/// configuration (endpoints, models, connection ids), so their number is bounded; the one
-/// exception, models routed because they run (<c>--allow-running</c>), is bounded here.
+/// generated tokens read from the final chunk; what Ollama's final chunk says of each generation
+/// (cold loads, load time, prompt and generation rates) and the time to first token, by model and
+/// connection; upstream errors by kind; and, read at scrape time, requests in flight, waiting and
+/// health per connection. Labels come from the configuration (endpoints, models, connection ids),
+/// so their number is bounded; the one exception, models routed because they run
+/// (<c>--allow-running</c>), is bounded here.
 /// </summary>
 internal sealed class ProxyMetrics
 {
@@ -39,12 +41,17 @@ internal sealed class ProxyMetrics
     // Seconds: from a cached answer to a cold model load and a long generation.
     private static readonly double[] s_buckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
+    // Seconds: a cold load, from a small model off a fast disk to a large one over a network share.
+    private static readonly double[] s_loadBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
+
     private readonly ConcurrentDictionary<RequestKey, long[]> _requests = new();
     private readonly ConcurrentDictionary<string, Histogram> _firstByte = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Histogram> _duration = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _tokens = new();
     private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _upstreamErrors = new();
     private readonly ConcurrentDictionary<ModelLoadKey, long[]> _modelLoads = new();
+    private readonly ConcurrentDictionary<(string Model, string Connection), GenerationSeries> _generations = new();
+    private readonly ConcurrentDictionary<(string Model, string Connection), Histogram> _firstToken = new();
     private long _configReloads;
     private long _configReloadFailures;
     private long _configLoadedAtMilliseconds;
@@ -62,13 +69,23 @@ internal sealed class ProxyMetrics
         var end = Stopwatch.GetTimestamp();
         var duration = Stopwatch.GetElapsedTime(record.Started, end).TotalSeconds;
         var firstByte = record.FirstByte == 0 ? duration : Stopwatch.GetElapsedTime(record.Started, record.FirstByte).TotalSeconds;
-        _duration.GetOrAdd(endpoint, static _ => new Histogram()).Observe(duration);
-        _firstByte.GetOrAdd(endpoint, static _ => new Histogram()).Observe(firstByte);
+        _duration.GetOrAdd(endpoint, static _ => new Histogram(s_buckets)).Observe(duration);
+        _firstByte.GetOrAdd(endpoint, static _ => new Histogram(s_buckets)).Observe(firstByte);
         if (record.PromptTokens > 0 || record.GeneratedTokens > 0)
         {
             var tokens = _tokens.GetOrAdd((model, record.Connection ?? ""), static _ => new long[2]);
             Interlocked.Add(ref tokens[0], record.PromptTokens);
             Interlocked.Add(ref tokens[1], record.GeneratedTokens);
+        }
+
+        if (record.TimeToFirstToken is { } firstToken)
+        {
+            _firstToken.GetOrAdd((model, record.Connection ?? ""), static _ => new Histogram(s_buckets)).Observe(firstToken.TotalSeconds);
+        }
+
+        if (record.FinalChunk.Statistics is { IsPresent: true } statistics)
+        {
+            _generations.GetOrAdd((model, record.Connection ?? ""), static _ => new GenerationSeries()).Observe(statistics);
         }
     }
 
@@ -124,7 +141,8 @@ internal sealed class ProxyMetrics
 
     /// <summary>
     /// Reads the token counts of a chunk if it is the final one: Ollama's last NDJSON object carries
-    /// <c>prompt_eval_count</c> and <c>eval_count</c>, the OpenAI layer's <c>usage</c> carries
+    /// <c>prompt_eval_count</c> and <c>eval_count</c> with its durations (read by the record's
+    /// <see cref="FinalChunkReader"/>, whatever the reads cut), the OpenAI layer's <c>usage</c> carries
     /// <c>prompt_tokens</c> and <c>completion_tokens</c>. One vectorised search per chunk for a key
     /// that only the final chunk has; nothing is parsed otherwise.
     /// </summary>
@@ -133,7 +151,13 @@ internal sealed class ProxyMetrics
         switch (record.TokenCounts)
         {
             case TokenCounts.Ollama:
-                ReadTokens(chunk, record, "\"eval_count\":"u8, "\"prompt_eval_count\":"u8, zeroMeansNone: false, lastWins: false);
+                if (record.FinalChunk.Read(chunk))
+                {
+                    var statistics = record.FinalChunk.Statistics;
+                    record.PromptTokens = statistics.PromptEvalCount;
+                    record.GeneratedTokens = statistics.EvalCount;
+                }
+
                 break;
             case TokenCounts.OpenAi:
                 // Streams without include_usage end with "usage":null; some chunks carry zeros.
@@ -193,6 +217,8 @@ internal sealed class ProxyMetrics
         {
             AppendModelConnection(text, "gollamas_generated_tokens_total", model, connection).Append(Volatile.Read(ref tokens[1]).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
+
+        WriteGenerations(text);
 
         text.Append("# HELP gollamas_upstream_errors_total Failures of Ollama servers, by connection and kind.\n");
         text.Append("# TYPE gollamas_upstream_errors_total counter\n");
@@ -272,9 +298,67 @@ internal sealed class ProxyMetrics
         text.Append("# TYPE ").Append(name).Append(" histogram\n");
         foreach (var (endpoint, histogram) in histograms.OrderBy(static p => p.Key, StringComparer.Ordinal))
         {
-            histogram.WriteTo(text, name, Escape(endpoint));
+            histogram.WriteTo(text, name, "endpoint=\"" + Escape(endpoint) + "\"");
         }
     }
+
+    /// <summary>
+    /// What Ollama's final chunks said, by model and connection, and the time to first token.
+    /// Rates are two counters each (tokens, and the seconds Ollama spent on them), so that
+    /// <c>rate(tokens) / rate(seconds)</c> over any window is the rate in that window, weighted by
+    /// work done: a gauge of a per-request rate could not be averaged.
+    /// </summary>
+    private void WriteGenerations(StringBuilder text)
+    {
+        var generations = _generations.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal).ToArray();
+        text.Append("# HELP gollamas_generations_total Generations (/api/generate, /api/chat) whose final chunk carried Ollama's statistics.\n");
+        text.Append("# TYPE gollamas_generations_total counter\n");
+        foreach (var ((model, connection), series) in generations)
+        {
+            AppendModelConnection(text, "gollamas_generations_total", model, connection).Append(series.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_cold_loads_total Generations whose load_duration was above 0.1 s: the model was loaded for them (a warm request reports a few milliseconds).\n");
+        text.Append("# TYPE gollamas_cold_loads_total counter\n");
+        foreach (var ((model, connection), series) in generations)
+        {
+            AppendModelConnection(text, "gollamas_cold_loads_total", model, connection).Append(series.ColdLoads.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_load_duration_seconds The load_duration of cold loads (above 0.1 s; warm requests are left out, so the count is gollamas_cold_loads_total).\n");
+        text.Append("# TYPE gollamas_load_duration_seconds histogram\n");
+        foreach (var ((model, connection), series) in generations)
+        {
+            series.Load.WriteTo(text, "gollamas_load_duration_seconds", ModelConnectionLabels(model, connection));
+        }
+
+        WriteRateCounters(text, generations, "gollamas_prompt_eval_tokens_total", "Prompt tokens processed (prompt_eval_count) of generations that also reported the time: rate() of it over rate() of gollamas_prompt_eval_seconds_total is the prompt-processing rate in tokens per second.", static s => s.PromptEvalTokens, nanoseconds: false);
+        WriteRateCounters(text, generations, "gollamas_prompt_eval_seconds_total", "Seconds Ollama spent processing those prompt tokens (prompt_eval_duration).", static s => s.PromptEvalNanoseconds, nanoseconds: true);
+        WriteRateCounters(text, generations, "gollamas_eval_tokens_total", "Tokens generated (eval_count) by generations that also reported the time: rate() of it over rate() of gollamas_eval_seconds_total is the generation rate in tokens per second.", static s => s.EvalTokens, nanoseconds: false);
+        WriteRateCounters(text, generations, "gollamas_eval_seconds_total", "Seconds Ollama spent generating those tokens (eval_duration).", static s => s.EvalNanoseconds, nanoseconds: true);
+
+        text.Append("# HELP gollamas_time_to_first_token_seconds Time from the request to the first bytes of a streamed generation's answer (Ollama sends none before the first token), by model and connection; answers sent whole are left out.\n");
+        text.Append("# TYPE gollamas_time_to_first_token_seconds histogram\n");
+        foreach (var ((model, connection), histogram) in _firstToken.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal))
+        {
+            histogram.WriteTo(text, "gollamas_time_to_first_token_seconds", ModelConnectionLabels(model, connection));
+        }
+    }
+
+    private static void WriteRateCounters(StringBuilder text, KeyValuePair<(string Model, string Connection), GenerationSeries>[] generations, string name, string help, Func<GenerationSeries, long> value, bool nanoseconds)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(" counter\n");
+        foreach (var ((model, connection), series) in generations)
+        {
+            var count = value(series);
+            AppendModelConnection(text, name, model, connection)
+                .Append(nanoseconds ? GenerationStatistics.Seconds(count).ToString(CultureInfo.InvariantCulture) : count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+    }
+
+    private static string ModelConnectionLabels(string model, string connection) =>
+        "model=\"" + Escape(model) + "\",connection=\"" + Escape(connection) + "\"";
 
     private static StringBuilder AppendModelConnection(StringBuilder text, string name, string model, string connection) =>
         text.Append(name).Append("{model=\"").Append(Escape(model)).Append("\",connection=\"").Append(Escape(connection)).Append("\"} ");
@@ -299,16 +383,65 @@ internal sealed class ProxyMetrics
 
     private readonly record struct RequestKey(string Endpoint, string Model, string Connection, int StatusClass);
 
-    /// <summary>A histogram with fixed buckets; counts are updated without locks.</summary>
-    private sealed class Histogram
+    /// <summary>What Ollama's final chunks said for one model on one connection; updated without locks.</summary>
+    private sealed class GenerationSeries
     {
-        private readonly long[] _counts = new long[s_buckets.Length + 1];
+        private long _count;
+        private long _coldLoads;
+        private long _promptEvalTokens;
+        private long _promptEvalNanoseconds;
+        private long _evalTokens;
+        private long _evalNanoseconds;
+
+        public Histogram Load { get; } = new(s_loadBuckets);
+
+        public long Count => Volatile.Read(ref _count);
+
+        public long ColdLoads => Volatile.Read(ref _coldLoads);
+
+        public long PromptEvalTokens => Volatile.Read(ref _promptEvalTokens);
+
+        public long PromptEvalNanoseconds => Volatile.Read(ref _promptEvalNanoseconds);
+
+        public long EvalTokens => Volatile.Read(ref _evalTokens);
+
+        public long EvalNanoseconds => Volatile.Read(ref _evalNanoseconds);
+
+        public void Observe(GenerationStatistics statistics)
+        {
+            Interlocked.Increment(ref _count);
+            if (statistics.IsColdLoad)
+            {
+                Interlocked.Increment(ref _coldLoads);
+                Load.Observe(GenerationStatistics.Seconds(statistics.LoadDuration));
+            }
+
+            // Tokens only with their time, and time only with its tokens: the two counters of a
+            // rate must count the same generations.
+            if (statistics.HasPromptRate)
+            {
+                Interlocked.Add(ref _promptEvalTokens, statistics.PromptEvalCount);
+                Interlocked.Add(ref _promptEvalNanoseconds, statistics.PromptEvalDuration);
+            }
+
+            if (statistics.HasEvalRate)
+            {
+                Interlocked.Add(ref _evalTokens, statistics.EvalCount);
+                Interlocked.Add(ref _evalNanoseconds, statistics.EvalDuration);
+            }
+        }
+    }
+
+    /// <summary>A histogram with fixed buckets; counts are updated without locks.</summary>
+    private sealed class Histogram(double[] buckets)
+    {
+        private readonly long[] _counts = new long[buckets.Length + 1];
         private long _sumMicroseconds;
 
         public void Observe(double seconds)
         {
             var bucket = 0;
-            while (bucket < s_buckets.Length && seconds > s_buckets[bucket])
+            while (bucket < buckets.Length && seconds > buckets[bucket])
             {
                 bucket++;
             }
@@ -317,20 +450,23 @@ internal sealed class ProxyMetrics
             Interlocked.Add(ref _sumMicroseconds, (long)(seconds * 1_000_000));
         }
 
-        public void WriteTo(StringBuilder text, string name, string endpoint)
+        /// <param name="text">Where to write.</param>
+        /// <param name="name">The metric's name.</param>
+        /// <param name="labels">Its labels but <c>le</c>, escaped: <c>endpoint="/api/chat"</c>.</param>
+        public void WriteTo(StringBuilder text, string name, string labels)
         {
             long cumulative = 0;
-            for (var i = 0; i <= s_buckets.Length; i++)
+            for (var i = 0; i <= buckets.Length; i++)
             {
                 cumulative += Volatile.Read(ref _counts[i]);
-                var bound = i < s_buckets.Length ? s_buckets[i].ToString(CultureInfo.InvariantCulture) : "+Inf";
-                text.Append(name).Append("_bucket{endpoint=\"").Append(endpoint).Append("\",le=\"").Append(bound).Append("\"} ")
+                var bound = i < buckets.Length ? buckets[i].ToString(CultureInfo.InvariantCulture) : "+Inf";
+                text.Append(name).Append("_bucket{").Append(labels).Append(",le=\"").Append(bound).Append("\"} ")
                     .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
             }
 
-            text.Append(name).Append("_sum{endpoint=\"").Append(endpoint).Append("\"} ")
+            text.Append(name).Append("_sum{").Append(labels).Append("} ")
                 .Append((Volatile.Read(ref _sumMicroseconds) / 1_000_000d).ToString(CultureInfo.InvariantCulture)).Append('\n');
-            text.Append(name).Append("_count{endpoint=\"").Append(endpoint).Append("\"} ")
+            text.Append(name).Append("_count{").Append(labels).Append("} ")
                 .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
     }
