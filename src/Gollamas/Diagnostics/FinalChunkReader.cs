@@ -11,9 +11,9 @@ namespace Gollamas.Diagnostics;
 /// <remarks>
 /// Each read costs one vectorised search for <c>"done":true</c>, the field Ollama writes just
 /// before its statistics (Go's encoder follows the struct: <c>done</c>, <c>done_reason</c>,
-/// <c>context</c>, then <c>total_duration</c> ... <c>eval_duration</c>), and a copy of its last
-/// <see cref="CarryLength"/> bytes. From the read that holds it to the end of the answer, each
-/// read is searched for the six keys. A key or its number cut by the end of a read is found
+/// <c>context</c>, then <c>total_duration</c> ... <c>eval_duration</c>), one over the 20 bytes
+/// around the cut from the read before, and a copy of its last 10 bytes. From the read that
+/// holds it to the end of the answer, each read is searched for the six keys. A key or its number cut by the end of a read is found
 /// in the window of the previous read's last bytes and the next read's first ones; a number is
 /// taken only when a byte follows it, so a cut one is never read short. Keys are matched with
 /// their quotes and colon: inside a JSON string they would be escaped (<c>\"done\":true</c>), so
@@ -24,6 +24,9 @@ internal struct FinalChunkReader
 {
     /// <summary>The longest key (<c>"prompt_eval_duration":</c>, 23 bytes), 19 digits and a byte after: a key and its number fit.</summary>
     private const int CarryLength = 48;
+
+    /// <summary>What of <c>"done":true</c> can lie on either side of a cut: all of it but a byte.</summary>
+    private const int DoneReach = 10;
 
     private Carry _carry;
     private int _carryLength;
@@ -49,28 +52,40 @@ internal struct FinalChunkReader
             return false;
         }
 
-        // Previous read's tail and this one's head: where a key cut by the end of a read is whole.
-        Span<byte> window = stackalloc byte[CarryLength * 2];
-        var head = chunk[..Math.Min(chunk.Length, CarryLength)];
-        ReadOnlySpan<byte> carried = _carry;
-        carried[.._carryLength].CopyTo(window);
-        head.CopyTo(window[_carryLength..]);
-        window = window[..(_carryLength + head.Length)];
-
-        if (!_pastDone && (chunk.IndexOf("\"done\":true"u8) >= 0 || (_carryLength > 0 && window.IndexOf("\"done\":true"u8) >= 0)))
+        if (!_pastDone)
         {
+            // Before the final chunk, the only work: one search, and one across the cut (the
+            // previous read's last bytes and this one's first; only 10 of each are kept).
+            if (chunk.IndexOf(Done) < 0 && (_carryLength == 0 || Across(chunk, stackalloc byte[2 * DoneReach]).IndexOf(Done) < 0))
+            {
+                Keep(chunk, DoneReach);
+                return false;
+            }
+
+            // The statistics follow "done":true, so none was cut by the end of an earlier read.
             _pastDone = true;
         }
-
-        if (_pastDone)
+        else
         {
-            ReadKeys(window);
-            ReadKeys(chunk);
+            ReadKeys(Across(chunk, stackalloc byte[2 * CarryLength]));
         }
 
-        Keep(chunk);
-        return _pastDone;
+        ReadKeys(chunk);
+        Keep(chunk, CarryLength);
+        return true;
     }
+
+    /// <summary>The kept bytes of the previous reads followed by as many of <paramref name="chunk"/>'s first ones, in <paramref name="buffer"/>.</summary>
+    private readonly ReadOnlySpan<byte> Across(ReadOnlySpan<byte> chunk, Span<byte> buffer)
+    {
+        ReadOnlySpan<byte> carried = _carry;
+        carried[.._carryLength].CopyTo(buffer);
+        var head = chunk[..Math.Min(chunk.Length, buffer.Length - _carryLength)];
+        head.CopyTo(buffer[_carryLength..]);
+        return buffer[..(_carryLength + head.Length)];
+    }
+
+    private static ReadOnlySpan<byte> Done => "\"done\":true"u8;
 
     private void ReadKeys(ReadOnlySpan<byte> text)
     {
@@ -82,18 +97,18 @@ internal struct FinalChunkReader
         TryRead(text, "\"eval_duration\":"u8, ref _evalDuration);
     }
 
-    /// <summary>Keeps the last <see cref="CarryLength"/> bytes of the answer so far.</summary>
-    private void Keep(ReadOnlySpan<byte> chunk)
+    /// <summary>Keeps the last <paramref name="length"/> bytes of the answer so far (at most <see cref="CarryLength"/>).</summary>
+    private void Keep(ReadOnlySpan<byte> chunk, int length)
     {
         Span<byte> carry = _carry;
-        if (chunk.Length >= CarryLength)
+        if (chunk.Length >= length)
         {
-            chunk[^CarryLength..].CopyTo(carry);
-            _carryLength = CarryLength;
+            chunk[^length..].CopyTo(carry);
+            _carryLength = length;
             return;
         }
 
-        var kept = Math.Min(_carryLength, CarryLength - chunk.Length);
+        var kept = Math.Min(_carryLength, length - chunk.Length);
         carry.Slice(_carryLength - kept, kept).CopyTo(carry);
         chunk.CopyTo(carry[kept..]);
         _carryLength = kept + chunk.Length;

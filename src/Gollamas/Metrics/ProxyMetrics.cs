@@ -16,9 +16,9 @@ namespace Gollamas.Metrics;
 /// generated tokens read from the final chunk; what Ollama's final chunk says of each generation
 /// (cold loads, load time, prompt and generation rates) and the time to first token, by model and
 /// connection; upstream errors by kind; and, read at scrape time, requests in flight, waiting and
-/// health per connection. Labels come from the
-/// configuration (endpoints, models, connection ids), so their number is bounded; the one
-/// exception, models routed because they run (<c>--allow-running</c>), is bounded here.
+/// health per connection. Labels come from the configuration (endpoints, models, connection ids),
+/// so their number is bounded; the one exception, models routed because they run
+/// (<c>--allow-running</c>), is bounded here.
 /// </summary>
 internal sealed class ProxyMetrics
 {

@@ -200,6 +200,30 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_StreamedChat_FinalChunkStatisticsAndTimeToFirstTokenInMetrics()
+    {
+        await using var proxy = await RunningBinary.StartAsync("--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+        var logged = proxy.WaitForStderrAsync("POST /api/chat 200");
+        var labels = $"model=\"llama3.2\",connection=\"{_gpu.BaseUri.Authority}\"";
+
+        using (var chat = await client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}""")))
+        {
+            (await chat.Content.ReadAsStringAsync()).Should().Contain("\"load_duration\":534986708");
+        }
+
+        await logged.DefaultTimeout();
+        var metrics = (await client.GetStringAsync("/metrics")).Split('\n');
+
+        metrics.Should().Contain($"gollamas_cold_loads_total{{{labels}}} 1");
+        metrics.Should().Contain($"gollamas_load_duration_seconds_sum{{{labels}}} 0.534986");
+        metrics.Should().Contain($"gollamas_prompt_eval_tokens_total{{{labels}}} 26");
+        metrics.Should().Contain($"gollamas_prompt_eval_seconds_total{{{labels}}} 0.107345");
+        metrics.Should().Contain($"gollamas_eval_seconds_total{{{labels}}} 4.289432");
+        metrics.Should().Contain($"gollamas_time_to_first_token_seconds_count{{{labels}}} 1");
+    }
+
+    [Fact]
     public async Task Binary_DeadServer_Answers502NamingTheConnection()
     {
         await using var proxy = await RunningBinary.StartAsync(
