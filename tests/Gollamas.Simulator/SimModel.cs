@@ -1,0 +1,28 @@
+namespace Gollamas.Simulator;
+
+/// <summary>
+/// A model every simulated server has on disk: its size in memory once loaded (weights and
+/// cache together, whatever the context size), and its speeds on one of the fleet's GPUs.
+/// </summary>
+/// <param name="Name">As clients name it and <c>/api/tags</c> lists it, with its tag.</param>
+/// <param name="SizeGb">Memory it takes loaded, in GB (10^9 bytes).</param>
+/// <param name="PromptTokensPerSecond">Prefill speed of one request.</param>
+/// <param name="GenerateTokensPerSecond">Generation speed of one request (slots do not slow each other).</param>
+public sealed record SimModel(string Name, double SizeGb, double PromptTokensPerSecond, double GenerateTokensPerSecond)
+{
+    /// <summary>
+    /// A model whose speeds follow its size, as on one mid-range GPU: generation is bound by
+    /// memory bandwidth (about 280 GB/s read per token), prefill by compute (about 40 times faster).
+    /// </summary>
+    public static SimModel OfSize(string name, double sizeGb) => new(name, sizeGb, 12000 / sizeGb, 280 / sizeGb);
+
+    public long SizeBytes => (long)(SizeGb * 1e9);
+
+    /// <summary>Whether a client's <paramref name="name"/> means this model (a missing tag is <c>latest</c>).</summary>
+    public bool IsNamed(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return string.Equals(Name, name, StringComparison.OrdinalIgnoreCase)
+            || (!name.Contains(':', StringComparison.Ordinal) && string.Equals(Name, name + ":latest", StringComparison.OrdinalIgnoreCase));
+    }
+}
