@@ -26,6 +26,9 @@ public sealed class SimOllamaServer : IAsyncDisposable
     private const string BusyMessage = "server busy, please try again.  maximum pending requests exceeded";
     private static readonly TimeSpan s_forever = TimeSpan.FromHours(2562047);
 
+    // Go's encoder escapes only what HTML needs (<, >, &), not quotes such as ' in a model name.
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly WebApplication _app;
 
     private SimOllamaServer(SimServer model, WebApplication app)
@@ -241,7 +244,6 @@ public sealed class SimOllamaServer : IAsyncDisposable
                     written += progress.Tokens;
                     if (stream)
                     {
-                        context.Response.ContentType = "application/x-ndjson";
                         await Line(context, w => WriteChunk(w, model, chat, words.ToString(), done: false)).ConfigureAwait(false);
                     }
                     else
@@ -254,7 +256,6 @@ public sealed class SimOllamaServer : IAsyncDisposable
                     var result = progress.Result!;
                     if (stream)
                     {
-                        context.Response.ContentType = "application/x-ndjson";
                         await Line(context, w =>
                         {
                             WriteChunk(w, model, chat, string.Empty, done: true);
@@ -435,7 +436,7 @@ public sealed class SimOllamaServer : IAsyncDisposable
     private static Task Json(HttpContext context, int status, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             writer.WriteStartObject();
             body(writer);
@@ -451,8 +452,13 @@ public sealed class SimOllamaServer : IAsyncDisposable
     /// <summary>One NDJSON line, flushed; the last one ends the body.</summary>
     private static async Task Line(HttpContext context, Action<Utf8JsonWriter> body, bool end = false)
     {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.ContentType = "application/x-ndjson";
+        }
+
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
         {
             writer.WriteStartObject();
             body(writer);
