@@ -39,7 +39,14 @@ internal sealed record FleetSetup(string Name, string Description)
     private ChildProcess StartGollamas(SimFleet fleet, FleetOptions options, int port, out string? directory)
     {
         directory = null;
-        var args = new List<string> { "--listen", $"127.0.0.1:{Invariant(port)}", "--level", "warn" };
+        // The proxy's own timers run in real time: its probes and /api/ps reads every 5 s (the
+        // default) come every 5 simulated seconds when the interval is divided by the scale.
+        var interval = TimeSpan.FromSeconds(5) / options.Scale;
+        var args = new List<string>
+        {
+            "--listen", $"127.0.0.1:{Invariant(port)}", "--level", "warn",
+            "--health-interval", $"{Invariant((int)Math.Max(1, Math.Round(interval.TotalMilliseconds)))}ms",
+        };
         for (var i = 0; i < fleet.Servers.Count; i++)
         {
             args.AddRange(["--connection", $"{ServerId(i)}={fleet.Servers[i].BaseUri}"]);
