@@ -22,8 +22,8 @@ usage: ./build.sh COMMAND
                      the seeded workload on a simulated Ollama fleet (3 servers of 24 GB, 6 models,
                      24 users, 60 simulated s, seeds 1,2,3) through Gollamas, nginx round-robin,
                      nginx least_conn and one model per server; table on stdout, JSON in
-                     artifacts/bench/fleet. About 4 minutes on a 2-core machine; --quick (one
-                     seed, 30 s) about 40 s; publishing the binary first, when src/ changed,
+                     artifacts/bench/fleet. About 4-5 minutes on a 2-core machine; --quick (one
+                     seed, 30 s) about 30 s; publishing the binary first, when src/ changed,
                      about 1 minute more. OPTIONS: --seeds 1,2,3 --users N --duration 60s
                      --scenario default|light|overfull --scale 5 --setups gollamas,nginx-rr,...
 

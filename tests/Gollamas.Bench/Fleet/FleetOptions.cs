@@ -32,8 +32,8 @@ internal sealed record FleetOptions
                                     [--quick] [--seeds 1,2,3] [--users N] [--duration 60s]
                                     [--scenario default|light|overfull] [--scale 5]
                                     [--setups gollamas,nginx-rr,nginx-lc,one-per-model]
-          --quick: one seed, 30 simulated seconds at 10x (about 20 s here); the default run
-          (three seeds, 60 s at 5x, four setups) takes about 3 minutes.
+          --quick: one seed, 30 simulated seconds at 10x: about 30 s on a 2-core machine; the
+          default run (three seeds, 60 s at 5x, four setups): about 4-5 minutes.
         """;
 
     public static FleetOptions? Parse(string[] args, TextWriter error)
