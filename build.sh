@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one entry point: build | test | run -- ARGS | publish [RID...] | bench [--quick]
+# The one entry point: build | test | run -- ARGS | publish [RID...] | bench [fleet] [--quick]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,6 +18,14 @@ usage: ./build.sh COMMAND
                      and ASP.NET Core 10 runtimes there)
   bench [--quick]    load run: direct vs nginx vs the AOT binary; table on stdout, JSON in artifacts/bench
                      (installs nginx and wrk with apt-get when missing and allowed; --quick: short smoke run)
+  bench fleet [--quick] [OPTIONS]
+                     the seeded workload on a simulated Ollama fleet (3 servers of 24 GB, 6 models,
+                     24 users, 60 simulated s, seeds 1,2,3) through Gollamas, nginx round-robin,
+                     nginx least_conn and one model per server; table on stdout, JSON in
+                     artifacts/bench/fleet. About 4-5 minutes on a 2-core machine; --quick (one
+                     seed, 30 s) about 30 s; publishing the binary first, when src/ changed,
+                     about 1 minute more. OPTIONS: --seeds 1,2,3 --users N --duration 60s
+                     --scenario default|light|overfull --scale 5 --setups gollamas,nginx-rr,...
 
 exit status 69 (EX_UNAVAILABLE): a tool or package the command needs is missing and could not be
 installed; the last line on stderr names it.
@@ -162,6 +170,11 @@ bench_tools() {
 
 bench() {
   need_dotnet
+  if [ "${1:-}" = fleet ]; then
+    shift
+    bench_fleet "$@"
+    return
+  fi
   local binary
   binary="$(publish)"
   dotnet build tests/Gollamas.Bench/Gollamas.Bench.csproj -c Release -nologo -v quiet -clp:NoSummary >&2
@@ -172,10 +185,29 @@ bench() {
   # 1000 client streams, their proxied connections and the backend's, all on one machine.
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   [ "$(ulimit -n)" -lt 4096 ] && echo "build.sh: only $(ulimit -n) file descriptors; the 1000-stream scenario will fail" >&2
-  # Its own process group, so the trap stops the run and every server it started, even on failure.
-  setsid dotnet tests/Gollamas.Bench/bin/Release/net10.0/Gollamas.Bench.dll load \
-    --proxy-binary "$binary" --nginx "$nginx" --wrk "$wrk" \
-    --assets tests/Gollamas.Bench/bench --out artifacts/bench "$@" &
+  run_bench load --proxy-binary "$binary" --nginx "$nginx" --wrk "$wrk" \
+    --assets tests/Gollamas.Bench/bench --out artifacts/bench "$@"
+}
+
+# bench fleet: the published binary (published again when anything under src/ is newer), nginx.
+bench_fleet() {
+  local binary
+  binary="artifacts/$(host_rid)/gollamas"
+  if [ ! -x "$binary" ] || [ -n "$(find src \( -name bin -o -name obj \) -prune -o -type f -newer "$binary" -print -quit)" ]; then
+    binary="$(publish)"
+  fi
+  dotnet build tests/Gollamas.Bench/Gollamas.Bench.csproj -c Release -nologo -v quiet -clp:NoSummary >&2
+  bench_tools
+  local nginx=none
+  if command -v nginx >/dev/null 2>&1; then nginx="$(command -v nginx)"; elif [ -x /usr/sbin/nginx ]; then nginx=/usr/sbin/nginx; fi
+  run_bench fleet --proxy-binary "$binary" --nginx "$nginx" \
+    --assets tests/Gollamas.Bench/bench --out artifacts/bench/fleet "$@"
+}
+
+# Runs Gollamas.Bench with ARGS in its own process group, so the trap stops the run and every
+# server it started, even on failure.
+run_bench() {
+  setsid dotnet tests/Gollamas.Bench/bin/Release/net10.0/Gollamas.Bench.dll "$@" &
   local pid=$!
   # shellcheck disable=SC2064 # the pid is meant to be fixed now
   trap "kill -TERM $pid 2>/dev/null; sleep 1; kill -KILL -- -$pid 2>/dev/null || true" EXIT INT TERM
