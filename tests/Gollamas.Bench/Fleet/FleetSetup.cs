@@ -46,6 +46,9 @@ internal sealed record FleetSetup(string Name, string Description)
         {
             "--listen", $"127.0.0.1:{Invariant(port)}", "--level", "warn",
             "--health-interval", $"{Invariant((int)Math.Max(1, Math.Round(interval.TotalMilliseconds)))}ms",
+
+            // As an operator of these servers would say: their OLLAMA_NUM_PARALLEL.
+            "--num-parallel", Invariant(fleet.Scenario.NumParallel),
         };
         for (var i = 0; i < fleet.Servers.Count; i++)
         {
