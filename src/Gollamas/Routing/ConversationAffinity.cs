@@ -86,9 +86,11 @@ internal sealed class ConversationAffinity
     /// </summary>
     public bool TryGet(ulong key, out string connectionId)
     {
-        var now = _time.GetTimestamp();
         lock (_lock)
         {
+            // Read under the lock, so that the chain's order is the order of the last uses and
+            // expired entries are always at its end.
+            var now = _time.GetTimestamp();
             DropExpired(now);
             if (_index.TryGetValue(key, out var slot))
             {
@@ -116,9 +118,11 @@ internal sealed class ConversationAffinity
     public void Remember(ulong key, string connectionId)
     {
         ArgumentNullException.ThrowIfNull(connectionId);
-        var now = _time.GetTimestamp();
         lock (_lock)
         {
+            // Read under the lock, so that the chain's order is the order of the last uses and
+            // expired entries are always at its end.
+            var now = _time.GetTimestamp();
             DropExpired(now);
             if (_index.TryGetValue(key, out var slot))
             {
