@@ -1,3 +1,4 @@
+using Gollamas.Bodies;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Microsoft.AspNetCore.Http;
@@ -49,6 +50,9 @@ internal sealed class ApiSurface
 
     /// <summary>Which keys of the answer hold its token counts.</summary>
     public TokenCounts TokenCounts { get; init; }
+
+    /// <summary>Where its body says which conversation it continues (for the route choice's affinity); None: nowhere.</summary>
+    public ConversationShape Conversation { get; init; }
 
     /// <summary>
     /// Whether the deprecated <c>name</c> key stands in for an absent or empty <c>model</c>, as

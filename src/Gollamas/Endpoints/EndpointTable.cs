@@ -1,3 +1,4 @@
+using Gollamas.Bodies;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Gollamas.Diagnostics;
@@ -40,8 +41,8 @@ internal static class EndpointTable
         new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.PsAsync(context, snapshot)),
 
         // Ollama's native API: addressed by a model, which is loaded and takes its settings.
-        new("/api/generate", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama },
-        new("/api/chat", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama },
+        new("/api/generate", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama, Conversation = ConversationShape.OllamaGenerate },
+        new("/api/chat", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama, Conversation = ConversationShape.OllamaChat },
         new("/api/embed", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama },
         new("/api/embeddings", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama },
 
@@ -57,16 +58,16 @@ internal static class EndpointTable
         new("/api/blobs/{digest}", ApiMethods.Head | ApiMethods.Post, ErrorShape.Ollama, static (_, context, _, _, _) => UnsupportedEndpoints.RefuseAsync(context, "blobs"), PathMatch.Rest),
 
         // OpenAI's API as Ollama's compat layer serves it: the model is loaded, but no keep_alive or options reach it.
-        new("/v1/chat/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
+        new("/v1/chat/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi, Conversation = ConversationShape.OpenAiChat },
         new("/v1/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
         new("/v1/embeddings", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
         new("/v1/models", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, _, _, snapshot) => endpoints.Lists.OpenAiModelsAsync(context, snapshot)),
         new("/v1/models/{model}", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, surface, _, snapshot) => endpoints.Lists.OpenAiModelAsync(context, surface.ParameterOf(context.Request.Path.Value!), snapshot), PathMatch.Segment),
-        new("/v1/responses", ApiMethods.Post, ErrorShape.OpenAiResponses, s_model) { Body = BodyKind.JsonOrZstd, LoadsModel = true, TokenCounts = TokenCounts.InputOutput },
+        new("/v1/responses", ApiMethods.Post, ErrorShape.OpenAiResponses, s_model) { Body = BodyKind.JsonOrZstd, LoadsModel = true, TokenCounts = TokenCounts.InputOutput, Conversation = ConversationShape.OpenAiResponses },
         new("/v1/audio/transcriptions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Form, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
 
         // Anthropic's Messages API as Ollama's compat layer serves it.
-        new("/v1/messages", ApiMethods.Post, ErrorShape.Anthropic, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.InputOutput },
+        new("/v1/messages", ApiMethods.Post, ErrorShape.Anthropic, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.InputOutput, Conversation = ConversationShape.AnthropicMessages },
     ];
 
     private static readonly FrozenDictionary<string, ApiSurface> s_exact = Rows

@@ -21,6 +21,7 @@ internal sealed partial class ModelEndpoints(
     HealthMonitor health,
     ProxyMetrics metrics,
     RequestBodies bodies,
+    ConversationAffinity affinity,
     ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;
@@ -132,7 +133,8 @@ internal sealed partial class ModelEndpoints(
         var attempts = route.UpRouteCount();
         var rotation = route.RouteCount > 1 ? route.NextRotation() : 0;
         var tried = 0UL;
-        var request = new RouteRequest(RouteRequest.TokensOf(body.Length), Affine: null, snapshot.Queue.Time.GetTimestamp());
+        var conversation = route.RouteCount > 1 && TryGetConversation(surface, body, out var key) ? key : (ulong?)null;
+        var request = new RouteRequest(RouteRequest.TokensOf(body.Length), AffineConnection(route, conversation), snapshot.Queue.Time.GetTimestamp());
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
             var connection = route.RouteCount > 1 && _logger.IsEnabled(LogLevel.Debug)
@@ -193,6 +195,12 @@ internal sealed partial class ModelEndpoints(
             }
 
             health.RecordRequest(connection, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
+            if (conversation is { } served && outcome == ForwardOutcome.Success && context.Response.StatusCode is >= 200 and < 300)
+            {
+                // Its slot there now holds this turn: the next one goes there if not clearly worse.
+                affinity.Remember(served, connection.Id);
+            }
+
             if (outcome == ForwardOutcome.Success)
             {
                 // Only Ollama's own answers fill it: the OpenAI and Anthropic layers drop its timings.
@@ -213,6 +221,54 @@ internal sealed partial class ModelEndpoints(
         }
 
         await AllRoutesDownAsync(context, route);
+    }
+
+    // Which conversation the body continues, from the whole body in memory, or from the first
+    // 64 KiB of one kept in a file (where a conversation's system prompt and first turn are).
+    private static bool TryGetConversation(ApiSurface surface, RequestBodyBuffer body, out ulong key)
+    {
+        key = 0;
+        if (surface.Conversation == ConversationShape.None)
+        {
+            return false;
+        }
+
+        if (!body.IsSpooled)
+        {
+            return ConversationKey.TryCompute(body.Span, isFinalBlock: true, surface.Conversation, out key);
+        }
+
+        var prefix = System.Buffers.ArrayPool<byte>.Shared.Rent(SpooledPrefixBytes);
+        try
+        {
+            var read = body.ReadAt(0, prefix.AsSpan(0, SpooledPrefixBytes));
+            return ConversationKey.TryCompute(prefix.AsSpan(0, read), isFinalBlock: read == body.Length, surface.Conversation, out key);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(prefix);
+        }
+    }
+
+    private const int SpooledPrefixBytes = 64 * 1024;
+
+    // The route's connection the conversation last went to, if it is still one of them.
+    private Connection? AffineConnection(ModelRoute route, ulong? conversation)
+    {
+        if (conversation is not { } key || !affinity.TryGet(key, out var id))
+        {
+            return null;
+        }
+
+        foreach (var connection in route.Connections)
+        {
+            if (string.Equals(connection.Id, id, StringComparison.Ordinal))
+            {
+                return connection;
+            }
+        }
+
+        return null;
     }
 
     // The choice with every route's estimate in one debug line: kept apart, so the span and the

@@ -256,6 +256,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                     health,
                     metrics,
                     requestBodies,
+                    new ConversationAffinity(time),
                     loggerFactory.CreateLogger<ModelEndpoints>()),
                 new ListEndpoints(fanOut),
                 new VersionEndpoint(fanOut),

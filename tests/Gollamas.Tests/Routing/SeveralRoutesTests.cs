@@ -152,6 +152,38 @@ public sealed class SeveralRoutesTests : TwoServersTest
         B.Requests.Should().ContainSingle();
     }
 
+    [Fact]
+    public async Task LaterTurnsOfAConversation_GoWhereItsEarlierTurnsWent_OtherConversationsSpread()
+    {
+        A.Running = [new FakeModel("llama3.2:latest")];
+        B.Running = [new FakeModel("llama3.2:latest")];
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
+        await proxy.ProbeRoundAsync();
+        var system = string.Join(' ', Enumerable.Repeat("You answer questions about the weather in plain words.", 80));
+
+        // Three turns of one conversation: each resends the history, which grows.
+        var history = new List<string> { $$"""{"role":"system","content":"{{system}}"}""", """{"role":"user","content":"Will it rain?"}""" };
+        for (var turn = 0; turn < 3; turn++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent($$"""{"model":"llama3.2","stream":false,"messages":[{{string.Join(',', history)}}]}"""));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+            history.Add("""{"role":"assistant","content":"Perhaps."}""");
+            history.Add($$"""{"role":"user","content":"And on day {{turn + 2}}?"}""");
+        }
+
+        var chats = A.Requests.Count(static r => r.Path == "/api/chat");
+        (chats == 3 || B.Requests.Count(static r => r.Path == "/api/chat") == 3).Should().BeTrue("every turn went to one server (A had {0})", chats);
+
+        // First turns of other conversations take turns as before.
+        for (var other = 0; other < 4; other++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent($$"""{"model":"llama3.2","stream":false,"messages":[{"role":"system","content":"{{system}} {{other}}"},{"role":"user","content":"Hello"}]}"""));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        A.Requests.Count(static r => r.Path == "/api/chat").Should().BeInRange(chats + 1, chats + 3);
+    }
+
     private async Task<ProxyUnderTest> StartAsync(Uri first, Uri second)
     {
         Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={first}", $"llama3.2={second}"]);
