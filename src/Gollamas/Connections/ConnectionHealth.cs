@@ -115,6 +115,9 @@ internal sealed class ConnectionHealth
     /// <summary>Whether the model (canonical name) is loaded on this server, as last seen.</summary>
     public bool IsLoaded(string canonicalModel) => _loaded.ContainsKey(canonicalModel);
 
+    /// <summary>How many models are loaded on this server, as last seen.</summary>
+    public int LoadedCount => _loaded.Count;
+
     /// <summary>A request for the model completed there: it is loaded now.</summary>
     public void MarkLoaded(string canonicalModel) => _loaded.TryAdd(canonicalModel, 0);
 

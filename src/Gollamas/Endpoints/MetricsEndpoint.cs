@@ -13,12 +13,30 @@ internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry c
     {
         var text = new StringBuilder(4096);
         metrics.WriteTo(text, connections.Active);
-        ProxyMetrics.WriteConnectionModels(text, ModelCounts(snapshots.Current.Routes));
+        var routes = snapshots.Current.Routes;
+        ProxyMetrics.WriteConnectionModels(text, ModelCounts(routes));
+        ProxyMetrics.WriteRouteEstimates(text, Estimates(routes));
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         var body = Encoding.UTF8.GetBytes(text.ToString());
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    /// <summary>The route choice's counts and estimates of the table's models on their connections, by routed name.</summary>
+    internal static List<(string Model, string Connection, int Generations, double? Estimate)> Estimates(RouteTable table)
+    {
+        var rows = new List<(string, string, int, double?)>();
+        foreach (var route in table.Models)
+        {
+            foreach (var connection in route.Connections)
+            {
+                var activity = connection.Activity(route.Canonical);
+                rows.Add((route.Name, connection.Id, activity.Generations, activity.LastEstimateSeconds));
+            }
+        }
+
+        return rows;
     }
 
     /// <summary>How many of the table's models each of its connections serves, configured and discovered.</summary>

@@ -281,6 +281,32 @@ internal sealed class ProxyMetrics
         }
     }
 
+    /// <summary>
+    /// The route choice's view of each model on each connection: its generations in flight there
+    /// through the proxy, and the last estimate of a new request's time to first token there.
+    /// </summary>
+    public static void WriteRouteEstimates(StringBuilder text, IReadOnlyList<(string Model, string Connection, int Generations, double? Estimate)> rows)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(rows);
+        text.Append("# HELP gollamas_model_generations_in_flight Generations of each model sent to each connection and not ended yet (waiting or running), as the route choice counts them.\n");
+        text.Append("# TYPE gollamas_model_generations_in_flight gauge\n");
+        foreach (var (model, connection, generations, _) in rows)
+        {
+            AppendModelConnection(text, "gollamas_model_generations_in_flight", model, connection).Append(generations.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_route_estimate_seconds The route choice's last estimate of a new request's time to first token for each model on each connection.\n");
+        text.Append("# TYPE gollamas_route_estimate_seconds gauge\n");
+        foreach (var (model, connection, _, estimate) in rows)
+        {
+            if (estimate is { } seconds)
+            {
+                AppendModelConnection(text, "gollamas_route_estimate_seconds", model, connection).Append(seconds.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+    }
+
     private static void WriteGauge(StringBuilder text, string name, string help, IReadOnlyList<Connection> connections, Func<Connection, int> value)
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');

@@ -46,6 +46,9 @@ internal static class RouteSelector
     /// <summary>Prompt tokens per second assumed before any generation of the model reported a rate.</summary>
     public const double DefaultPromptTokensPerSecond = 1000;
 
+    /// <summary>The part of a load counted for each other model loaded on the server it would load on.</summary>
+    public const double DisplacementShare = 0.5;
+
     // What a cooling server's estimate carries: beyond any real one.
     private const double CoolingPenalty = 1e9;
 
@@ -158,13 +161,19 @@ internal static class RouteSelector
         var load = 0.0;
         if (!connection.Health.IsLoaded(route.Canonical))
         {
-            load = known.LoadSeconds ?? fleet.LoadSeconds;
+            var loadSeconds = known.LoadSeconds ?? fleet.LoadSeconds;
+            load = loadSeconds;
 
             // Busy with other models: their memory is not free to load this one into at once.
             if (total > ahead)
             {
                 load += service;
             }
+
+            // Each model loaded there may have to make room for this one, and be loaded again
+            // later, somewhere: a load onto a full server costs more than its own time. Half a
+            // load each: how often one really goes is not known (memory is not reported).
+            load += DisplacementShare * loadSeconds * connection.Health.LoadedCount;
         }
 
         var tokens = ReferenceEquals(request.Affine, connection) ? Math.Min(request.PromptTokens, AffineUncachedTokens) : request.PromptTokens;

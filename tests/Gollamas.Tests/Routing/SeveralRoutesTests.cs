@@ -184,6 +184,25 @@ public sealed class SeveralRoutesTests : TwoServersTest
         A.Requests.Count(static r => r.Path == "/api/chat").Should().BeInRange(chats + 1, chats + 3);
     }
 
+    [Fact]
+    public async Task Metrics_ShowTheRouteChoicesEstimates_AndTheGenerationsInFlight()
+    {
+        var proxy = await StartAsync(A.BaseUri, B.BaseUri);
+
+        using (var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2","stream":false,"messages":[]}""")))
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        var text = await proxy.Client.GetStringAsync("/metrics");
+
+        // Cold on both, nothing observed yet: the default load of 8 s and a prefill of a few tokens.
+        System.Text.RegularExpressions.Regex.Matches(text, "^gollamas_route_estimate_seconds\\{model=\"llama3.2\",connection=\"127.0.0.1:[0-9]+\"\\} 8\\.0[0-9]*$", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Should().HaveCount(2);
+        System.Text.RegularExpressions.Regex.Matches(text, "^gollamas_model_generations_in_flight\\{model=\"llama3.2\",connection=\"127.0.0.1:[0-9]+\"\\} 0$", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Should().HaveCount(2, "the chat has ended");
+    }
+
     private async Task<ProxyUnderTest> StartAsync(Uri first, Uri second)
     {
         Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={first}", $"llama3.2={second}"]);
