@@ -111,6 +111,17 @@ public sealed class RouteSelectorTests : IDisposable
     }
 
     [Fact]
+    public void Next_ALoadGoesWhereFewerModelsWouldMakeRoom()
+    {
+        var route = NewRoute(2);
+        var (full, empty) = (route.Connections[0], route.Connections[1]);
+        full.Health.SetLoaded(["registry.ollama.ai/library/qwen3:8b", "registry.ollama.ai/library/phi4:latest"]);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small).Should().BeSameAs(empty, "a load there evicts nothing");
+    }
+
+    [Fact]
     public async Task Next_AFullGateAddsItsQueueToTheWait()
     {
         var route = NewRoute(2, numParallel: 4, concurrencyLimit: 1);
