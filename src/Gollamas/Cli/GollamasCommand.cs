@@ -186,7 +186,9 @@ internal static class GollamasCommand
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            await configuration.Error.WriteLineAsync($"{ErrorPrefix}unexpected error: {exception.Message}");
+            // The runtime's message is a resource key in the published binary: the exception's
+            // type says more to whoever reports it, and is no sentence a user needs to parse.
+            await configuration.Error.WriteLineAsync($"{ErrorPrefix}unexpected error ({exception.GetType().FullName}); please report it");
             return ExitCodes.Unexpected;
         }
     }

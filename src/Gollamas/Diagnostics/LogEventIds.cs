@@ -60,6 +60,7 @@ internal static class LogEventIds
     public const int ConfigProblem = 704;
     public const int ConfigNeedsRestart = 705;
     public const int ConfigWatchFailed = 706;
+    public const int ConfigReloadUnexpected = 715;
 
     // Security 5xx
     public const int ApiKeysReloaded = 500;

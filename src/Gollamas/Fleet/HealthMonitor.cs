@@ -169,7 +169,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
             case ForwardOutcome.BackendUnreachable:
             case ForwardOutcome.BackendTimedOut:
             case ForwardOutcome.BackendStreamBroken:
-                Failed(connection, outcome.ToString());
+                Failed(connection, $"a request found it {ForwardOutcomeWords.Describe(outcome)}");
                 break;
         }
     }

@@ -322,7 +322,8 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            result = new LoadResult(ex.Message, Unreached: false);
+            // Its message would be a resource key in the published binary.
+            result = new LoadResult($"an unexpected error ({UpstreamFailure.Describe(ex)})", Unreached: false);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -540,7 +541,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                     SocketError.AddressAlreadyInUse => "the address is already in use (another process listens there)",
                     SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
                     SocketError.AddressNotAvailable => "this machine has no such address",
-                    _ => $"the system refused it (socket error {socket.SocketErrorCode})",
+                    _ => $"the system refused it (error {socket.NativeErrorCode.ToString(CultureInfo.InvariantCulture)})",
                 };
             }
         }

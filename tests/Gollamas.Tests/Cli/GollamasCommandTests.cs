@@ -841,7 +841,7 @@ public class GollamasCommandTests
         var exitCode = await GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], Configuration(new StringWriter(), error), CancellationToken.None);
 
         exitCode.Should().Be(ExitCodes.Unexpected);
-        error.ToString().Should().Be("gollamas: unexpected error: boom" + Environment.NewLine);
+        error.ToString().Should().Be("gollamas: unexpected error (System.InvalidOperationException); please report it" + Environment.NewLine);
     }
 
     [Fact]
