@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Gollamas.Config;
+using Gollamas.Diagnostics;
 using Gollamas.Hosting;
 
 namespace Gollamas.Cli;

@@ -15,6 +15,7 @@ internal static class LogEventIds
     public const int UnexpectedError = 105;
     public const int Access = 106;
     public const int ConnectionConfigured = 110;
+    public const int Started = 119;
     public const int ConfigurationNote = 120;
 
     // Forwarding 2xx

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gollamas.Cli;
 using Gollamas.Config;
+using Gollamas.Diagnostics;
 using Gollamas.Hosting;
 using Microsoft.Extensions.Logging;
 
