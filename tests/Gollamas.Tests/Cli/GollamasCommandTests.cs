@@ -771,7 +771,7 @@ public class GollamasCommandTests
         run.Options.Should().BeNull();
         run.Output.Should().BeEmpty();
         run.Error.Split(Environment.NewLine).Should().Equal(
-            "gollamas: Unrecognized command or argument '--bogus'.",
+            "gollamas: unknown flag --bogus",
             "gollamas: run 'gollamas --help' for usage",
             "");
     }

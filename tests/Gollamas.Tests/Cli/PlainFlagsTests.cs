@@ -1,3 +1,5 @@
+using Gollamas.Cli;
+
 namespace Gollamas.Tests.Cli;
 
 /// <summary>
@@ -55,5 +57,47 @@ public sealed class PlainFlagsTests
 
         run.ExitCode.Should().Be(Gollamas.Hosting.ExitCodes.ConfigError);
         run.Error.Should().Contain("--list-aliases").And.Contain("not a boolean (expected true/false, 1/0, yes/no or on/off)");
+    }
+
+    [Theory]
+    [InlineData(new[] { "--proxi", Proxy }, "gollamas: unknown flag --proxi; did you mean --proxy?")]
+    [InlineData(new[] { "--proxy", Proxy, "--lisen=:1" }, "gollamas: unknown flag --lisen; did you mean --listen?")]
+    [InlineData(new[] { "--proxy", Proxy, "--list-alias" }, "gollamas: unknown flag --list-alias; did you mean --list-aliases?")]
+    [InlineData(new[] { "--proxy", Proxy, "--frobnicate" }, "gollamas: unknown flag --frobnicate")]
+    public async Task Invoke_MisspeltFlag_SaysWhichFlagItProbablyMeant(string[] args, string message)
+    {
+        var run = await GollamasCommandTests.InvokeAsync(args);
+
+        run.ExitCode.Should().Be(Gollamas.Hosting.ExitCodes.ConfigError);
+        run.Error.Should().Be(message + Environment.NewLine + "gollamas: run 'gollamas --help' for usage" + Environment.NewLine);
+    }
+
+    [Fact]
+    public async Task Invoke_VariableNamedLikeOursThatNoSettingReads_WarnsNamingTheRightOne()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["GOLLAMAS_PROXY"] = Proxy,
+            ["GOLLAMAS_LISTEN"] = "127.0.0.1:1",
+            ["GOLLAMAS_SECRET_TOKEN"] = "Bearer x",
+            ["GOLLAMAS_WHATEVER_ELSE"] = "1",
+            ["PATH"] = "/usr/bin",
+        };
+        var command = GollamasCommand.Create(
+            name => environment.GetValueOrDefault(name),
+            static (_, _, _) => Task.FromResult(0),
+            environmentVariableNames: () => environment.Keys);
+        var error = new StringWriter();
+
+        var exitCode = await GollamasCommand.InvokeAsync(
+            command,
+            ["--proxy", Proxy, "--connection-header", "http://127.0.0.1:11435=Authorization=env:GOLLAMAS_SECRET_TOKEN"],
+            GollamasCommandTests.Configuration(new StringWriter(), error),
+            CancellationToken.None);
+
+        exitCode.Should().Be(0);
+        error.ToString().Should().Be(
+            "gollamas: warning: GOLLAMAS_PROXY is set, but gollamas has no such variable; did you mean GOLLAMAS_PROXIES?" + Environment.NewLine
+            + "gollamas: warning: GOLLAMAS_WHATEVER_ELSE is set, but gollamas has no such variable" + Environment.NewLine);
     }
 }
