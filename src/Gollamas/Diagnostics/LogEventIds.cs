@@ -52,6 +52,7 @@ internal static class LogEventIds
     public const int ModelMissing = 610;
     public const int ModelsChecked = 611;
     public const int ModelsNotChecked = 612;
+    public const int ModelLoadCrashed = 619;
 
     // Configuration 7xx
     public const int ConfigurationFile = 700;
