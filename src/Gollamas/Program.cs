@@ -5,7 +5,10 @@ using Gollamas.Hosting;
 // Before any socket exists: the socket engine reads this once, when it starts.
 ProxyServer.PreferInlineCompletions();
 
-var command = GollamasCommand.Create(Environment.GetEnvironmentVariable, ProxyServer.RunAsync);
+var command = GollamasCommand.Create(
+    Environment.GetEnvironmentVariable,
+    ProxyServer.RunAsync,
+    environmentVariableNames: static () => Environment.GetEnvironmentVariables().Keys.Cast<string>());
 var configuration = new InvocationConfiguration
 {
     // System.CommandLine's 2 s default would cut streaming generations on SIGTERM. The server

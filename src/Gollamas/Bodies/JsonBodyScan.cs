@@ -50,8 +50,6 @@ internal sealed class JsonBodyScan : IDisposable
     /// <summary>A complete key longer than this (quotes included) cannot match: it may give way to <c>""</c>.</summary>
     internal const int LongestKeyToken = BodyKeys.MaxEscapedKeyBytes + 2;
 
-    private const string UnexpectedEnd = "unexpected end of JSON input";
-    private const string SyntaxError = "syntax error";
 
     private bool _acceptName;
     private readonly int _windowSize;
@@ -433,7 +431,7 @@ internal sealed class JsonBodyScan : IDisposable
         {
             if (_long.Kind == LongTokenKind.String || !_long.CanEnd)
             {
-                Fail(UnexpectedEnd);
+                Fail(JsonSyntaxError.UnexpectedEnd, _fed);
                 return;
             }
 
@@ -445,14 +443,15 @@ internal sealed class JsonBodyScan : IDisposable
         if (!IsDone)
         {
             // The reader ran out of bytes with the first value still open.
-            Fail(UnexpectedEnd);
+            Fail(JsonSyntaxError.UnexpectedEnd, _fed);
         }
     }
 
-    private void Fail(string detail)
+    /// <summary>Ends the scan: the body is not JSON; <paramref name="offset"/> is where in the body, for the message.</summary>
+    private void Fail(string what, int offset)
     {
         _phase = Phase.Invalid;
-        _detail = detail;
+        _detail = JsonSyntaxError.Detail(what, offset);
     }
 
     /// <summary>Takes bytes that follow the window's, keeping at most the window's size.</summary>
@@ -465,7 +464,7 @@ internal sealed class JsonBodyScan : IDisposable
                 var used = ReadLong(input);
                 if (used < 0)
                 {
-                    Fail(SyntaxError);
+                    Fail(_long.IsString ? JsonSyntaxError.InvalidString : JsonSyntaxError.InvalidNumber, _long.Start);
                     return;
                 }
 
@@ -659,13 +658,41 @@ internal sealed class JsonBodyScan : IDisposable
         catch (JsonException)
         {
             // A reader told more bytes will come throws only on bytes no continuation can make
-            // valid; on the final block, the end of the body can be what is wrong.
-            Fail(isFinalBlock ? UnexpectedEnd : SyntaxError);
+            // valid; on the final block, the end of the body can be what is wrong. Its message
+            // is a resource key in the published binary: what was wrong is found again here,
+            // after the last token it read (the state this read started from, when none).
+            var state = new Utf8JsonReader(data, isFinalBlock, _readerState);
+            var (index, what) = FindError(ref state, data);
+            Fail(what, index < data.Length || !isFinalBlock ? Position(index) : _fed);
             return data.Length;
         }
 
         _readerState = reader.CurrentState;
         return (int)reader.BytesConsumed;
+    }
+
+    // Reads the tokens before the error again, the OnToken calls aside, to know the last good one.
+    private static (int Index, string What) FindError(ref Utf8JsonReader reader, ReadOnlySpan<byte> data)
+    {
+        var last = reader.TokenType;
+        var depth = reader.CurrentDepth;
+        var end = 0;
+        try
+        {
+            while (reader.Read())
+            {
+                last = reader.TokenType;
+                depth = reader.CurrentDepth;
+                end = (int)reader.BytesConsumed;
+            }
+        }
+        catch (JsonException)
+        {
+            // Where the first reading failed.
+        }
+
+        var (offset, what) = JsonSyntaxError.Find(data[end..], last, depth);
+        return (end + offset, what);
     }
 
     /// <summary>The body offset of byte <paramref name="index"/> of the span being read.</summary>

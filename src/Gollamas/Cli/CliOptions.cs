@@ -71,7 +71,7 @@ internal sealed class CliOptions
             input = input.With(setting, setting.Kind switch
             {
                 SettingKind.Scalar => Listed(Given(parseResult, (Option<string>)option) ?? fromEnvironment),
-                SettingKind.Switch => Listed(Flag(parseResult, (Option<bool>)option) ?? fromEnvironment),
+                SettingKind.Switch => Listed(Flag(parseResult, (Option<string>)option) ?? fromEnvironment),
                 SettingKind.List => Split(Given(parseResult, (Option<string>)option) ?? fromEnvironment),
                 SettingKind.Repeatable => Repeated(parseResult, (Option<string[]>)option, fromEnvironment, keepBlank: false),
                 SettingKind.Secrets => Repeated(parseResult, (Option<string[]>)option, fromEnvironment, keepBlank: true),
@@ -100,18 +100,17 @@ internal sealed class CliOptions
         return option;
     }
 
-    private static Option<bool> Switch(Setting setting)
-    {
-        var option = new Option<bool>(setting.Flag, [.. setting.Aliases]) { Description = Described(setting, setting.Help) };
-        if (setting.Default is "true")
+    // A string rather than a bool: System.CommandLine's bool reads only true and false, and
+    // leaves "yes" as a stray argument; the value is read as the variable's is (ValueParsers.Boolean:
+    // true/false, 1/0, yes/no, on/off), so one word means the same on the command line, in the
+    // environment and in the file.
+    private static Option<string> Switch(Setting setting) =>
+        new(setting.Flag, [.. setting.Aliases])
         {
-            // Help prints no default for a bool option, so an on-by-default one says it.
-            option.Description += " [default: true]";
-            option.DefaultValueFactory = static _ => true;
-        }
-
-        return option;
-    }
+            Description = Described(setting, setting.Help) + (setting.Default is "true" ? " [default: true]" : ""),
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "BOOL",
+        };
 
     private static Option<string[]> Repeatable(Setting setting, string description) =>
         new(setting.Flag, [.. setting.Aliases])
@@ -129,11 +128,10 @@ internal sealed class CliOptions
     private static ConfigEntry? Given(ParseResult parseResult, Option<string> option) =>
         GivenAs(parseResult, option) is { } flag ? new ConfigEntry(parseResult.GetValue(option) ?? "", flag) : null;
 
-    // "--flag" alone is true and "--flag false" (or "--flag=false") is false: System.CommandLine
-    // reads a bool option's optional argument only when it is a bool word, which also lets an
-    // on-by-default flag be turned off on the command line.
-    private static ConfigEntry? Flag(ParseResult parseResult, Option<bool> option) =>
-        GivenAs(parseResult, option) is { } flag ? new ConfigEntry(parseResult.GetValue(option) ? "true" : "false", flag) : null;
+    // "--flag" alone is true; "--flag false" (or "--flag=no", "--flag 0") turns an on-by-default
+    // flag off. A word that is not a boolean is an error naming the flag.
+    private static ConfigEntry? Flag(ParseResult parseResult, Option<string> option) =>
+        GivenAs(parseResult, option) is { } flag ? new ConfigEntry(parseResult.GetValue(option) is { Length: > 0 } value ? value : "true", flag) : null;
 
     private static List<ConfigEntry> Listed(ConfigEntry? entry) => entry is { } given ? [given] : [];
 

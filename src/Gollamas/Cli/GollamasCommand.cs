@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Gollamas.Config;
+using Gollamas.Diagnostics;
 using Gollamas.Hosting;
 
 namespace Gollamas.Cli;
@@ -37,6 +38,10 @@ internal static class GollamasCommand
     /// Reads one environment variable; injected so tests never touch the real environment.
     /// </param>
     /// <param name="runServer">What to do with valid options; its result is the exit code.</param>
+    /// <param name="environmentVariableNames">
+    /// The names of the variables set, for the warning about one named like ours that no setting
+    /// reads (GOLLAMAS_PROXY); none when null.
+    /// </param>
     /// <param name="runCheck">
     /// What <c>gollamas check</c> does with valid options, writing to the output it is given;
     /// <see cref="ConfigurationCheck.RunAsync"/> when null.
@@ -44,7 +49,8 @@ internal static class GollamasCommand
     public static RootCommand Create(
         Func<string, string?> getEnvironmentVariable,
         Func<GollamasOptions, ConfigSource?, CancellationToken, Task<int>> runServer,
-        Func<GollamasOptions, TextWriter, CancellationToken, Task<int>>? runCheck = null)
+        Func<GollamasOptions, TextWriter, CancellationToken, Task<int>>? runCheck = null,
+        Func<IEnumerable<string>>? environmentVariableNames = null)
     {
         ArgumentNullException.ThrowIfNull(getEnvironmentVariable);
         ArgumentNullException.ThrowIfNull(runServer);
@@ -76,7 +82,7 @@ internal static class GollamasCommand
         var checkServers = runCheck ?? ConfigurationCheck.RunAsync;
         check.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (await ReadConfigurationAsync(parseResult, checkOptions, environment, getEnvironmentVariable) is not var (reading, _))
+            if (await ReadConfigurationAsync(parseResult, checkOptions, environment, getEnvironmentVariable, environmentVariableNames) is not var (reading, _))
             {
                 return ExitCodes.ConfigError;
             }
@@ -103,7 +109,7 @@ internal static class GollamasCommand
 
         root.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (await ReadConfigurationAsync(parseResult, options, environment, getEnvironmentVariable) is not var (reading, input))
+            if (await ReadConfigurationAsync(parseResult, options, environment, getEnvironmentVariable, environmentVariableNames) is not var (reading, input))
             {
                 return ExitCodes.ConfigError;
             }
@@ -123,16 +129,33 @@ internal static class GollamasCommand
     /// were read from), or every problem on stderr (then null).
     /// </summary>
     private static async Task<(ConfigReading Reading, ConfigInput Input)?> ReadConfigurationAsync(
-        ParseResult parseResult, CliOptions options, EnvironmentDefaults environment, Func<string, string?> getEnvironmentVariable)
+        ParseResult parseResult, CliOptions options, EnvironmentDefaults environment, Func<string, string?> getEnvironmentVariable, Func<IEnumerable<string>>? environmentVariableNames)
     {
-        var input = options.Read(parseResult, environment) with { GetEnvironmentVariable = getEnvironmentVariable };
+        // The variables the configuration reads values from (env:NAME) are the user's, whatever their name.
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        var input = options.Read(parseResult, environment) with
+        {
+            GetEnvironmentVariable = name =>
+            {
+                read.Add(name);
+                return getEnvironmentVariable(name);
+            },
+        };
         var reading = ConfigSources.Read(input);
+        var error = parseResult.InvocationConfiguration.Error;
+        if (environmentVariableNames is not null)
+        {
+            foreach (var warning in NearMisses.UnknownVariables(environmentVariableNames().Where(name => !read.Contains(name))))
+            {
+                await error.WriteLineAsync(ErrorPrefix + warning);
+            }
+        }
+
         if (reading.Options is not null)
         {
             return (reading, input);
         }
 
-        var error = parseResult.InvocationConfiguration.Error;
         foreach (var configError in reading.Errors)
         {
             await error.WriteLineAsync(ErrorPrefix + configError);
@@ -165,9 +188,19 @@ internal static class GollamasCommand
             {
                 // The built-in ParseErrorAction returns 1 (our Unexpected) and prints the whole
                 // help after the errors; a usage mistake is a configuration error, said briefly.
+                // An unknown flag is said with the one it probably meant.
+                var explained = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var message in NearMisses.UnknownFlags(parseResult, args, explained))
+                {
+                    await configuration.Error.WriteLineAsync(ErrorPrefix + message);
+                }
+
                 foreach (var parseError in parseResult.Errors)
                 {
-                    await configuration.Error.WriteLineAsync(ErrorPrefix + parseError.Message);
+                    if (!explained.Any(token => parseError.Message.Contains($"'{token}'", StringComparison.Ordinal)))
+                    {
+                        await configuration.Error.WriteLineAsync(ErrorPrefix + parseError.Message);
+                    }
                 }
 
                 await configuration.Error.WriteLineAsync(ErrorPrefix + "run 'gollamas --help' for usage");
@@ -186,7 +219,9 @@ internal static class GollamasCommand
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            await configuration.Error.WriteLineAsync($"{ErrorPrefix}unexpected error: {exception.Message}");
+            // The runtime's message is a resource key in the published binary: the exception's
+            // type says more to whoever reports it, and is no sentence a user needs to parse.
+            await configuration.Error.WriteLineAsync($"{ErrorPrefix}unexpected error ({exception.GetType().FullName}); please report it");
             return ExitCodes.Unexpected;
         }
     }

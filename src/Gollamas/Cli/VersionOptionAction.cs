@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using Gollamas.Diagnostics;
 using Gollamas.Hosting;
 
 namespace Gollamas.Cli;

@@ -97,7 +97,7 @@ internal static class ConfigFile
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             // The runtime's message is a resource key in the published build.
-            errors.Add(new ConfigError(path.Source, path.Value, "file not readable"));
+            errors.Add(new ConfigError(path.Source, path.Value, $"file not readable: {Diagnostics.FileProblem.Describe(exception, file)}"));
             return null;
         }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gollamas.Diagnostics;
 
 namespace Gollamas.Config;
 
@@ -141,7 +142,7 @@ internal static class ConnectionExtrasParser
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                errors.Add(new ConfigError(entry.Source, shown, $"cannot read {path} ({Describe(ex)})"));
+                errors.Add(new ConfigError(entry.Source, shown, $"cannot read {path} ({FileProblem.Describe(ex, path)})"));
                 return null;
             }
 
@@ -202,7 +203,7 @@ internal static class ConnectionExtrasParser
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
-            errors.Add(new ConfigError(entry.Source, entry.Value, ex is CryptographicException ? $"{path} holds a certificate that cannot be read" : $"cannot read {path} ({Describe(ex)})"));
+            errors.Add(new ConfigError(entry.Source, entry.Value, ex is CryptographicException ? $"{path} holds a certificate that cannot be read" : $"cannot read {path} ({FileProblem.Describe(ex, path)})"));
             return null;
         }
 
@@ -218,11 +219,4 @@ internal static class ConnectionExtrasParser
     // RFC 9110 section 5.6.2 token characters.
     private static bool IsToken(string name) =>
         name.Length > 0 && name.All(static c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal));
-
-    private static string Describe(Exception ex) => ex switch
-    {
-        FileNotFoundException or DirectoryNotFoundException => "no such file",
-        UnauthorizedAccessException => "permission denied",
-        _ => "not readable",
-    };
 }

@@ -81,12 +81,14 @@ internal sealed class UpstreamChannel : IDisposable
     public static async ValueTask<UpstreamChannel> ConnectAsync(Uri baseUri, X509Certificate2Collection? trustedCertificates, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        CertificateCheck? check = null;
         try
         {
             await socket.ConnectAsync(baseUri.IdnHost, baseUri.Port, cancellationToken);
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (string.Equals(baseUri.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
             {
+                check = new CertificateCheck(baseUri.IdnHost, trustedCertificates is not null);
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                 await tls.AuthenticateAsClientAsync(
                     new SslClientAuthenticationOptions
@@ -94,6 +96,7 @@ internal sealed class UpstreamChannel : IDisposable
                         TargetHost = baseUri.IdnHost,
                         ApplicationProtocols = [SslApplicationProtocol.Http11],
                         CertificateChainPolicy = trustedCertificates is null ? null : PrivateTrust(trustedCertificates),
+                        RemoteCertificateValidationCallback = check.Validate,
                     },
                     cancellationToken);
                 stream = tls;
@@ -101,13 +104,21 @@ internal sealed class UpstreamChannel : IDisposable
 
             return new UpstreamChannel(socket, stream);
         }
-        catch (AuthenticationException ex)
+        catch (Exception ex) when (check is not null && IsHandshakeFailure(ex, cancellationToken))
         {
             // A failed TLS handshake (a certificate this machine does not trust, no common
-            // protocol) leaves the server as unreachable as a refused connection: an IOException,
-            // which every caller turns into "unreachable" (502, failover, left out of a list).
+            // protocol, a server that does not speak TLS) leaves the server as unreachable as a
+            // refused connection: an IOException, which every caller turns into "unreachable"
+            // (502, failover, left out of a list). Its words are ours: the runtime's are resource
+            // keys in the published binary.
             socket.Dispose();
-            throw new IOException($"TLS handshake with {baseUri.IdnHost} failed: {ex.Message}", ex);
+            throw new UpstreamConnectionException(
+                check!.Failed
+                    ? check.Describe(DateTime.UtcNow)
+                    : ex is AuthenticationException
+                        ? "the TLS handshake failed: no TLS version or cipher in common with the server, or it asks for a client certificate"
+                        : "the server closed the connection during the TLS handshake: does it speak HTTPS?",
+                ex);
         }
         catch
         {
@@ -115,6 +126,12 @@ internal sealed class UpstreamChannel : IDisposable
             throw;
         }
     }
+
+    // A handshake refused (AuthenticationException) or cut (an IOException not caused by the
+    // socket, whose own error says more: reset, timed out).
+    private static bool IsHandshakeFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is AuthenticationException
+        || (ex is IOException && ex.InnerException is not SocketException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>
     /// Whether a pooled channel may carry another request. Nothing may have arrived since the
@@ -298,7 +315,7 @@ internal sealed class UpstreamChannel : IDisposable
                 if (read == 0)
                 {
                     throw anyByte
-                        ? new IOException("the connection closed in the middle of the response head")
+                        ? new UpstreamConnectionException("the connection closed in the middle of the response head")
                         : new EndOfStreamException("the connection closed before any response");
                 }
 
@@ -400,7 +417,7 @@ internal sealed class UpstreamChannel : IDisposable
             return 0;
         }
 
-        throw new IOException("the server closed the connection before the end of the response body");
+        throw new UpstreamConnectionException("the server closed the connection before the end of the response body");
     }
 
     private int CopyPlain(Span<byte> destination)

@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Connections;
@@ -29,22 +33,54 @@ internal readonly record struct UpstreamFailure(bool TimedOut, bool InvalidRespo
     public static string StreamBrokenMessage(string connection, string reason) =>
         $"gollamas: the stream from the Ollama server on {connection} broke: {reason}";
 
-    /// <summary>The innermost message, which names the real cause (refused, reset, timed out).</summary>
+    /// <summary>
+    /// The cause, in words of ours, from the exception's type and data: the first exception of
+    /// the chain whose message the proxy wrote, else the innermost one it can name (a socket
+    /// error, a close, a timeout). Never the runtime's message: in the published binary that is
+    /// a resource key (<c>net_ssl_io_cert_chain_validation</c>, <c>IO_FileNotFound_FileName</c>).
+    /// </summary>
     public static string Describe(Exception ex)
     {
-        if (ex is TimeoutException)
+        string? named = null;
+        for (var current = ex; current is not null; current = current.InnerException)
         {
-            return ex.Message;
+            switch (current)
+            {
+                case UpstreamProtocolException or UpstreamConnectionException or ConnectTimeoutException:
+                    return current.Message;
+                case SocketException socket:
+                    return Describe(socket);
+                case EndOfStreamException:
+                    named = "the server closed the connection before answering";
+                    break;
+                case AuthenticationException:
+                    named = "the TLS handshake failed";
+                    break;
+                case JsonException:
+                    named = "the answer is not valid JSON";
+                    break;
+                case TimeoutException or OperationCanceledException:
+                    named = "no answer in time";
+                    break;
+            }
         }
 
-        var inner = ex;
-        while (inner.InnerException is not null)
-        {
-            inner = inner.InnerException;
-        }
-
-        return inner is TimeoutException or OperationCanceledException && ex is not HttpRequestException
-            ? "no answer in time"
-            : inner.Message;
+        return named ?? "the connection failed";
     }
+
+    /// <summary>A socket error in words (the runtime's enum names and messages are not for users).</summary>
+    public static string Describe(SocketException ex) => ex.SocketErrorCode switch
+    {
+        SocketError.ConnectionRefused => "connection refused",
+        SocketError.TimedOut => "the connection timed out",
+        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain or SocketError.NoRecovery => "host name not found",
+        SocketError.ConnectionReset => "the server reset the connection",
+        SocketError.ConnectionAborted or SocketError.OperationAborted => "the connection was aborted",
+        SocketError.NetworkUnreachable or SocketError.NetworkDown or SocketError.NetworkReset => "the network is unreachable",
+        SocketError.HostUnreachable or SocketError.HostDown => "the host is unreachable",
+        SocketError.AddressNotAvailable => "the address is not available",
+        SocketError.Shutdown or SocketError.NotConnected or SocketError.Disconnecting => "the connection was closed",
+        SocketError.AccessDenied => "permission denied",
+        _ => $"a network error (code {ex.NativeErrorCode.ToString(CultureInfo.InvariantCulture)})",
+    };
 }

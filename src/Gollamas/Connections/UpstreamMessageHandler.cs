@@ -57,11 +57,13 @@ internal sealed class UpstreamMessageHandler(UpstreamPool pool, string authoriza
         }
         catch (TimeoutException ex)
         {
-            throw new TaskCanceledException($"{request.Method} {uri} timed out: {ex.Message}", ex);
+            // The messages are ours (UpstreamFailure.Describe): the runtime's are resource keys in
+            // the published binary, and the URI may carry credentials.
+            throw new TaskCanceledException($"{request.Method} {uri.AbsolutePath} timed out: {UpstreamFailure.Describe(ex)}", ex);
         }
         catch (Exception ex) when (ex is SocketException or IOException)
         {
-            throw new HttpRequestException($"{request.Method} {uri} failed: {ex.Message}", ex);
+            throw new HttpRequestException($"{request.Method} {uri.AbsolutePath} failed: {UpstreamFailure.Describe(ex)}", ex);
         }
         finally
         {

@@ -15,6 +15,7 @@ internal static class LogEventIds
     public const int UnexpectedError = 105;
     public const int Access = 106;
     public const int ConnectionConfigured = 110;
+    public const int Started = 119;
     public const int ConfigurationNote = 120;
 
     // Forwarding 2xx
@@ -52,6 +53,7 @@ internal static class LogEventIds
     public const int ModelMissing = 610;
     public const int ModelsChecked = 611;
     public const int ModelsNotChecked = 612;
+    public const int ModelLoadCrashed = 619;
     public const int ModelsDiscovered = 620;
     public const int DiscoveredModelsChanged = 621;
     public const int DiscoveryFailed = 622;
@@ -64,6 +66,7 @@ internal static class LogEventIds
     public const int ConfigProblem = 704;
     public const int ConfigNeedsRestart = 705;
     public const int ConfigWatchFailed = 706;
+    public const int ConfigReloadUnexpected = 715;
 
     // Security 5xx
     public const int ApiKeysReloaded = 500;

@@ -6,6 +6,7 @@ using Gollamas.Fleet;
 using Gollamas.Forwarding;
 using Gollamas.Metrics;
 using Gollamas.Routing;
+using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -217,7 +218,7 @@ internal sealed partial class ModelEndpoints(
                 return;
             }
 
-            Log.FailedOver(_logger, route.Name, connection.DisplayName, outcome);
+            Log.FailedOver(_logger, route.Name, connection.DisplayName, ForwardOutcomeWords.Describe(outcome));
         }
 
         await AllRoutesDownAsync(context, route);
@@ -315,7 +316,7 @@ internal sealed partial class ModelEndpoints(
             return Task.CompletedTask; // the client left while waiting
         }
 
-        Log.Busy(_logger, connection.DisplayName, gate);
+        Log.Busy(_logger, connection.DisplayName, gate == GateResult.QueueFull ? "its queue is full" : "the queue timeout ran out");
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, message);
     }
@@ -337,7 +338,7 @@ internal sealed partial class ModelEndpoints(
     /// <summary>503: the body could not be kept (its directory is full or gone); the cause goes to the log only.</summary>
     private Task BodyStoreFailedAsync(HttpContext context, BodyStoreException ex)
     {
-        Log.BodyStoreFailed(_logger, bodies.Store.Directory, ex.InnerException!.GetType().Name, ex.InnerException.HResult);
+        Log.BodyStoreFailed(_logger, bodies.Store.Directory, FileProblem.Describe(ex.InnerException!, bodies.Store.Directory));
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "gollamas: no room to keep the request body for now; try again later");
     }
@@ -451,7 +452,7 @@ internal sealed partial class ModelEndpoints(
 
                 // Ollama's own wording and status, so clients (the ollama CLI offers a pull on it)
                 // react as they would to a server without the model.
-                return RoutingDecision.Error(StatusCodes.Status404NotFound, $"model '{requested}' not found");
+                return RoutingDecision.Error(StatusCodes.Status404NotFound, NotFound(table, requested.ToString()));
             case PeekStatus.EmptyBody:
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, "missing request body");
             case PeekStatus.InvalidJson:
@@ -469,6 +470,20 @@ internal sealed partial class ModelEndpoints(
         }
     }
 
+    // "model 'lama3.2' not found; did you mean llama3.2?": the name echoed without control
+    // characters, and the configured names a typo or another tag away.
+    private static string NotFound(RouteTable table, string requested)
+    {
+        var shown = ControlCharacters.Printable(requested);
+        var closest = ModelSuggestions.Closest(table, requested, 3);
+        return closest.Count switch
+        {
+            0 => $"model '{shown}' not found",
+            1 => $"model '{shown}' not found; did you mean {closest[0]}?",
+            _ => $"model '{shown}' not found; did you mean {string.Join(", ", closest.Take(closest.Count - 1))} or {closest[^1]}?",
+        };
+    }
+
     private readonly record struct RoutingDecision(ModelRoute? Route, bool IsAlias, int TokenStart, int TokenLength, int ErrorStatus, string? ErrorMessage)
     {
         public static RoutingDecision Error(int status, string message) => new(null, false, 0, 0, status, message);
@@ -480,16 +495,16 @@ internal sealed partial class ModelEndpoints(
         public static partial void RouteChoice(ILogger logger, string model, string connection, string estimates);
 
         [LoggerMessage(Diagnostics.LogEventIds.FailedOver, LogLevel.Warning, "Model {Model}: {Backend} failed ({Outcome}); trying the next route", EventName = "FailedOver")]
-        public static partial void FailedOver(ILogger logger, string model, string backend, ForwardOutcome outcome);
+        public static partial void FailedOver(ILogger logger, string model, string backend, string outcome);
 
         [LoggerMessage(Diagnostics.LogEventIds.Busy, LogLevel.Warning, "Ollama server {Backend} is at its limit: request refused ({Result})", EventName = "Busy")]
-        public static partial void Busy(ILogger logger, string backend, GateResult result);
+        public static partial void Busy(ILogger logger, string backend, string result);
 
         [LoggerMessage(Diagnostics.LogEventIds.OpenAiIgnoresNumCtx, LogLevel.Warning, "Model {Model} has num_ctx {NumCtx}, but OpenAI- and Anthropic-compatible (/v1) requests cannot carry it: Ollama loads the model with its default context for them, reloading it if it was loaded with {NumCtx}. For /v1 clients set OLLAMA_CONTEXT_LENGTH on the server or PARAMETER num_ctx in the model", EventName = "OpenAiIgnoresNumCtx")]
         public static partial void OpenAiIgnoresNumCtx(ILogger logger, string model, int numCtx);
 
-        [LoggerMessage(Diagnostics.LogEventIds.BodyStoreFailed, LogLevel.Error, "A request body could not be kept in {Directory} ({Exception}, HRESULT {HResult}): is the directory full or gone?", EventName = "BodyStoreFailed")]
-        public static partial void BodyStoreFailed(ILogger logger, string directory, string exception, int hResult);
+        [LoggerMessage(Diagnostics.LogEventIds.BodyStoreFailed, LogLevel.Error, "A request body could not be kept in {Directory}: {Problem}", EventName = "BodyStoreFailed")]
+        public static partial void BodyStoreFailed(ILogger logger, string directory, string problem);
 
         [LoggerMessage(Diagnostics.LogEventIds.Routed, LogLevel.Debug, "{Path}: model {Model} (alias: {IsAlias}) -> {Backend}", EventName = "Routed")]
         public static partial void Routed(ILogger logger, PathString path, string model, bool isAlias, string backend);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
@@ -6,6 +7,7 @@ using Gollamas.Metrics;
 using Gollamas.Routing;
 using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Endpoints;
@@ -89,7 +91,7 @@ internal sealed partial class RequestDispatcher(
             // Kestrel's own limits and framing checks: body too large, truncated or malformed chunks.
             if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {
-                await ErrorWriter.WriteAsync(context, ex.StatusCode, ex.Message);
+                await ErrorWriter.WriteAsync(context, ex.StatusCode, DescribeBadRequest(context, ex.StatusCode));
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -191,6 +193,16 @@ internal sealed partial class RequestDispatcher(
         context.Response.Headers.Allow = allow;
         return ErrorWriter.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"method {context.Request.Method} not allowed on {context.Request.Path}");
     }
+
+    // Kestrel's messages ("Bad chunk size data.") are its own; a client gets ours, by status.
+    private static string DescribeBadRequest(HttpContext context, int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge when context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is long limit =>
+            $"request body is larger than {limit.ToString(CultureInfo.InvariantCulture)} bytes",
+        StatusCodes.Status413PayloadTooLarge => "request body is too large",
+        StatusCodes.Status408RequestTimeout => "the request body did not arrive in time",
+        _ => "invalid request body: its framing (chunk sizes, Content-Length) is broken",
+    };
 
     private static partial class Log
     {

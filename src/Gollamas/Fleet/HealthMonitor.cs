@@ -175,7 +175,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
                 Failed(connection, outcome.ToString());
                 break;
             case ForwardOutcome.BackendStreamBroken:
-                Failed(connection, outcome.ToString());
+                Failed(connection, $"a request found it {ForwardOutcomeWords.Describe(outcome)}");
                 break;
         }
     }

@@ -322,7 +322,9 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            result = new LoadResult(ex.Message, Unreached: false);
+            // Its message would be a resource key in the published binary; the exception goes to the debug log.
+            Log.LoadCrashed(_logger, target.Model.Name, target.Connection.DisplayName, ex);
+            result = new LoadResult("an unexpected error", Unreached: false);
         }
         finally
         {
@@ -518,6 +520,9 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.ModelLoadFailed, LogLevel.Warning, "Could not load model {Model} on {Backend} ({Reason}): {Problem}", EventName = "ModelLoadFailed")]
         public static partial void LoadFailed(ILogger logger, string model, string backend, string reason, string problem);
+
+        [LoggerMessage(LogEventIds.ModelLoadCrashed, LogLevel.Debug, "Loading model {Model} on {Backend} failed unexpectedly", EventName = "ModelLoadCrashed")]
+        public static partial void LoadCrashed(ILogger logger, string model, string backend, Exception exception);
 
         [LoggerMessage(LogEventIds.ModelStillLoading, LogLevel.Debug, "Model {Model} is still loading on {Backend}; {Reason} skipped", EventName = "ModelStillLoading")]
         public static partial void StillLoading(ILogger logger, string model, string backend, string reason);

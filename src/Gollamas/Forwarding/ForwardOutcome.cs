@@ -2,8 +2,7 @@ namespace Gollamas.Forwarding;
 
 /// <summary>How a forward ended.</summary>
 /// <remarks>
-/// The names reach the log as they are (the failover line, the reason a server went down), so the
-/// <c>Backend*</c> ones keep the name they shipped with, though the code's word is now connection.
+/// The names never reach a log or a client: <see cref="ForwardOutcomeWords"/> says them in words.
 /// </remarks>
 internal enum ForwardOutcome
 {

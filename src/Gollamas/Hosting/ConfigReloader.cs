@@ -78,7 +78,8 @@ internal sealed partial class ConfigReloader : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Failed(trigger, [$"unexpected error ({ex.GetType().Name})"]);
+            Log.UnexpectedDetail(_logger, ex);
+            Failed(trigger, ["an unexpected error in gollamas (its details are logged at debug level)"]);
             return false;
         }
         finally
@@ -142,5 +143,8 @@ internal sealed partial class ConfigReloader : IDisposable
 
         [LoggerMessage(LogEventIds.ConfigNeedsRestart, LogLevel.Warning, "Configuration: {Setting} changed, and needs a restart to take effect; it keeps its value until then", EventName = "ConfigNeedsRestart")]
         public static partial void NeedsRestart(ILogger logger, string setting);
+
+        [LoggerMessage(LogEventIds.ConfigReloadUnexpected, LogLevel.Debug, "The configuration reload failed unexpectedly", EventName = "ConfigReloadUnexpected")]
+        public static partial void UnexpectedDetail(ILogger logger, Exception exception);
     }
 }

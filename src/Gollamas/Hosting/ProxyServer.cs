@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -409,6 +410,16 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     private void LogStartup(IReadOnlyList<string> notes, RouteTable table)
     {
+        // One line says it runs, whatever the level: at warn, the level many run it with, it is
+        // the only sign of life until something goes wrong.
+        var started = _logger.IsEnabled(LogLevel.Information) ? LogLevel.Information : LogLevel.Warning;
+        if (_logger.IsEnabled(started))
+        {
+            var addresses = string.Join(", ", Addresses);
+            var models = Count(table.Models.Count, "model");
+            var connections = Count(table.AllConnections.Count, "connection");
+            Log.Started(_logger, started, VersionInfo.Line, addresses, models, connections);
+        }
         foreach (var address in Addresses)
         {
             Log.Listening(_logger, address);
@@ -445,6 +456,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             }
         }
     }
+
+    private static string Count(int count, string noun) =>
+        $"{count.ToString(CultureInfo.InvariantCulture)} {noun}{(count == 1 ? "" : "s")}";
 
     // "keep_alive 10m (forced), num_ctx 8192 when absent, think removed": what the model's
     // requests get, each rule in order by its key (an options entry without "options."), values
@@ -576,7 +590,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                     SocketError.AddressAlreadyInUse => "the address is already in use (another process listens there)",
                     SocketError.AccessDenied => "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
                     SocketError.AddressNotAvailable => "this machine has no such address",
-                    _ => $"the system refused it (socket error {socket.SocketErrorCode})",
+                    _ => $"the system refused it (error {socket.NativeErrorCode.ToString(CultureInfo.InvariantCulture)})",
                 };
             }
         }
@@ -597,6 +611,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = LogEventIds.Started, Message = "{Version} listening on {Addresses} with {Models} and {Connections}", EventName = "Started")]
+        public static partial void Started(ILogger logger, LogLevel level, string version, string addresses, string models, string connections);
+
         [LoggerMessage(LogEventIds.Listening, LogLevel.Information, "Listening on {Address}", EventName = "Listening")]
         public static partial void Listening(ILogger logger, Uri address);
 

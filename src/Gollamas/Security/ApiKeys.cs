@@ -133,7 +133,7 @@ internal sealed partial class ApiKeys
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.ReloadFailed(_logger, file, Describe(ex));
+            Log.ReloadFailed(_logger, file, FileProblem.Describe(ex, file));
         }
     }
 
@@ -144,14 +144,6 @@ internal sealed partial class ApiKeys
             Log.NoKeys(_logger, _file);
         }
     }
-
-    // ex.Message is a resource key in the published build: the reason is ours.
-    private static string Describe(Exception ex) => ex switch
-    {
-        FileNotFoundException or DirectoryNotFoundException => "the file does not exist",
-        UnauthorizedAccessException => "permission denied",
-        _ => "the file could not be read",
-    };
 
     /// <summary>The header Anthropic's clients send their key in (Claude Code, the Anthropic SDKs).</summary>
     public const string AnthropicKeyHeader = "x-api-key";

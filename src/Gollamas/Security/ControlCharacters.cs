@@ -22,6 +22,40 @@ internal static class ControlCharacters
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
         + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F");
 
+    // What a message must not echo: C0 and C1 controls, DEL, and the line separators and
+    // direction marks that make a terminal or a log viewer show something else than is there.
+    private static readonly SearchValues<char> s_unprintable = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F"
+        + "\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008A\u008B\u008C\u008D\u008E\u008F"
+        + "\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009A\u009B\u009C\u009D\u009E\u009F"
+        + "\u200E\u200F\u2028\u2029\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
+
+    /// <summary>
+    /// <paramref name="text"/> (a client's value a message names) with every control character,
+    /// line separator and direction mark replaced by U+FFFD, so an error never echoes them.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.AsSpan().ContainsAny(s_unprintable))
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, text, static (span, source) =>
+        {
+            source.AsSpan().CopyTo(span);
+            var at = span.IndexOfAny(s_unprintable);
+            while (at >= 0)
+            {
+                span[at] = '\uFFFD';
+                var next = span[(at + 1)..].IndexOfAny(s_unprintable);
+                at = next < 0 ? -1 : at + 1 + next;
+            }
+        });
+    }
+
     /// <summary>Where the request carries a control character: "a header value", "the request target", or null.</summary>
     public static string? Find(HttpContext context)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gollamas.Cli;
 using Gollamas.Config;
+using Gollamas.Diagnostics;
 using Gollamas.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -770,7 +771,7 @@ public class GollamasCommandTests
         run.Options.Should().BeNull();
         run.Output.Should().BeEmpty();
         run.Error.Split(Environment.NewLine).Should().Equal(
-            "gollamas: Unrecognized command or argument '--bogus'.",
+            "gollamas: unknown flag --bogus",
             "gollamas: run 'gollamas --help' for usage",
             "");
     }
@@ -841,7 +842,7 @@ public class GollamasCommandTests
         var exitCode = await GollamasCommand.InvokeAsync(command, ["--proxy", Proxy], Configuration(new StringWriter(), error), CancellationToken.None);
 
         exitCode.Should().Be(ExitCodes.Unexpected);
-        error.ToString().Should().Be("gollamas: unexpected error: boom" + Environment.NewLine);
+        error.ToString().Should().Be("gollamas: unexpected error (System.InvalidOperationException); please report it" + Environment.NewLine);
     }
 
     [Fact]

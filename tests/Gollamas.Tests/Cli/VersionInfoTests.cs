@@ -1,4 +1,5 @@
 using Gollamas.Cli;
+using Gollamas.Diagnostics;
 
 namespace Gollamas.Tests.Cli;
 

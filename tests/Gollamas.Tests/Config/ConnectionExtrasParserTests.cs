@@ -23,7 +23,7 @@ public sealed class ConnectionExtrasParserTests
     [Theory]
     [InlineData("gpu1=Authorization=Bearer s3cret", "the value must be read from a variable or a file, never written here")]
     [InlineData("gpu1=Authorization=env:UNSET", "the variable UNSET is not set or empty")]
-    [InlineData("gpu1=Authorization=file:/nonexistent/s3cret", "cannot read /nonexistent/s3cret (no such file)")]
+    [InlineData("gpu1=Authorization=file:/nonexistent/s3cret", "cannot read /nonexistent/s3cret (file not found)")]
     [InlineData("gpu1=Host=env:KEY", "the proxy sets Host itself")]
     [InlineData("gpu1=Bad Name=env:KEY", "'Bad Name' is not a header field name")]
     [InlineData("nowhere=Authorization=env:KEY", "unknown connection id 'nowhere'")]
@@ -53,7 +53,7 @@ public sealed class ConnectionExtrasParserTests
 
         errors.Should().HaveCount(2);
         errors[0].Should().Contain("connection 'gpu1' is not https");
-        errors[1].Should().Contain("cannot read /nonexistent/ca.pem (no such file)");
+        errors[1].Should().Contain("cannot read /nonexistent/ca.pem (file not found)");
     }
 
     [Fact]

@@ -542,7 +542,7 @@ public sealed class UpstreamChannelTests
         using var second = await PostChatAsync(proxy);
 
         second.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await second.Content.ReadAsStringAsync()).Should().Be(Unreachable("the connection closed before any response"));
+        (await second.Content.ReadAsStringAsync()).Should().Be(Unreachable("the server closed the connection before answering"));
         server.Requests.Select(static r => (r.Connection, r.IndexOnConnection)).Should().Equal((1, 1), (1, 2), (2, 1));
     }
 
@@ -703,7 +703,7 @@ public sealed class UpstreamChannelTests
         using var answer = await PostChatAsync(backend.Proxy);
 
         answer.StatusCode.Should().Be(HttpStatusCode.BadGateway);
-        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable("the connection closed before any response"));
+        (await answer.Content.ReadAsStringAsync()).Should().Be(Unreachable("the server closed the connection before answering"));
         backend.Server.Requests.Should().HaveCount(1);
     }
 

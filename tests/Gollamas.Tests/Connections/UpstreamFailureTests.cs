@@ -8,10 +8,18 @@ public sealed class UpstreamFailureTests
 {
     public static TheoryData<Exception, string?, int, string> Failures() => new()
     {
-        { new TimeoutException("no connection within 0.5 s"), null, 504, "gollamas: Ollama server on connection 1 timed out: no connection within 0.5 s" },
+        { new ConnectTimeoutException("no connection within 0.5 s"), null, 504, "gollamas: Ollama server on connection 1 timed out: no connection within 0.5 s" },
         { new OperationCanceledException(), "no answer within 0.3s", 504, "gollamas: Ollama server on connection 1 timed out: no answer within 0.3s" },
         { new TaskCanceledException("GET timed out", new TimeoutException("no connection within 2 s")), null, 504, "gollamas: Ollama server on connection 1 timed out: no answer in time" },
-        { new IOException("write failed", new IOException("connection reset by peer")), null, 502, "gollamas: Ollama server on connection 1 is unreachable: connection reset by peer" },
+        { new TaskCanceledException("GET timed out", new ConnectTimeoutException("no connection within 2 s")), null, 504, "gollamas: Ollama server on connection 1 timed out: no connection within 2 s" },
+        { new IOException("write failed", new SocketException((int)SocketError.ConnectionReset)), null, 502, "gollamas: Ollama server on connection 1 is unreachable: the server reset the connection" },
+        // The runtime's messages never pass: in the published binary they are resource keys.
+        { new IOException("net_io_readfailure", new IOException("IO_EOF_ReadBeyondEOF")), null, 502, "gollamas: Ollama server on connection 1 is unreachable: the connection failed" },
+        { new EndOfStreamException("IO_EOF_ReadBeyondEOF"), null, 502, "gollamas: Ollama server on connection 1 is unreachable: the server closed the connection before answering" },
+        { new SocketException((int)SocketError.HostNotFound), null, 502, "gollamas: Ollama server on connection 1 is unreachable: host name not found" },
+        { new SocketException((int)SocketError.TimedOut), null, 502, "gollamas: Ollama server on connection 1 is unreachable: the connection timed out" },
+        { new System.Text.Json.JsonException("ExpectedStartOfValueNotFound"), null, 502, "gollamas: Ollama server on connection 1 is unreachable: the answer is not valid JSON" },
+        { new HttpRequestException("GET failed", new System.Security.Authentication.AuthenticationException("net_ssl_io_cert_chain_validation, UntrustedRoot")), null, 502, "gollamas: Ollama server on connection 1 is unreachable: the TLS handshake failed" },
         { new SocketException((int)SocketError.ConnectionRefused, "connection refused"), null, 502, "gollamas: Ollama server on connection 1 is unreachable: connection refused" },
         { new UpstreamProtocolException("invalid status line"), null, 502, "gollamas: Ollama server on connection 1 sent an invalid response: invalid status line" },
         // The proxy's own requests get their failures wrapped by the handler: "unreachable", as the lists say it.

@@ -275,9 +275,9 @@ public sealed class ForwardingTests : IAsyncLifetime
     [InlineData("/api/generate", "[1,2]", 400, """{"error":"request body must be a JSON object"}""")]
     [InlineData("/api/generate", """{"model":42}""", 400, """{"error":"model must be a string"}""")]
     [InlineData("/api/show", """{"name":["x"]}""", 400, """{"error":"model (or name) must be a string"}""")]
-    [InlineData("/v1/chat/completions", """{"model":"gpt-5"}""", 404, """{"error":{"message":"model 'gpt-5' not found","type":"not_found_error","param":null,"code":null}}""")]
+    [InlineData("/v1/chat/completions", """{"model":"gpt-5"}""", 404, """{"error":{"message":"model 'gpt-5' not found; did you mean gpt-4o?","type":"not_found_error","param":null,"code":null}}""")]
     [InlineData("/v1/chat/completions", """{"messages":[]}""", 400, """{"error":{"message":"model is required","type":"invalid_request_error","param":null,"code":null}}""")]
-    [InlineData("/v1/responses", """{"model":"gpt-5","input":"hi"}""", 404, """{"error":{"message":"model 'gpt-5' not found","type":"not_found_error","param":null,"code":null}}""")]
+    [InlineData("/v1/responses", """{"model":"gpt-5","input":"hi"}""", 404, """{"error":{"message":"model 'gpt-5' not found; did you mean gpt-4o?","type":"not_found_error","param":null,"code":null}}""")]
     public async Task ModelEndpoint_BadOrUnknownModel_ClearErrorInThePathsShapeAndNothingForwarded(string path, string body, int status, string error)
     {
         using var response = await _proxy.Client.PostAsync(path, new StringContent(body));

@@ -137,7 +137,7 @@ public sealed class BadInputTests : IAsyncLifetime
         using var response = await _proxy.Client.PostAsync("/api/generate", new ByteArrayContent(body));
 
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
-        (await response.Content.ReadAsStringAsync()).Should().Be("{\"error\":\"model 'llama\uFFFD3.2' not found\"}");
+        (await response.Content.ReadAsStringAsync()).Should().Be("{\"error\":\"model 'llama\uFFFD3.2' not found; did you mean llama3.2?\"}");
         await _healthy.CompleteAsync();
         _gpu.Requests.Should().NotContain(r => r.Path == "/api/generate");
     }

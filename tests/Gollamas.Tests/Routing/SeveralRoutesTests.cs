@@ -59,7 +59,7 @@ public sealed class SeveralRoutesTests : TwoServersTest
         }
 
         B.Requests.Should().HaveCount(2);
-        proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Warning: Model llama3.2: ", StringComparison.Ordinal) && l.Contains("BackendUnreachable", StringComparison.Ordinal));
+        proxy.Logs.Lines.Should().Contain(l => l.StartsWith("Warning: Model llama3.2: ", StringComparison.Ordinal) && l.Contains("failed (unreachable); trying the next route", StringComparison.Ordinal));
     }
 
     [Theory]

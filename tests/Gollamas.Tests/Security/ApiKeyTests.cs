@@ -176,7 +176,7 @@ public sealed class ApiKeyTests : TwoServersTest, IDisposable
 
         using var response = await SendAsync(proxy, "/api/show", "Bearer sk-file-1");
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        proxy.Logs.Lines.Should().Contain($"Warning: API keys file {_keysFile} could not be read, the keys in force stay: the file does not exist");
+        proxy.Logs.Lines.Should().Contain($"Warning: API keys file {_keysFile} could not be read, the keys in force stay: file not found");
     }
 
     [Fact]

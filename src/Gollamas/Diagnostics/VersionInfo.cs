@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Gollamas.Cli;
+namespace Gollamas.Diagnostics;
 
 /// <summary>
 /// The one-line version report of <c>gollamas version</c> and <c>--version</c>:
