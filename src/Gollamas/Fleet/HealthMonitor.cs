@@ -172,7 +172,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
             case ForwardOutcome.BackendUnreachable:
             case ForwardOutcome.BackendTimedOut:
                 connection.Health.RecordRequestFailure(_time.GetTimestamp(), _time.TimestampFrequency);
-                Failed(connection, outcome.ToString());
+                Failed(connection, $"a request found it {ForwardOutcomeWords.Describe(outcome)}");
                 break;
             case ForwardOutcome.BackendStreamBroken:
                 Failed(connection, $"a request found it {ForwardOutcomeWords.Describe(outcome)}");
