@@ -148,7 +148,7 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
         var admitted = models.Where(rule.Admits).ToList();
         if (before is null)
         {
-            Log.Found(_logger, connection.DisplayName, models.Count, admitted.Count, rule.Describe(), Names(admitted));
+            Log.Found(_logger, connection.DisplayName, models.Count == 1 ? "1 model" : $"{models.Count} models", admitted.Count, rule.Describe(), Names(admitted));
         }
         else
         {
@@ -179,8 +179,8 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(LogEventIds.ModelsDiscovered, LogLevel.Information, "Ollama server {Connection} lists {Count} models; --discover ({Rule}) takes {Routed}: {Models}", EventName = "ModelsDiscovered")]
-        public static partial void Found(ILogger logger, string connection, int count, int routed, string rule, string models);
+        [LoggerMessage(LogEventIds.ModelsDiscovered, LogLevel.Information, "Ollama server {Connection} lists {Count}; --discover ({Rule}) takes {Routed}: {Models}", EventName = "ModelsDiscovered")]
+        public static partial void Found(ILogger logger, string connection, string count, int routed, string rule, string models);
 
         [LoggerMessage(LogEventIds.DiscoveredModelsChanged, LogLevel.Information, "Ollama server {Connection} models changed: new {Added}; gone {Gone}", EventName = "DiscoveredModelsChanged")]
         public static partial void Changed(ILogger logger, string connection, string added, string gone);

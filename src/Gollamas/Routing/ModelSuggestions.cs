@@ -31,7 +31,10 @@ internal static class ModelSuggestions
                     && candidate.Model.Equals(parsed.Model, StringComparison.OrdinalIgnoreCase)
                     && candidate.Namespace.Equals(parsed.Namespace, StringComparison.OrdinalIgnoreCase)
                     && candidate.Host.Equals(parsed.Host, StringComparison.OrdinalIgnoreCase);
-                var distance = EditDistance.Between(wanted, name.ToLowerInvariant());
+                // Both in Ollama's short form when they parse, so a missing ":latest" is no typo.
+                var distance = hasParsed && ModelName.TryParse(name, out var shortest)
+                    ? EditDistance.Between(parsed.DisplayShortest.ToLowerInvariant(), shortest.DisplayShortest.ToLowerInvariant())
+                    : EditDistance.Between(wanted, name.ToLowerInvariant());
 
                 // A third of the letters wrong (at least two) is still a typo; more is another name.
                 if (sameModel || distance <= Math.Max(2, wanted.Length / 3))

@@ -21,7 +21,11 @@ public sealed class ModelDiscoveryTests : TwoServersTest
         (await ChatAsync("qwen3:8b")).StatusCode.Should().Be(HttpStatusCode.OK);
         (await ChatAsync("llama3.2")).StatusCode.Should().Be(HttpStatusCode.OK);
         A.Requests.Count(static r => r.Path == "/api/chat").Should().Be(2);
-        (await ChatAsync("phi4")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        using var unknown = await ChatAsync("qwen3:9b");
+        unknown.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await unknown.Content.ReadAsStringAsync()).Should().Be("""{"error":"model 'qwen3:9b' not found; did you mean qwen3:8b?"}""");
+        using var typo = await ChatAsync("lama3.2");
+        (await typo.Content.ReadAsStringAsync()).Should().Be("""{"error":"model 'lama3.2' not found; did you mean llama3.2:latest?"}""", "a discovered model is suggested too, and a missing :latest is no typo");
         Proxy.Logs.Lines.Should().Contain($"Information: Ollama server 'a' ({A.BaseUri}) lists 2 models; --discover (every model) takes 2: llama3.2:latest, qwen3:8b");
     }
 
