@@ -164,7 +164,7 @@ internal static class ConfigFile
 
         // Models given settings but no connections, with where their error goes in the list: no
         // error if the file discovers models (the settings are for a model a server will list).
-        private readonly List<(int ErrorIndex, int Line, string Path)> _withoutConnections = [];
+        private readonly List<MissingConnections> _withoutConnections = [];
 
         public ConfigInput ToInput()
         {
@@ -210,8 +210,8 @@ internal static class ConfigFile
                 // Last first: each goes where it was found, among the errors in file order.
                 for (var i = _withoutConnections.Count - 1; i >= 0; i--)
                 {
-                    var (index, line, path) = _withoutConnections[i];
-                    errors.Insert(index, new ConfigError(Source(line, path), "", "no connections (the ids or URLs of the servers that serve it: connections: [gpu1]; or discover: on a connection that has it)"));
+                    var missing = _withoutConnections[i];
+                    errors.Insert(missing.ErrorIndex, new ConfigError(Source(missing.Line, missing.Path), "", "no connections (the ids or URLs of the servers that serve it: connections: [gpu1]; or discover: on a connection that has it)"));
                 }
             }
         }
@@ -469,7 +469,7 @@ internal static class ConfigFile
 
                 if (!hasRoutes)
                 {
-                    _withoutConnections.Add((errors.Count, settings.Line, path));
+                    _withoutConnections.Add(new MissingConnections(errors.Count, settings.Line, path));
                 }
             }
         }
@@ -725,6 +725,10 @@ internal static class ConfigFile
         }
 
         private string Source(int line, string path) => $"{ConfigNodeReader.Location(fileName, line)}: {path}";
+
+        // A model without connections, and where its error goes among the others (a class: a
+        // list of tuples would be one more generic instantiation in the binary).
+        private sealed record MissingConnections(int ErrorIndex, int Line, string Path);
 
         private void Error(int line, string path, string reason) =>
             errors.Add(new ConfigError(path.Length == 0 ? ConfigNodeReader.Location(fileName, line) : Source(line, path), "", reason));

@@ -231,11 +231,11 @@ internal sealed record HealthOptions
 /// <summary>What the route choice knows of each connection's server beyond what it observes.</summary>
 internal sealed record RoutingOptions
 {
-    /// <summary>Weight of connections without their own: how fast a server is next to the others (1).</summary>
-    public double DefaultWeight { get; init; } = 1;
+    /// <summary>Weight of connections without their own, in thousandths: how fast a server is next to the others (1000).</summary>
+    public int DefaultWeightThousandths { get; init; } = 1000;
 
-    /// <summary>Weights by connection id.</summary>
-    public IReadOnlyDictionary<string, double> Weights { get; init; } = new Dictionary<string, double>();
+    /// <summary>Weights by connection id, in thousandths (2.5 is 2500).</summary>
+    public IReadOnlyDictionary<string, int> WeightThousandths { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Requests of one model a server serves at once (its OLLAMA_NUM_PARALLEL), for connections without their own.</summary>
     public int DefaultNumParallel { get; init; } = 1;

@@ -13,8 +13,9 @@ internal static class PerConnectionNumbers
     public static void ReadWeights(OptionsDraft draft)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        var (all, per) = Read(draft.Input[Settings.Weight], draft, "weight", static t => Decimal(t, 0.1, 100), "a number from 0.1 to 100");
-        draft.Options = draft.Options with { Routing = draft.Options.Routing with { DefaultWeight = all ?? 1, Weights = per } };
+        // In thousandths: one dictionary type for both rows, and no other in the binary.
+        var (all, per) = Read(draft.Input[Settings.Weight], draft, "weight", static t => Thousandths(t, 0.1, 100), "a number from 0.1 to 100");
+        draft.Options = draft.Options with { Routing = draft.Options.Routing with { DefaultWeightThousandths = all ?? 1000, WeightThousandths = per } };
     }
 
     /// <summary>The combining step of --num-parallel.</summary>
@@ -26,8 +27,8 @@ internal static class PerConnectionNumbers
         {
             Routing = draft.Options.Routing with
             {
-                DefaultNumParallel = (int)(all ?? 1),
-                NumParallel = per.ToDictionary(static p => p.Key, static p => (int)p.Value, StringComparer.Ordinal),
+                DefaultNumParallel = all ?? 1,
+                NumParallel = per,
             },
         };
     }
@@ -37,14 +38,14 @@ internal static class PerConnectionNumbers
     /// <param name="what">What the number is, for messages: "weight".</param>
     /// <param name="parse">Reads one number; false when it is not one the row accepts.</param>
     /// <param name="expected">What a number should be, for messages: "a number from 0.1 to 100".</param>
-    public static (double? Default, Dictionary<string, double> PerConnection) Read(
-        IReadOnlyList<ConfigEntry> entries, OptionsDraft draft, string what, Func<string, double?> parse, string expected)
+    public static (int? Default, Dictionary<string, int> PerConnection) Read(
+        IReadOnlyList<ConfigEntry> entries, OptionsDraft draft, string what, Func<string, int?> parse, string expected)
     {
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(draft);
         var form = $"(expected N or ID_OR_URL=N, N {expected})";
-        double? all = null;
-        var perConnection = new Dictionary<string, double>(StringComparer.Ordinal);
+        int? all = null;
+        var perConnection = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
             var text = entry.Value.Trim();
@@ -67,7 +68,7 @@ internal static class PerConnectionNumbers
             {
                 if (all is { } previous)
                 {
-                    draft.Errors.Add(new ConfigError(entry.Source, entry.Value, $"{what} for every connection already set to {previous.ToString(CultureInfo.InvariantCulture)} (give ID_OR_URL=N for one connection)"));
+                    draft.Errors.Add(new ConfigError(entry.Source, entry.Value, $"{what} for every connection already given (give ID_OR_URL=N for one connection)"));
                 }
                 else
                 {
@@ -91,18 +92,18 @@ internal static class PerConnectionNumbers
 
             if (!perConnection.TryAdd(id, number))
             {
-                draft.Errors.Add(new ConfigError(entry.Source, entry.Value, $"{what} of connection '{id}' already set to {perConnection[id].ToString(CultureInfo.InvariantCulture)}"));
+                draft.Errors.Add(new ConfigError(entry.Source, entry.Value, $"{what} of connection '{id}' already given"));
             }
         }
 
         return (all, perConnection);
     }
 
-    /// <summary>A decimal from <paramref name="minimum"/> to <paramref name="maximum"/>, or null.</summary>
-    public static double? Decimal(string text, double minimum, double maximum) =>
-        double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum ? value : null;
+    /// <summary>A decimal from <paramref name="minimum"/> to <paramref name="maximum"/> in thousandths, or null.</summary>
+    public static int? Thousandths(string text, double minimum, double maximum) =>
+        double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum ? (int)Math.Round(value * 1000) : null;
 
     /// <summary>A whole number from <paramref name="minimum"/> to <paramref name="maximum"/>, or null.</summary>
-    public static double? Whole(string text, int minimum, int maximum) =>
+    public static int? Whole(string text, int minimum, int maximum) =>
         ValueParsers.TryParseWholeNumber(text, minimum, out var value) && value <= maximum ? value : null;
 }

@@ -254,7 +254,7 @@ internal static class RouteParser
     // entry that names it. A URL that no connection has declares one, as in --proxy.
     private static List<DiscoveryRule> ParseDiscovery(IReadOnlyList<ConfigEntry> entries, ConnectionTable connections, List<ConfigError> errors, List<string> notes)
     {
-        var rules = new List<(string Id, List<string> Include, List<string> Exclude)>();
+        var rules = new List<RuleDraft>();
         foreach (var entry in entries)
         {
             var text = entry.Value.Trim();
@@ -299,16 +299,16 @@ internal static class RouteParser
                 }
             }
 
-            var index = rules.FindIndex(r => string.Equals(r.Id, id, StringComparison.Ordinal));
-            if (index < 0)
+            var rule = rules.Find(r => string.Equals(r.Id, id, StringComparison.Ordinal));
+            if (rule is null)
             {
-                rules.Add((id, [], []));
-                index = rules.Count - 1;
+                rule = new RuleDraft(id);
+                rules.Add(rule);
             }
 
             if (glob is not null)
             {
-                var list = exclude ? rules[index].Exclude : rules[index].Include;
+                var list = exclude ? rule.Exclude : rule.Include;
                 if (!list.Contains(glob, StringComparer.OrdinalIgnoreCase))
                 {
                     list.Add(glob);
@@ -432,6 +432,16 @@ internal static class RouteParser
         {
             notes.Add($"{entry.Source} \"{UrlCredentials.Redact(entry.Value)}\": read as {readAs}");
         }
+    }
+
+    /// <summary>A discovery rule being assembled: its connection and its patterns so far.</summary>
+    private sealed class RuleDraft(string id)
+    {
+        public string Id { get; } = id;
+
+        public List<string> Include { get; } = [];
+
+        public List<string> Exclude { get; } = [];
     }
 
     /// <summary>A model being assembled: its first spelling and its routes so far.</summary>

@@ -81,10 +81,22 @@ internal sealed class Connection : IDisposable
         return before is null || !SameModels(before, models);
     }
 
+    // Loops, not LINQ over ModelName (a struct, which each LINQ operator would be compiled for).
     private static bool SameModels(IReadOnlyList<ModelName> a, IReadOnlyList<ModelName> b)
     {
-        var left = new HashSet<string>(a.Select(static m => m.Canonical), StringComparer.OrdinalIgnoreCase);
-        return left.SetEquals(b.Select(static m => m.Canonical));
+        var left = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var model in a)
+        {
+            left.Add(model.Canonical);
+        }
+
+        var right = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var model in b)
+        {
+            right.Add(model.Canonical);
+        }
+
+        return left.SetEquals(right);
     }
 
     /// <summary>

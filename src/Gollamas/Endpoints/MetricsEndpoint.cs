@@ -24,15 +24,15 @@ internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry c
     }
 
     /// <summary>The route choice's counts and estimates of the table's models on their connections, by routed name.</summary>
-    internal static List<(string Model, string Connection, int Generations, double? Estimate)> Estimates(RouteTable table)
+    internal static List<RouteEstimate> Estimates(RouteTable table)
     {
-        var rows = new List<(string, string, int, double?)>();
+        var rows = new List<RouteEstimate>();
         foreach (var route in table.Models)
         {
             foreach (var connection in route.Connections)
             {
                 var activity = connection.Activity(route.Canonical);
-                rows.Add((route.Name, connection.Id, activity.Generations, activity.LastEstimateSeconds));
+                rows.Add(new RouteEstimate(route.Name, connection.Id, activity.Generations, activity.LastEstimateSeconds));
             }
         }
 
@@ -40,9 +40,9 @@ internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry c
     }
 
     /// <summary>How many of the table's models each of its connections serves, configured and discovered.</summary>
-    internal static List<(string Connection, int Configured, int Discovered)> ModelCounts(RouteTable table)
+    internal static List<ConnectionModelCount> ModelCounts(RouteTable table)
     {
-        var counts = new List<(string, int, int)>(table.AllConnections.Count);
+        var counts = new List<ConnectionModelCount>(table.AllConnections.Count);
         foreach (var connection in table.AllConnections)
         {
             int configured = 0, discovered = 0;
@@ -61,7 +61,7 @@ internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry c
                 }
             }
 
-            counts.Add((connection.Id, configured, discovered));
+            counts.Add(new ConnectionModelCount(connection.Id, configured, discovered));
         }
 
         return counts;

@@ -145,17 +145,18 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
             return false;
         }
 
-        var admitted = models.Where(rule.Admits).ToList();
+        // Loops rather than LINQ over ModelName (a struct): each LINQ operator would be compiled
+        // again for it into the binary.
+        var admitted = Admitted(models, rule, except: null);
         if (before is null)
         {
             Log.Found(_logger, connection.DisplayName, models.Count == 1 ? "1 model" : $"{models.Count} models", admitted.Count, rule.Describe(), Names(admitted));
         }
         else
         {
-            var old = before.Where(rule.Admits).Select(static m => m.Canonical).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            var now = admitted.Select(static m => m.Canonical).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            var added = admitted.Where(m => !old.Contains(m.Canonical)).ToList();
-            var gone = before.Where(rule.Admits).Where(m => !now.Contains(m.Canonical)).ToList();
+            var old = Admitted(before, rule, except: null);
+            var added = Admitted(admitted, rule, except: Canonicals(old));
+            var gone = Admitted(old, rule, except: Canonicals(admitted));
             if (added.Count > 0 || gone.Count > 0)
             {
                 Log.Changed(_logger, connection.DisplayName, added.Count == 0 ? "none" : Names(added), gone.Count == 0 ? "none" : Names(gone));
@@ -163,6 +164,32 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
         }
 
         return true;
+    }
+
+    // The models the rule admits, but those in except.
+    private static List<ModelName> Admitted(IReadOnlyList<ModelName> models, DiscoveryRule rule, HashSet<string>? except)
+    {
+        var admitted = new List<ModelName>(models.Count);
+        foreach (var model in models)
+        {
+            if (rule.Admits(model) && except?.Contains(model.Canonical) != true)
+            {
+                admitted.Add(model);
+            }
+        }
+
+        return admitted;
+    }
+
+    private static HashSet<string> Canonicals(List<ModelName> models)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var model in models)
+        {
+            names.Add(model.Canonical);
+        }
+
+        return names;
     }
 
     // "llama3.2:latest, qwen3:8b and 12 more", "none".
@@ -173,7 +200,13 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
             return "none";
         }
 
-        var shown = string.Join(", ", models.Take(NamesShown).Select(static m => m.DisplayShortest));
+        var names = new List<string>(Math.Min(models.Count, NamesShown));
+        for (var i = 0; i < models.Count && i < NamesShown; i++)
+        {
+            names.Add(models[i].DisplayShortest);
+        }
+
+        var shown = string.Join(", ", names);
         return models.Count > NamesShown ? $"{shown} and {models.Count - NamesShown} more" : shown;
     }
 

@@ -102,7 +102,13 @@ internal static class ConfigurationCheck
         // A discovering connection: how many of its models its rule would route.
         if (options.Discovery.FirstOrDefault(r => string.Equals(r.ConnectionId, config.Id, StringComparison.Ordinal)) is { } rule)
         {
-            count += $" ({inventory.Models.Count(rule.Admits).ToString(CultureInfo.InvariantCulture)} discovered)";
+            var admitted = 0;
+            foreach (var model in inventory.Models)
+            {
+                admitted += rule.Admits(model) ? 1 : 0;
+            }
+
+            count += $" ({admitted.ToString(CultureInfo.InvariantCulture)} discovered)";
         }
 
         return missing.Count == 0

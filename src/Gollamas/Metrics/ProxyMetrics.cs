@@ -266,7 +266,7 @@ internal sealed class ProxyMetrics
     /// The models each connection serves, by source: configured (routes of the configuration)
     /// or discovered (listed by the server, --discover), as the snapshot in force routes them.
     /// </summary>
-    public static void WriteConnectionModels(StringBuilder text, IReadOnlyList<(string Connection, int Configured, int Discovered)> counts)
+    public static void WriteConnectionModels(StringBuilder text, IReadOnlyList<ConnectionModelCount> counts)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(counts);
@@ -274,6 +274,7 @@ internal sealed class ProxyMetrics
         text.Append("# TYPE gollamas_connection_models gauge\n");
         foreach (var (connection, configured, discovered) in counts)
         {
+            // (ConnectionModelCount deconstructs as the tuple it replaced.)
             text.Append("gollamas_connection_models{connection=\"").Append(Escape(connection)).Append("\",source=\"configured\"} ")
                 .Append(configured.ToString(CultureInfo.InvariantCulture)).Append('\n');
             text.Append("gollamas_connection_models{connection=\"").Append(Escape(connection)).Append("\",source=\"discovered\"} ")
@@ -285,7 +286,7 @@ internal sealed class ProxyMetrics
     /// The route choice's view of each model on each connection: its generations in flight there
     /// through the proxy, and the last estimate of a new request's time to first token there.
     /// </summary>
-    public static void WriteRouteEstimates(StringBuilder text, IReadOnlyList<(string Model, string Connection, int Generations, double? Estimate)> rows)
+    public static void WriteRouteEstimates(StringBuilder text, IReadOnlyList<RouteEstimate> rows)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(rows);

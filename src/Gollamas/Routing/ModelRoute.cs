@@ -57,7 +57,7 @@ internal sealed class ModelRoute
 
     /// <summary>How fast <paramref name="connection"/>'s server is next to the others (--weight).</summary>
     public double WeightOf(Connection connection) =>
-        Routing.Weights.Count > 0 && Routing.Weights.TryGetValue(connection.Id, out var weight) ? weight : Routing.DefaultWeight;
+        (Routing.WeightThousandths.Count > 0 && Routing.WeightThousandths.TryGetValue(connection.Id, out var weight) ? weight : Routing.DefaultWeightThousandths) / 1000d;
 
     /// <summary>How many requests of one model <paramref name="connection"/>'s server serves at once (--num-parallel).</summary>
     public int SlotsOf(Connection connection) =>

@@ -17,7 +17,7 @@ internal static class ModelSuggestions
     {
         var wanted = requested.Trim().ToLowerInvariant();
         var hasParsed = ModelName.TryParse(requested, out var parsed);
-        var candidates = new List<(string Name, int Rank, int Distance, int Order)>();
+        var candidates = new List<Candidate>();
         foreach (var model in table.Models)
         {
             if (model.IsRunning)
@@ -39,7 +39,7 @@ internal static class ModelSuggestions
                 // A third of the letters wrong (at least two) is still a typo; more is another name.
                 if (sameModel || distance <= Math.Max(2, wanted.Length / 3))
                 {
-                    candidates.Add((name, sameModel ? 0 : 1, distance, candidates.Count));
+                    candidates.Add(new Candidate(name, sameModel ? 0 : 1, distance, candidates.Count));
                 }
             }
         }
@@ -52,4 +52,7 @@ internal static class ModelSuggestions
             .Distinct(StringComparer.Ordinal)
             .Take(count)];
     }
+
+    // A class, not a tuple: sorting it shares the binary's code for reference types.
+    private sealed record Candidate(string Name, int Rank, int Distance, int Order);
 }

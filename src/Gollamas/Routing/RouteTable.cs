@@ -41,7 +41,7 @@ internal sealed class RouteTable
     /// The connections whose own models are routed (--discover), each with its rule, in
     /// declaration order: the ones model discovery reads.
     /// </summary>
-    public IReadOnlyList<(Connection Connection, DiscoveryRule Rule)> Discovery { get; private init; } = [];
+    public IReadOnlyList<DiscoveringConnection> Discovery { get; private init; } = [];
 
     /// <summary>The servers' weights and parallel slots (the running routes take them from here).</summary>
     public RoutingOptions RoutingOptions { get; private init; } = new();
@@ -97,8 +97,9 @@ internal sealed class RouteTable
         // (configured routes win): one route per model, to every connection that lists it.
         var byCanonical = models.ToDictionary(static m => m.Canonical, StringComparer.OrdinalIgnoreCase);
         var discovering = new List<Connection>(options.Discovery.Count);
-        foreach (var (canonical, found) in Discovered(options.Discovery, byId, discovering))
+        foreach (var found in Discovered(options.Discovery, byId, discovering))
         {
+            var canonical = found.Name.Canonical;
             if (byCanonical.ContainsKey(canonical))
             {
                 continue;
@@ -144,7 +145,7 @@ internal sealed class RouteTable
         return new RouteTable(models, bySpelling, options.ListAliases, options.AllowRunning, connections)
         {
             RoutingOptions = options.Routing,
-            Discovery = [.. options.Discovery.Select((rule, i) => (discovering[i], rule))],
+            Discovery = [.. options.Discovery.Select((rule, i) => new DiscoveringConnection(discovering[i], rule))],
             RunningDefaults = options.Lifecycle.Global,
             Watched = WatchedFields.Of([options.Lifecycle.Global, .. models.Select(static m => m.Defaults)]),
         };
@@ -153,10 +154,10 @@ internal sealed class RouteTable
     // The models the discovering connections last listed and their rules admit, by canonical
     // name, first seen first; each with the connections that list it, in declaration order.
     // A connection not read yet lists nothing.
-    private static List<(string Canonical, (ModelName Name, List<Connection> Connections) Found)> Discovered(
+    private static List<DiscoveredModel> Discovered(
         IReadOnlyList<DiscoveryRule> rules, Dictionary<string, Connection> byId, List<Connection> discovering)
     {
-        var found = new List<(string, (ModelName, List<Connection>))>();
+        var found = new List<DiscoveredModel>();
         var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var rule in rules)
         {
@@ -171,7 +172,7 @@ internal sealed class RouteTable
 
                 if (index.TryGetValue(model.Canonical, out var at))
                 {
-                    var connections = found[at].Item2.Item2;
+                    var connections = found[at].Connections;
                     if (!connections.Contains(connection))
                     {
                         connections.Add(connection);
@@ -180,7 +181,7 @@ internal sealed class RouteTable
                 else
                 {
                     index.Add(model.Canonical, found.Count);
-                    found.Add((model.Canonical, (model, [connection])));
+                    found.Add(new DiscoveredModel(model, [connection]));
                 }
             }
         }
@@ -264,4 +265,7 @@ internal sealed class RouteTable
         route = null!;
         return false;
     }
+
+    // A model the discovering connections list, as first listed, with the connections that list it.
+    private sealed record DiscoveredModel(ModelName Name, List<Connection> Connections);
 }

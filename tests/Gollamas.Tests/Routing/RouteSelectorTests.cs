@@ -153,7 +153,7 @@ public sealed class RouteSelectorTests : IDisposable
     [Fact]
     public void Next_AHeavierServer_CountsItsTimesShorter()
     {
-        var route = NewRoute(2, weights: new() { ["s1"] = 3 });
+        var route = NewRoute(2, weights: new() { ["s1"] = 3000 });
         var (light, heavy) = (route.Connections[0], route.Connections[1]);
         light.Health.MarkLoaded(route.Canonical);
         heavy.Health.MarkLoaded(route.Canonical);
@@ -299,7 +299,7 @@ public sealed class RouteSelectorTests : IDisposable
         route.Connections[1].Activity(route.Canonical).LastEstimateSeconds.Should().BeApproximately(0.01, 1e-6);
     }
 
-    private ModelRoute NewRoute(int servers, int numParallel = 1, int concurrencyLimit = 0, Dictionary<string, double>? weights = null)
+    private ModelRoute NewRoute(int servers, int numParallel = 1, int concurrencyLimit = 0, Dictionary<string, int>? weights = null)
     {
         var settings = new ConnectionSettings { FailuresBeforeDown = 1, ConcurrencyLimit = concurrencyLimit, QueueLength = 4 };
         var connections = new Connection[servers];
@@ -314,7 +314,7 @@ public sealed class RouteSelectorTests : IDisposable
         ModelName.TryParse("llama3.2", out var parsed).Should().BeTrue();
         return new ModelRoute("llama3.2", parsed, connections, [], RequestDefaults.None)
         {
-            Routing = new RoutingOptions { DefaultNumParallel = numParallel, Weights = weights ?? [] },
+            Routing = new RoutingOptions { DefaultNumParallel = numParallel, WeightThousandths = weights ?? [] },
         };
     }
 
