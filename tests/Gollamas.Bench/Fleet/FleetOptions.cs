@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gollamas.Bench.Load;
 using Gollamas.Simulator;
 
 namespace Gollamas.Bench.Fleet;
@@ -38,7 +39,7 @@ internal sealed record FleetOptions
 
     public static FleetOptions? Parse(string[] args, TextWriter error)
     {
-        string? proxy = null, assets = null, output = null, nginx = FindOnPath("nginx");
+        string? proxy = null, assets = null, output = null, nginx = BenchPaths.FindOnPath("nginx");
         var quick = false;
         string scenarioName = "default";
         int? users = null;
@@ -98,7 +99,7 @@ internal sealed record FleetOptions
             return null;
         }
 
-        assets ??= FindAssets();
+        assets ??= BenchPaths.FindAssets("nginx-fleet.conf.template");
         if (assets is null || !File.Exists(Path.Combine(assets, "nginx-fleet.conf.template")))
         {
             error.WriteLine("fleet: cannot find tests/Gollamas.Bench/bench; pass --assets DIR");
@@ -130,26 +131,4 @@ internal sealed record FleetOptions
 
     private static int PositiveInt(string text, string flag)
         => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{flag} takes positive whole numbers, not '{text}'");
-
-    private static string? FindOnPath(string name)
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty) + ":/usr/sbin:/usr/local/sbin";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-    }
-
-    private static string? FindAssets()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "bench");
-            if (File.Exists(Path.Combine(candidate, "nginx-fleet.conf.template")))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 }

@@ -52,7 +52,7 @@ internal sealed record LoadOptions
     public static LoadOptions? Parse(string[] args, TextWriter error)
     {
         string? proxy = null, assets = null, output = null;
-        string? nginx = FindOnPath("nginx"), wrk = FindOnPath("wrk");
+        string? nginx = BenchPaths.FindOnPath("nginx"), wrk = BenchPaths.FindOnPath("wrk");
         var quick = false;
         var only = new HashSet<int>();
         for (var i = 0; i < args.Length; i++)
@@ -94,7 +94,7 @@ internal sealed record LoadOptions
             return null;
         }
 
-        assets ??= FindAssets();
+        assets ??= BenchPaths.FindAssets("post.lua");
         if (assets is null || !File.Exists(Path.Combine(assets, "post.lua")))
         {
             error.WriteLine("load: cannot find tests/Gollamas.Bench/bench; pass --assets DIR");
@@ -118,27 +118,4 @@ internal sealed record LoadOptions
         $"quick={Quick} rounds={Rounds} duration={Duration.TotalSeconds}s warmup={Warmup.TotalSeconds}s slow-streams={SlowStreams}x{SlowStreamChunks}");
 
     private static string? NoneIsNull(string value) => value == "none" ? null : value;
-
-    private static string? FindOnPath(string name)
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty) + ":/usr/sbin:/usr/local/sbin";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
-    }
-
-    // The bench runs from tests/Gollamas.Bench/bin/Release/net10.0: walk up to the project.
-    private static string? FindAssets()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "bench");
-            if (File.Exists(Path.Combine(candidate, "post.lua")))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 }
