@@ -13,7 +13,10 @@ public static partial class ResourceKeys
     /// <summary>The first token of <paramref name="message"/> that looks like a resource key or a .NET name, else null.</summary>
     public static string? Find(string message)
     {
-        foreach (Match token in Token().Matches(message))
+        // A path or a URL is the user's own name, whatever its case (a temporary directory such
+        // as /tmp/tmp.VcImbubZyG): no resource key holds a '/'.
+        var words = string.Join(' ', message.Split(' ').Where(static word => !word.Contains('/', StringComparison.Ordinal)));
+        foreach (Match token in Token().Matches(words))
         {
             var text = token.Value;
             var hasUpper = text.Any(char.IsAsciiLetterUpper);

@@ -19,6 +19,8 @@ public sealed class ResourceKeysTests
     [InlineData("GOLLAMAS_PROXY is not a setting of gollamas: did you mean GOLLAMAS_PROXIES?")]
     [InlineData("options.num_ctx and keep_alive are set for llama3.2:3b")]
     [InlineData("Ollama server http://127.0.0.1:9/ failed its start-up probe: connection refused")]
+    [InlineData("Content root path: /tmp/tmp.VcImbubZyG/tests/Gollamas.Tests/bin/Release/net10.0")]
+    [InlineData("Configuration read from /etc/GollamasConfig/gollamas.yaml")]
     public void Find_SentenceOfOurs_ReturnsNull(string message) =>
         ResourceKeys.Find(message).Should().BeNull();
 }
