@@ -282,7 +282,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             ModelCheck = modelCheck,
         };
         server.Discovery = new ModelDiscovery(
-            snapshots, options.Health.Interval, options.Health.Timeout, time, server.Rebuild, loggerFactory.CreateLogger<ModelDiscovery>());
+            snapshots, options.Health.Interval, options.Health.Timeout, time, () => server.Rebuild(), loggerFactory.CreateLogger<ModelDiscovery>());
         try
         {
             // The models the servers have are routed before the proxy says where it listens
@@ -328,18 +328,19 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         lock (_configuring)
         {
             _options = options;
-            var next = ProxySnapshot.Build(options, Connections, _hosts, ApiKeys.IsEnabled, _time);
-            Snapshots.Swap(next);
-            return next;
+            return Rebuild();
         }
     }
 
-    // The routes again from the configuration in force, after a discovering server's list changed.
-    private void Rebuild()
+    // The snapshot of the configuration in force and the servers' lists as they are now,
+    // swapped in: after a reload, and after a discovering server's list changed.
+    private ProxySnapshot Rebuild()
     {
         lock (_configuring)
         {
-            Snapshots.Swap(ProxySnapshot.Build(_options, Connections, _hosts, ApiKeys.IsEnabled, _time));
+            var next = ProxySnapshot.Build(_options, Connections, _hosts, ApiKeys.IsEnabled, _time);
+            Snapshots.Swap(next);
+            return next;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Gollamas.Bench.Load;
 using Gollamas.Simulator.Workload;
 
@@ -20,15 +19,8 @@ internal static class FleetBench
             return 2;
         }
 
-        using var stop = new CancellationTokenSource();
-        void Cancel(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        // SIGINT/SIGTERM (build.sh's trap) cancel the run: every child is killed on the way out.
+        using var stop = Signals.OnStop();
 
         var started = DateTime.UtcNow;
         Progress.Say($"fleet run: {options}");
@@ -60,7 +52,7 @@ internal static class FleetBench
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
         {
             await Console.Error.WriteLineAsync("fleet: stopped");
             return 130;

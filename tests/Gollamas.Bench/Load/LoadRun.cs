@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 
 namespace Gollamas.Bench.Load;
 
@@ -17,17 +16,8 @@ internal static class LoadRun
             return 2;
         }
 
-        // SIGINT/SIGTERM (build.sh's trap) cancel the run, so the fleet is disposed and every
-        // child killed; the default would end the process with its children left running.
-        using var stop = new CancellationTokenSource();
-        void Cancel(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        // SIGINT/SIGTERM (build.sh's trap) cancel the run: every child is killed on the way out.
+        using var stop = Signals.OnStop();
 
         var started = DateTime.UtcNow;
         var machine = MachineFacts.Collect(options);
@@ -37,7 +27,7 @@ internal static class LoadRun
         {
             await RunScenariosAsync(options, fleet, report, stop.Token);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
         {
             await Console.Error.WriteLineAsync("load: stopped");
             return 130;
