@@ -6,6 +6,7 @@ using Gollamas.Config;
 using Gollamas.Connections;
 using Gollamas.Fleet;
 using Gollamas.Json;
+using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Hosting;
 
@@ -71,6 +72,16 @@ internal static class ConfigurationCheck
         string version;
         using (var answer = await ServerQuery.GetJsonAsync(connection, "/api/version", timeout, TimeProvider.System, cancellationToken))
         {
+            if (answer.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+            {
+                // A server behind a gateway that wants a key: up, as the health probes count it,
+                // but its models cannot be read without one. With clients' own keys passed on
+                // that is the design; without, every request there would be refused.
+                return options.Security.ForwardAuthorization
+                    ? new Row(config.Id, url, "ok", None, None, $"{answer.Problem}: it wants each client's own key (passed on with --forward-authorization); its models were not checked", Ok: true, Missing: 0)
+                    : new Row(config.Id, url, "error", None, None, $"{answer.Problem}: it wants a key; give it with --connection-header {config.Id}=Authorization=env:VARIABLE", Ok: false, Missing: 0);
+            }
+
             if (answer.Document is null)
             {
                 return new Row(config.Id, url, answer.Reached ? "error" : "down", None, None, answer.Problem ?? "not asked", Ok: false, Missing: 0);

@@ -79,6 +79,40 @@ public sealed partial class ConfigurationCheckTests : TwoServersTest
         Cells(run.Output)[1].Skip(2).Should().Equal("error", "-", "-", "/api/version answered 404");
     }
 
+    [Theory]
+    [InlineData(401)]
+    [InlineData(403)]
+    public async Task Check_ServerWantingAKey_FailsSayingHowToGiveIt(int status)
+    {
+        A.Map("GET", "/api/version", (context, _) =>
+        {
+            context.Response.StatusCode = status;
+            return Task.CompletedTask;
+        });
+
+        var run = await CheckAsync("--connection", $"gpu1={A.BaseUri}", "--proxy", "llama3.2=gpu1");
+
+        run.ExitCode.Should().Be(ExitCodes.CheckFailed);
+        Cells(run.Output)[1].Skip(2).Should().Equal(
+            "error", "-", "-", $"/api/version answered {status}: it wants a key; give it with --connection-header gpu1=Authorization=env:VARIABLE");
+    }
+
+    [Fact]
+    public async Task Check_ServerWantingAKeyWithClientsKeysPassedOn_OkWithModelsUnchecked()
+    {
+        A.Map("GET", "/api/version", static (context, _) =>
+        {
+            context.Response.StatusCode = 401;
+            return Task.CompletedTask;
+        });
+
+        var run = await CheckAsync("--proxy", $"llama3.2={A.BaseUri}", "--api-key", "sk-one", "--forward-authorization");
+
+        run.ExitCode.Should().Be(ExitCodes.Success);
+        Cells(run.Output)[1].Skip(2).Should().Equal(
+            "ok", "-", "-", "/api/version answered 401: it wants each client's own key (passed on with --forward-authorization); its models were not checked");
+    }
+
     [Fact]
     public async Task Check_BadConfiguration_Exits2WithoutAskingAnyServer()
     {
