@@ -45,7 +45,7 @@ internal static class FleetBench
                         Duration = options.Scenario.Duration,
                         Models = options.Scenario.Models.Select(m => m.Name).ToArray(),
                     };
-                    var run = await FleetRunner.RunAsync(options.Scenario, workload, options.Scale, fleet => setup.StartAsync(fleet, options), stop.Token);
+                    var run = await FleetRunner.RunAsync(options.Scenario, workload, options.Scale, fleet => setup.StartAsync(fleet, options, seed), stop.Token);
                     runs.Add(new FleetReport.Entry(seed, setup, run));
                     var m = run.Metrics;
                     Progress.Say($"seed {seed} {setup.Name}: {m.Requests} requests, TTFT p50 {m.TtftP50:0.00}s p95 {m.TtftP95:0.00}s, {m.Goodput:0} tokens/s, {m.Loads} loads, cache {m.CacheHitRatio:P0}, {m.Errors} errors");

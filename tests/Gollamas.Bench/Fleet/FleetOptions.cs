@@ -28,18 +28,23 @@ internal sealed record FleetOptions
 
     public bool Quick { get; init; }
 
+    /// <summary>With a value, Gollamas runs at debug level and its log goes to PREFIX-SETUP-seedN.log (one route choice per line).</summary>
+    public string? ProxyLog { get; init; }
+
     public const string Usage = """
         usage: Gollamas.Bench fleet --proxy-binary PATH [--nginx PATH|none] [--assets DIR] [--out DIR]
                                     [--quick] [--seeds 1,2,3] [--users N] [--duration 60s]
                                     [--scenario default|light|overfull] [--scale 5]
-                                    [--setups gollamas,nginx-rr,nginx-lc,one-per-model]
+                                    [--setups gollamas,nginx-rr,nginx-lc,one-per-model] [--proxy-log PREFIX]
           --quick: one seed, 30 simulated seconds at 10x: about 30 s on a 2-core machine; the
           default run (three seeds, 60 s at 5x, four setups): about 4-5 minutes.
+          --proxy-log: Gollamas at debug level, its log in PREFIX-SETUP-seedN.log (the route
+          choices with every server's estimate), to see why a run went as it did.
         """;
 
     public static FleetOptions? Parse(string[] args, TextWriter error)
     {
-        string? proxy = null, assets = null, output = null, nginx = BenchPaths.FindOnPath("nginx");
+        string? proxy = null, assets = null, output = null, proxyLog = null, nginx = BenchPaths.FindOnPath("nginx");
         var quick = false;
         string scenarioName = "default";
         int? users = null;
@@ -58,6 +63,7 @@ internal sealed record FleetOptions
                     case "--nginx": nginx = Value() is var n && n == "none" ? null : n; break;
                     case "--assets": assets = Value(); break;
                     case "--out": output = Value(); break;
+                    case "--proxy-log": proxyLog = Value(); break;
                     case "--quick": quick = true; break;
                     case "--scenario": scenarioName = Value(); break;
                     case "--users": users = PositiveInt(Value(), "--users"); break;
@@ -122,6 +128,7 @@ internal sealed record FleetOptions
             Setups = setups.Where(s => nginx is not null || !s.NeedsNginx).ToArray(),
             Scale = scale ?? (quick ? 10 : 5),
             Quick = quick,
+            ProxyLog = proxyLog is null ? null : Path.GetFullPath(proxyLog),
         };
     }
 

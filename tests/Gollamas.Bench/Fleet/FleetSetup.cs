@@ -18,10 +18,10 @@ internal sealed record FleetSetup(string Name, string Description)
     public bool NeedsNginx => this == NginxRoundRobin || this == NginxLeastConn;
 
     /// <summary>Starts the proxy in front of <paramref name="fleet"/> and waits until it answers.</summary>
-    public async Task<IFleetTarget> StartAsync(SimFleet fleet, FleetOptions options)
+    public async Task<IFleetTarget> StartAsync(SimFleet fleet, FleetOptions options, int seed)
     {
         var port = FreePort.Next();
-        var child = NeedsNginx ? StartNginx(fleet, options, port, out var directory) : StartGollamas(fleet, options, port, out directory);
+        var child = NeedsNginx ? StartNginx(fleet, options, port, out var directory) : StartGollamas(fleet, options, port, seed, out directory);
         var target = new ChildTarget(child, directory);
         try
         {
@@ -36,7 +36,7 @@ internal sealed record FleetSetup(string Name, string Description)
         return target;
     }
 
-    private ChildProcess StartGollamas(SimFleet fleet, FleetOptions options, int port, out string? directory)
+    private ChildProcess StartGollamas(SimFleet fleet, FleetOptions options, int port, int seed, out string? directory)
     {
         directory = null;
         // The proxy's own timers run in real time: its probes and /api/ps reads every 5 s (the
@@ -44,7 +44,7 @@ internal sealed record FleetSetup(string Name, string Description)
         var interval = TimeSpan.FromSeconds(5) / options.Scale;
         var args = new List<string>
         {
-            "--listen", $"127.0.0.1:{Invariant(port)}", "--level", "warn",
+            "--listen", $"127.0.0.1:{Invariant(port)}", "--level", options.ProxyLog is null ? "warn" : "debug",
             "--health-interval", $"{Invariant((int)Math.Max(1, Math.Round(interval.TotalMilliseconds)))}ms",
 
             // As an operator of these servers would say: their OLLAMA_NUM_PARALLEL.
@@ -68,7 +68,8 @@ internal sealed record FleetSetup(string Name, string Description)
             }
         }
 
-        return ChildProcess.Start(Name, options.ProxyBinary, args, port);
+        var log = options.ProxyLog is null ? null : $"{options.ProxyLog}-{Name}-seed{Invariant(seed)}.log";
+        return ChildProcess.Start(Name, options.ProxyBinary, args, port, log: log);
     }
 
     private ChildProcess StartNginx(SimFleet fleet, FleetOptions options, int port, out string? directory)

@@ -17,6 +17,7 @@ internal sealed class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly long _spawned;
     private readonly Queue<string> _stderrTail = new();
+    private StreamWriter? _log;
 
     private ChildProcess(string name, Process process, long spawned, int port)
     {
@@ -34,7 +35,8 @@ internal sealed class ChildProcess : IDisposable
 
     public IPEndPoint EndPoint => new(IPAddress.Loopback, Port);
 
-    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, int port, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="log">A file that gets every line the child writes, or null.</param>
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, int port, IReadOnlyDictionary<string, string>? environment = null, string? log = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -55,7 +57,10 @@ internal sealed class ChildProcess : IDisposable
         var process = new Process { StartInfo = info };
         var spawned = Stopwatch.GetTimestamp();
         process.Start();
-        var child = new ChildProcess(name, process, spawned, port);
+        var child = new ChildProcess(name, process, spawned, port)
+        {
+            _log = log is null ? null : new StreamWriter(log, append: false),
+        };
         process.ErrorDataReceived += (_, e) => child.Remember(e.Data);
         process.OutputDataReceived += (_, e) => child.Remember(e.Data);
         process.BeginErrorReadLine();
@@ -119,6 +124,11 @@ internal sealed class ChildProcess : IDisposable
         }
 
         _process.Dispose();
+        lock (_stderrTail)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
     }
 
     private void Remember(string? line)
@@ -130,6 +140,7 @@ internal sealed class ChildProcess : IDisposable
 
         lock (_stderrTail)
         {
+            _log?.WriteLine(line);
             _stderrTail.Enqueue(line);
             while (_stderrTail.Count > 10)
             {
