@@ -45,7 +45,7 @@ internal static class EndpointTable
         new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.TagsAsync(context, snapshot)),
         new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.PsAsync(context, snapshot)),
 
-        // Whether cloud features are disabled: on any server, then through the proxy (a cloud model or a search may go to any).
+        // Whether Ollama's cloud features are off: off through the proxy when off on any server (a cloud model or a search may go to any).
         new("/api/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Status.HandleAsync(context, snapshot)),
 
         // Ollama's native API: no model's, answered by one server for all (the first that is up, in
