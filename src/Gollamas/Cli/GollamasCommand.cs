@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
@@ -21,11 +22,11 @@ internal static class GollamasCommand
         + "A flag on the command line wins over its environment variables, and GOLLAMAS_X wins over X.\n"
         + "Both win over the --config file, setting by setting.\n"
         + "A DURATION reads as in Ollama (250ms, 5s, 10m, 1h30m, 1.5h), or as a bare number of seconds.\n"
-        + "A SIZE is a number of bytes, or one with KB, MB, GB (powers of 1000) or KiB, MiB, GiB (1024).\n"
-        + "\n"
-        + "Example:\n"
-        + "  gollamas --listen :11434 --connection gpu1=http://10.0.0.5:11434 --proxy llama3.2=gpu1 \\\n"
-        + "    --proxy qwen3:8b=http://10.0.0.6:11434 --alias gpt-4o=llama3.2";
+        + "A SIZE is a number of bytes, or one with KB, MB, GB (powers of 1000) or KiB, MiB, GiB (1024).";
+
+    private const string Example =
+        "gollamas --listen :11434 --connection gpu1=http://10.0.0.5:11434 --proxy llama3.2=gpu1 "
+        + "--proxy qwen3:8b=http://10.0.0.6:11434 --alias gpt-4o=llama3.2";
 
     private const string CheckDescription =
         "Checks a configuration without serving: validates it, asks every Ollama server whether it answers, "
@@ -65,9 +66,17 @@ internal static class GollamasCommand
 
         foreach (var option in root.Options)
         {
+            // Descriptions of ours: the library's come from its resources, which a trimmed
+            // build may show as resource keys.
             if (option is VersionOption)
             {
                 option.Action = new VersionOptionAction();
+                option.Description = "Prints the version, then exits.";
+            }
+            else if (option is HelpOption)
+            {
+                option.Action = new GroupedHelpAction(Description, Example);
+                option.Description = "Prints this help, then exits.";
             }
         }
 

@@ -31,6 +31,7 @@ internal static class LogEventIds
     public const int PooledConnectionReadable = 208;
     public const int BytesPastResponse = 209;
     public const int BodyStoreFailed = 230;
+    public const int OneServerFailedOver = 240;
 
     // Fan-out 3xx
     public const int FanOutFailed = 300;

@@ -1,7 +1,7 @@
 namespace Gollamas.Endpoints;
 
 /// <summary>The endpoint objects the rows of the endpoint table hand requests to, built once at start-up.</summary>
-internal sealed class EndpointSet(ModelEndpoints models, ListEndpoints lists, VersionEndpoint version, ProbeEndpoints probes, MetricsEndpoint metrics)
+internal sealed class EndpointSet(ModelEndpoints models, ListEndpoints lists, VersionEndpoint version, ProbeEndpoints probes, MetricsEndpoint metrics, StatusEndpoint status, OneServerEndpoint oneServer)
 {
     public ModelEndpoints Models { get; } = models;
 
@@ -12,4 +12,8 @@ internal sealed class EndpointSet(ModelEndpoints models, ListEndpoints lists, Ve
     public ProbeEndpoints Probes { get; } = probes;
 
     public MetricsEndpoint Metrics { get; } = metrics;
+
+    public StatusEndpoint Status { get; } = status;
+
+    public OneServerEndpoint OneServer { get; } = oneServer;
 }

@@ -17,6 +17,11 @@ internal static class EndpointTable
     // Field initialisers run in the order written: the handlers and the metrics row come before the rows that use them.
     private static readonly EndpointHandler s_model = static (endpoints, context, surface, record, snapshot) => endpoints.Models.HandleAsync(context, surface, record, snapshot);
 
+    private static readonly EndpointHandler s_oneServer = static (endpoints, context, _, record, snapshot) => endpoints.OneServer.HandleAsync(context, record, snapshot);
+
+    private static readonly EndpointHandler s_signOut = static (_, context, _, _, _) => UnsupportedEndpoints.RefuseAsync(
+        context, "signing a server out of ollama.com", "each Ollama server behind it is signed in for every client that uses it");
+
     /// <summary>
     /// GET <c>/metrics</c>, also the one endpoint of the separate metrics address (where it needs
     /// no key and is the label of every request).
@@ -39,6 +44,22 @@ internal static class EndpointTable
         new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),
         new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.TagsAsync(context, snapshot)),
         new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.PsAsync(context, snapshot)),
+
+        // Whether Ollama's cloud features are off: off through the proxy when off on any server (a cloud model or a search may go to any).
+        new("/api/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Status.HandleAsync(context, snapshot)),
+
+        // Ollama's native API: no model's, answered by one server for all (the first that is up, in
+        // declaration order): who it is signed in to ollama.com as, and what it does there with
+        // that sign-in. Reading the account is harmless, and `ollama run` asks it before a cloud model.
+        new("/api/me", ApiMethods.Post, ErrorShape.Ollama, s_oneServer),
+        new("/api/experimental/web_search", ApiMethods.Post, ErrorShape.Ollama, s_oneServer),
+        new("/api/experimental/web_fetch", ApiMethods.Post, ErrorShape.Ollama, s_oneServer),
+        new("/api/experimental/model-recommendations", ApiMethods.Get, ErrorShape.Ollama, s_oneServer),
+
+        // Ollama's native API: signing a server out of ollama.com, refused: the server's sign-in is
+        // every client's, and a router cannot know which server is meant.
+        new("/api/signout", ApiMethods.Post, ErrorShape.Ollama, s_signOut),
+        new("/api/user/keys/{encodedKey}", ApiMethods.Delete, ErrorShape.Ollama, s_signOut, PathMatch.Segment),
 
         // Ollama's native API: addressed by a model, which is loaded and takes its settings.
         new("/api/generate", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama, Conversation = ConversationShape.OllamaGenerate },

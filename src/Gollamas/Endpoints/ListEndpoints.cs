@@ -84,7 +84,8 @@ internal sealed class ListEndpoints(FanOut fanOut)
     {
         if (!snapshot.Routes.TryResolve(requested, out var match))
         {
-            await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"model '{requested}' not found");
+            // Ollama's wording in OpenAI's envelope, with the names it probably meant, as on the other 404s.
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, ModelSuggestions.NotFoundMessage(snapshot.Routes, requested));
             return;
         }
 

@@ -6,7 +6,6 @@ using Gollamas.Fleet;
 using Gollamas.Forwarding;
 using Gollamas.Metrics;
 using Gollamas.Routing;
-using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -452,7 +451,7 @@ internal sealed partial class ModelEndpoints(
 
                 // Ollama's own wording and status, so clients (the ollama CLI offers a pull on it)
                 // react as they would to a server without the model.
-                return RoutingDecision.Error(StatusCodes.Status404NotFound, NotFound(table, requested.ToString()));
+                return RoutingDecision.Error(StatusCodes.Status404NotFound, ModelSuggestions.NotFoundMessage(table, requested.ToString()));
             case PeekStatus.EmptyBody:
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, "missing request body");
             case PeekStatus.InvalidJson:
@@ -468,20 +467,6 @@ internal sealed partial class ModelEndpoints(
             default:
                 return RoutingDecision.Error(StatusCodes.Status400BadRequest, "model is required");
         }
-    }
-
-    // "model 'lama3.2' not found; did you mean llama3.2?": the name echoed without control
-    // characters, and the configured names a typo or another tag away.
-    private static string NotFound(RouteTable table, string requested)
-    {
-        var shown = ControlCharacters.Printable(requested);
-        var closest = ModelSuggestions.Closest(table, requested, 3);
-        return closest.Count switch
-        {
-            0 => $"model '{shown}' not found",
-            1 => $"model '{shown}' not found; did you mean {closest[0]}?",
-            _ => $"model '{shown}' not found; did you mean {string.Join(", ", closest.Take(closest.Count - 1))} or {closest[^1]}?",
-        };
     }
 
     private readonly record struct RoutingDecision(ModelRoute? Route, bool IsAlias, int TokenStart, int TokenLength, int ErrorStatus, string? ErrorMessage)

@@ -79,7 +79,8 @@ internal sealed partial class ConfigReloader : IDisposable
 #pragma warning restore CA1031
         {
             Log.UnexpectedDetail(_logger, ex);
-            Failed(trigger, ["an unexpected error in gollamas (its details are logged at debug level)"]);
+            // The type says what failed in a bug report; the message would be a resource key.
+            Failed(trigger, [$"an unexpected error in gollamas ({ex.GetType().FullName}; its details are logged at debug level)"]);
             return false;
         }
         finally

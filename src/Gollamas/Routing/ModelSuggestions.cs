@@ -1,4 +1,5 @@
 using Gollamas.Config;
+using Gollamas.Security;
 
 namespace Gollamas.Routing;
 
@@ -51,6 +52,23 @@ internal static class ModelSuggestions
             .Select(static c => c.Name)
             .Distinct(StringComparer.Ordinal)
             .Take(count)];
+    }
+
+    /// <summary>
+    /// Ollama's 404 wording for a model no route has, with the configured names it probably
+    /// meant: "model 'lama3.2' not found; did you mean llama3.2?". The name is echoed without
+    /// control characters.
+    /// </summary>
+    public static string NotFoundMessage(RouteTable table, string requested)
+    {
+        var shown = ControlCharacters.Printable(requested);
+        var closest = Closest(table, requested, 3);
+        return closest.Count switch
+        {
+            0 => $"model '{shown}' not found",
+            1 => $"model '{shown}' not found; did you mean {closest[0]}?",
+            _ => $"model '{shown}' not found; did you mean {string.Join(", ", closest.Take(closest.Count - 1))} or {closest[^1]}?",
+        };
     }
 
     // A class, not a tuple: sorting it shares the binary's code for reference types.

@@ -11,23 +11,29 @@ namespace Gollamas.Tests.Endpoints;
 public sealed class EndpointTableTests
 {
     /// <summary>
-    /// Ollama's routes the proxy serves, transcribed from server/routes.go (GenerateRoutes), with
-    /// gin's <c>:parameter</c> written <c>{parameter}</c>. Not served, so absent: /api/status,
-    /// /api/me, /api/signout, /api/user/keys/:encodedKey and /api/experimental/* (one server's
-    /// account and cloud features, which no router can answer for the fleet).
+    /// Every route of Ollama's, transcribed from server/routes.go (GenerateRoutes) of v0.33.0-rc2,
+    /// with gin's <c>:parameter</c> written <c>{parameter}</c>: each one has a row that routes it,
+    /// answers it for the fleet, or refuses it with the reason.
     /// </summary>
     private static readonly (string Method, string Path)[] s_ollamaRoutes =
     [
         ("HEAD", "/"), ("GET", "/"),
         ("HEAD", "/api/version"), ("GET", "/api/version"),
+        ("GET", "/api/status"),
         ("POST", "/api/pull"),
         ("POST", "/api/push"),
         ("HEAD", "/api/tags"), ("GET", "/api/tags"),
         ("POST", "/api/show"),
         ("DELETE", "/api/delete"),
+        ("POST", "/api/me"),
+        ("POST", "/api/signout"),
+        ("DELETE", "/api/user/keys/{encodedKey}"),
         ("POST", "/api/create"),
         ("POST", "/api/blobs/{digest}"), ("HEAD", "/api/blobs/{digest}"),
         ("POST", "/api/copy"),
+        ("POST", "/api/experimental/web_search"),
+        ("POST", "/api/experimental/web_fetch"),
+        ("GET", "/api/experimental/model-recommendations"),
         ("GET", "/api/ps"),
         ("POST", "/api/generate"),
         ("POST", "/api/chat"),
@@ -145,6 +151,9 @@ public sealed class EndpointTableTests
     [InlineData("/api/blobs/sha256:abc", "/api/blobs/{digest}")]
     [InlineData("/api/blobs/a/b", "/api/blobs/{digest}")]
     [InlineData("/v1/models/llama3.2:latest", "/v1/models/{model}")]
+    [InlineData("/api/user/keys/c3NoLWVk", "/api/user/keys/{encodedKey}")]
+    [InlineData("/api/user/keys/a/b", null)]
+    [InlineData("/api/experimental/web_search", "/api/experimental/web_search")]
     [InlineData("/api/blobs/", null)]
     [InlineData("/v1/models/", null)]
     [InlineData("/v1/models/mattw/x", null)]

@@ -124,6 +124,35 @@ public sealed class OpenAiModelsEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Model_Misspelt_404OpenAiEnvelopeNamingTheClosestModel()
+    {
+        var proxy = await StartProxyAsync(listAliases: false);
+
+        using var response = await proxy.Client.GetAsync("/v1/models/lama3.2");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadAsStringAsync()).Should().Be(
+            """{"error":{"message":"model 'lama3.2' not found; did you mean llama3.2?","type":"not_found_error","param":null,"code":null}}""");
+        _gpu.Requests.Should().BeEmpty();
+        _cpu.Requests.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Models_CloudModel_ListedAsOllamaListsIt()
+    {
+        FakeAnswers.ServeJson(_gpu, "/api/tags", FakeAnswers.Models(
+            """{"name":"gpt-oss:120b-cloud","model":"gpt-oss:120b-cloud","remote_model":"gpt-oss:120b","remote_host":"https://ollama.com:443","modified_at":"2025-09-18T10:00:00Z","size":384,"digest":"d1e2","details":{},"capabilities":["completion","tools"]}"""));
+        _proxy = await ProxyUnderTest.StartAsync(
+            proxies: ["gpt-oss:120b-cloud=gpu"],
+            connections: [$"gpu={_gpu.BaseUri}"]);
+
+        var body = await _proxy.Client.GetStringAsync("/v1/models");
+
+        // Ollama's /v1/models entry has these four fields, whatever its /api/tags entry holds.
+        body.Should().Be("""{"object":"list","data":[{"id":"gpt-oss:120b-cloud","object":"model","created":1758189600,"owned_by":"library"}]}""");
+    }
+
+    [Fact]
     public async Task Model_NameWithAnEncodedSlash_Is404LikeOllamasSingleSegmentRoute()
     {
         var proxy = await StartProxyAsync(listAliases: false);

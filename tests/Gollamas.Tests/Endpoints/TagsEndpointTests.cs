@@ -68,6 +68,24 @@ public sealed class TagsEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tags_CloudModelWithAnAlias_EveryFieldTheServerSentKeptOnBothEntries()
+    {
+        // A cloud model as Ollama lists it, and fields no Ollama version has yet.
+        const string cloud =
+            """{"name":"gpt-oss:120b-cloud","model":"gpt-oss:120b-cloud","remote_model":"gpt-oss:120b","remote_host":"https://ollama.com:443","modified_at":"2025-09-18T10:00:00Z","size":384,"digest":"d1e2","details":{"parent_model":"","format":"","family":"gptoss","families":["gptoss"],"parameter_size":"116.8B","quantization_level":"MXFP4"},"capabilities":["completion","tools","thinking"],"x_future":[1,{"a":null}]}""";
+        ServeJson(_gpu, "/api/tags", Models(Mistral, cloud));
+        _proxy = await ProxyUnderTest.StartAsync(
+            proxies: ["gpt-oss:120b-cloud=gpu"],
+            connections: [$"gpu={_gpu.BaseUri}"],
+            aliases: ["big=gpt-oss:120b-cloud"],
+            listAliases: true);
+
+        var body = await _proxy.Client.GetStringAsync("/api/tags");
+
+        body.Should().Be(Models(cloud, AsAlias(cloud, "gpt-oss:120b-cloud", "big")));
+    }
+
+    [Fact]
     public async Task Tags_NonAsciiAndUnknownFields_PassThroughByteForByte()
     {
         var proxy = await StartProxyAsync(listAliases: false);

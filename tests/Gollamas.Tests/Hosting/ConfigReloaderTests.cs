@@ -2,7 +2,6 @@ using System.Net;
 using Gollamas.Config;
 using Gollamas.Hosting;
 using Gollamas.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gollamas.Tests.Hosting;
 
@@ -81,12 +80,15 @@ public sealed class ConfigReloaderTests : TwoServersTest
         Proxy = await ProxyUnderTest.StartAsync(["llama3.2=a"], connections: [$"a={A.BaseUri}", $"b={B.BaseUri}"]);
         var initial = Reading(["llama3.2=a"]);
         using var reloader = new ConfigReloader(
-            Proxy.Server, new ConfigSource("gollamas.yaml", () => throw new InvalidOperationException("boom"), initial), Proxy.Server.Metrics, Proxy.Time, NullLogger<ConfigReloader>.Instance);
+            Proxy.Server, new ConfigSource("gollamas.yaml", () => throw new InvalidOperationException("boom"), initial), Proxy.Server.Metrics, Proxy.Time, Proxy.Logs.CreateLogger(nameof(ConfigReloader)));
 
         (await reloader.ReloadAsync("a test").DefaultTimeout()).Should().BeFalse();
 
         (await Proxy.Client.GetStringAsync("/metrics").DefaultTimeout()).Should().Contain("gollamas_config_reloads_total{result=\"failure\"} 1\n");
         Proxy.Server.Snapshots.Current.Routes.Models.Select(static m => m.Name).Should().Equal("llama3.2");
+        // The exception's type, for a bug report; never its message (a resource key in the published binary).
+        Proxy.Logs.Lines.Should().Contain(static l => l.Contains(
+            "Configuration problem: an unexpected error in gollamas (System.InvalidOperationException; its details are logged at debug level)", StringComparison.Ordinal));
     }
 
     private async Task<ConfigReloader> StartAsync(string[] proxies)
