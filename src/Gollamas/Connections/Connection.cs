@@ -22,6 +22,7 @@ internal sealed class Connection : IDisposable
     private int _state;
     private IReadOnlyList<ModelName>? _listed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelActivity> _activity = new(StringComparer.OrdinalIgnoreCase);
+    private int _modelsLoading;
 
     /// <param name="config">The connection as configured.</param>
     /// <param name="settings">Its pool, health and concurrency settings.</param>
@@ -105,7 +106,15 @@ internal sealed class Connection : IDisposable
     /// routed because it runs has no entry): the set is bounded by the configuration.
     /// </summary>
     public ModelActivity Activity(string canonicalModel) =>
-        _activity.TryGetValue(canonicalModel, out var activity) ? activity : _activity.GetOrAdd(canonicalModel, static _ => new ModelActivity());
+        _activity.TryGetValue(canonicalModel, out var activity) ? activity : _activity.GetOrAdd(canonicalModel, static (_, owner) => new ModelActivity(owner), this);
+
+    /// <summary>
+    /// Models loading here for generations the proxy sent (<see cref="ModelActivity.IsLoading"/>):
+    /// a server loads one model at a time, so a new load waits for these.
+    /// </summary>
+    public int ModelsLoading => Volatile.Read(ref _modelsLoading);
+
+    internal void CountLoading(int change) => Interlocked.Add(ref _modelsLoading, change);
 
     /// <summary>The live load of every model that has had one here, by canonical name (for /metrics).</summary>
     public IEnumerable<KeyValuePair<string, ModelActivity>> Activities => _activity;

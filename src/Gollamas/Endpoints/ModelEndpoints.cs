@@ -160,7 +160,7 @@ internal sealed partial class ModelEndpoints(
             // A generation counts on its server from now until it ends, its waits included: the
             // route choice of the requests after it reads how many are ahead of them there.
             var activity = surface.LoadsModel && !route.IsRunning ? connection.Activity(route.Canonical) : null;
-            activity?.Start();
+            activity?.Start(loaded: connection.Health.IsLoaded(route.Canonical));
             ForwardOutcome outcome;
             try
             {

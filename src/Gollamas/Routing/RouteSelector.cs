@@ -10,8 +10,11 @@ namespace Gollamas.Routing;
 /// server's parallel slots (<c>--num-parallel</c>), each worth the observed service time divided
 /// by the slots, and the proxy's own queue when <c>--max-concurrency</c> is full;</item>
 /// <item>a load when the model is not loaded there (from <c>/api/ps</c> and the answers): the
-/// observed <c>load_duration</c> of the model there, else elsewhere, else a default; and when the
-/// server is busy with other models, one service time more (their memory must be given up);</item>
+/// observed <c>load_duration</c> of the model there, else elsewhere, else a default; one more
+/// for each other model loading there for requests the proxy sent (a server loads one at a
+/// time), else, when the server is busy with other models, one service time more (their memory
+/// must be given up); none of that when requests of this model there are already waiting for
+/// its load;</item>
 /// <item>the prefill of the prompt (its size in bytes over four) at the observed prompt rate,
 /// nearly none on the server the conversation last went to (<see cref="RouteRequest.Affine"/>):
 /// one of its slots still holds the earlier turns;</item>
@@ -20,8 +23,9 @@ namespace Gollamas.Routing;
 /// already sees: its own counts, <c>/api/ps</c>, and Ollama's final chunks
 /// (<see cref="Connection.Statistics"/>); no request of its own. The least wins; routes within
 /// <see cref="TieSeconds"/> or <see cref="TieRatio"/> of it are near-ties, and among those the
-/// one with the fewest requests in flight wins, then the first in turn from the request's
-/// rotation, so equal servers share the work. A server cooling down after fast failures
+/// conversation's server wins, then one that has the model (loaded or loading) over one that
+/// would load another copy, then the one with the fewest requests in flight, then the first in
+/// turn from the request's rotation, so equal servers share the work. A server cooling down after fast failures
 /// (<see cref="ConnectionHealth.IsCooling"/>) is taken only when nothing else is left.
 /// </summary>
 /// <remarks>
@@ -114,10 +118,13 @@ internal static class RouteSelector
             return null;
         }
 
-        // Among the near-ties, the fewest in flight, then the first in turn. The remainder
-        // first: rotation + step would overflow when rotation is int.MaxValue.
+        // Among the near-ties, the conversation's server, then one that has the model (loaded, or
+        // loading for requests already sent there) over one that would load another copy of it,
+        // then the fewest in flight, then the first in turn. The remainder first: rotation + step would overflow when
+        // rotation is int.MaxValue.
         var bound = least + Math.Max(TieSeconds, least * TieRatio);
         var best = -1;
+        var bestHas = false;
         var bestInFlight = int.MaxValue;
         var start = rotation % count;
         for (var step = 0; step < count; step++)
@@ -128,10 +135,19 @@ internal static class RouteSelector
                 continue;
             }
 
-            var inFlight = connections[index].InFlight;
-            if (inFlight < bestInFlight)
+            var connection = connections[index];
+            if (ReferenceEquals(connection, request.Affine))
+            {
+                best = index; // its cache holds the conversation: a tie goes to it
+                break;
+            }
+
+            var has = HasModel(route, connection);
+            var inFlight = connection.InFlight;
+            if ((has && !bestHas) || (has == bestHas && inFlight < bestInFlight))
             {
                 best = index;
+                bestHas = has;
                 bestInFlight = inFlight;
             }
         }
@@ -139,6 +155,10 @@ internal static class RouteSelector
         tried |= 1UL << best;
         return connections[best];
     }
+
+    // Whether the server has the model or is loading it: no new copy would be made there.
+    private static bool HasModel(ModelRoute route, Connection connection) =>
+        connection.Health.IsLoaded(route.Canonical) || (!route.IsRunning && connection.Activity(route.Canonical).Generations > 0);
 
     /// <summary>The expected time to first token of <paramref name="request"/> on <paramref name="connection"/>, in seconds.</summary>
     internal static double Estimate(ModelRoute route, Connection connection, in RouteRequest request, in FleetFacts fleet)
@@ -159,13 +179,32 @@ internal static class RouteSelector
         }
 
         var load = 0.0;
-        if (!connection.Health.IsLoaded(route.Canonical))
+        var loaded = connection.Health.IsLoaded(route.Canonical);
+        var activity = route.IsRunning ? null : connection.Activity(route.Canonical);
+        if (loaded)
+        {
+            activity?.Loaded();
+        }
+        else if (activity is { Generations: > 0 })
+        {
+            // Not listed as loaded, but generations of it are running there: it is loading (or
+            // loaded since /api/ps was read). Those ahead wait for the same load: no room to make
+            // again, no second copy.
+            load = known.LoadSeconds ?? fleet.LoadSeconds;
+        }
+        else
         {
             var loadSeconds = known.LoadSeconds ?? fleet.LoadSeconds;
             load = loadSeconds;
 
-            // Busy with other models: their memory is not free to load this one into at once.
-            if (total > ahead)
+            // A server loads one model at a time: other models loading there go first. Else,
+            // busy with other models: their memory is not free to load this one into at once.
+            var loadingAhead = connection.ModelsLoading;
+            if (loadingAhead > 0)
+            {
+                load += loadingAhead * loadSeconds;
+            }
+            else if (total > ahead)
             {
                 load += service;
             }

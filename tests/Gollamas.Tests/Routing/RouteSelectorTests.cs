@@ -284,6 +284,83 @@ public sealed class RouteSelectorTests : IDisposable
     }
 
     [Fact]
+    public void Next_NearTie_GoesWhereTheModelIsLoadingRatherThanLoadingASecondCopy()
+    {
+        // The first request for a cold model went to s0, which loads it; the second finds s0 as
+        // good as the idle s1 (one load either way) and must not start a second copy on s1.
+        var route = NewRoute(2, numParallel: 2);
+        var (loading, idle) = (route.Connections[0], route.Connections[1]);
+        loading.Activity(route.Canonical).Start(loaded: false);
+        loading.OnRequestStarted();
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 1, s_small).Should().BeSameAs(loading, "the fewest in flight decides only among servers equal in this");
+        loading.ModelsLoading.Should().Be(1);
+        idle.ModelsLoading.Should().Be(0);
+    }
+
+    [Fact]
+    public void Next_AnotherModelLoadingThere_ItsLoadGoesFirst_SoAnIdleServerWins()
+    {
+        // Known: this model loads in 8 s and serves in 0.5 s. s0 is loading another model (a
+        // server loads one at a time), s1 has another model loaded and idle (half a load to
+        // make room): 8 + 8 there against 8 + 4 here.
+        var route = NewRoute(2);
+        var (busyLoading, holding) = (route.Connections[0], route.Connections[1]);
+        foreach (var connection in route.Connections)
+        {
+            connection.Statistics.Record(route.Canonical, isRunning: false, new GenerationStatistics(8_500_000_000, 8_000_000_000, 100, 100_000_000, 50, 400_000_000), null, 1);
+        }
+
+        busyLoading.Activity("other:latest").Start(loaded: false);
+        busyLoading.OnRequestStarted();
+        holding.Health.MarkLoaded("another:latest");
+        Span<double> estimates = stackalloc double[2];
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 0, s_small, estimates).Should().BeSameAs(holding);
+        estimates[0].Should().BeGreaterThan(16, "its own load waits for the other one's");
+    }
+
+    [Fact]
+    public void Next_NearTie_GoesToTheConversationsServer()
+    {
+        // Both idle and loaded; the conversation's server is busier but within the tie.
+        var route = NewRoute(2, numParallel: 4);
+        var (affine, other) = (route.Connections[0], route.Connections[1]);
+        affine.Health.MarkLoaded(route.Canonical);
+        other.Health.MarkLoaded(route.Canonical);
+        Generations(route, affine, 1);
+        var request = new RouteRequest(PromptTokens: 10, Affine: affine, Now: 0);
+        var tried = 0UL;
+
+        RouteSelector.Next(route, ref tried, rotation: 1, request).Should().BeSameAs(affine);
+    }
+
+    [Fact]
+    public void Activity_LoadEndsWithTheFirstGenerationOrWhenSeenLoaded()
+    {
+        var route = NewRoute(1);
+        var connection = route.Connections[0];
+        var first = connection.Activity("a:latest");
+        var second = connection.Activity("b:latest");
+
+        first.Start(loaded: false);
+        first.Start(loaded: false);
+        second.Start(loaded: false);
+        connection.ModelsLoading.Should().Be(2);
+        first.IsLoading.Should().BeTrue();
+
+        first.End();
+        connection.ModelsLoading.Should().Be(1, "a generation that ended waited for its load");
+        second.Loaded();
+        second.Loaded();
+        connection.ModelsLoading.Should().Be(0, "counted once");
+        second.End();
+        connection.ModelsLoading.Should().Be(0);
+    }
+
+    [Fact]
     public void Next_WritesEachRoutesEstimate_ForTheDebugLine()
     {
         var route = NewRoute(2);
