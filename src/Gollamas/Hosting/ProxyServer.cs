@@ -267,6 +267,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             metrics,
             options.Metrics,
             options.Logging.AccessLog,
+            options.Logging.AccessLogProbes,
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);
 

@@ -95,7 +95,7 @@ public sealed class RunningModelsTests : TwoServersTest
         var lines = (await proxy.Client.GetStringAsync("/metrics")).Split('\n');
 
         lines.Where(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\"", StringComparison.Ordinal)).Should().Equal(
-            $"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\",status=\"2xx\"}} {spellings.Length}");
+            $"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\",code=\"200\"}} {spellings.Length}");
         lines.Where(l => l.StartsWith("gollamas_generated_tokens_total{", StringComparison.Ordinal)).Should().ContainSingle()
             .Which.Should().StartWith($"gollamas_generated_tokens_total{{model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\"}} ");
     }
@@ -119,8 +119,8 @@ public sealed class RunningModelsTests : TwoServersTest
 
         var series = lines.Where(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\"", StringComparison.Ordinal)).ToList();
         series.Should().HaveCount(ProxyMetrics.MaxRunningModelLabels + 1);
-        series.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"{ProxyMetrics.OtherRunningModels}\",connection=\"{A.BaseUri.Authority}\",status=\"2xx\"}} {Models - ProxyMetrics.MaxRunningModelLabels}");
-        series.Where(l => !l.Contains(ProxyMetrics.OtherRunningModels, StringComparison.Ordinal)).Should().OnlyContain(l => l.EndsWith("\",status=\"2xx\"} 1", StringComparison.Ordinal))
+        series.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"{ProxyMetrics.OtherRunningModels}\",connection=\"{A.BaseUri.Authority}\",code=\"200\"}} {Models - ProxyMetrics.MaxRunningModelLabels}");
+        series.Where(l => !l.Contains(ProxyMetrics.OtherRunningModels, StringComparison.Ordinal)).Should().OnlyContain(l => l.EndsWith("\",code=\"200\"} 1", StringComparison.Ordinal))
             .And.OnlyContain(l => System.Text.RegularExpressions.Regex.IsMatch(l, "model=\"m\\d+:latest\""));
         lines.Count(l => l.StartsWith("gollamas_prompt_tokens_total{", StringComparison.Ordinal)).Should().Be(ProxyMetrics.MaxRunningModelLabels + 1);
     }
