@@ -95,6 +95,26 @@ public sealed class RequestIdTests : TwoServersTest
         response.Headers.Contains("X-Gollamas-Queue-Wait").Should().BeFalse("the request did not wait at this proxy");
     }
 
+    [Fact]
+    public async Task ListsAndVersion_EachServerAskedWithTheRequestsId()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={A.BaseUri}", $"qwen3:8b={B.BaseUri}"]);
+
+        foreach (var (path, id) in new[] { ("/api/tags", "tags-1"), ("/api/version", "version-1") })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation("X-Request-Id", id);
+            using var response = await Proxy.Client.SendAsync(request);
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        foreach (var server in new[] { A, B })
+        {
+            server.Requests.Single(r => r.Path == "/api/tags").Headers["X-Request-Id"].Should().Be("tags-1");
+            server.Requests.Single(r => r.Path == "/api/version").Headers["X-Request-Id"].Should().Be("version-1");
+        }
+    }
+
     [Theory]
     [InlineData("a", true)]
     [InlineData("!~", true)]
