@@ -101,6 +101,28 @@ public sealed class RunningModelsTests : TwoServersTest
     }
 
     [Fact]
+    public async Task AllowRunning_RunningModel_LatencyHistogramsUnderOtherOnly()
+    {
+        var proxy = await StartAsync(allowRunning: true);
+        await proxy.ProbeRoundAsync();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"mistral","stream":false}"""));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await WaitForAccessLinesAsync(proxy, 2);
+        var lines = (await proxy.Client.GetStringAsync("/metrics")).Split('\n');
+
+        // Histograms are many series each: by model, only configured and discovered names.
+        var other = $"model=\"{ProxyMetrics.OtherRunningModels}\",connection=\"{A.BaseUri.Authority}\"";
+        lines.Where(l => l.StartsWith("gollamas_model_request_duration_seconds_count{", StringComparison.Ordinal)).Should().Equal($"gollamas_model_request_duration_seconds_count{{{other}}} 2");
+        lines.Where(l => l.StartsWith("gollamas_model_time_to_first_byte_seconds_count{", StringComparison.Ordinal)).Should().Equal($"gollamas_model_time_to_first_byte_seconds_count{{{other}}} 2");
+        lines.Should().Contain(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\",model=\"mistral:latest\"", StringComparison.Ordinal), "counters keep the running model's name, up to their bound");
+    }
+
+    [Fact]
     public async Task AllowRunning_FiveHundredRunningModels_AtMostTheBoundOfModelSeries()
     {
         const int Models = 500;
