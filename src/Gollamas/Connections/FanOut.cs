@@ -62,7 +62,7 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
             using var request = new HttpRequestMessage(HttpMethod.Get, connection.CreateUri(path, null));
             if (requestId is not null)
             {
-                request.Headers.TryAddWithoutValidation(HeaderFilter.RequestIdHeader, requestId);
+                request.Headers.TryAddWithoutValidation(ProxyHeaders.RequestId, requestId);
             }
 
             using var response = await connection.Invoker.SendAsync(request, deadline.Token);

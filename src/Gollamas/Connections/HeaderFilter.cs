@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Gollamas.Diagnostics;
 using Microsoft.Extensions.Primitives;
 
 namespace Gollamas.Connections;
@@ -31,14 +32,8 @@ internal static class HeaderFilter
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
         "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Alt-Svc",
-        RequestIdHeader, QueueWaitHeader,
+        ProxyHeaders.RequestId, ProxyHeaders.QueueWait,
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>The request id's field: the client's sane one, else the proxy's; passed to Ollama and returned.</summary>
-    public const string RequestIdHeader = "X-Request-Id";
-
-    /// <summary>How long a request waited in a connection's queue, on the answer of one that waited.</summary>
-    public const string QueueWaitHeader = "X-Gollamas-Queue-Wait";
 
     /// <summary>Whether an upstream response header is copied to the client response.</summary>
     public static bool IsForwardedResponseHeader(string name) => !s_notForwardedResponse.Contains(name);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gollamas.Config;
 using Gollamas.Connections;
+using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;
@@ -31,7 +32,7 @@ internal sealed class ListEndpoints(FanOut fanOut)
 
     /// <summary>The request's id, as the dispatcher set it on the request (<c>X-Request-Id</c>), for the calls made on its behalf.</summary>
     internal static string? RequestIdOf(HttpContext context) =>
-        context.Request.Headers[HeaderFilter.RequestIdHeader] is { Count: 1 } id ? id[0] : null;
+        context.Request.Headers[ProxyHeaders.RequestId] is { Count: 1 } id ? id[0] : null;
 
     /// <summary>Asks every serving connection for <paramref name="path"/>, merges, sorts and writes the list.</summary>
     private async Task MergeAsync(HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, bool includeRunning = false)

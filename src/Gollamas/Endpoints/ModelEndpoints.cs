@@ -331,7 +331,7 @@ internal sealed partial class ModelEndpoints(
         if (gate != GateResult.Cancelled)
         {
             record.QueueWait += waited;
-            context.Response.Headers[HeaderFilter.QueueWaitHeader] = GoDuration.Format(record.QueueWait);
+            context.Response.Headers[ProxyHeaders.QueueWait] = GoDuration.Format(record.QueueWait);
         }
 
         return gate;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Gollamas.Config;
-using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Metrics;
@@ -111,7 +110,7 @@ internal sealed partial class RequestDispatcher(
             else
             {
                 context.Response.Clear();
-                context.Response.Headers[HeaderFilter.RequestIdHeader] = record.Id;
+                context.Response.Headers[ProxyHeaders.RequestId] = record.Id;
                 await ErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, "gollamas: internal error");
             }
         }
@@ -146,7 +145,7 @@ internal sealed partial class RequestDispatcher(
     private static void SetRequestId(HttpContext context, RequestRecord record)
     {
         var headers = context.Request.Headers;
-        var given = headers[HeaderFilter.RequestIdHeader];
+        var given = headers[ProxyHeaders.RequestId];
         string id;
         if (given.Count == 1 && RequestId.IsSane(given[0]))
         {
@@ -155,11 +154,11 @@ internal sealed partial class RequestDispatcher(
         else
         {
             id = RequestId.Next();
-            headers[HeaderFilter.RequestIdHeader] = id;
+            headers[ProxyHeaders.RequestId] = id;
         }
 
         record.Id = id;
-        context.Response.Headers[HeaderFilter.RequestIdHeader] = id;
+        context.Response.Headers[ProxyHeaders.RequestId] = id;
     }
 
     /// <summary>
