@@ -21,7 +21,7 @@ internal static class HelpGroups
         new("Model lifecycle", [Settings.KeepAlive, Settings.ForceKeepAlive, Settings.NumCtx, Settings.ForceNumCtx, Settings.Preload, Settings.PingInterval]),
         new("Limits and timeouts", [Settings.MaxConcurrency, Settings.QueueLength, Settings.QueueTimeout, Settings.MaxBodySize, Settings.BodyTempDir, Settings.HeaderTimeout, Settings.ConnectTimeout, Settings.IdleTimeout, Settings.MaxConnections, Settings.DrainTimeout]),
         new("Security", [Settings.ApiKeys, Settings.ApiKeysFile, Settings.ForwardAuthorization, Settings.AllowedHosts, Settings.Origins, Settings.TlsCertificate, Settings.TlsKey]),
-        new("Logs and metrics", [Settings.Level, Settings.AccessLog, Settings.LogFormat, Settings.Metrics, Settings.MetricsListen]),
+        new("Logs and metrics", [Settings.Level, Settings.AccessLog, Settings.AccessLogProbes, Settings.LogFormat, Settings.Metrics, Settings.MetricsListen]),
     ];
 
     /// <summary>The title of the settings no group names (none in a sound table).</summary>

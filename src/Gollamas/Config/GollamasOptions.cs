@@ -211,6 +211,9 @@ internal sealed record LogOptions
     /// <summary>One line per request at information level.</summary>
     public bool AccessLog { get; init; } = Settings.AccessLog.DefaultValue;
 
+    /// <summary>Whether scrapes and probes that succeed (/metrics, /healthz, /readyz, HEAD /) have access-log lines too.</summary>
+    public bool AccessLogProbes { get; init; }
+
     /// <summary>"simple" (one line of text) or "json" (one JSON object per line, for shippers).</summary>
     public string Format { get; init; } = Settings.LogFormat.DefaultValue;
 }

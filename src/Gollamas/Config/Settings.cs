@@ -556,6 +556,17 @@ internal static class Settings
         Apply = static (options, value) => options with { Logging = options.Logging with { AccessLog = value } },
     };
 
+    public static readonly ValueSetting<bool> AccessLogProbes = new()
+    {
+        Flag = "--access-log-probes",
+        Variable = "GOLLAMAS_ACCESS_LOG_PROBES",
+        Kind = SettingKind.Switch,
+        Help = "Also log /metrics scrapes, /healthz and /readyz probes and HEAD / in the access log; "
+            + "they are left out unless they fail. Example: --access-log-probes",
+        Parse = static (entry, errors) => ValueParsers.Boolean(entry, errors),
+        Apply = static (options, value) => options with { Logging = options.Logging with { AccessLogProbes = value } },
+    };
+
     public static readonly ValueSetting<string> LogFormat = new()
     {
         Flag = "--log-format",
@@ -606,6 +617,6 @@ internal static class Settings
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, Weight, NumParallel, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
-        ApiKeys, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,
+        ApiKeys, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, AccessLogProbes, LogFormat, Metrics, MetricsListen,
     ];
 }

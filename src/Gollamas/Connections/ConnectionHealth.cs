@@ -15,6 +15,8 @@ internal sealed class ConnectionHealth
     private int _down;
     private int _answered;
     private int _checked;
+    private long _wentDown;
+    private long _cameUp;
     private ConcurrentDictionary<string, byte> _loaded = NewLoadedSet();
 
     // The cooldown after requests that failed fast: how many in a row, and until when (a
@@ -73,16 +75,34 @@ internal sealed class ConnectionHealth
             Volatile.Write(ref _consecutiveFailures, 0);
         }
 
-        return Volatile.Read(ref _down) != 0 && Interlocked.Exchange(ref _down, 0) != 0;
+        if (Volatile.Read(ref _down) != 0 && Interlocked.Exchange(ref _down, 0) != 0)
+        {
+            Interlocked.Increment(ref _cameUp);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>Records a failure; true when this one marked the server down.</summary>
     public bool RecordFailure()
     {
         Volatile.Write(ref _checked, 1);
-        return Interlocked.Increment(ref _consecutiveFailures) >= Volatile.Read(ref _failuresBeforeDown)
-            && Interlocked.Exchange(ref _down, 1) == 0;
+        if (Interlocked.Increment(ref _consecutiveFailures) >= Volatile.Read(ref _failuresBeforeDown)
+            && Interlocked.Exchange(ref _down, 1) == 0)
+        {
+            Interlocked.Increment(ref _wentDown);
+            return true;
+        }
+
+        return false;
     }
+
+    /// <summary>Times the server was marked down (for /metrics).</summary>
+    public long WentDown => Volatile.Read(ref _wentDown);
+
+    /// <summary>Times it came back up after being marked down (for /metrics).</summary>
+    public long CameUp => Volatile.Read(ref _cameUp);
 
     /// <summary>
     /// Whether the route choice passes the server over at <paramref name="now"/> (a timestamp of

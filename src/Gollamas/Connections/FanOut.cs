@@ -19,19 +19,22 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
     /// <summary>How a call that hit <see cref="Timeout"/> is described in logs and error messages.</summary>
     public string TimeoutReason => $"no answer within {timeout.TotalSeconds:0.###} s";
 
-    /// <summary>Results in the order of <paramref name="connections"/>. The caller disposes the documents.</summary>
-    public async Task<FanOutResult[]> GetAsync(IReadOnlyList<Connection> connections, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Results in the order of <paramref name="connections"/>. The caller disposes the documents.
+    /// Each call carries <paramref name="requestId"/> (the client request's) as <c>X-Request-Id</c>.
+    /// </summary>
+    public async Task<FanOutResult[]> GetAsync(IReadOnlyList<Connection> connections, string path, CancellationToken cancellationToken, string? requestId = null)
     {
         var tasks = new Task<FanOutResult>[connections.Count];
         for (var i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = GetOneAsync(connections[i], path, cancellationToken);
+            tasks[i] = GetOneAsync(connections[i], path, requestId, cancellationToken);
         }
 
         return await Task.WhenAll(tasks);
     }
 
-    private async Task<FanOutResult> GetOneAsync(Connection connection, string path, CancellationToken cancellationToken)
+    private async Task<FanOutResult> GetOneAsync(Connection connection, string path, string? requestId, CancellationToken cancellationToken)
     {
         if (connection.Health.IsDown || !connection.TryAcquire())
         {
@@ -42,7 +45,7 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
 
         try
         {
-            return await GetAcquiredAsync(connection, path, cancellationToken);
+            return await GetAcquiredAsync(connection, path, requestId, cancellationToken);
         }
         finally
         {
@@ -50,13 +53,18 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
         }
     }
 
-    private async Task<FanOutResult> GetAcquiredAsync(Connection connection, string path, CancellationToken cancellationToken)
+    private async Task<FanOutResult> GetAcquiredAsync(Connection connection, string path, string? requestId, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, connection.CreateUri(path, null));
+            if (requestId is not null)
+            {
+                request.Headers.TryAddWithoutValidation(ProxyHeaders.RequestId, requestId);
+            }
+
             using var response = await connection.Invoker.SendAsync(request, deadline.Token);
             if (!response.IsSuccessStatusCode)
             {

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Gollamas.Diagnostics;
 using Microsoft.Extensions.Primitives;
 
 namespace Gollamas.Connections;
@@ -25,8 +26,17 @@ internal static class HeaderFilter
     /// <summary>Whether a client request header is copied to the upstream request.</summary>
     public static bool IsForwardedRequestHeader(string name) => !s_hopByHop.Contains(name) && !s_notForwarded.Contains(name);
 
+    // The hop-by-hop fields, and those the proxy sets on every answer itself: a server behind it
+    // (another proxy) echoing the request id must not make it two.
+    private static readonly FrozenSet<string> s_notForwardedResponse = new[]
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+        "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Alt-Svc",
+        ProxyHeaders.RequestId, ProxyHeaders.QueueWait,
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Whether an upstream response header is copied to the client response.</summary>
-    public static bool IsForwardedResponseHeader(string name) => !s_hopByHop.Contains(name);
+    public static bool IsForwardedResponseHeader(string name) => !s_notForwardedResponse.Contains(name);
 
     /// <summary>
     /// Whether a Connection header of the request names <paramref name="name"/>: such a field is

@@ -10,6 +10,19 @@ internal sealed class RequestRecord
 {
     public long Started { get; } = Stopwatch.GetTimestamp();
 
+    /// <summary>The request's id (<see cref="RequestId"/>): in the access log, the response and the request to Ollama.</summary>
+    public string? Id { get; set; }
+
+    /// <summary>
+    /// The status a failure after the response started stands for, 0 if none: 502 for a stream
+    /// the server broke, 503 for one the drain cut. The client saw the status sent (200) and an
+    /// in-band error; the metrics count the request as this error instead.
+    /// </summary>
+    public int FailedAfterStart { get; set; }
+
+    /// <summary>How long the request waited in connections' queues (every attempt's wait), zero if it never queued.</summary>
+    public TimeSpan QueueWait { get; set; }
+
     /// <summary>Whether the client's spelling of the model is kept (a string per request): only for the access log.</summary>
     public bool WantsRequestedModel { get; init; }
 

@@ -9,9 +9,16 @@ namespace Gollamas.Diagnostics;
 /// </summary>
 internal static class VersionInfo
 {
-    public static string Line { get; } = Format(
-        typeof(VersionInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion,
-        Rid(TargetRid(), RuntimeInformation.RuntimeIdentifier));
+    private static readonly string? s_informational =
+        typeof(VersionInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+
+    public static string Line { get; } = Format(s_informational, Rid(TargetRid(), RuntimeInformation.RuntimeIdentifier));
+
+    /// <summary>The version alone (<c>0.1.0</c>), <c>unknown</c> if the build gave none.</summary>
+    public static string Version { get; } = Split(s_informational).Version;
+
+    /// <summary>The source revision the build knew, <c>unknown</c> if none.</summary>
+    public static string Commit { get; } = Split(s_informational).Commit;
 
     /// <summary>
     /// The RID baked in at build time (<c>TargetRid</c> assembly metadata) when the build named
@@ -40,6 +47,12 @@ internal static class VersionInfo
     /// </summary>
     public static string Format(string? informationalVersion, string runtimeIdentifier)
     {
+        var (version, commit) = Split(informationalVersion);
+        return $"gollamas {version} (commit {commit}, {runtimeIdentifier})";
+    }
+
+    private static (string Version, string Commit) Split(string? informationalVersion)
+    {
         var version = string.IsNullOrEmpty(informationalVersion) ? "unknown" : informationalVersion;
         var commit = "unknown";
         var plus = version.IndexOf('+', StringComparison.Ordinal);
@@ -49,6 +62,6 @@ internal static class VersionInfo
             version = version[..plus];
         }
 
-        return $"gollamas {version} (commit {commit}, {runtimeIdentifier})";
+        return (version, commit);
     }
 }

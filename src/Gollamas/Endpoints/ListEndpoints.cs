@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gollamas.Config;
 using Gollamas.Connections;
+using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;
@@ -29,11 +30,15 @@ internal sealed class ListEndpoints(FanOut fanOut)
     public Task OpenAiModelsAsync(HttpContext context, ProxySnapshot snapshot) =>
         MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList);
 
+    /// <summary>The request's id, as the dispatcher set it on the request (<c>X-Request-Id</c>), for the calls made on its behalf.</summary>
+    internal static string? RequestIdOf(HttpContext context) =>
+        context.Request.Headers[ProxyHeaders.RequestId] is { Count: 1 } id ? id[0] : null;
+
     /// <summary>Asks every serving connection for <paramref name="path"/>, merges, sorts and writes the list.</summary>
     private async Task MergeAsync(HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, bool includeRunning = false)
     {
         var running = includeRunning && table.AllowRunning;
-        var results = await fanOut.GetAsync(running ? table.AllConnections : table.ServingConnections, path, context.RequestAborted);
+        var results = await fanOut.GetAsync(running ? table.AllConnections : table.ServingConnections, path, context.RequestAborted, RequestIdOf(context));
         try
         {
             var models = ModelListMerger.Merge(results, table, includeUnrouted: running);

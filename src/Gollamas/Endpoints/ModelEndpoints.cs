@@ -168,10 +168,18 @@ internal sealed partial class ModelEndpoints(
                 // Only generations take a slot: /api/show and the model management calls never
                 // wait behind a long answer (UIs call them all the time), as Ollama itself does not.
                 var gated = surface.LoadsModel;
-                var gate = gated ? await connection.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted) : GateResult.Entered;
+                var gate = GateResult.Entered;
+                if (gated)
+                {
+                    // A free slot answers at once; only a request that queued is timed (apart,
+                    // so the common path keeps no more state across its awaits).
+                    var entering = connection.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
+                    gate = entering.IsCompleted ? entering.Result : await WaitInLineAsync(entering, context, connection, snapshot.Queue.Time, record);
+                }
+
                 if (gate != GateResult.Entered)
                 {
-                    await BusyAsync(context, connection, gate, snapshot.Queue);
+                    await BusyAsync(context, connection, gate, snapshot.Queue, route);
                     return;
                 }
 
@@ -192,6 +200,12 @@ internal sealed partial class ModelEndpoints(
             {
                 activity?.End();
                 connection.Release();
+            }
+
+            if (outcome == ForwardOutcome.BackendStreamBroken || (outcome == ForwardOutcome.ShuttingDown && context.Response.HasStarted))
+            {
+                // The 200 left before the failure: the metrics count the error it became.
+                record.FailedAfterStart = outcome == ForwardOutcome.ShuttingDown ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway;
             }
 
             health.RecordRequest(connection, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
@@ -217,6 +231,7 @@ internal sealed partial class ModelEndpoints(
                 return;
             }
 
+            metrics.RecordFailover(route.Name, route.IsRunning, connection.Id);
             Log.FailedOver(_logger, route.Name, connection.DisplayName, ForwardOutcomeWords.Describe(outcome));
         }
 
@@ -301,12 +316,32 @@ internal sealed partial class ModelEndpoints(
         _ => "stream_broken",
     };
 
+    /// <summary>
+    /// The wait of a request that found no free slot: how long it queued goes to the metrics and,
+    /// unless its client left, to the answer's <c>X-Gollamas-Queue-Wait</c> (every attempt's wait
+    /// together), whether it then gets the slot or is refused.
+    /// </summary>
+    private async ValueTask<GateResult> WaitInLineAsync(ValueTask<GateResult> entering, HttpContext context, Connection connection, TimeProvider time, RequestRecord record)
+    {
+        var queued = time.GetTimestamp();
+        var gate = await entering;
+        var waited = time.GetElapsedTime(queued);
+        metrics.RecordQueueWait(connection.Id, waited.TotalSeconds);
+        if (gate != GateResult.Cancelled)
+        {
+            record.QueueWait += waited;
+            context.Response.Headers[ProxyHeaders.QueueWait] = GoDuration.Format(record.QueueWait);
+        }
+
+        return gate;
+    }
+
     /// <summary>A request that could not get a slot: 503 with Retry-After, or nothing if the client left.</summary>
-    private Task BusyAsync(HttpContext context, Connection connection, GateResult gate, QueuePolicy queue)
+    private Task BusyAsync(HttpContext context, Connection connection, GateResult gate, QueuePolicy queue, ModelRoute route)
     {
         var message = gate switch
         {
-            GateResult.QueueFull => $"gollamas: Ollama server on {connection.PublicName} is busy: {connection.Gate.Limit} requests in flight and {connection.Gate.QueueLength} waiting; try again later",
+            GateResult.QueueFull => $"gollamas: Ollama server on {connection.PublicName} is busy: {connection.Gate.Limit} requests in flight and {connection.Gate.QueueLength} waiting, as many as its queue holds; {WaitEstimate(connection, route, queue)}; try again later",
             GateResult.TimedOut => $"gollamas: waited {queue.Timeout.TotalSeconds:0.###} s for the Ollama server on {connection.PublicName}, still busy; try again later",
             _ => null,
         };
@@ -315,9 +350,27 @@ internal sealed partial class ModelEndpoints(
             return Task.CompletedTask; // the client left while waiting
         }
 
+        metrics.RecordQueueRejection(connection.Id, gate == GateResult.QueueFull ? "full" : "timeout");
         Log.Busy(_logger, connection.DisplayName, gate == GateResult.QueueFull ? "its queue is full" : "the queue timeout ran out");
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
         return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, message);
+    }
+
+    /// <summary>
+    /// How long a newcomer would wait in a full queue, in words: the requests ahead of it and the
+    /// one in front of them, each holding a slot for the model's recent service time there, shared
+    /// by the slots; without a service time yet, the queue timeout bounds it.
+    /// </summary>
+    internal static string WaitEstimate(Connection connection, ModelRoute route, QueuePolicy queue)
+    {
+        var limit = Math.Max(1, connection.Gate.Limit);
+        if (connection.Statistics.TryGet(route.Canonical, out var statistics) && statistics.ServiceSeconds is { } service)
+        {
+            var seconds = (connection.Gate.QueueLength + 1) * service / limit;
+            return $"a new request would wait about {GoDuration.Format(TimeSpan.FromSeconds(Math.Min(seconds, 86_400)))}";
+        }
+
+        return $"a new request could wait up to {GoDuration.Format(queue.Timeout)} (the queue timeout)";
     }
 
     private string RetryAfterSeconds() =>

@@ -28,6 +28,7 @@ internal sealed partial class RequestDispatcher(
     ProxyMetrics metrics,
     MetricsOptions metricsOptions,
     bool accessLog,
+    bool accessLogProbes,
     ILogger<RequestDispatcher> logger)
 {
     private readonly ILogger _logger = logger;
@@ -39,6 +40,7 @@ internal sealed partial class RequestDispatcher(
     {
         var record = new RequestRecord { WantsRequestedModel = accessLog };
         var path = context.Request.Path.Value ?? "/";
+        SetRequestId(context, record);
 
         // Which API the request belongs to is known before anything can fail: every error of the
         // request, the refusals below included, is written in that API's shape.
@@ -108,13 +110,14 @@ internal sealed partial class RequestDispatcher(
             else
             {
                 context.Response.Clear();
+                context.Response.Headers[ProxyHeaders.RequestId] = record.Id;
                 await ErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, "gollamas: internal error");
             }
         }
         finally
         {
             metrics.RecordRequest(record, context.Response.StatusCode);
-            if (accessLog && _logger.IsEnabled(LogLevel.Information))
+            if (accessLog && _logger.IsEnabled(LogLevel.Information) && (accessLogProbes || !IsQuietProbe(context, surface)))
             {
                 WriteAccessLog(context, record);
             }
@@ -134,6 +137,42 @@ internal sealed partial class RequestDispatcher(
             : MethodNotAllowed(context, surface.Allow);
     }
 
+    /// <summary>
+    /// Gives the request its id (<see cref="RequestId"/>): the client's <c>X-Request-Id</c> if it
+    /// is sane, else a new one, which replaces the client's on the request so that Ollama gets
+    /// the id the log and the client see. The answer carries it whatever it is, errors too.
+    /// </summary>
+    private static void SetRequestId(HttpContext context, RequestRecord record)
+    {
+        var headers = context.Request.Headers;
+        var given = headers[ProxyHeaders.RequestId];
+        string id;
+        if (given.Count == 1 && RequestId.IsSane(given[0]))
+        {
+            id = given[0]!;
+        }
+        else
+        {
+            id = RequestId.Next();
+            headers[ProxyHeaders.RequestId] = id;
+        }
+
+        record.Id = id;
+        context.Response.Headers[ProxyHeaders.RequestId] = id;
+    }
+
+    /// <summary>
+    /// A scrape or a probe that succeeded: <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c>, and
+    /// <c>HEAD /</c> (what load balancers send to see a server answer; a <c>GET /</c> may be a
+    /// person or a client checking, and stays). Left out of the access log unless
+    /// <c>--access-log-probes</c>: every few seconds for ever, they would bury the requests.
+    /// One that fails is logged: it is news.
+    /// </summary>
+    private static bool IsQuietProbe(HttpContext context, ApiSurface? surface) =>
+        context.Response.StatusCode < StatusCodes.Status400BadRequest
+        && surface is { Path: "/metrics" or "/healthz" or "/readyz" or "/" } probe
+        && (probe.Path != "/" || HttpMethods.IsHead(context.Request.Method));
+
     private void WriteAccessLog(HttpContext context, RequestRecord record)
     {
         var request = context.Request;
@@ -152,7 +191,8 @@ internal sealed partial class RequestDispatcher(
             bytes,
             firstByte,
             elapsed,
-            context.Connection.RemoteIpAddress?.ToString() ?? "-");
+            context.Connection.RemoteIpAddress?.ToString() ?? "-",
+            record.Id ?? "-");
     }
 
     // A Host this connection already had allowed is allowed again without parsing it.
@@ -206,8 +246,8 @@ internal sealed partial class RequestDispatcher(
 
     private static partial class Log
     {
-        [LoggerMessage(LogEventIds.Access, LogLevel.Information, "{Method} {Path} {Status} model={Model} resolved={Resolved} connection={Connection} bytes={Bytes} ttfb_ms={FirstByteMs:0.###} duration_ms={DurationMs:0.###} client={Client}", EventName = "Access")]
-        public static partial void Access(ILogger logger, string method, PathString path, int status, string model, string resolved, string connection, long bytes, double firstByteMs, double durationMs, string client);
+        [LoggerMessage(LogEventIds.Access, LogLevel.Information, "{Method} {Path} {Status} model={Model} resolved={Resolved} connection={Connection} bytes={Bytes} ttfb_ms={FirstByteMs:0.###} duration_ms={DurationMs:0.###} client={Client} id={RequestId}", EventName = "Access")]
+        public static partial void Access(ILogger logger, string method, PathString path, int status, string model, string resolved, string connection, long bytes, double firstByteMs, double durationMs, string client, string requestId);
 
         [LoggerMessage(LogEventIds.Unauthorized, LogLevel.Warning, "Refused {Method} {Path} from {Client}: missing or wrong API key", EventName = "Unauthorized")]
         public static partial void Unauthorized(ILogger logger, string method, PathString path, string client);

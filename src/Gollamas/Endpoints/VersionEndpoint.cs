@@ -15,7 +15,7 @@ internal sealed class VersionEndpoint(FanOut fanOut)
 {
     public async Task HandleAsync(HttpContext context, ProxySnapshot snapshot)
     {
-        var results = await fanOut.GetAsync(snapshot.Routes.ServingConnections, "/api/version", context.RequestAborted);
+        var results = await fanOut.GetAsync(snapshot.Routes.ServingConnections, "/api/version", context.RequestAborted, ListEndpoints.RequestIdOf(context));
         OllamaVersion? lowest = null;
         foreach (var result in results)
         {

@@ -269,6 +269,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             metrics,
             options.Metrics,
             options.Logging.AccessLog,
+            options.Logging.AccessLogProbes,
             loggerFactory.CreateLogger<RequestDispatcher>());
         app.Run(dispatcher.InvokeAsync);
 

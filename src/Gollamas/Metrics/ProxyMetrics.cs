@@ -12,11 +12,12 @@ namespace Gollamas.Metrics;
 
 /// <summary>
 /// Counters and histograms in Prometheus' text exposition format, written by hand: requests by
-/// endpoint, model, connection and status class; time to first byte and duration; prompt and
+/// endpoint, model, connection and status code; time to first byte and duration, by endpoint and
+/// by model and connection; failovers, queue rejections and waits; prompt and
 /// generated tokens read from the final chunk; what Ollama's final chunk says of each generation
 /// (cold loads, load time, prompt and generation rates) and the time to first token, by model and
 /// connection; upstream errors by kind; and, read at scrape time, requests in flight, waiting and
-/// health per connection. Labels come from the configuration (endpoints, models, connection ids),
+/// health per connection, with its transitions; the build and the process (<see cref="ProcessMetrics"/>). Labels come from the configuration (endpoints, models, connection ids),
 /// so their number is bounded; the one exception, models routed because they run
 /// (<c>--allow-running</c>), is bounded here.
 /// </summary>
@@ -47,11 +48,12 @@ internal sealed class ProxyMetrics
     private readonly ConcurrentDictionary<RequestKey, long[]> _requests = new();
     private readonly ConcurrentDictionary<string, Histogram> _firstByte = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Histogram> _duration = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _tokens = new();
+    private readonly ConcurrentDictionary<(string Model, string Connection), ModelSeries> _series = new();
     private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _upstreamErrors = new();
     private readonly ConcurrentDictionary<ModelLoadKey, long[]> _modelLoads = new();
-    private readonly ConcurrentDictionary<(string Model, string Connection), GenerationSeries> _generations = new();
-    private readonly ConcurrentDictionary<(string Model, string Connection), Histogram> _firstToken = new();
+    private readonly ConcurrentDictionary<(string Model, string Connection), long[]> _failovers = new();
+    private readonly ConcurrentDictionary<(string Connection, string Kind), long[]> _queueRejections = new();
+    private readonly ConcurrentDictionary<string, Histogram> _queueWait = new(StringComparer.Ordinal);
     private long _configReloads;
     private long _configReloadFailures;
     private long _configLoadedAtMilliseconds;
@@ -63,31 +65,64 @@ internal sealed class ProxyMetrics
     public void RecordRequest(RequestRecord record, int status)
     {
         var endpoint = record.Endpoint ?? "other";
-        var model = record.ResolvedModel is { } resolved && record.ResolvedModelIsRunning ? RunningModelLabel(resolved) : record.ResolvedModel ?? "";
-        var key = new RequestKey(endpoint, model, record.Connection ?? "", status / 100);
+        var running = record.ResolvedModel is not null && record.ResolvedModelIsRunning;
+        var model = running ? RunningModelLabel(record.ResolvedModel!) : record.ResolvedModel ?? "";
+
+        // A stream broken after its 200 left counts as the error it was, not as the 200.
+        var code = record.FailedAfterStart != 0 ? record.FailedAfterStart : status;
+        var key = new RequestKey(endpoint, model, record.Connection ?? "", code);
         Interlocked.Increment(ref _requests.GetOrAdd(key, static _ => new long[1])[0]);
         var end = Stopwatch.GetTimestamp();
         var duration = Stopwatch.GetElapsedTime(record.Started, end).TotalSeconds;
         var firstByte = record.FirstByte == 0 ? duration : Stopwatch.GetElapsedTime(record.Started, record.FirstByte).TotalSeconds;
         _duration.GetOrAdd(endpoint, static _ => new Histogram(s_buckets)).Observe(duration);
         _firstByte.GetOrAdd(endpoint, static _ => new Histogram(s_buckets)).Observe(firstByte);
+        if (record.Connection is not { } connection || record.ResolvedModel is null)
+        {
+            return;
+        }
+
+        // One lookup for everything of the model on its connection (a struct key of two strings:
+        // nothing allocated once the series exists). The timing histograms of a model routed
+        // because it runs go to "(other)": histograms are many series each, and their models
+        // are the configured and discovered ones only.
+        var series = _series.GetOrAdd((model, connection), static _ => new ModelSeries());
+        var timing = running && model != OtherRunningModels ? _series.GetOrAdd((OtherRunningModels, connection), static _ => new ModelSeries()) : series;
+        timing.FirstByte.Observe(firstByte);
+        timing.Duration.Observe(duration);
         if (record.PromptTokens > 0 || record.GeneratedTokens > 0)
         {
-            var tokens = _tokens.GetOrAdd((model, record.Connection ?? ""), static _ => new long[2]);
-            Interlocked.Add(ref tokens[0], record.PromptTokens);
-            Interlocked.Add(ref tokens[1], record.GeneratedTokens);
+            series.AddTokens(record.PromptTokens, record.GeneratedTokens);
         }
 
         if (record.TimeToFirstToken is { } firstToken)
         {
-            _firstToken.GetOrAdd((model, record.Connection ?? ""), static _ => new Histogram(s_buckets)).Observe(firstToken.TotalSeconds);
+            series.FirstToken.Observe(firstToken.TotalSeconds);
         }
 
         if (record.FinalChunk.Statistics is { IsPresent: true } statistics)
         {
-            _generations.GetOrAdd((model, record.Connection ?? ""), static _ => new GenerationSeries()).Observe(statistics);
+            series.Generations.Observe(statistics);
         }
     }
+
+    /// <summary>
+    /// A request moved from <paramref name="from"/> (a connection id) to another route of
+    /// <paramref name="model"/>: its server failed before the answer started.
+    /// </summary>
+    public void RecordFailover(string model, bool modelIsRunning, string from)
+    {
+        var label = modelIsRunning ? RunningModelLabel(model) : model;
+        Interlocked.Increment(ref _failovers.GetOrAdd((label, from), static _ => new long[1])[0]);
+    }
+
+    /// <summary>A request refused by a connection's queue: <c>full</c>, or <c>timeout</c> (it waited the whole queue timeout).</summary>
+    public void RecordQueueRejection(string connection, string reason) =>
+        Interlocked.Increment(ref _queueRejections.GetOrAdd((connection, reason), static _ => new long[1])[0]);
+
+    /// <summary>A request waited <paramref name="seconds"/> in a connection's queue (only requests that queued: the others waited nothing).</summary>
+    public void RecordQueueWait(string connection, double seconds) =>
+        _queueWait.GetOrAdd(connection, static _ => new Histogram(s_buckets)).Observe(seconds);
 
     /// <summary>
     /// The model label of a running model: its canonical name while fewer than
@@ -113,7 +148,6 @@ internal sealed class ProxyMetrics
         return _runningModelLabels.ContainsKey(name) ? name : OtherRunningModels;
     }
 
-    /// <summary>An upstream failure of one kind (unreachable, timeout, refused, broken stream).</summary>
     /// <summary>The configuration in force was read at <paramref name="at"/> (at start-up).</summary>
     public void RecordConfigLoaded(DateTimeOffset at) =>
         Interlocked.Exchange(ref _configLoadedAtMilliseconds, at.ToUnixTimeMilliseconds());
@@ -132,6 +166,7 @@ internal sealed class ProxyMetrics
         }
     }
 
+    /// <summary>An upstream failure of one kind (unreachable, timeout, refused, broken stream).</summary>
     public void RecordUpstreamError(string connection, string kind) =>
         Interlocked.Increment(ref _upstreamErrors.GetOrAdd((connection, kind), static _ => new long[1])[0]);
 
@@ -190,35 +225,80 @@ internal sealed class ProxyMetrics
     /// <summary>Writes every metric; the gauges are read from the connections now.</summary>
     public void WriteTo(StringBuilder text, IReadOnlyList<Connection> connections)
     {
-        text.Append("# HELP gollamas_requests_total Requests answered, by endpoint, model, connection and status class.\n");
+        text.Append("# HELP gollamas_requests_total Requests answered, by endpoint, model, connection and status code (a stream broken after it started counts as 502, one cut by the drain as 503).\n");
         text.Append("# TYPE gollamas_requests_total counter\n");
         foreach (var (key, count) in _requests.OrderBy(static p => p.Key.ToString(), StringComparer.Ordinal))
         {
             text.Append("gollamas_requests_total{endpoint=\"").Append(Escape(key.Endpoint))
                 .Append("\",model=\"").Append(Escape(key.Model))
                 .Append("\",connection=\"").Append(Escape(key.Connection))
-                .Append("\",status=\"").Append(key.StatusClass.ToString(CultureInfo.InvariantCulture)).Append("xx\"} ")
+                .Append("\",code=\"").Append(key.Code.ToString(CultureInfo.InvariantCulture)).Append("\"} ")
                 .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        WriteHistograms(text, "gollamas_time_to_first_byte_seconds", "Time from the request to the first byte of the answer, by endpoint.", _firstByte);
-        WriteHistograms(text, "gollamas_request_duration_seconds", "Time from the request to the end of the answer, by endpoint.", _duration);
+        WriteHistograms(text, "gollamas_time_to_first_byte_seconds", "Time from the request to the first byte of the answer, by endpoint.", _firstByte, "endpoint");
+        WriteHistograms(text, "gollamas_request_duration_seconds", "Time from the request to the end of the answer, by endpoint.", _duration, "endpoint");
+
+        var series = _series.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal).ToArray();
+        text.Append("# HELP gollamas_model_time_to_first_byte_seconds Time from the request to the first byte of the answer, by model and connection (models routed because they run count as (other)).\n");
+        text.Append("# TYPE gollamas_model_time_to_first_byte_seconds histogram\n");
+        foreach (var ((model, connection), one) in series)
+        {
+            if (one.Duration.Count > 0)
+            {
+                one.FirstByte.WriteTo(text, "gollamas_model_time_to_first_byte_seconds", ModelConnectionLabels(model, connection));
+            }
+        }
+
+        text.Append("# HELP gollamas_model_request_duration_seconds Time from the request to the end of the answer, by model and connection (models routed because they run count as (other)).\n");
+        text.Append("# TYPE gollamas_model_request_duration_seconds histogram\n");
+        foreach (var ((model, connection), one) in series)
+        {
+            if (one.Duration.Count > 0)
+            {
+                one.Duration.WriteTo(text, "gollamas_model_request_duration_seconds", ModelConnectionLabels(model, connection));
+            }
+        }
 
         text.Append("# HELP gollamas_prompt_tokens_total Prompt tokens evaluated, from the final chunk of each answer.\n");
         text.Append("# TYPE gollamas_prompt_tokens_total counter\n");
-        foreach (var ((model, connection), tokens) in _tokens.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal))
+        foreach (var ((model, connection), one) in series)
         {
-            AppendModelConnection(text, "gollamas_prompt_tokens_total", model, connection).Append(Volatile.Read(ref tokens[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            if (one.HasTokens)
+            {
+                AppendModelConnection(text, "gollamas_prompt_tokens_total", model, connection).Append(one.PromptTokens.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
         }
 
         text.Append("# HELP gollamas_generated_tokens_total Tokens generated, from the final chunk of each answer.\n");
         text.Append("# TYPE gollamas_generated_tokens_total counter\n");
-        foreach (var ((model, connection), tokens) in _tokens.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal))
+        foreach (var ((model, connection), one) in series)
         {
-            AppendModelConnection(text, "gollamas_generated_tokens_total", model, connection).Append(Volatile.Read(ref tokens[1]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            if (one.HasTokens)
+            {
+                AppendModelConnection(text, "gollamas_generated_tokens_total", model, connection).Append(one.GeneratedTokens.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
         }
 
-        WriteGenerations(text);
+        WriteGenerations(text, series);
+
+        text.Append("# HELP gollamas_failovers_total Requests moved to another route of their model, by model and the connection that failed them (from) before the answer started.\n");
+        text.Append("# TYPE gollamas_failovers_total counter\n");
+        foreach (var ((model, from), count) in _failovers.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal))
+        {
+            text.Append("gollamas_failovers_total{model=\"").Append(Escape(model)).Append("\",from=\"").Append(Escape(from)).Append("\"} ")
+                .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        text.Append("# HELP gollamas_queue_rejections_total Requests a connection's queue refused (503), by reason: full, or timeout (waited the whole queue timeout).\n");
+        text.Append("# TYPE gollamas_queue_rejections_total counter\n");
+        foreach (var ((connection, reason), count) in _queueRejections.OrderBy(static p => p.Key.Connection + "\n" + p.Key.Kind, StringComparer.Ordinal))
+        {
+            text.Append("gollamas_queue_rejections_total{connection=\"").Append(Escape(connection)).Append("\",reason=\"").Append(reason).Append("\"} ")
+                .Append(Volatile.Read(ref count[0]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        WriteHistograms(text, "gollamas_queue_wait_seconds", "Time requests that queued waited for a slot on each connection (until they got one, timed out or their client left); requests that found a free slot are not counted.", _queueWait, "connection");
 
         text.Append("# HELP gollamas_upstream_errors_total Failures of Ollama servers, by connection and kind.\n");
         text.Append("# TYPE gollamas_upstream_errors_total counter\n");
@@ -260,6 +340,17 @@ internal sealed class ProxyMetrics
         WriteGauge(text, "gollamas_in_flight_requests", "Requests being forwarded to each connection now.", connections, static c => c.InFlight);
         WriteGauge(text, "gollamas_queued_requests", "Requests waiting for a slot on each connection now.", connections, static c => c.Gate.Waiting);
         WriteGauge(text, "gollamas_connection_up", "1 while a connection is up, 0 while it is marked down.", connections, static c => c.Health.IsDown ? 0 : 1);
+        text.Append("# HELP gollamas_connection_transitions_total Times each connection was marked down (to=\"down\") or came back up (to=\"up\"), since the proxy started or the connection was configured.\n");
+        text.Append("# TYPE gollamas_connection_transitions_total counter\n");
+        foreach (var connection in connections)
+        {
+            text.Append("gollamas_connection_transitions_total{connection=\"").Append(Escape(connection.Id)).Append("\",to=\"down\"} ")
+                .Append(connection.Health.WentDown.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("gollamas_connection_transitions_total{connection=\"").Append(Escape(connection.Id)).Append("\",to=\"up\"} ")
+                .Append(connection.Health.CameUp.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        ProcessMetrics.WriteTo(text);
     }
 
     /// <summary>
@@ -319,13 +410,13 @@ internal sealed class ProxyMetrics
         }
     }
 
-    private static void WriteHistograms(StringBuilder text, string name, string help, ConcurrentDictionary<string, Histogram> histograms)
+    private static void WriteHistograms(StringBuilder text, string name, string help, ConcurrentDictionary<string, Histogram> histograms, string label)
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
         text.Append("# TYPE ").Append(name).Append(" histogram\n");
-        foreach (var (endpoint, histogram) in histograms.OrderBy(static p => p.Key, StringComparer.Ordinal))
+        foreach (var (value, histogram) in histograms.OrderBy(static p => p.Key, StringComparer.Ordinal))
         {
-            histogram.WriteTo(text, name, "endpoint=\"" + Escape(endpoint) + "\"");
+            histogram.WriteTo(text, name, label + "=\"" + Escape(value) + "\"");
         }
     }
 
@@ -335,9 +426,25 @@ internal sealed class ProxyMetrics
     /// <c>rate(tokens) / rate(seconds)</c> over any window is the rate in that window, weighted by
     /// work done: a gauge of a per-request rate could not be averaged.
     /// </summary>
-    private void WriteGenerations(StringBuilder text)
+    private static void WriteGenerations(StringBuilder text, KeyValuePair<(string Model, string Connection), ModelSeries>[] all)
     {
-        var generations = _generations.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal).ToArray();
+        // An array, not a list: a List of this struct would be one more instantiation in the binary.
+        var present = 0;
+        foreach (var (_, one) in all)
+        {
+            present += one.Generations.Count > 0 ? 1 : 0;
+        }
+
+        var generations = new KeyValuePair<(string Model, string Connection), GenerationSeries>[present];
+        present = 0;
+        foreach (var (key, one) in all)
+        {
+            if (one.Generations.Count > 0)
+            {
+                generations[present++] = KeyValuePair.Create(key, one.Generations);
+            }
+        }
+
         text.Append("# HELP gollamas_generations_total Generations (/api/generate, /api/chat) whose final chunk carried Ollama's statistics.\n");
         text.Append("# TYPE gollamas_generations_total counter\n");
         foreach (var ((model, connection), series) in generations)
@@ -366,9 +473,12 @@ internal sealed class ProxyMetrics
 
         text.Append("# HELP gollamas_time_to_first_token_seconds Time from the request to the first bytes of a streamed generation's answer (Ollama sends none before the first token), by model and connection; answers sent whole are left out.\n");
         text.Append("# TYPE gollamas_time_to_first_token_seconds histogram\n");
-        foreach (var ((model, connection), histogram) in _firstToken.OrderBy(static p => p.Key.Model + "\n" + p.Key.Connection, StringComparer.Ordinal))
+        foreach (var ((model, connection), one) in all)
         {
-            histogram.WriteTo(text, "gollamas_time_to_first_token_seconds", ModelConnectionLabels(model, connection));
+            if (one.FirstToken.Count > 0)
+            {
+                one.FirstToken.WriteTo(text, "gollamas_time_to_first_token_seconds", ModelConnectionLabels(model, connection));
+            }
         }
     }
 
@@ -408,7 +518,43 @@ internal sealed class ProxyMetrics
         public string SortKey => $"{Model}\n{Connection}\n{Reason}\n{Loaded}";
     }
 
-    private readonly record struct RequestKey(string Endpoint, string Model, string Connection, int StatusClass);
+    private readonly record struct RequestKey(string Endpoint, string Model, string Connection, int Code);
+
+    /// <summary>
+    /// Everything counted of one model on one connection, found with one lookup per request:
+    /// time to first byte and duration, tokens, time to first token, Ollama's final chunks.
+    /// Each part is written only once something was counted in it.
+    /// </summary>
+    private sealed class ModelSeries
+    {
+        private long _promptTokens;
+        private long _generatedTokens;
+        private int _hasTokens;
+
+        public Histogram FirstByte { get; } = new(s_buckets);
+
+        public Histogram Duration { get; } = new(s_buckets);
+
+        public Histogram FirstToken { get; } = new(s_buckets);
+
+        public GenerationSeries Generations { get; } = new();
+
+        public bool HasTokens => Volatile.Read(ref _hasTokens) != 0;
+
+        public long PromptTokens => Volatile.Read(ref _promptTokens);
+
+        public long GeneratedTokens => Volatile.Read(ref _generatedTokens);
+
+        public void AddTokens(long prompt, long generated)
+        {
+            Interlocked.Add(ref _promptTokens, prompt);
+            Interlocked.Add(ref _generatedTokens, generated);
+            if (Volatile.Read(ref _hasTokens) == 0)
+            {
+                Volatile.Write(ref _hasTokens, 1);
+            }
+        }
+    }
 
     /// <summary>What Ollama's final chunks said for one model on one connection; updated without locks.</summary>
     private sealed class GenerationSeries
@@ -464,6 +610,21 @@ internal sealed class ProxyMetrics
     {
         private readonly long[] _counts = new long[buckets.Length + 1];
         private long _sumMicroseconds;
+
+        /// <summary>Observations so far (read at scrape time).</summary>
+        public long Count
+        {
+            get
+            {
+                long count = 0;
+                for (var i = 0; i < _counts.Length; i++)
+                {
+                    count += Volatile.Read(ref _counts[i]);
+                }
+
+                return count;
+            }
+        }
 
         public void Observe(double seconds)
         {

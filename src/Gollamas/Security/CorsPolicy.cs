@@ -1,3 +1,4 @@
+using Gollamas.Diagnostics;
 using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 
@@ -126,6 +127,7 @@ internal sealed class CorsPolicy
         }
 
         response.Headers.Vary = "Origin";
+        response.Headers.AccessControlExposeHeaders = ProxyHeaders.Exposed;
         return false;
     }
 

@@ -84,6 +84,7 @@ public sealed class ConfigFileCommandTests : IDisposable
         [Settings.ForwardAuthorization] = ([.. s_route, "--forward-authorization"], RouteYaml + "forward_authorization: true"),
         [Settings.AllowedHosts] = ([.. s_route, "--allowed-hosts", "a.example", "--allowed-hosts", "b.example"], RouteYaml + "allowed_hosts: [a.example, b.example]"),
         [Settings.AccessLog] = ([.. s_route, "--access-log", "false"], RouteYaml + "access_log: false"),
+        [Settings.AccessLogProbes] = ([.. s_route, "--access-log-probes"], RouteYaml + "access_log_probes: true"),
         [Settings.LogFormat] = ([.. s_route, "--log-format", "json"], RouteYaml + "log_format: json"),
         [Settings.Metrics] = ([.. s_route, "--metrics", "false"], RouteYaml + "metrics: off"),
         [Settings.MetricsListen] = ([.. s_route, "--metrics-listen", "127.0.0.1:9090"], RouteYaml + "metrics_listen: 127.0.0.1:9090"),

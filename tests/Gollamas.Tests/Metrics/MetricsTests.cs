@@ -44,10 +44,10 @@ public sealed class MetricsTests : TwoServersTest
 
         response.Content.Headers.ContentType!.ToString().Should().Be("text/plain; version=0.0.4; charset=utf-8");
         var lines = text.Split('\n');
-        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"llama3.2\",connection=\"{a}\",status=\"2xx\"}} 2");
-        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/generate\",model=\"llama3.2\",connection=\"{a}\",status=\"2xx\"}} 1");
-        lines.Should().Contain("gollamas_requests_total{endpoint=\"/api/chat\",model=\"\",connection=\"\",status=\"4xx\"} 1");
-        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"qwen3:8b\",connection=\"{dead.Authority}\",status=\"5xx\"}} 1");
+        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"llama3.2\",connection=\"{a}\",code=\"200\"}} 2");
+        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/generate\",model=\"llama3.2\",connection=\"{a}\",code=\"200\"}} 1");
+        lines.Should().Contain("gollamas_requests_total{endpoint=\"/api/chat\",model=\"\",connection=\"\",code=\"404\"} 1");
+        lines.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"qwen3:8b\",connection=\"{dead.Authority}\",code=\"502\"}} 1");
         lines.Should().Contain($"gollamas_prompt_tokens_total{{model=\"llama3.2\",connection=\"{a}\"}} 78");
         lines.Should().Contain($"gollamas_generated_tokens_total{{model=\"llama3.2\",connection=\"{a}\"}} 9");
         lines.Should().Contain($"gollamas_upstream_errors_total{{connection=\"{dead.Authority}\",kind=\"unreachable\"}} 1");

@@ -224,6 +224,23 @@ public sealed class PublishedBinaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binary_Metrics_TheBuildAndTheProcessFromProc()
+    {
+        await using var proxy = await RunningBinary.StartAsync("--listen", "127.0.0.1:0", "--proxy", $"llama3.2={_gpu.BaseUri}");
+        using var client = new HttpClient { BaseAddress = await proxy.ListeningAsync(), Timeout = TestTimeouts.Default };
+
+        var metrics = await client.GetStringAsync("/metrics");
+
+        metrics.Should().MatchRegex(@"\ngollamas_build_info\{version=""[^""]+"",commit=""[^""]+""\} 1\n");
+        foreach (var name in (string[])["process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds"])
+        {
+            metrics.Should().MatchRegex($@"\n{name} [0-9.e+]+\n", "the AOT binary reads /proc as the JIT build does");
+        }
+
+        metrics.Should().MatchRegex(@"\nprocess_resident_memory_bytes [1-9][0-9]{6,}\n", "more than a megabyte");
+    }
+
+    [Fact]
     public async Task Binary_DeadServer_Answers502NamingTheConnection()
     {
         await using var proxy = await RunningBinary.StartAsync(

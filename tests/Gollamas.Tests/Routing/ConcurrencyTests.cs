@@ -49,11 +49,63 @@ public sealed class ConcurrencyTests : TwoServersTest
 
         third.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         third.Headers.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(5));
-        (await third.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 is busy: 1 requests in flight and 1 waiting; try again later"}""");
+        (await third.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 is busy: 1 requests in flight and 1 waiting, as many as its queue holds; a new request could wait up to 1m0s (the queue timeout); try again later"}""");
+        third.Headers.Contains("X-Gollamas-Queue-Wait").Should().BeFalse("it did not wait");
         A.Requests.Should().NotContain(r => r.Path == "/api/embed");
+        (await slot.Proxy.Client.GetStringAsync("/metrics")).Split('\n').Should().Contain($"gollamas_queue_rejections_total{{connection=\"{A.BaseUri.Authority}\",reason=\"full\"}} 1");
         slot.Release.Open();
         using var answer = await second.DefaultTimeout();
         answer.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task QueueFull_AfterGenerationsThere_503EstimatesTheWaitFromTheirServiceTime()
+    {
+        var proxy = await StartAsync(limit: 1, queueLength: 1, A.BaseUri);
+        using (var warm = await proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}""")))
+        {
+            warm.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await proxy.Logs.WaitForAsync(l => l.Contains("POST /api/generate 200", StringComparison.Ordinal)).DefaultTimeout();
+        var held = HeldChat(out var release);
+        A.MapScript("POST", "/api/chat", held);
+        using var first = await OpenChatAsync(proxy);
+        await held.Started.DefaultTimeout();
+        var queued = WhenWaiting(GateOf(proxy, 0), 1);
+        var second = proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
+        await queued.DefaultTimeout();
+
+        using var third = await proxy.Client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}"""));
+
+        // The fake's final chunk: 0.107345 s of prompt and 4.289432 s of generation, so 4.397 s a
+        // slot; one waiting and the newcomer, on one slot: 8.794 s.
+        third.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await third.Content.ReadAsStringAsync()).Should().Contain("1 waiting, as many as its queue holds; a new request would wait about 8.794s; try again later");
+        release.Open();
+        using var answer = await second.DefaultTimeout();
+        answer.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Queued_AnsweredWithHowLongItWaited_InOllamasDurationFormat_AndCountedInTheWaitHistogram()
+    {
+        using var slot = await HoldTheOnlySlotAsync(queueLength: 4);
+        var second = await slot.QueueAsync(1, client => client.PostAsync("/api/generate", new StringContent("""{"model":"llama3.2","stream":false}""")));
+
+        slot.Proxy.Time.Advance(TimeSpan.FromMilliseconds(1250));
+        slot.Release.Open();
+        using var answer = await second.DefaultTimeout();
+
+        answer.StatusCode.Should().Be(HttpStatusCode.OK);
+        answer.Headers.GetValues("X-Gollamas-Queue-Wait").Should().Equal("1.25s");
+        slot.First.Headers.Contains("X-Gollamas-Queue-Wait").Should().BeFalse("the first found the slot free");
+        await slot.Proxy.Logs.WaitForAsync(l => l.Contains("POST /api/generate 200", StringComparison.Ordinal)).DefaultTimeout();
+        var lines = (await slot.Proxy.Client.GetStringAsync("/metrics")).Split('\n');
+        lines.Should().Contain($"gollamas_queue_wait_seconds_count{{connection=\"{A.BaseUri.Authority}\"}} 1");
+        lines.Should().Contain($"gollamas_queue_wait_seconds_sum{{connection=\"{A.BaseUri.Authority}\"}} 1.25");
+        lines.Should().Contain($"gollamas_queue_wait_seconds_bucket{{connection=\"{A.BaseUri.Authority}\",le=\"1\"}} 0");
+        lines.Should().Contain($"gollamas_queue_wait_seconds_bucket{{connection=\"{A.BaseUri.Authority}\",le=\"2.5\"}} 1");
     }
 
     [Fact]
@@ -67,6 +119,8 @@ public sealed class ConcurrencyTests : TwoServersTest
 
         answer.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3 s for the Ollama server on connection 1, still busy; try again later","type":"api_error","param":null,"code":null}}""");
+        answer.Headers.GetValues("X-Gollamas-Queue-Wait").Should().Equal("3s");
+        (await slot.Proxy.Client.GetStringAsync("/metrics")).Split('\n').Should().Contain($"gollamas_queue_rejections_total{{connection=\"{A.BaseUri.Authority}\",reason=\"timeout\"}} 1");
         slot.Gate.Waiting.Should().Be(0);
         A.Requests.Should().NotContain(r => r.Path == "/v1/chat/completions");
         slot.Release.Open();

@@ -95,9 +95,31 @@ public sealed class RunningModelsTests : TwoServersTest
         var lines = (await proxy.Client.GetStringAsync("/metrics")).Split('\n');
 
         lines.Where(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\"", StringComparison.Ordinal)).Should().Equal(
-            $"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\",status=\"2xx\"}} {spellings.Length}");
+            $"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\",code=\"200\"}} {spellings.Length}");
         lines.Where(l => l.StartsWith("gollamas_generated_tokens_total{", StringComparison.Ordinal)).Should().ContainSingle()
             .Which.Should().StartWith($"gollamas_generated_tokens_total{{model=\"mistral:latest\",connection=\"{A.BaseUri.Authority}\"}} ");
+    }
+
+    [Fact]
+    public async Task AllowRunning_RunningModel_LatencyHistogramsUnderOtherOnly()
+    {
+        var proxy = await StartAsync(allowRunning: true);
+        await proxy.ProbeRoundAsync();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"mistral","stream":false}"""));
+            response.StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        await WaitForAccessLinesAsync(proxy, 2);
+        var lines = (await proxy.Client.GetStringAsync("/metrics")).Split('\n');
+
+        // Histograms are many series each: by model, only configured and discovered names.
+        var other = $"model=\"{ProxyMetrics.OtherRunningModels}\",connection=\"{A.BaseUri.Authority}\"";
+        lines.Where(l => l.StartsWith("gollamas_model_request_duration_seconds_count{", StringComparison.Ordinal)).Should().Equal($"gollamas_model_request_duration_seconds_count{{{other}}} 2");
+        lines.Where(l => l.StartsWith("gollamas_model_time_to_first_byte_seconds_count{", StringComparison.Ordinal)).Should().Equal($"gollamas_model_time_to_first_byte_seconds_count{{{other}}} 2");
+        lines.Should().Contain(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\",model=\"mistral:latest\"", StringComparison.Ordinal), "counters keep the running model's name, up to their bound");
     }
 
     [Fact]
@@ -119,8 +141,8 @@ public sealed class RunningModelsTests : TwoServersTest
 
         var series = lines.Where(l => l.StartsWith("gollamas_requests_total{endpoint=\"/api/chat\"", StringComparison.Ordinal)).ToList();
         series.Should().HaveCount(ProxyMetrics.MaxRunningModelLabels + 1);
-        series.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"{ProxyMetrics.OtherRunningModels}\",connection=\"{A.BaseUri.Authority}\",status=\"2xx\"}} {Models - ProxyMetrics.MaxRunningModelLabels}");
-        series.Where(l => !l.Contains(ProxyMetrics.OtherRunningModels, StringComparison.Ordinal)).Should().OnlyContain(l => l.EndsWith("\",status=\"2xx\"} 1", StringComparison.Ordinal))
+        series.Should().Contain($"gollamas_requests_total{{endpoint=\"/api/chat\",model=\"{ProxyMetrics.OtherRunningModels}\",connection=\"{A.BaseUri.Authority}\",code=\"200\"}} {Models - ProxyMetrics.MaxRunningModelLabels}");
+        series.Where(l => !l.Contains(ProxyMetrics.OtherRunningModels, StringComparison.Ordinal)).Should().OnlyContain(l => l.EndsWith("\",code=\"200\"} 1", StringComparison.Ordinal))
             .And.OnlyContain(l => System.Text.RegularExpressions.Regex.IsMatch(l, "model=\"m\\d+:latest\""));
         lines.Count(l => l.StartsWith("gollamas_prompt_tokens_total{", StringComparison.Ordinal)).Should().Be(ProxyMetrics.MaxRunningModelLabels + 1);
     }

@@ -57,6 +57,7 @@ public sealed class CorsTests : IAsyncLifetime
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Headers.GetValues("Access-Control-Allow-Origin").Should().Equal("http://localhost:3000");
         response.Headers.Vary.Should().Equal("Origin");
+        response.Headers.GetValues("Access-Control-Expose-Headers").Should().Equal("X-Request-Id, X-Gollamas-Queue-Wait");
         var received = await _gpu.WaitForRequestAsync(r => r.Path == "/api/chat").DefaultTimeout();
         received.Method.Should().Be("POST");
         received.Headers.Should().NotContainKey("Origin", "the proxy decides CORS; the server must not refuse again");
