@@ -195,6 +195,15 @@ internal sealed record SecurityOptions
     /// <summary>A file of keys, one per line ('#' comments), re-read on SIGHUP.</summary>
     public string? ApiKeysFile { get; init; }
 
+    /// <summary>Admin keys given on the command line or in GOLLAMAS_ADMIN_KEYS (NAME=KEY or bare).</summary>
+    public IReadOnlyList<string> AdminKeys { get; init; } = [];
+
+    /// <summary>A file of admin keys, as the API keys file, re-read on SIGHUP.</summary>
+    public string? AdminKeysFile { get; init; }
+
+    /// <summary>A separate address that serves the admin actions and the status (the actions then only there); null: none.</summary>
+    public ListenAddress? AdminListen { get; init; }
+
     /// <summary>Whether the client's Authorization and x-api-key headers are passed on to Ollama.</summary>
     public bool ForwardAuthorization { get; init; }
 

@@ -75,4 +75,11 @@ internal static class LogEventIds
     public const int ApiKeysReloadUnsettled = 503;
     public const int ApiKeysNone = 504;
     public const int ForeignHost = 505;
+    public const int NotAdmin = 506;
+
+    // Admin actions 8xx
+    public const int ConnectionDrained = 800;
+    public const int ConnectionResumed = 801;
+    public const int ConnectionProbed = 802;
+    public const int ReloadRequested = 803;
 }

@@ -1,8 +1,12 @@
 namespace Gollamas.Endpoints;
 
 /// <summary>The endpoint objects the rows of the endpoint table hand requests to, built once at start-up.</summary>
-internal sealed class EndpointSet(ModelEndpoints models, ListEndpoints lists, VersionEndpoint version, ProbeEndpoints probes, MetricsEndpoint metrics)
+internal sealed class EndpointSet(ModelEndpoints models, ListEndpoints lists, VersionEndpoint version, ProbeEndpoints probes, MetricsEndpoint metrics, StatusEndpoint status, AdminEndpoints admin)
 {
+    public StatusEndpoint Status { get; } = status;
+
+    public AdminEndpoints Admin { get; } = admin;
+
     public ModelEndpoints Models { get; } = models;
 
     public ListEndpoints Lists { get; } = lists;

@@ -23,7 +23,7 @@ internal static class EndpointTable
     /// </summary>
     public static readonly ApiSurface Metrics = new("/metrics", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Metrics.HandleAsync(context))
     {
-        OnlyWhenMetricsServed = true,
+        Groups = EndpointGroups.Metrics,
     };
 
     /// <summary>The rows, in the order of Ollama's route list where it has them.</summary>
@@ -31,9 +31,20 @@ internal static class EndpointTable
     [
         // The proxy's own: liveness as Ollama answers it, Kubernetes probes, metrics.
         new("/", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => RootEndpoint.HandleAsync(context)),
-        new("/healthz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => ProbeEndpoints.HealthzAsync(context)) { KeyExempt = true },
-        new("/readyz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Probes.ReadyzAsync(context)) { KeyExempt = true },
+        new("/healthz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => ProbeEndpoints.HealthzAsync(context)) { Access = EndpointAccess.Open },
+        new("/readyz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Probes.ReadyzAsync(context)) { Access = EndpointAccess.Open },
         Metrics,
+
+        // The proxy's control plane (Endpoints/README: the status JSON): what it sees, and the operator's actions.
+        new("/gollamas/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Status.HandleAsync(context, record, snapshot))
+        {
+            Access = EndpointAccess.StatusReader,
+            Groups = EndpointGroups.Api | EndpointGroups.Admin,
+        },
+        new("/gollamas/reload", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, _, record, _) => endpoints.Admin.ReloadAsync(context, record)) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
+        new("/gollamas/connections/{id}/drain", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.DrainAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
+        new("/gollamas/connections/{id}/resume", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.ResumeAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
+        new("/gollamas/connections/{id}/probe", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.ProbeAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
 
         // Ollama's native API: answered from every server.
         new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),

@@ -196,6 +196,7 @@ internal sealed partial class ModelEndpoints(
             }
 
             health.RecordRequest(connection, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
+            RecordRecent(connection, route, outcome, context.Response.StatusCode, record);
             if (conversation is { } served && outcome == ForwardOutcome.Success && context.Response.StatusCode is >= 200 and < 300)
             {
                 // Its slot there now holds this turn: the next one goes there if not clearly worse.
@@ -222,6 +223,24 @@ internal sealed partial class ModelEndpoints(
         }
 
         await AllRoutesDownAsync(context, route);
+    }
+
+    // The last minute's rates of the connection and of the model there (for the status).
+    private static void RecordRecent(Connection connection, ModelRoute route, ForwardOutcome outcome, int status, RequestRecord record)
+    {
+        if (outcome == ForwardOutcome.ClientAborted)
+        {
+            return;
+        }
+
+        var error = outcome != ForwardOutcome.Success || HealthMonitor.IsServerFailure(status);
+        var firstByte = record.FirstByte == 0 ? (TimeSpan?)null : System.Diagnostics.Stopwatch.GetElapsedTime(record.Started, record.FirstByte);
+        var now = RecentRates.Now();
+        connection.Recent.Record(now, error, firstByte, record.GeneratedTokens);
+        if (!route.IsRunning)
+        {
+            connection.Activity(route.Canonical).Recent.Record(now, error, firstByte, record.GeneratedTokens);
+        }
     }
 
     // Which conversation the body continues, from the whole body in memory, or from the first

@@ -942,6 +942,30 @@ public class ConfigParserTests
     }
 
     [Fact]
+    public void TryParse_AdminListenWithoutAnAdminKey_ReportsError()
+    {
+        var input = (Input() with { ApiKeys = ApiKeys("k1") }).With(Settings.AdminListen, [new ConfigEntry("127.0.0.1:11435", "--admin-listen")]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal("--admin-key/GOLLAMAS_ADMIN_KEYS: missing (--admin-listen is set; give an admin key or an admin keys file)");
+    }
+
+    [Fact]
+    public void TryParse_AdminKeysAndListen_KeptApartFromTheApiKeys()
+    {
+        var input = (Input() with { ApiKeys = ApiKeys("k1") })
+            .With(Settings.AdminKeys, [new ConfigEntry("ops=a1", "--admin-key")])
+            .With(Settings.AdminListen, [new ConfigEntry("127.0.0.1:11435", "--admin-listen")]);
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Security.ApiKeys.Should().Equal("k1");
+        options.Security.AdminKeys.Should().Equal("ops=a1");
+        options.Security.AdminListen.Should().Be(new ListenAddress("127.0.0.1", 11435));
+    }
+
+    [Fact]
     public void TryParse_ApiKeysFile_KeepsThePath()
     {
         using var file = new TemporaryFile();
