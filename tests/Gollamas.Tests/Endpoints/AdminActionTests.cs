@@ -231,6 +231,32 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
         (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"gollamas: there is no configuration file to reload; start gollamas with --config FILE"}""");
     }
 
+    [Fact]
+    public async Task AdminKeysFile_ReadAgainOnHangup_LikeTheApiKeysFile()
+    {
+        var file = Path.Combine(_directory, "admin-keys");
+        await File.WriteAllTextAsync(file, "alice: sk-old\n");
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: ["llama3.2=a"],
+            connections: [$"a={A.BaseUri}"],
+            adjust: options => options with { Security = new SecurityOptions { AdminKeysFile = file } });
+        var proxy = Proxy;
+        await File.WriteAllTextAsync(file, "bob: sk-new\n");
+        var reread = proxy.Logs.WaitForAsync(static l => l.StartsWith("Information: Admin keys re-read from", StringComparison.Ordinal));
+        void Advance() => proxy.Time.Advance(TimeSpan.FromMilliseconds(100));
+        proxy.Server.AdminKeys.Settling += Advance;
+
+        proxy.Server.Hangup();
+        await reread.DefaultTimeout();
+        proxy.Server.AdminKeys.Settling -= Advance;
+        using var old = await PostAsync(proxy.Client, "/gollamas/connections/a/probe", "sk-old");
+        using var current = await PostAsync(proxy.Client, "/gollamas/connections/a/probe", "sk-new");
+
+        old.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        current.StatusCode.Should().Be(HttpStatusCode.OK);
+        proxy.Logs.Lines.Should().Contain("Information: Admin key bob: probe connection a: it answered");
+    }
+
     private static StreamScript SingleLine()
     {
         var script = new StreamScript();
