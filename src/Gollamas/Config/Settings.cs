@@ -558,6 +558,38 @@ internal static class Settings
         Combine = static draft => RequireAdminKey(draft),
     };
 
+    // The policies of named keys are read together, at the last row (KeyPolicyParser).
+    public static readonly Setting KeyModels = new()
+    {
+        Flag = "--key-models",
+        Variable = "GOLLAMAS_KEY_MODELS",
+        Kind = SettingKind.Repeatable,
+        HelpName = "NAME=MODEL",
+        Help = "A model (or alias) the requests of the key named NAME may use; once a key has one, any other model is unknown to it (404). "
+            + "Repeatable, or a comma list. Example: --key-models team-a=llama3.2 --key-models team-a=qwen3:8b",
+    };
+
+    public static readonly Setting KeyConcurrency = new()
+    {
+        Flag = "--key-concurrency",
+        Variable = "GOLLAMAS_KEY_CONCURRENCY",
+        Kind = SettingKind.Repeatable,
+        HelpName = "NAME=N",
+        Help = "Requests of the key named NAME in flight at once; one more gets 429 with Retry-After. Repeatable, or a comma list. "
+            + "Example: --key-concurrency team-a=4",
+    };
+
+    public static readonly Setting KeyRate = new()
+    {
+        Flag = "--key-rate",
+        Variable = "GOLLAMAS_KEY_RATE",
+        Kind = SettingKind.Repeatable,
+        HelpName = "NAME=N",
+        Help = "Requests per minute of the key named NAME (a bucket of N, refilled evenly); one more gets 429 with Retry-After. "
+            + "Repeatable, or a comma list. Example: --key-rate team-a=60",
+        Combine = static draft => KeyPolicyParser.Parse(draft),
+    };
+
     public static readonly ValueSetting<bool> ForwardAuthorization = new()
     {
         Flag = "--forward-authorization",
@@ -654,6 +686,6 @@ internal static class Settings
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, Weight, NumParallel, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
-        ApiKeys, ApiKeysFile, AdminKeys, AdminKeysFile, AdminListen, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,
+        ApiKeys, ApiKeysFile, AdminKeys, AdminKeysFile, AdminListen, KeyModels, KeyConcurrency, KeyRate, ForwardAuthorization, AllowedHosts, AccessLog, LogFormat, Metrics, MetricsListen,
     ];
 }

@@ -76,6 +76,7 @@ internal static class LogEventIds
     public const int ApiKeysNone = 504;
     public const int ForeignHost = 505;
     public const int NotAdmin = 506;
+    public const int KeyLimited = 507;
 
     // Admin actions 8xx
     public const int ConnectionDrained = 800;

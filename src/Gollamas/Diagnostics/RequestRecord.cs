@@ -34,6 +34,9 @@ internal sealed class RequestRecord
     /// <summary>Whether <see cref="KeyName"/> names an admin key.</summary>
     public bool KeyIsAdmin { get; set; }
 
+    /// <summary>Whether the request counts against its key's limits (in flight) until it ends.</summary>
+    public bool KeyLimited { get; set; }
+
     /// <summary>The id of the connection that answered (the last one tried).</summary>
     public string? Connection { get; set; }
 

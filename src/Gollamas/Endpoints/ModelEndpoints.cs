@@ -23,6 +23,7 @@ internal sealed partial class ModelEndpoints(
     ProxyMetrics metrics,
     RequestBodies bodies,
     ConversationAffinity affinity,
+    KeyLimits keyLimits,
     ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;
@@ -105,6 +106,13 @@ internal sealed partial class ModelEndpoints(
         }
 
         var route = decision.Route;
+        if (!keyLimits.IsEmpty && keyLimits.For(record.KeyName)?.Policy.Models is { } allowed && !Allows(allowed, route, table))
+        {
+            // As unknown as a model no server has: the key is not told what others may use.
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"model '{route.Name}' not found");
+            return;
+        }
+
         record.ResolvedModel = route.Name;
         record.ResolvedModelIsRunning = route.IsRunning;
         record.TokenCounts = surface.TokenCounts;
@@ -223,6 +231,20 @@ internal sealed partial class ModelEndpoints(
         }
 
         await AllRoutesDownAsync(context, route);
+    }
+
+    // Whether one of a key's models (names or aliases as configured) resolves to the route.
+    private static bool Allows(IReadOnlyList<string> models, ModelRoute route, RouteTable table)
+    {
+        foreach (var model in models)
+        {
+            if (table.TryResolve(model, out var match) && ReferenceEquals(match.Route, route))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // The last minute's rates of the connection and of the model there (for the status).

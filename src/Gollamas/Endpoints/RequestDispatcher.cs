@@ -28,6 +28,7 @@ internal sealed partial class RequestDispatcher(
     ApiKeys adminKeys,
     ProxyMetrics metrics,
     KeyMetrics keyMetrics,
+    KeyLimits keyLimits,
     EndpointGroups mainServes,
     bool accessLog,
     ILogger<RequestDispatcher> logger)
@@ -144,6 +145,10 @@ internal sealed partial class RequestDispatcher(
             if (record.KeyName is not null)
             {
                 keyMetrics.Record(record);
+                if (record.KeyLimited)
+                {
+                    keyLimits.For(record.KeyName)!.End();
+                }
             }
 
             if (accessLog && _logger.IsEnabled(LogLevel.Information))
@@ -168,7 +173,12 @@ internal sealed partial class RequestDispatcher(
                 }
 
                 record.KeyName = apiKeys.Match(context.Request);
-                return record.KeyName is not null ? ValueTask.FromResult(true) : Refuse(UnauthorizedAsync(context));
+                if (record.KeyName is null)
+                {
+                    return Refuse(UnauthorizedAsync(context));
+                }
+
+                return keyLimits.IsEmpty ? ValueTask.FromResult(true) : Limit(context, record);
             case EndpointAccess.StatusReader:
                 if (!apiKeys.IsEnabled && !adminKeys.IsEnabled)
                 {
@@ -191,6 +201,31 @@ internal sealed partial class RequestDispatcher(
         }
 
         static async ValueTask<bool> Refuse(Task refusal)
+        {
+            await refusal;
+            return false;
+        }
+    }
+
+    // The key's own limits, when it has any: 429 with Retry-After over them.
+    private ValueTask<bool> Limit(HttpContext context, RequestRecord record)
+    {
+        if (keyLimits.For(record.KeyName) is not { } limit)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        if (limit.TryStart(out var retryAfter) is not { } refusal)
+        {
+            record.KeyLimited = true;
+            return ValueTask.FromResult(true);
+        }
+
+        Log.KeyLimited(_logger, record.KeyName!, context.Request.Method, context.Request.Path);
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return RefuseAsync(ErrorWriter.WriteAsync(context, StatusCodes.Status429TooManyRequests, refusal));
+
+        static async ValueTask<bool> RefuseAsync(Task refusal)
         {
             await refusal;
             return false;
@@ -306,6 +341,9 @@ internal sealed partial class RequestDispatcher(
 
         [LoggerMessage(LogEventIds.Unauthorized, LogLevel.Warning, "Refused {Method} {Path} from {Client}: missing or wrong {Kind}", EventName = "Unauthorized")]
         public static partial void Unauthorized(ILogger logger, string method, PathString path, string client, string kind);
+
+        [LoggerMessage(LogEventIds.KeyLimited, LogLevel.Warning, "Refused {Method} {Path} of key {Key}: over its limit", EventName = "KeyLimited")]
+        public static partial void KeyLimited(ILogger logger, string key, string method, PathString path);
 
         [LoggerMessage(LogEventIds.NotAdmin, LogLevel.Warning, "Refused {Method} {Path} from {Client}: an API key, not an admin key", EventName = "NotAdmin")]
         public static partial void NotAdmin(ILogger logger, string method, PathString path, string client);

@@ -247,6 +247,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var apiKeys = new ApiKeys(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
         var adminKeys = ApiKeys.ForAdmin(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
         var keyMetrics = new KeyMetrics();
+        var keyLimits = new KeyLimits(options.Security.KeyPolicies, time);
         var connections = new ConnectionRegistry(loggerFactory);
         var snapshots = new ProxySnapshotHolder(ProxySnapshot.Build(options, connections, hosts, apiKeys.IsEnabled, time), connections);
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
@@ -268,6 +269,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                     metrics,
                     requestBodies,
                     new ConversationAffinity(time),
+                    keyLimits,
                     loggerFactory.CreateLogger<ModelEndpoints>()),
                 new ListEndpoints(fanOut),
                 new VersionEndpoint(fanOut),
@@ -279,6 +281,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             adminKeys,
             metrics,
             keyMetrics,
+            keyLimits,
             RequestDispatcher.MainGroups(options.Metrics, options.Security),
             options.Logging.AccessLog,
             loggerFactory.CreateLogger<RequestDispatcher>());

@@ -21,8 +21,6 @@ internal static class KeyNames
     /// <summary>What bare admin keys are named after.</summary>
     public const string AdminPrefix = "admin";
 
-    private const int MaxNameLength = 64;
-
     /// <summary>A key and its name, null when it was given bare.</summary>
     public sealed record Entry(string? Name, string Key);
 
@@ -59,21 +57,5 @@ internal static class KeyNames
     }
 
     /// <summary>Whether <paramref name="text"/> is a key name: a letter, then letters, digits, '.', '_' or '-'.</summary>
-    public static bool IsName(ReadOnlySpan<char> text)
-    {
-        if (text.Length is 0 or > MaxNameLength || !char.IsAsciiLetter(text[0]))
-        {
-            return false;
-        }
-
-        foreach (var c in text)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or '-'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsName(ReadOnlySpan<char> text) => Config.KeyPolicyParser.IsName(text);
 }

@@ -966,6 +966,38 @@ public class ConfigParserTests
     }
 
     [Fact]
+    public void TryParse_KeyPolicies_OnePerNameFromTheThreeRows()
+    {
+        var input = Input()
+            .With(Settings.KeyModels, [new ConfigEntry("team-a=llama3.2", "--key-models"), new ConfigEntry("team-a=qwen3:8b", "--key-models")])
+            .With(Settings.KeyConcurrency, [new ConfigEntry("team-a=4", "--key-concurrency"), new ConfigEntry("key2=1", "--key-concurrency")])
+            .With(Settings.KeyRate, [new ConfigEntry("key2=60", "--key-rate")]);
+
+        ConfigParser.TryParse(input, out var options, out var errors).Should().BeTrue(string.Join("; ", errors));
+
+        options!.Security.KeyPolicies.Should().BeEquivalentTo(new[]
+        {
+            new KeyPolicy("team-a") { Models = ["llama3.2", "qwen3:8b"], Concurrency = 4 },
+            new KeyPolicy("key2") { Concurrency = 1, PerMinute = 60 },
+        }, static o => o.WithStrictOrdering());
+    }
+
+    [Theory]
+    [InlineData("--key-rate", "team-a", "--key-rate \"team-a\": expected NAME=N")]
+    [InlineData("--key-rate", "team-a=0", "--key-rate \"team-a=0\": invalid number of requests per minute '0' (expected a whole number of at least 1)")]
+    [InlineData("--key-concurrency", "1a=2", "--key-concurrency \"1a=2\": invalid key name '1a' (a letter, then letters, digits, '.', '_' or '-')")]
+    [InlineData("--key-models", "team-a=", "--key-models \"team-a=\": expected NAME=MODEL")]
+    public void TryParse_InvalidKeyPolicy_ReportsIt(string flag, string value, string message)
+    {
+        var row = Settings.All.Single(s => s.Flag == flag);
+        var input = Input().With(row, [new ConfigEntry(value, flag)]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(message);
+    }
+
+    [Fact]
     public void TryParse_ApiKeysFile_KeepsThePath()
     {
         using var file = new TemporaryFile();
