@@ -147,6 +147,19 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
     }
 
     [Fact]
+    public async Task AdminKey_InTheAnthropicHeader_IsTakenToo()
+    {
+        var proxy = await StartAsync(apiKeys: [ClientKey]);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/gollamas/connections/a/drain");
+        request.Headers.TryAddWithoutValidation("x-api-key", AdminKey);
+        using var response = await proxy.Client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        proxy.Server.Connections.Active.Single(static c => c.Id == "a").Health.IsDraining.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task AdminAction_GetIs405()
     {
         var proxy = await StartAsync();
