@@ -48,8 +48,8 @@ internal static class EndpointTable
 
         // Ollama's native API: answered from every server.
         new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),
-        new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.TagsAsync(context, snapshot)),
-        new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.PsAsync(context, snapshot)),
+        new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Lists.TagsAsync(context, record, snapshot)),
+        new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Lists.PsAsync(context, record, snapshot)),
 
         // Ollama's native API: addressed by a model, which is loaded and takes its settings.
         new("/api/generate", ApiMethods.Post, ErrorShape.Ollama, s_model) { Body = BodyKind.Json, LoadsModel = true, AppliesLifecycle = true, TokenCounts = TokenCounts.Ollama, Conversation = ConversationShape.OllamaGenerate },
@@ -72,8 +72,8 @@ internal static class EndpointTable
         new("/v1/chat/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi, Conversation = ConversationShape.OpenAiChat },
         new("/v1/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
         new("/v1/embeddings", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
-        new("/v1/models", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, _, _, snapshot) => endpoints.Lists.OpenAiModelsAsync(context, snapshot)),
-        new("/v1/models/{model}", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, surface, _, snapshot) => endpoints.Lists.OpenAiModelAsync(context, surface.ParameterOf(context.Request.Path.Value!), snapshot), PathMatch.Segment),
+        new("/v1/models", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, _, record, snapshot) => endpoints.Lists.OpenAiModelsAsync(context, record, snapshot)),
+        new("/v1/models/{model}", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, surface, record, snapshot) => endpoints.Lists.OpenAiModelAsync(context, surface.ParameterOf(context.Request.Path.Value!), record, snapshot), PathMatch.Segment),
         new("/v1/responses", ApiMethods.Post, ErrorShape.OpenAiResponses, s_model) { Body = BodyKind.JsonOrZstd, LoadsModel = true, TokenCounts = TokenCounts.InputOutput, Conversation = ConversationShape.OpenAiResponses },
         new("/v1/audio/transcriptions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Form, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
 

@@ -106,7 +106,7 @@ internal sealed partial class ModelEndpoints(
         }
 
         var route = decision.Route;
-        if (!keyLimits.IsEmpty && keyLimits.For(record.KeyName)?.Policy.Models is { } allowed && !Allows(allowed, route, table))
+        if (!KeyModels.Allows(KeyModels.Of(keyLimits, record), route, table))
         {
             // As unknown as a model no server has: the key is not told what others may use.
             await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"model '{route.Name}' not found");
@@ -231,20 +231,6 @@ internal sealed partial class ModelEndpoints(
         }
 
         await AllRoutesDownAsync(context, route);
-    }
-
-    // Whether one of a key's models (names or aliases as configured) resolves to the route.
-    private static bool Allows(IReadOnlyList<string> models, ModelRoute route, RouteTable table)
-    {
-        foreach (var model in models)
-        {
-            if (table.TryResolve(model, out var match) && ReferenceEquals(match.Route, route))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     // The last minute's rates of the connection and of the model there (for the status).

@@ -271,7 +271,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                     new ConversationAffinity(time),
                     keyLimits,
                     loggerFactory.CreateLogger<ModelEndpoints>()),
-                new ListEndpoints(fanOut),
+                new ListEndpoints(fanOut, keyLimits),
                 new VersionEndpoint(fanOut),
                 new ProbeEndpoints(lifecycle, connections),
                 new MetricsEndpoint(metrics, connections, snapshots, keyMetrics, apiKeys, adminKeys),

@@ -1,5 +1,6 @@
 using System.Net;
 using Gollamas.Config;
+using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
 
 namespace Gollamas.Tests.Security;
@@ -26,6 +27,25 @@ public sealed class KeyPolicyTests : TwoServersTest
         own.StatusCode.Should().Be(HttpStatusCode.OK, "the key's model is given by its alias");
         unlimited.StatusCode.Should().Be(HttpStatusCode.OK);
         A.Requests.Count(static r => r.Path == "/api/show" && r.BodyText.Contains("phi4", StringComparison.Ordinal)).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task KeyModels_TheListsShowTheKeysModelsOnly()
+    {
+        A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("phi4:latest")];
+        var proxy = await StartAsync(new KeyPolicy("team-a") { Models = ["llama3.2"] });
+
+        var limited = await GetAsync(proxy, "/api/tags", "sk-a");
+        var unlimited = await GetAsync(proxy, "/api/tags", "sk-b");
+        var openAi = await GetAsync(proxy, "/v1/models", "sk-a");
+        using var hidden = new HttpRequestMessage(HttpMethod.Get, "/v1/models/phi4");
+        hidden.Headers.TryAddWithoutValidation("Authorization", "Bearer sk-a");
+        using var hiddenModel = await proxy.Client.SendAsync(hidden);
+
+        limited.Should().Contain("llama3.2:latest").And.NotContain("phi4");
+        unlimited.Should().Contain("llama3.2:latest").And.Contain("phi4:latest");
+        openAi.Should().Contain("llama3.2").And.NotContain("phi4");
+        hiddenModel.StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -85,6 +105,15 @@ public sealed class KeyPolicyTests : TwoServersTest
             aliases: ["fast=llama3.2"],
             adjust: options => options with { Security = new SecurityOptions { ApiKeys = s_keys, KeyPolicies = [policy] } });
         return Proxy;
+    }
+
+    private static async Task<string> GetAsync(ProxyUnderTest proxy, string path, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        using var response = await proxy.Client.SendAsync(request).DefaultTimeout();
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        return await response.Content.ReadAsStringAsync();
     }
 
     private static async Task<HttpResponseMessage> SendAsync(ProxyUnderTest proxy, string path, string key, string model, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
