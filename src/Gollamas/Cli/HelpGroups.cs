@@ -20,7 +20,7 @@ internal static class HelpGroups
         new("Several servers per model: health and choice", [Settings.HealthInterval, Settings.HealthTimeout, Settings.HealthFailures, Settings.Weight, Settings.NumParallel, Settings.ConnectionHeaders, Settings.ConnectionCas]),
         new("Model lifecycle", [Settings.KeepAlive, Settings.ForceKeepAlive, Settings.NumCtx, Settings.ForceNumCtx, Settings.Preload, Settings.PingInterval]),
         new("Limits and timeouts", [Settings.MaxConcurrency, Settings.QueueLength, Settings.QueueTimeout, Settings.MaxBodySize, Settings.BodyTempDir, Settings.HeaderTimeout, Settings.ConnectTimeout, Settings.IdleTimeout, Settings.MaxConnections, Settings.DrainTimeout]),
-        new("Security", [Settings.ApiKeys, Settings.ApiKeysFile, Settings.ForwardAuthorization, Settings.AllowedHosts, Settings.Origins, Settings.TlsCertificate, Settings.TlsKey]),
+        new("Security", [Settings.ApiKeys, Settings.ApiKeysFile, Settings.KeyModels, Settings.KeyConcurrency, Settings.KeyRate, Settings.AdminKeys, Settings.AdminKeysFile, Settings.AdminListen, Settings.ForwardAuthorization, Settings.AllowedHosts, Settings.Origins, Settings.TlsCertificate, Settings.TlsKey]),
         new("Logs and metrics", [Settings.Level, Settings.AccessLog, Settings.AccessLogProbes, Settings.LogFormat, Settings.Metrics, Settings.MetricsListen]),
     ];
 

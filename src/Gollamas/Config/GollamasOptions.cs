@@ -195,6 +195,18 @@ internal sealed record SecurityOptions
     /// <summary>A file of keys, one per line ('#' comments), re-read on SIGHUP.</summary>
     public string? ApiKeysFile { get; init; }
 
+    /// <summary>Admin keys given on the command line or in GOLLAMAS_ADMIN_KEYS (NAME=KEY or bare).</summary>
+    public IReadOnlyList<string> AdminKeys { get; init; } = [];
+
+    /// <summary>A file of admin keys, as the API keys file, re-read on SIGHUP.</summary>
+    public string? AdminKeysFile { get; init; }
+
+    /// <summary>A separate address that serves the admin actions and the status (the actions then only there); null: none.</summary>
+    public ListenAddress? AdminListen { get; init; }
+
+    /// <summary>What named keys may use (--key-models, --key-concurrency, --key-rate), one per name.</summary>
+    public IReadOnlyList<KeyPolicy> KeyPolicies { get; init; } = [];
+
     /// <summary>Whether the client's Authorization and x-api-key headers are passed on to Ollama.</summary>
     public bool ForwardAuthorization { get; init; }
 
@@ -292,3 +304,19 @@ internal sealed record ModelConfig(string Name, IReadOnlyList<string> Connection
 
 /// <summary>An alias and the configured model name it stands for.</summary>
 internal sealed record AliasConfig(string Alias, string Model);
+
+/// <summary>
+/// What the requests of one named key may do: which models they may use (null: any), how many
+/// may run at once and how many may start per minute (0: no limit).
+/// </summary>
+internal sealed record KeyPolicy(string Name)
+{
+    /// <summary>The models (names or aliases as configured) its requests may use; others are unknown to it. Null: every model.</summary>
+    public IReadOnlyList<string>? Models { get; init; }
+
+    /// <summary>Its requests at once; 0: no limit.</summary>
+    public int Concurrency { get; init; }
+
+    /// <summary>Its requests per minute; 0: no limit.</summary>
+    public int PerMinute { get; init; }
+}

@@ -499,10 +499,11 @@ internal static class Settings
         Flag = "--api-key",
         Variable = "GOLLAMAS_API_KEYS",
         Kind = SettingKind.Secrets,
-        HelpName = "KEY",
+        HelpName = "[NAME=]KEY",
         Help = "An API key clients must present (Authorization: Bearer KEY, or x-api-key: KEY); without any key every request is served. "
-            + "Repeatable, or a comma list; replaces the variable's list. "
-            + "Example: --api-key \"$KEY1\"",
+            + "NAME=KEY names it for the access log and the metrics (a letter, then letters, digits, '.', '_' or '-'); a bare key is named "
+            + "key1, key2... by its place among all API keys, these first, then the file's. Repeatable, or a comma list; replaces the variable's list. "
+            + "Example: --api-key \"team-a=$KEY1\"",
         Parse = static (entries, errors) => SettingParsers.ApiKeys(entries, errors),
         Apply = static (options, value) => options with { Security = options.Security with { ApiKeys = value } },
     };
@@ -513,10 +514,80 @@ internal static class Settings
         Variable = "GOLLAMAS_API_KEYS_FILE",
         Kind = SettingKind.Scalar,
         HelpName = "PATH",
-        Help = "File of API keys, one per line ('#' starts a comment), re-read on SIGHUP. "
+        Help = "File of API keys, one per line, NAME: KEY or a bare key ('#' starts a comment), re-read on SIGHUP. "
             + "Example: --api-keys-file /etc/gollamas/keys",
         Parse = static (entry, errors) => ValueParsers.ReadableFile(entry, errors),
         Apply = static (options, value) => options with { Security = options.Security with { ApiKeysFile = value } },
+    };
+
+    public static readonly ListSetting<string[]> AdminKeys = new()
+    {
+        Flag = "--admin-key",
+        Variable = "GOLLAMAS_ADMIN_KEYS",
+        Kind = SettingKind.Secrets,
+        HelpName = "[NAME=]KEY",
+        Help = "A key for the admin actions under /gollamas/ (drain, resume, probe, reload), presented as an API key is; it is not an API key "
+            + "unless given as one too. Without any admin key the admin actions do not exist. A bare key is named admin1, admin2... "
+            + "Repeatable, or a comma list; replaces the variable's list. Example: --admin-key \"ops=$ADMIN_KEY\"",
+        Parse = static (entries, errors) => SettingParsers.ApiKeys(entries, errors),
+        Apply = static (options, value) => options with { Security = options.Security with { AdminKeys = value } },
+    };
+
+    public static readonly ValueSetting<string?> AdminKeysFile = new()
+    {
+        Flag = "--admin-keys-file",
+        Variable = "GOLLAMAS_ADMIN_KEYS_FILE",
+        Kind = SettingKind.Scalar,
+        HelpName = "PATH",
+        Help = "File of admin keys, as the API keys file (NAME: KEY or a bare key per line), re-read on SIGHUP. "
+            + "Example: --admin-keys-file /etc/gollamas/admin-keys",
+        Parse = static (entry, errors) => ValueParsers.ReadableFile(entry, errors),
+        Apply = static (options, value) => options with { Security = options.Security with { AdminKeysFile = value } },
+    };
+
+    public static readonly ValueSetting<ListenAddress?> AdminListen = new()
+    {
+        Flag = "--admin-listen",
+        Variable = "GOLLAMAS_ADMIN_LISTEN",
+        Kind = SettingKind.Scalar,
+        HelpName = "HOST:PORT",
+        Help = "Serve the admin actions and GET /gollamas/status on this address too, and the admin actions only here; needs an admin key. "
+            + "Example: --admin-listen 127.0.0.1:11435",
+        Parse = static (entry, errors) => SettingParsers.Listen(entry, errors),
+        Apply = static (options, value) => options with { Security = options.Security with { AdminListen = value } },
+        Combine = static draft => RequireAdminKey(draft),
+    };
+
+    // The policies of named keys are read together, at the last row (KeyPolicyParser).
+    public static readonly Setting KeyModels = new()
+    {
+        Flag = "--key-models",
+        Variable = "GOLLAMAS_KEY_MODELS",
+        Kind = SettingKind.Repeatable,
+        HelpName = "NAME=MODEL",
+        Help = "A model (or alias) the requests of the key named NAME may use; once a key has one, any other model is unknown to it (404). "
+            + "Repeatable, or a comma list. Example: --key-models team-a=llama3.2 --key-models team-a=qwen3:8b",
+    };
+
+    public static readonly Setting KeyConcurrency = new()
+    {
+        Flag = "--key-concurrency",
+        Variable = "GOLLAMAS_KEY_CONCURRENCY",
+        Kind = SettingKind.Repeatable,
+        HelpName = "NAME=N",
+        Help = "Requests of the key named NAME in flight at once; one more gets 429 with Retry-After. Repeatable, or a comma list. "
+            + "Example: --key-concurrency team-a=4",
+    };
+
+    public static readonly Setting KeyRate = new()
+    {
+        Flag = "--key-rate",
+        Variable = "GOLLAMAS_KEY_RATE",
+        Kind = SettingKind.Repeatable,
+        HelpName = "NAME=N",
+        Help = "Requests per minute of the key named NAME (a bucket of N, refilled evenly); one more gets 429 with Retry-After. "
+            + "Repeatable, or a comma list. Example: --key-rate team-a=60",
+        Combine = static draft => KeyPolicyParser.Parse(draft),
     };
 
     public static readonly ValueSetting<bool> ForwardAuthorization = new()
@@ -609,6 +680,15 @@ internal static class Settings
         draft.RequireBoth(TlsKey, TlsCertificate);
     }
 
+    // An admin address without an admin key would serve nothing but the status.
+    private static void RequireAdminKey(OptionsDraft draft)
+    {
+        if (draft.Input.Single(AdminListen) is { } entry && draft.Input[AdminKeys].Count == 0 && draft.Input.Single(AdminKeysFile) is null)
+        {
+            draft.Errors.Add(new ConfigError(AdminKeys.Sources, "", $"missing ({entry.Source} is set; give an admin key or an admin keys file)"));
+        }
+    }
+
     /// <summary>Every setting, in the order help lists them and the parser reads them.</summary>
     public static readonly IReadOnlyList<Setting> All =
     [
@@ -617,6 +697,6 @@ internal static class Settings
         HealthInterval, HealthTimeout, HealthFailures, MaxConcurrency, Weight, NumParallel, ConnectionHeaders, ConnectionCas, QueueLength, QueueTimeout, AllowRunning,
         KeepAlive, ForceKeepAlive, NumCtx, ForceNumCtx, Preload, PingInterval,
         MaxBodySize, BodyTempDir, HeaderTimeout, ConnectTimeout, IdleTimeout, MaxConnections, DrainTimeout, TlsCertificate, TlsKey,
-        ApiKeys, ApiKeysFile, ForwardAuthorization, AllowedHosts, AccessLog, AccessLogProbes, LogFormat, Metrics, MetricsListen,
+        ApiKeys, ApiKeysFile, AdminKeys, AdminKeysFile, AdminListen, KeyModels, KeyConcurrency, KeyRate, ForwardAuthorization, AllowedHosts, AccessLog, AccessLogProbes, LogFormat, Metrics, MetricsListen,
     ];
 }

@@ -119,6 +119,9 @@ internal sealed class Connection : IDisposable
     /// <summary>The live load of every model that has had one here, by canonical name (for /metrics).</summary>
     public IEnumerable<KeyValuePair<string, ModelActivity>> Activities => _activity;
 
+    /// <summary>The last minute's requests here, every model together, for the status.</summary>
+    public RecentRates Recent { get; } = new();
+
     /// <summary>What the generations served here said about each model: load time, rates, service time.</summary>
     public ModelStatistics Statistics { get; } = new();
 

@@ -18,6 +18,10 @@ internal sealed class ConnectionHealth
     private long _wentDown;
     private long _cameUp;
     private ConcurrentDictionary<string, byte> _loaded = NewLoadedSet();
+    private int _draining;
+    private ProbeReport? _lastProbe;
+    private FailureReport? _lastFailure;
+    private LoadedModel[] _loadedModels = [];
 
     // The cooldown after requests that failed fast: how many in a row, and until when (a
     // TimeProvider timestamp) the route choice passes the server over.
@@ -38,6 +42,39 @@ internal sealed class ConnectionHealth
     public bool IsDown => Volatile.Read(ref _down) != 0;
 
     /// <summary>
+    /// Whether an operator drained the connection (<c>POST /gollamas/connections/{id}/drain</c>):
+    /// it takes no new request, and the route choice passes it over as if it were down, while
+    /// the requests it has finish. It is still probed. Kept with the connection, so a reload
+    /// that keeps the connection keeps it drained.
+    /// </summary>
+    public bool IsDraining => Volatile.Read(ref _draining) != 0;
+
+    /// <summary>Whether the route choice may send it a request: neither marked down nor drained.</summary>
+    public bool IsAvailable => Volatile.Read(ref _down) == 0 && Volatile.Read(ref _draining) == 0;
+
+    /// <summary>Drains (true) or resumes (false) the connection; whether that changed anything.</summary>
+    public bool SetDraining(bool draining) => Interlocked.Exchange(ref _draining, draining ? 1 : 0) != (draining ? 1 : 0);
+
+    /// <summary>The last probe: when it ended and the server's version if it answered one; null before the first.</summary>
+    public ProbeReport? LastProbe => Volatile.Read(ref _lastProbe);
+
+    /// <summary>The last failure seen (a probe's or a request's), in words of ours, and when; null: none yet.</summary>
+    public FailureReport? LastFailure => Volatile.Read(ref _lastFailure);
+
+    /// <summary>The models the server's last /api/ps listed, with their size and expiry.</summary>
+    public IReadOnlyList<LoadedModel> LoadedModels => Volatile.Read(ref _loadedModels);
+
+    /// <summary>A probe ended at <paramref name="at"/>; <paramref name="version"/>: what /api/version said, null if unknown.</summary>
+    public void RecordProbe(DateTimeOffset at, string? version, bool answered)
+    {
+        var before = Volatile.Read(ref _lastProbe);
+        Volatile.Write(ref _lastProbe, new ProbeReport(at, answered, version ?? before?.Version));
+    }
+
+    /// <summary>A failure described in <paramref name="reason"/> (our sentence) at <paramref name="at"/>.</summary>
+    public void RecordFailureReason(DateTimeOffset at, string reason) => Volatile.Write(ref _lastFailure, new FailureReport(at, reason));
+
+    /// <summary>
     /// Failures in a row that mark the server down; a new snapshot may change it, for the
     /// failures after (a server already down stays down until a success).
     /// </summary>
@@ -54,7 +91,7 @@ internal sealed class ConnectionHealth
     /// marked down. A server not heard from yet is still tried by requests (it may only be slow
     /// to start), but it does not make the proxy ready.
     /// </summary>
-    public bool IsServing => Volatile.Read(ref _answered) != 0 && !IsDown;
+    public bool IsServing => Volatile.Read(ref _answered) != 0 && IsAvailable;
 
     /// <summary>Whether a probe or a request has found anything out about the server yet.</summary>
     public bool IsChecked => Volatile.Read(ref _checked) != 0;
@@ -141,6 +178,13 @@ internal sealed class ConnectionHealth
     /// <summary>A request for the model completed there: it is loaded now.</summary>
     public void MarkLoaded(string canonicalModel) => _loaded.TryAdd(canonicalModel, 0);
 
+    /// <summary>Replaces the loaded set with what the server's /api/ps just listed, kept whole for the status.</summary>
+    public void SetLoaded(IEnumerable<string> canonicalModels, LoadedModel[] listed)
+    {
+        Volatile.Write(ref _loadedModels, listed);
+        SetLoaded(canonicalModels);
+    }
+
     /// <summary>Replaces the loaded set with what the server's /api/ps just listed.</summary>
     public void SetLoaded(IEnumerable<string> canonicalModels)
     {
@@ -155,3 +199,12 @@ internal sealed class ConnectionHealth
 
     private static ConcurrentDictionary<string, byte> NewLoadedSet() => new(StringComparer.OrdinalIgnoreCase);
 }
+
+/// <summary>One probe's end: when, whether the server answered it, and its version as last known.</summary>
+internal sealed record ProbeReport(DateTimeOffset At, bool Answered, string? Version);
+
+/// <summary>A failure of a connection in words of ours (never a runtime's message), and when.</summary>
+internal sealed record FailureReport(DateTimeOffset At, string Reason);
+
+/// <summary>A model the server's /api/ps listed: its name as listed, its size in bytes and when it expires, as the server said (RFC 3339).</summary>
+internal sealed record LoadedModel(string Name, long? Size, string? ExpiresAt);

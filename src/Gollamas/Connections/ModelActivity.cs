@@ -57,5 +57,8 @@ internal sealed class ModelActivity
         }
     }
 
+    /// <summary>The last minute's requests of the model there, for the status.</summary>
+    public RecentRates Recent { get; } = new();
+
     public void RecordEstimate(double seconds) => Volatile.Write(ref _estimateMicroseconds, (long)(Math.Min(seconds, 1e6) * 1e6));
 }

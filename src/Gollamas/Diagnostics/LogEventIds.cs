@@ -76,4 +76,12 @@ internal static class LogEventIds
     public const int ApiKeysReloadUnsettled = 503;
     public const int ApiKeysNone = 504;
     public const int ForeignHost = 505;
+    public const int NotAdmin = 506;
+    public const int KeyLimited = 507;
+
+    // Admin actions 8xx
+    public const int ConnectionDrained = 800;
+    public const int ConnectionResumed = 801;
+    public const int ConnectionProbed = 802;
+    public const int ReloadRequested = 803;
 }

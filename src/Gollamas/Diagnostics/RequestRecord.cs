@@ -38,6 +38,18 @@ internal sealed class RequestRecord
     /// </summary>
     public bool ResolvedModelIsRunning { get; set; }
 
+    /// <summary>
+    /// The name of the key the request was let in with (an API key's, or an admin key's on the
+    /// status and the admin actions); null when it needed none. Never the key itself.
+    /// </summary>
+    public string? KeyName { get; set; }
+
+    /// <summary>Whether <see cref="KeyName"/> names an admin key.</summary>
+    public bool KeyIsAdmin { get; set; }
+
+    /// <summary>Whether the request counts against its key's limits (in flight) until it ends.</summary>
+    public bool KeyLimited { get; set; }
+
     /// <summary>The id of the connection that answered (the last one tried).</summary>
     public string? Connection { get; set; }
 

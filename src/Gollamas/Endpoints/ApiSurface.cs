@@ -22,6 +22,7 @@ internal sealed class ApiSurface
         Match = match;
         Allow = AllowHeader(methods);
         Prefix = match == PathMatch.Exact ? path : path[..path.IndexOf('{', StringComparison.Ordinal)];
+        Suffix = match == PathMatch.Exact ? "" : path[(path.IndexOf('}', StringComparison.Ordinal) + 1)..];
     }
 
     /// <summary>The path, or for a pattern the path with its <c>{parameter}</c> placeholder.</summary>
@@ -69,17 +70,20 @@ internal sealed class ApiSurface
     /// </summary>
     public bool AppliesLifecycle { get; init; }
 
-    /// <summary>Whether it is answered without an API key: Kubernetes probes carry none.</summary>
-    public bool KeyExempt { get; init; }
+    /// <summary>Which key it asks for.</summary>
+    public EndpointAccess Access { get; init; }
 
     /// <summary>
-    /// Whether it exists only while metrics are served on the proxy's own address (enabled, and no
-    /// separate metrics address); otherwise its path is unknown.
+    /// The groups it belongs to: an address serves it when it serves one of them (see
+    /// <see cref="EndpointGroups"/>); elsewhere its path is unknown.
     /// </summary>
-    public bool OnlyWhenMetricsServed { get; init; }
+    public EndpointGroups Groups { get; init; } = EndpointGroups.Api;
 
     /// <summary>The path before the <c>{parameter}</c> of a pattern (the whole path of an exact one).</summary>
     public string Prefix { get; }
+
+    /// <summary>The path after the <c>{parameter}</c> of a segment pattern (<c>/drain</c>); empty for others.</summary>
+    public string Suffix { get; }
 
     /// <summary>Whether it answers <paramref name="method"/>.</summary>
     public bool Allows(string method) =>
@@ -90,12 +94,13 @@ internal sealed class ApiSurface
 
     /// <summary>Whether a pattern matches <paramref name="path"/> (an exact row is found by its key, not here).</summary>
     public bool MatchesPattern(string path) =>
-        path.Length > Prefix.Length
+        path.Length > Prefix.Length + Suffix.Length
         && path.StartsWith(Prefix, StringComparison.Ordinal)
-        && (Match == PathMatch.Rest || (Match == PathMatch.Segment && path.IndexOf('/', Prefix.Length) < 0));
+        && path.EndsWith(Suffix, StringComparison.Ordinal)
+        && (Match == PathMatch.Rest || (Match == PathMatch.Segment && path.IndexOf('/', Prefix.Length) is var slash && (Suffix.Length == 0 ? slash < 0 : slash == path.Length - Suffix.Length)));
 
     /// <summary>The value of a pattern's <c>{parameter}</c> in a path it matched.</summary>
-    public string ParameterOf(string path) => path[Prefix.Length..];
+    public string ParameterOf(string path) => path[Prefix.Length..^Suffix.Length];
 
     private static string AllowHeader(ApiMethods methods)
     {

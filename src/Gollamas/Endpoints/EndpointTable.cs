@@ -28,7 +28,7 @@ internal static class EndpointTable
     /// </summary>
     public static readonly ApiSurface Metrics = new("/metrics", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Metrics.HandleAsync(context))
     {
-        OnlyWhenMetricsServed = true,
+        Groups = EndpointGroups.Metrics,
     };
 
     /// <summary>The rows, in the order of Ollama's route list where it has them.</summary>
@@ -36,17 +36,28 @@ internal static class EndpointTable
     [
         // The proxy's own: liveness as Ollama answers it, Kubernetes probes, metrics.
         new("/", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => RootEndpoint.HandleAsync(context)),
-        new("/healthz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => ProbeEndpoints.HealthzAsync(context)) { KeyExempt = true },
-        new("/readyz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Probes.ReadyzAsync(context)) { KeyExempt = true },
+        new("/healthz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => ProbeEndpoints.HealthzAsync(context)) { Access = EndpointAccess.Open },
+        new("/readyz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Probes.ReadyzAsync(context)) { Access = EndpointAccess.Open },
         Metrics,
+
+        // The proxy's control plane (Endpoints/README: the status JSON): what it sees, and the operator's actions.
+        new("/gollamas/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.FleetStatus.HandleAsync(context, record, snapshot))
+        {
+            Access = EndpointAccess.StatusReader,
+            Groups = EndpointGroups.Api | EndpointGroups.Admin,
+        },
+        new("/gollamas/reload", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, _, record, _) => endpoints.Admin.ReloadAsync(context, record)) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
+        new("/gollamas/connections/{id}/drain", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.DrainAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
+        new("/gollamas/connections/{id}/resume", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.ResumeAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
+        new("/gollamas/connections/{id}/probe", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.ProbeAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
 
         // Ollama's native API: answered from every server.
         new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),
-        new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.TagsAsync(context, snapshot)),
-        new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.PsAsync(context, snapshot)),
+        new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Lists.TagsAsync(context, record, snapshot)),
+        new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Lists.PsAsync(context, record, snapshot)),
 
         // Whether Ollama's cloud features are off: off through the proxy when off on any server (a cloud model or a search may go to any).
-        new("/api/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Status.HandleAsync(context, snapshot)),
+        new("/api/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.CloudStatus.HandleAsync(context, snapshot)),
 
         // Ollama's native API: no model's, answered by one server for all (the first that is up, in
         // declaration order): who it is signed in to ollama.com as, and what it does there with
@@ -82,8 +93,8 @@ internal static class EndpointTable
         new("/v1/chat/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi, Conversation = ConversationShape.OpenAiChat },
         new("/v1/completions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
         new("/v1/embeddings", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Json, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
-        new("/v1/models", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, _, _, snapshot) => endpoints.Lists.OpenAiModelsAsync(context, snapshot)),
-        new("/v1/models/{model}", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, surface, _, snapshot) => endpoints.Lists.OpenAiModelAsync(context, surface.ParameterOf(context.Request.Path.Value!), snapshot), PathMatch.Segment),
+        new("/v1/models", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, _, record, snapshot) => endpoints.Lists.OpenAiModelsAsync(context, record, snapshot)),
+        new("/v1/models/{model}", ApiMethods.Get, ErrorShape.OpenAi, static (endpoints, context, surface, record, snapshot) => endpoints.Lists.OpenAiModelAsync(context, surface.ParameterOf(context.Request.Path.Value!), record, snapshot), PathMatch.Segment),
         new("/v1/responses", ApiMethods.Post, ErrorShape.OpenAiResponses, s_model) { Body = BodyKind.JsonOrZstd, LoadsModel = true, TokenCounts = TokenCounts.InputOutput, Conversation = ConversationShape.OpenAiResponses },
         new("/v1/audio/transcriptions", ApiMethods.Post, ErrorShape.OpenAi, s_model) { Body = BodyKind.Form, LoadsModel = true, TokenCounts = TokenCounts.OpenAi },
 

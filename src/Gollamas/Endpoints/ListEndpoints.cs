@@ -5,6 +5,7 @@ using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;
+using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Endpoints;
@@ -13,35 +14,37 @@ namespace Gollamas.Endpoints;
 /// The model lists asked of every server and merged: <c>/api/tags</c>, <c>/api/ps</c>,
 /// <c>/v1/models</c> and <c>/v1/models/{model}</c>.
 /// </summary>
-internal sealed class ListEndpoints(FanOut fanOut)
+/// <remarks>A key limited to some models (--key-models) is shown only those.</remarks>
+internal sealed class ListEndpoints(FanOut fanOut, KeyLimits keyLimits)
 {
     /// <summary>GET/HEAD <c>/api/tags</c>: routed models (and aliases), most recently modified first.</summary>
-    public Task TagsAsync(HttpContext context, ProxySnapshot snapshot) =>
-        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList);
+    public Task TagsAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot) =>
+        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList, KeyModels.Of(keyLimits, record));
 
     /// <summary>
     /// GET <c>/api/ps</c>: running routed models (and aliases), by name; with running-model routing
     /// on, every model running on any connection.
     /// </summary>
-    public Task PsAsync(HttpContext context, ProxySnapshot snapshot) =>
-        MergeAsync(context, snapshot.Routes, "/api/ps", ModelListMerger.SortById, WriteOllamaList, includeRunning: true);
+    public Task PsAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot) =>
+        MergeAsync(context, snapshot.Routes, "/api/ps", ModelListMerger.SortById, WriteOllamaList, KeyModels.Of(keyLimits, record), includeRunning: true);
 
     /// <summary>GET <c>/v1/models</c>: the merged tags list in OpenAI's shape.</summary>
-    public Task OpenAiModelsAsync(HttpContext context, ProxySnapshot snapshot) =>
-        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList);
+    public Task OpenAiModelsAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot) =>
+        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList, KeyModels.Of(keyLimits, record));
 
     /// <summary>The request's id, as the dispatcher set it on the request (<c>X-Request-Id</c>), for the calls made on its behalf.</summary>
     internal static string? RequestIdOf(HttpContext context) =>
         context.Request.Headers[ProxyHeaders.RequestId] is { Count: 1 } id ? id[0] : null;
 
     /// <summary>Asks every serving connection for <paramref name="path"/>, merges, sorts and writes the list.</summary>
-    private async Task MergeAsync(HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, bool includeRunning = false)
+    private async Task MergeAsync(
+        HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, IReadOnlyList<string>? keyModels, bool includeRunning = false)
     {
         var running = includeRunning && table.AllowRunning;
         var results = await fanOut.GetAsync(running ? table.AllConnections : table.ServingConnections, path, context.RequestAborted, RequestIdOf(context));
         try
         {
-            var models = ModelListMerger.Merge(results, table, includeUnrouted: running);
+            var models = ModelListMerger.Merge(results, table, includeUnrouted: running, keyModels);
             sort(models);
             await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, (write, models), static (writer, list) => list.write(writer, list.models));
         }
@@ -85,9 +88,9 @@ internal sealed class ListEndpoints(FanOut fanOut)
     /// GET <c>/v1/models/{model}</c>: as Ollama does it, from <c>/api/show</c> on the model's server;
     /// 404 for a model that is not routed.
     /// </summary>
-    public async Task OpenAiModelAsync(HttpContext context, string requested, ProxySnapshot snapshot)
+    public async Task OpenAiModelAsync(HttpContext context, string requested, RequestRecord record, ProxySnapshot snapshot)
     {
-        if (!snapshot.Routes.TryResolve(requested, out var match))
+        if (!snapshot.Routes.TryResolve(requested, out var match) || !KeyModels.Allows(KeyModels.Of(keyLimits, record), match.Route, snapshot.Routes))
         {
             // Ollama's wording in OpenAI's envelope, with the names it probably meant, as on the other 404s.
             await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, ModelSuggestions.NotFoundMessage(snapshot.Routes, requested));

@@ -13,8 +13,11 @@ internal sealed class ListenerMarks
     /// <summary>The key of the connection's items that holds the marks.</summary>
     public const string Key = "gollamas.listener";
 
-    /// <summary>Accepted on the separate metrics address: it serves /metrics and nothing else.</summary>
-    public bool MetricsOnly { get; init; }
+    /// <summary>
+    /// What the address serves when it is one of its own (the metrics address, the admin
+    /// address, or both at one); <see cref="EndpointGroups.None"/>: the proxy's own address.
+    /// </summary>
+    public EndpointGroups Serves { get; init; }
 
     /// <summary>Accepted on a loopback address: the Host of every request is checked.</summary>
     public bool ChecksHost { get; init; }

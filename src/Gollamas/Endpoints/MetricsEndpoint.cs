@@ -2,12 +2,13 @@ using System.Text;
 using Gollamas.Connections;
 using Gollamas.Metrics;
 using Gollamas.Routing;
+using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Endpoints;
 
 /// <summary>GET <c>/metrics</c>: the counters in Prometheus' text exposition format.</summary>
-internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry connections, ProxySnapshotHolder snapshots)
+internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry connections, ProxySnapshotHolder snapshots, KeyMetrics keyMetrics, ApiKeys apiKeys, ApiKeys adminKeys)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -16,6 +17,10 @@ internal sealed class MetricsEndpoint(ProxyMetrics metrics, ConnectionRegistry c
         var routes = snapshots.Current.Routes;
         ProxyMetrics.WriteConnectionModels(text, ModelCounts(routes));
         ProxyMetrics.WriteRouteEstimates(text, Estimates(routes));
+        if (apiKeys.IsEnabled || adminKeys.IsEnabled)
+        {
+            keyMetrics.WriteTo(text, apiKeys.Names.Concat(adminKeys.Names));
+        }
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         var body = Encoding.UTF8.GetBytes(text.ToString());

@@ -6,6 +6,7 @@ using Gollamas.Fleet;
 using Gollamas.Forwarding;
 using Gollamas.Metrics;
 using Gollamas.Routing;
+using Gollamas.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -22,6 +23,7 @@ internal sealed partial class ModelEndpoints(
     ProxyMetrics metrics,
     RequestBodies bodies,
     ConversationAffinity affinity,
+    KeyLimits keyLimits,
     ILogger<ModelEndpoints> logger)
 {
     private readonly ILogger _logger = logger;
@@ -104,6 +106,13 @@ internal sealed partial class ModelEndpoints(
         }
 
         var route = decision.Route;
+        if (!KeyModels.Allows(KeyModels.Of(keyLimits, record), route, table))
+        {
+            // As unknown as a model no server has: the key is not told what others may use.
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"model '{route.Name}' not found");
+            return;
+        }
+
         record.ResolvedModel = route.Name;
         record.ResolvedModelIsRunning = route.IsRunning;
         record.TokenCounts = surface.TokenCounts;
@@ -209,6 +218,7 @@ internal sealed partial class ModelEndpoints(
             }
 
             health.RecordRequest(connection, outcome, context.Response.StatusCode, route, loadsModel: surface.LoadsModel);
+            RecordRecent(connection, route, outcome, context.Response.StatusCode, record);
             if (conversation is { } served && outcome == ForwardOutcome.Success && context.Response.StatusCode is >= 200 and < 300)
             {
                 // Its slot there now holds this turn: the next one goes there if not clearly worse.
@@ -236,6 +246,24 @@ internal sealed partial class ModelEndpoints(
         }
 
         await AllRoutesDownAsync(context, route);
+    }
+
+    // The last minute's rates of the connection and of the model there (for the status).
+    private static void RecordRecent(Connection connection, ModelRoute route, ForwardOutcome outcome, int status, RequestRecord record)
+    {
+        if (outcome == ForwardOutcome.ClientAborted)
+        {
+            return;
+        }
+
+        var error = outcome != ForwardOutcome.Success || HealthMonitor.IsServerFailure(status);
+        var firstByte = record.FirstByte == 0 ? (TimeSpan?)null : System.Diagnostics.Stopwatch.GetElapsedTime(record.Started, record.FirstByte);
+        var now = RecentRates.Now();
+        connection.Recent.Record(now, error, firstByte, record.GeneratedTokens);
+        if (!route.IsRunning)
+        {
+            connection.Activity(route.Canonical).Recent.Record(now, error, firstByte, record.GeneratedTokens);
+        }
     }
 
     // Which conversation the body continues, from the whole body in memory, or from the first

@@ -19,7 +19,8 @@ internal static class ModelListMerger
     /// <param name="includeUnrouted">
     /// Also list entries no route matches, once each (running models, with running-model routing on).
     /// </param>
-    public static List<ListedModel> Merge(FanOutResult[] results, RouteTable table, bool includeUnrouted = false)
+    /// <param name="keyModels">The models the request's key is limited to (<see cref="KeyModels"/>); null: every model.</param>
+    public static List<ListedModel> Merge(FanOutResult[] results, RouteTable table, bool includeUnrouted = false, IReadOnlyList<string>? keyModels = null)
     {
         var merged = new List<ListedModel>();
         var seen = new HashSet<ModelRoute>();
@@ -30,7 +31,7 @@ internal static class ModelListMerger
             {
                 if (!table.TryResolveListedModel(listed, out var route))
                 {
-                    if (includeUnrouted && ModelName.TryParse(listed, out var parsed) && seenUnrouted.Add(parsed.Canonical))
+                    if (includeUnrouted && keyModels is null && ModelName.TryParse(listed, out var parsed) && seenUnrouted.Add(parsed.Canonical))
                     {
                         merged.Add(new ListedModel(entry, null, null, ModifiedAt(entry)));
                     }
@@ -38,7 +39,7 @@ internal static class ModelListMerger
                     continue;
                 }
 
-                if (!route.IsServedBy(connection) || !seen.Add(route))
+                if (!route.IsServedBy(connection) || !KeyModels.Allows(keyModels, route, table) || !seen.Add(route))
                 {
                     continue;
                 }

@@ -25,16 +25,38 @@ internal sealed partial class RequestDispatcher(
     ProxySnapshotHolder snapshots,
     EndpointSet endpoints,
     ApiKeys apiKeys,
+    ApiKeys adminKeys,
     ProxyMetrics metrics,
-    MetricsOptions metricsOptions,
+    KeyMetrics keyMetrics,
+    KeyLimits keyLimits,
+    EndpointGroups mainServes,
     bool accessLog,
     bool accessLogProbes,
     ILogger<RequestDispatcher> logger)
 {
     private readonly ILogger _logger = logger;
 
-    // /metrics on the proxy's own address: enabled, and not moved to an address of its own.
-    private readonly bool _servesMetrics = metricsOptions.Enabled && metricsOptions.Listen is null;
+    /// <summary>
+    /// What the proxy's own address serves: the API, with /metrics unless metrics are off or have
+    /// their own address, and the admin routes unless they have theirs.
+    /// </summary>
+    public static EndpointGroups MainGroups(MetricsOptions metrics, SecurityOptions security)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(security);
+        var groups = EndpointGroups.Api;
+        if (metrics.Enabled && metrics.Listen is null)
+        {
+            groups |= EndpointGroups.Metrics;
+        }
+
+        if (security.AdminListen is null)
+        {
+            groups |= EndpointGroups.Admin;
+        }
+
+        return groups;
+    }
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -64,13 +86,20 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            if (metricsOptions.Listen is not null && marks is { MetricsOnly: true })
+            // A row this address does not serve is an unknown path here, and so are the admin
+            // actions when no admin key is configured: off, not open.
+            var serves = marks is { Serves: not EndpointGroups.None } ? marks.Serves : mainServes;
+            if (surface is not null && ((surface.Groups & serves) == 0 || (surface.Access == EndpointAccess.Admin && !adminKeys.IsEnabled)))
             {
-                // The separate metrics address serves /metrics and nothing else, without a key.
-                record.Endpoint = EndpointTable.Metrics.MetricLabel;
-                await (surface == EndpointTable.Metrics && surface.Allows(context.Request.Method)
-                    ? endpoints.Metrics.HandleAsync(context)
-                    : ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, "gollamas: this address serves only GET /metrics"));
+                surface = null;
+            }
+
+            var servesApi = (serves & EndpointGroups.Api) != 0;
+            if (!servesApi && surface is null)
+            {
+                // An address of its own serves its rows and nothing else, without asking for a key first.
+                record.Endpoint = serves == EndpointGroups.Metrics ? EndpointTable.Metrics.MetricLabel : null;
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"gollamas: this address serves only {Describe(serves)}");
                 return;
             }
 
@@ -80,9 +109,8 @@ internal sealed partial class RequestDispatcher(
                 return;
             }
 
-            if (!apiKeys.IsAuthorized(context.Request) && surface is not { KeyExempt: true })
+            if (!await AuthorizeAsync(context, surface?.Access ?? EndpointAccess.Client, servesApi, record))
             {
-                await UnauthorizedAsync(context);
                 return;
             }
 
@@ -117,6 +145,15 @@ internal sealed partial class RequestDispatcher(
         finally
         {
             metrics.RecordRequest(record, context.Response.StatusCode);
+            if (record.KeyName is not null)
+            {
+                keyMetrics.Record(record);
+                if (record.KeyLimited)
+                {
+                    keyLimits.For(record.KeyName)!.End();
+                }
+            }
+
             if (accessLog && _logger.IsEnabled(LogLevel.Information) && (accessLogProbes || !IsQuietProbe(context, surface)))
             {
                 WriteAccessLog(context, record);
@@ -124,10 +161,91 @@ internal sealed partial class RequestDispatcher(
         }
     }
 
+    // Whether the request may go on; if not, its refusal is written. The key's name goes on the record.
+    private ValueTask<bool> AuthorizeAsync(HttpContext context, EndpointAccess access, bool servesApi, RequestRecord record)
+    {
+        switch (access)
+        {
+            case EndpointAccess.Open:
+                return ValueTask.FromResult(true);
+            case EndpointAccess.Client:
+                // The metrics address asks for no key; everything else on the proxy's own address does, when keys are set.
+                if (!servesApi || !apiKeys.IsEnabled)
+                {
+                    return ValueTask.FromResult(true);
+                }
+
+                record.KeyName = apiKeys.Match(context.Request);
+                if (record.KeyName is null)
+                {
+                    return Refuse(UnauthorizedAsync(context));
+                }
+
+                return keyLimits.IsEmpty ? ValueTask.FromResult(true) : Limit(context, record);
+            case EndpointAccess.StatusReader:
+                if (!apiKeys.IsEnabled && !adminKeys.IsEnabled)
+                {
+                    return ValueTask.FromResult(true);
+                }
+
+                record.KeyName = adminKeys.Match(context.Request);
+                record.KeyIsAdmin = record.KeyName is not null;
+                record.KeyName ??= apiKeys.Match(context.Request);
+                return record.KeyName is not null ? ValueTask.FromResult(true) : Refuse(UnauthorizedAsync(context));
+            default:
+                record.KeyName = adminKeys.Match(context.Request);
+                record.KeyIsAdmin = record.KeyName is not null;
+                if (record.KeyName is not null)
+                {
+                    return ValueTask.FromResult(true);
+                }
+
+                return Refuse(apiKeys.Match(context.Request) is not null ? NotAdminAsync(context) : UnauthorizedAsync(context, admin: true));
+        }
+
+        static async ValueTask<bool> Refuse(Task refusal)
+        {
+            await refusal;
+            return false;
+        }
+    }
+
+    // The key's own limits, when it has any: 429 with Retry-After over them.
+    private ValueTask<bool> Limit(HttpContext context, RequestRecord record)
+    {
+        if (keyLimits.For(record.KeyName) is not { } limit)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        if (limit.TryStart(out var retryAfter) is not { } refusal)
+        {
+            record.KeyLimited = true;
+            return ValueTask.FromResult(true);
+        }
+
+        Log.KeyLimited(_logger, record.KeyName!, context.Request.Method, context.Request.Path);
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return RefuseAsync(ErrorWriter.WriteAsync(context, StatusCodes.Status429TooManyRequests, refusal));
+
+        static async ValueTask<bool> RefuseAsync(Task refusal)
+        {
+            await refusal;
+            return false;
+        }
+    }
+
+    private static string Describe(EndpointGroups serves) => serves switch
+    {
+        EndpointGroups.Metrics => "GET /metrics",
+        EndpointGroups.Admin => "the status and the admin actions under /gollamas/",
+        _ => "GET /metrics, and the status and the admin actions under /gollamas/",
+    };
+
     private Task DispatchAsync(HttpContext context, string path, ApiSurface? surface, RequestRecord record, ProxySnapshot snapshot)
     {
         record.Endpoint = surface?.MetricLabel;
-        if (surface is null || (surface.OnlyWhenMetricsServed && !_servesMetrics))
+        if (surface is null)
         {
             return ErrorWriter.WriteAsync(context, StatusCodes.Status404NotFound, $"gollamas: no endpoint {context.Request.Method} {path}");
         }
@@ -192,6 +310,7 @@ internal sealed partial class RequestDispatcher(
             firstByte,
             elapsed,
             context.Connection.RemoteIpAddress?.ToString() ?? "-",
+            record.KeyName ?? "-",
             record.Id ?? "-");
     }
 
@@ -221,11 +340,22 @@ internal sealed partial class RequestDispatcher(
             "forbidden: this server answers only its local names; start gollamas with --allowed-hosts NAME to serve another");
     }
 
-    private Task UnauthorizedAsync(HttpContext context)
+    private Task UnauthorizedAsync(HttpContext context, bool admin = false)
     {
-        Log.Unauthorized(_logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "-");
+        Log.Unauthorized(_logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "-", admin ? "admin key" : "API key");
         context.Response.Headers.WWWAuthenticate = "Bearer";
-        return ErrorWriter.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized: send a valid API key as 'Authorization: Bearer KEY'");
+        return ErrorWriter.WriteAsync(
+            context,
+            StatusCodes.Status401Unauthorized,
+            admin ? "unauthorized: send a valid admin key as 'Authorization: Bearer KEY'" : "unauthorized: send a valid API key as 'Authorization: Bearer KEY'");
+    }
+
+    // A valid API key on an admin action: known, but not allowed to do this, so 403 rather than
+    // 401 (another try with the same key cannot succeed; the client needs another kind of key).
+    private Task NotAdminAsync(HttpContext context)
+    {
+        Log.NotAdmin(_logger, context.Request.Method, context.Request.Path, context.Connection.RemoteIpAddress?.ToString() ?? "-");
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status403Forbidden, "forbidden: an API key cannot do admin actions; send an admin key");
     }
 
     private static Task MethodNotAllowed(HttpContext context, string allow)
@@ -246,11 +376,17 @@ internal sealed partial class RequestDispatcher(
 
     private static partial class Log
     {
-        [LoggerMessage(LogEventIds.Access, LogLevel.Information, "{Method} {Path} {Status} model={Model} resolved={Resolved} connection={Connection} bytes={Bytes} ttfb_ms={FirstByteMs:0.###} duration_ms={DurationMs:0.###} client={Client} id={RequestId}", EventName = "Access")]
-        public static partial void Access(ILogger logger, string method, PathString path, int status, string model, string resolved, string connection, long bytes, double firstByteMs, double durationMs, string client, string requestId);
+        [LoggerMessage(LogEventIds.Access, LogLevel.Information, "{Method} {Path} {Status} model={Model} resolved={Resolved} connection={Connection} bytes={Bytes} ttfb_ms={FirstByteMs:0.###} duration_ms={DurationMs:0.###} client={Client} key={Key} id={RequestId}", EventName = "Access")]
+        public static partial void Access(ILogger logger, string method, PathString path, int status, string model, string resolved, string connection, long bytes, double firstByteMs, double durationMs, string client, string key, string requestId);
 
-        [LoggerMessage(LogEventIds.Unauthorized, LogLevel.Warning, "Refused {Method} {Path} from {Client}: missing or wrong API key", EventName = "Unauthorized")]
-        public static partial void Unauthorized(ILogger logger, string method, PathString path, string client);
+        [LoggerMessage(LogEventIds.Unauthorized, LogLevel.Warning, "Refused {Method} {Path} from {Client}: missing or wrong {Kind}", EventName = "Unauthorized")]
+        public static partial void Unauthorized(ILogger logger, string method, PathString path, string client, string kind);
+
+        [LoggerMessage(LogEventIds.KeyLimited, LogLevel.Warning, "Refused {Method} {Path} of key {Key}: over its limit", EventName = "KeyLimited")]
+        public static partial void KeyLimited(ILogger logger, string key, string method, PathString path);
+
+        [LoggerMessage(LogEventIds.NotAdmin, LogLevel.Warning, "Refused {Method} {Path} from {Client}: an API key, not an admin key", EventName = "NotAdmin")]
+        public static partial void NotAdmin(ILogger logger, string method, PathString path, string client);
 
         [LoggerMessage(LogEventIds.ForeignHost, LogLevel.Warning, "Refused {Method} {Path} for Host {Host} from {Client}: not a local name nor an --allowed-hosts one", EventName = "ForeignHost")]
         public static partial void ForeignHost(ILogger logger, string method, PathString path, string host, string client);

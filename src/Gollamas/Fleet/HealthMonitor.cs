@@ -184,19 +184,24 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
     public static bool IsServerFailure(int status) =>
         status >= StatusCodes.Status500InternalServerError || status == StatusCodes.Status429TooManyRequests;
 
-    /// <summary>One probe of one connection now.</summary>
-    public Task ProbeAsync(Connection connection, CancellationToken cancellationToken) => ProbeAsync(connection, firstProbe: false, cancellationToken);
+    /// <summary>
+    /// One probe of one connection now (the admin action's): null when the server answered, else
+    /// why not, in words of ours.
+    /// </summary>
+    public Task<string?> ProbeAsync(Connection connection, CancellationToken cancellationToken) => ProbeAsync(connection, firstProbe: false, cancellationToken);
 
-    private async Task ProbeAsync(Connection connection, bool firstProbe, CancellationToken cancellationToken)
+    private async Task<string?> ProbeAsync(Connection connection, bool firstProbe, CancellationToken cancellationToken)
     {
         if (!connection.TryAcquire())
         {
-            return; // retired: its loop is ending
+            return "the connection was removed from the configuration"; // retired: its loop is ending
         }
 
         try
         {
-            await ProbeAcquiredAsync(connection, firstProbe, cancellationToken);
+            var failure = await ProbeAcquiredAsync(connection, firstProbe, cancellationToken);
+            connection.Health.RecordProbe(_time.GetUtcNow(), failure.Version, answered: failure.Reason is null);
+            return failure.Reason;
         }
         finally
         {
@@ -204,24 +209,30 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         }
     }
 
-    private async Task ProbeAcquiredAsync(Connection connection, bool firstProbe, CancellationToken cancellationToken)
+    private async Task<(string? Reason, string? Version)> ProbeAcquiredAsync(Connection connection, bool firstProbe, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             bool readModels;
+            string? version = null;
             using (var request = new HttpRequestMessage(HttpMethod.Get, connection.CreateUri("/api/version", null)))
             using (var response = await connection.Invoker.SendAsync(request, linked.Token))
             {
                 var status = (int)response.StatusCode;
                 if (!IsProbeAnswer(status))
                 {
-                    Failed(connection, $"/api/version answered {status}", firstProbe);
-                    return;
+                    var reason = $"/api/version answered {status}";
+                    Failed(connection, reason, firstProbe);
+                    return (reason, null);
                 }
 
                 readModels = response.IsSuccessStatusCode;
+                if (readModels)
+                {
+                    version = await ReadVersionAsync(response, linked.Token);
+                }
             }
 
             Succeeded(connection);
@@ -231,13 +242,36 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
             }
 
             ProbeSucceeded?.Invoke(connection);
+            return (null, version);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
+            var reason = ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : UpstreamFailure.Describe(ex);
             if (!cancellationToken.IsCancellationRequested)
             {
-                Failed(connection, ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : UpstreamFailure.Describe(ex), firstProbe);
+                Failed(connection, reason, firstProbe);
             }
+
+            return (reason, null);
+        }
+    }
+
+    // {"version":"0.12.3"}: what the status shows; anything else is no version.
+    private static async Task<string?> ReadVersionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            using var document = await JsonDocument.ParseAsync(body, default, cancellationToken);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty(JsonNames.Version.EncodedUtf8Bytes, out var version)
+                && version.ValueKind == JsonValueKind.String
+                    ? version.GetString()
+                    : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 
@@ -335,15 +369,20 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             using var document = await JsonDocument.ParseAsync(body, default, cancellationToken);
             var loaded = new List<string>();
-            foreach (var (_, name) in new ModelList(document))
+            var listed = new List<LoadedModel>();
+            foreach (var (entry, name) in new ModelList(document))
             {
                 if (ModelName.TryParse(name, out var parsed))
                 {
                     loaded.Add(parsed.Canonical);
+                    listed.Add(new LoadedModel(
+                        name,
+                        entry.TryGetProperty("size"u8, out var size) && size.ValueKind == JsonValueKind.Number && size.TryGetInt64(out var bytes) ? bytes : null,
+                        entry.TryGetProperty("expires_at"u8, out var expires) && expires.ValueKind == JsonValueKind.String ? expires.GetString() : null));
                 }
             }
 
-            connection.Health.SetLoaded(loaded);
+            connection.Health.SetLoaded(loaded, [.. listed]);
         }
         catch (JsonException)
         {
@@ -362,6 +401,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
 
     private void Failed(Connection connection, string reason, bool firstProbe = false)
     {
+        connection.Health.RecordFailureReason(_time.GetUtcNow(), reason);
         if (connection.Health.RecordFailure())
         {
             Log.Down(_logger, connection.DisplayName, connection.Health.ConsecutiveFailures, reason);

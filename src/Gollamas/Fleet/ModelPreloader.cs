@@ -245,7 +245,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
             {
                 foreach (var target in Volatile.Read(ref _targets))
                 {
-                    if (!target.Connection.Health.IsDown)
+                    if (target.Connection.Health.IsAvailable)
                     {
                         Request(target, Ping, restart: false);
                     }

@@ -49,7 +49,10 @@ internal sealed partial class ConfigReloader : IDisposable
     /// the running configuration as it was.
     /// </summary>
     /// <param name="trigger">What asked for it, for the log: "SIGHUP", "a change of the file".</param>
-    public async Task<bool> ReloadAsync(string trigger)
+    public async Task<bool> ReloadAsync(string trigger) => (await ReloadWithReportAsync(trigger)).Succeeded;
+
+    /// <summary>As <see cref="ReloadAsync"/>, answering what changed or why nothing did.</summary>
+    public async Task<ReloadReport> ReloadWithReportAsync(string trigger)
     {
         await _oneAtATime.WaitAsync();
         try
@@ -58,21 +61,23 @@ internal sealed partial class ConfigReloader : IDisposable
             var reading = await Task.Run(_source.Read);
             if (reading.Options is not { } options)
             {
-                Failed(trigger, reading.Errors.Select(static e => e.ToString()).ToArray());
-                return false;
+                return Failed(trigger, reading.Errors.Select(static e => e.ToString()).ToArray());
             }
 
+            var needRestart = new List<string>();
             foreach (var setting in ConfigComparison.NeedRestart(_started, reading.Input ?? new ConfigInput()))
             {
                 Log.NeedsRestart(_logger, setting.Flag);
+                needRestart.Add(setting.Flag);
             }
 
             var before = _server.Snapshots.Current;
             var after = _server.Reconfigure(options);
             _lastProblems = [];
             _metrics.RecordConfigReload(succeeded: true, _time.GetUtcNow());
-            Log.Reloaded(_logger, trigger, after.Routes.Models.Count, after.Connections.Count, Describe(before, after));
-            return true;
+            var changes = Describe(before, after);
+            Log.Reloaded(_logger, trigger, after.Routes.Models.Count, after.Connections.Count, changes);
+            return new ReloadReport(true, changes, after.Routes.Models.Count, after.Connections.Count, [], needRestart);
         }
 #pragma warning disable CA1031 // A reload that breaks must leave the proxy serving with what it had, and say why.
         catch (Exception ex)
@@ -80,8 +85,7 @@ internal sealed partial class ConfigReloader : IDisposable
         {
             Log.UnexpectedDetail(_logger, ex);
             // The type says what failed in a bug report; the message would be a resource key.
-            Failed(trigger, [$"an unexpected error in gollamas ({ex.GetType().FullName}; its details are logged at debug level)"]);
-            return false;
+            return Failed(trigger, [$"an unexpected error in gollamas ({ex.GetType().FullName}; its details are logged at debug level)"]);
         }
         finally
         {
@@ -91,7 +95,7 @@ internal sealed partial class ConfigReloader : IDisposable
 
     public void Dispose() => _oneAtATime.Dispose();
 
-    private void Failed(string trigger, string[] problems)
+    private ReloadReport Failed(string trigger, string[] problems)
     {
         _metrics.RecordConfigReload(succeeded: false, _time.GetUtcNow());
         var same = problems.SequenceEqual(_lastProblems, StringComparer.Ordinal);
@@ -105,6 +109,8 @@ internal sealed partial class ConfigReloader : IDisposable
         }
 
         _lastProblems = problems;
+        var current = _server.Snapshots.Current;
+        return new ReloadReport(false, null, current.Routes.Models.Count, current.Connections.Count, problems, []);
     }
 
     // "models added: qwen3:8b; connections retired: cpu1", or "nothing added or removed".

@@ -77,8 +77,14 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>Every Ollama server in use, with its pool, health and gate.</summary>
     public ConnectionRegistry Connections { get; }
 
-    /// <summary>The API keys in force; <see cref="ApiKeys.Reload"/> re-reads the keys file.</summary>
+    /// <summary>The API keys in force; <see cref="ApiKeys.ReloadAsync"/> re-reads the keys file.</summary>
     public required ApiKeys ApiKeys { get; init; }
+
+    /// <summary>The admin keys in force, apart from the API keys; re-read on SIGHUP as they are.</summary>
+    public required ApiKeys AdminKeys { get; init; }
+
+    /// <summary>The admin actions, which reload through the configuration file's reloader when there is one.</summary>
+    public required AdminEndpoints Admin { get; init; }
 
     /// <summary>The background prober and keeper of every server's state.</summary>
     public HealthMonitor Health { get; }
@@ -205,9 +211,10 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
             kestrel.Limits.MaxConcurrentConnections = options.Limits.MaxConnections > 0 ? options.Limits.MaxConnections : null;
             Listen(kestrel, options.Listen, certificate, checkHosts: !hosts.AllowsAll);
-            if (options.Metrics.Enabled && options.Metrics.Listen is { } metricsAddress)
+            foreach (var (address, serves) in OwnAddresses(options))
             {
-                Listen(kestrel, metricsAddress, certificate: null, checkHosts: !hosts.AllowsAll, tagMetrics: true);
+                // Keys travel to the admin address: with HTTPS when the proxy has it.
+                Listen(kestrel, address, (serves & EndpointGroups.Admin) != 0 ? certificate : null, checkHosts: !hosts.AllowsAll, serves);
             }
         });
 
@@ -238,6 +245,9 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var time = timeProvider ?? TimeProvider.System;
         var apiKeys = new ApiKeys(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
+        var adminKeys = ApiKeys.ForAdmin(options.Security, time, loggerFactory.CreateLogger<ApiKeys>());
+        var keyMetrics = new KeyMetrics();
+        var keyLimits = new KeyLimits(options.Security.KeyPolicies, time);
         var connections = new ConnectionRegistry(loggerFactory);
         var snapshots = new ProxySnapshotHolder(ProxySnapshot.Build(options, connections, hosts, apiKeys.IsEnabled, time), connections);
         var fanOut = new FanOut(limits.FanOutTimeout, loggerFactory.CreateLogger<FanOut>());
@@ -248,6 +258,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         metrics.RecordConfigLoaded(time.GetUtcNow());
         var requestBodies = new RequestBodies(bodies, new ConcurrencyGate(options.Limits.MaxDecompressions, options.Concurrency.QueueLength));
         var forwarder = new StreamForwarder(lifecycle, loggerFactory.CreateLogger<StreamForwarder>());
+        var admin = new AdminEndpoints(health, loggerFactory.CreateLogger<AdminEndpoints>());
         var dispatcher = new RequestDispatcher(
             hosts,
             snapshots,
@@ -258,16 +269,22 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                     metrics,
                     requestBodies,
                     new ConversationAffinity(time),
+                    keyLimits,
                     loggerFactory.CreateLogger<ModelEndpoints>()),
-                new ListEndpoints(fanOut),
+                new ListEndpoints(fanOut, keyLimits),
                 new VersionEndpoint(fanOut),
                 new ProbeEndpoints(lifecycle, connections),
-                new MetricsEndpoint(metrics, connections, snapshots),
-                new StatusEndpoint(fanOut),
-                new OneServerEndpoint(forwarder, health, requestBodies, loggerFactory.CreateLogger<OneServerEndpoint>())),
+                new MetricsEndpoint(metrics, connections, snapshots, keyMetrics, apiKeys, adminKeys),
+                new CloudStatusEndpoint(fanOut),
+                new OneServerEndpoint(forwarder, health, requestBodies, loggerFactory.CreateLogger<OneServerEndpoint>()),
+                new FleetStatusEndpoint(apiKeys, adminKeys, time, time.GetUtcNow()),
+                admin),
             apiKeys,
+            adminKeys,
             metrics,
-            options.Metrics,
+            keyMetrics,
+            keyLimits,
+            RequestDispatcher.MainGroups(options.Metrics, options.Security),
             options.Logging.AccessLog,
             options.Logging.AccessLogProbes,
             loggerFactory.CreateLogger<RequestDispatcher>());
@@ -279,6 +296,8 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         var server = new ProxyServer(options, app, connections, snapshots, health, lifecycle, options.Limits.DrainTimeout, time, hosts, loggerFactory)
         {
             ApiKeys = apiKeys,
+            AdminKeys = adminKeys,
+            Admin = admin,
             Preloader = preloader,
             Bodies = requestBodies,
             Metrics = metrics,
@@ -363,14 +382,16 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             _loggerFactory.CreateLogger<ConfigFileWatcher>(),
             source.Initial.Input is { FileContent.IsEmpty: false } input ? input.FileContent.ToArray() : null);
         _reloader = reloader;
+        Admin.Reload = reloader.ReloadWithReportAsync;
         return new Reloads(this, reloader, watcher);
     }
 
-    /// <summary>What SIGHUP does: the API keys file, and the configuration file when there is one, read again.</summary>
+    /// <summary>What SIGHUP does: the API and admin keys files, and the configuration file when there is one, read again.</summary>
     public void Hangup()
     {
         // Each owns the reload it starts, and logs how it ended.
         _ = ApiKeys.ReloadAsync();
+        _ = AdminKeys.ReloadAsync();
         _ = _reloader?.ReloadAsync("SIGHUP");
     }
 
@@ -486,7 +507,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         ListenAddress listen,
         X509Certificate2? certificate,
         bool checkHosts,
-        bool tagMetrics = false)
+        EndpointGroups serves = EndpointGroups.None)
     {
         Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> Configure(bool loopback) => endpoint =>
         {
@@ -496,12 +517,12 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             }
 
             var hostChecked = checkHosts && loopback;
-            if (tagMetrics || hostChecked)
+            if (serves != EndpointGroups.None || hostChecked)
             {
                 endpoint.Use(next => connection =>
                 {
                     // One per connection: it also remembers the connection's last allowed Host.
-                    connection.Items[ListenerMarks.Key] = new ListenerMarks { MetricsOnly = tagMetrics, ChecksHost = hostChecked };
+                    connection.Items[ListenerMarks.Key] = new ListenerMarks { Serves = serves, ChecksHost = hostChecked };
                     return next(connection);
                 });
             }
@@ -527,6 +548,36 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The addresses of their own, after the proxy's (the order of <see cref="Addresses"/>): the
+    /// metrics address, then the admin address; one address given for both serves both.
+    /// </summary>
+    internal static List<OwnAddress> OwnAddresses(GollamasOptions options)
+    {
+        var own = new List<OwnAddress>(2);
+        if (options.Metrics.Enabled && options.Metrics.Listen is { } metrics)
+        {
+            own.Add(new OwnAddress(metrics, EndpointGroups.Metrics));
+        }
+
+        if (options.Security.AdminListen is { } admin)
+        {
+            if (own.Count == 1 && own[0].Address == admin)
+            {
+                own[0] = new OwnAddress(admin, EndpointGroups.Metrics | EndpointGroups.Admin);
+            }
+            else
+            {
+                own.Add(new OwnAddress(admin, EndpointGroups.Admin));
+            }
+        }
+
+        return own;
+    }
+
+    /// <summary>An address of its own and the groups of endpoints it serves.</summary>
+    internal sealed record OwnAddress(ListenAddress Address, EndpointGroups Serves);
 
     /// <summary>The PEM certificate and key for HTTPS, when both are set.</summary>
     private static X509Certificate2? LoadCertificate(LimitOptions limits) =>
@@ -609,6 +660,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         {
             watcher.Dispose();
             server._reloader = null;
+            server.Admin.Reload = null;
             reloader.Dispose();
         }
     }

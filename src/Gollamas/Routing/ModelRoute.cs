@@ -84,13 +84,13 @@ internal sealed class ModelRoute
     /// <summary>A per-request starting point, so equal routes take turns.</summary>
     public int NextRotation() => Interlocked.Increment(ref _rotation) & int.MaxValue;
 
-    /// <summary>Routes whose server is not marked down: how many attempts a request may make.</summary>
+    /// <summary>Routes whose server is neither marked down nor drained: how many attempts a request may make.</summary>
     public int UpRouteCount()
     {
         var up = 0;
         for (var i = 0; i < RouteCount; i++)
         {
-            if (!Connections[i].Health.IsDown)
+            if (Connections[i].Health.IsAvailable)
             {
                 up++;
             }

@@ -4,7 +4,7 @@ namespace Gollamas.Routing;
 
 /// <summary>
 /// Which of a model's servers a request tries next: the one where its first token is expected
-/// soonest. For each route not tried yet whose server is not down, the estimate (seconds) is
+/// soonest. For each route not tried yet whose server is not down or drained, the estimate (seconds) is
 /// <list type="bullet">
 /// <item>the wait for a slot there: the generations of this model the proxy has there beyond the
 /// server's parallel slots (<c>--num-parallel</c>), each worth the observed service time divided
@@ -71,7 +71,7 @@ internal static class RouteSelector
         var count = route.RouteCount;
         if (count == 1)
         {
-            if ((tried & 1UL) != 0 || connections[0].Health.IsDown)
+            if ((tried & 1UL) != 0 || !connections[0].Health.IsAvailable)
             {
                 return null;
             }
@@ -87,7 +87,7 @@ internal static class RouteSelector
         for (var index = 0; index < count; index++)
         {
             var connection = connections[index];
-            if ((tried & (1UL << index)) != 0 || connection.Health.IsDown)
+            if ((tried & (1UL << index)) != 0 || !connection.Health.IsAvailable)
             {
                 own[index] = double.NaN;
                 continue;

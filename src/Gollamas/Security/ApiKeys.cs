@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace Gollamas.Security;
 
 /// <summary>
-/// The API keys clients must present as <c>Authorization: Bearer KEY</c> or <c>x-api-key: KEY</c>: those given on the
+/// The keys a request may present as <c>Authorization: Bearer KEY</c> or <c>x-api-key: KEY</c>: those given on the
 /// command line plus those of the keys file, which <see cref="ReloadAsync"/> reads again (on SIGHUP).
-/// No key configured means no key needed. Keys are compared in constant time.
+/// One instance holds the clients' API keys, another the admin keys: the two never mix.
+/// No key configured means no key needed. Keys are compared in constant time; each has a name
+/// (<see cref="KeyNames"/>), the only thing about a key that reaches a log line or a metric.
 /// </summary>
 internal sealed partial class ApiKeys
 {
@@ -27,7 +29,9 @@ internal sealed partial class ApiKeys
     private readonly string? _file;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private byte[][] _keys;
+    private readonly string _noun;
+    private readonly string _namePrefix;
+    private NamedKey[] _keys;
 
     // Under _reloadLock: one reload runs at a time, and one asked for meanwhile reads again after it.
     private readonly Lock _reloadLock = new();
@@ -35,17 +39,39 @@ internal sealed partial class ApiKeys
     private bool _reloadRunning;
     private bool _reloadAgain;
 
+    /// <summary>The clients' API keys (--api-key, --api-keys-file).</summary>
     public ApiKeys(SecurityOptions options, TimeProvider time, ILogger<ApiKeys> logger)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).ApiKeys, options.ApiKeysFile, KeyNames.ClientPrefix, "API keys", time, logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _fixed = options.ApiKeys;
-        _file = options.ApiKeysFile;
+    }
+
+    /// <param name="keys">The keys given on the command line, each <c>NAME=KEY</c> or bare.</param>
+    /// <param name="file">The keys file, or null.</param>
+    /// <param name="namePrefix">What a bare key is named after, with its position: <c>key</c> gives key1, key2...</param>
+    /// <param name="noun">How the log names them: "API keys", "Admin keys".</param>
+    public ApiKeys(IReadOnlyList<string> keys, string? file, string namePrefix, string noun, TimeProvider time, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _fixed = keys;
+        _file = file;
         _time = time;
         _logger = logger;
-        _keys = Build(_fixed, _file is null ? [] : Parse(File.ReadAllText(_file)));
+        _noun = noun;
+        _namePrefix = namePrefix;
+        _keys = Build(_fixed, _file is null ? [] : Parse(File.ReadAllText(_file)), _namePrefix);
         IsEnabled = _fixed.Count > 0 || _file is not null;
         WarnIfNone(_keys);
     }
+
+    /// <summary>The admin keys (--admin-key, --admin-keys-file): they reach the admin actions, and nothing else unless also given as API keys.</summary>
+    public static ApiKeys ForAdmin(SecurityOptions options, TimeProvider time, ILogger<ApiKeys> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new ApiKeys(options.AdminKeys, options.AdminKeysFile, KeyNames.AdminPrefix, "Admin keys", time, logger);
+    }
+
+    /// <summary>The names of the keys in force, in order (duplicates kept), for the metrics.</summary>
+    public IEnumerable<string> Names => Volatile.Read(ref _keys).Select(static key => key.Name);
 
     /// <summary>Whether keys are required (a key list or a keys file was configured).</summary>
     public bool IsEnabled { get; }
@@ -119,29 +145,29 @@ internal sealed partial class ApiKeys
 
                 if (read == MaxReads)
                 {
-                    Log.ReloadUnsettled(_logger, file, (s_settle * MaxReads).TotalSeconds);
+                    Log.ReloadUnsettled(_logger, _noun, file, (s_settle * MaxReads).TotalSeconds);
                     return;
                 }
 
                 text = again;
             }
 
-            var keys = Build(_fixed, Parse(text));
+            var keys = Build(_fixed, Parse(text), _namePrefix);
             Volatile.Write(ref _keys, keys);
-            Log.Reloaded(_logger, file, keys.Length);
+            Log.Reloaded(_logger, _noun, file, keys.Length);
             WarnIfNone(keys);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.ReloadFailed(_logger, file, FileProblem.Describe(ex, file));
+            Log.ReloadFailed(_logger, _noun, file, FileProblem.Describe(ex, file));
         }
     }
 
-    private void WarnIfNone(byte[][] keys)
+    private void WarnIfNone(NamedKey[] keys)
     {
         if (keys.Length == 0 && _file is not null)
         {
-            Log.NoKeys(_logger, _file);
+            Log.NoKeys(_logger, _noun, _file, _namePrefix == KeyNames.AdminPrefix ? "admin action" : "request");
         }
     }
 
@@ -155,74 +181,115 @@ internal sealed partial class ApiKeys
 
     /// <summary>
     /// Whether the request carries one of the keys, as <c>Authorization: Bearer KEY</c> (Ollama's
-    /// and OpenAI's clients) or as <c>x-api-key: KEY</c> (Anthropic's); either one matching is enough.
+    /// and OpenAI's clients) or as <c>x-api-key: KEY</c> (Anthropic's); either one matching is
+    /// enough. True when no key is configured.
     /// </summary>
-    public bool IsAuthorized(HttpRequest request)
+    public bool IsAuthorized(HttpRequest request) => !IsEnabled || Match(request) is not null;
+
+    /// <summary>
+    /// The name of the key the request carries (see <see cref="IsAuthorized"/>), or null when it
+    /// carries none of these keys (or none is configured).
+    /// </summary>
+    public string? Match(HttpRequest request)
     {
         if (!IsEnabled)
         {
-            return true;
+            return null;
         }
 
         var keys = Volatile.Read(ref _keys);
         var header = request.Headers.Authorization.ToString().AsSpan().Trim();
-        if (header.Length > 7 && header[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && Matches(keys, header[7..].Trim()))
+        if (header.Length > 7 && header[..7].Equals("Bearer ", StringComparison.OrdinalIgnoreCase) && Find(keys, header[7..].Trim()) is { } bearer)
         {
-            return true;
+            return bearer;
         }
 
         return request.Headers.TryGetValue(AnthropicKeyHeader, out var anthropic)
-            && Matches(keys, anthropic.ToString().AsSpan().Trim());
+            ? Find(keys, anthropic.ToString().AsSpan().Trim())
+            : null;
     }
 
-    private static bool Matches(byte[][] keys, ReadOnlySpan<char> presented)
+    private static string? Find(NamedKey[] keys, ReadOnlySpan<char> presented)
     {
         if (presented.IsEmpty)
         {
-            return false;
+            return null;
         }
 
         Span<byte> bytes = stackalloc byte[MaxKeyBytes];
         if (Encoding.UTF8.GetMaxByteCount(presented.Length) > MaxKeyBytes && Encoding.UTF8.GetByteCount(presented) > MaxKeyBytes)
         {
-            return false;
+            return null;
         }
 
         var length = Encoding.UTF8.GetBytes(presented, bytes);
         var candidate = bytes[..length];
 
         // Every key is compared, whichever matches, so the time taken says nothing about which.
-        var match = false;
+        string? match = null;
         foreach (var key in keys)
         {
-            match |= CryptographicOperations.FixedTimeEquals(candidate, key);
+            var equal = CryptographicOperations.FixedTimeEquals(candidate, key.Bytes);
+            match = equal && match is null ? key.Name : match;
         }
 
         return match;
     }
 
-    private static byte[][] Build(IEnumerable<string> fixedKeys, IEnumerable<string> fileKeys) =>
-        fixedKeys.Concat(fileKeys).Select(static key => Encoding.UTF8.GetBytes(key)).ToArray();
+    private static NamedKey[] Build(IReadOnlyList<string> fixedKeys, List<KeyNames.Entry> fileKeys, string prefix)
+    {
+        var keys = new NamedKey[fixedKeys.Count + fileKeys.Count];
+        for (var i = 0; i < fixedKeys.Count; i++)
+        {
+            var entry = KeyNames.ReadFlag(fixedKeys[i]);
+            keys[i] = new NamedKey(entry.Name ?? KeyNames.ByPosition(prefix, i + 1), Encoding.UTF8.GetBytes(entry.Key));
+        }
 
-    /// <summary>One key per line; blank lines and lines starting with '#' are skipped.</summary>
-    private static List<string> Parse(string text) =>
-        text.Split('\n')
-            .Select(static line => line.Trim())
-            .Where(static line => line.Length > 0 && !line.StartsWith('#'))
-            .ToList();
+        for (var i = 0; i < fileKeys.Count; i++)
+        {
+            var position = fixedKeys.Count + i + 1;
+            keys[position - 1] = new NamedKey(fileKeys[i].Name ?? KeyNames.ByPosition(prefix, position), Encoding.UTF8.GetBytes(fileKeys[i].Key));
+        }
+
+        return keys;
+    }
+
+    /// <summary>One key per line, <c>NAME: KEY</c> or a bare key; blank lines and lines starting with '#' are skipped.</summary>
+    private static List<KeyNames.Entry> Parse(string text)
+    {
+        var entries = new List<KeyNames.Entry>();
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length > 0 && !line.StartsWith('#'))
+            {
+                entries.Add(KeyNames.ReadLine(line));
+            }
+        }
+
+        return entries;
+    }
+
+    // A key and its name: the name is what logs and metrics say, the bytes what is compared.
+    private sealed class NamedKey(string name, byte[] bytes)
+    {
+        public string Name { get; } = name;
+
+        public byte[] Bytes { get; } = bytes;
+    }
 
     private static partial class Log
     {
-        [LoggerMessage(LogEventIds.ApiKeysReloaded, LogLevel.Information, "API keys re-read from {File}: {Count} keys in force", EventName = "ApiKeysReloaded")]
-        public static partial void Reloaded(ILogger logger, string file, int count);
+        [LoggerMessage(LogEventIds.ApiKeysReloaded, LogLevel.Information, "{Keys} re-read from {File}: {Count} keys in force", EventName = "ApiKeysReloaded")]
+        public static partial void Reloaded(ILogger logger, string keys, string file, int count);
 
-        [LoggerMessage(LogEventIds.ApiKeysReloadFailed, LogLevel.Warning, "API keys file {File} could not be read, the keys in force stay: {Reason}", EventName = "ApiKeysReloadFailed")]
-        public static partial void ReloadFailed(ILogger logger, string file, string reason);
+        [LoggerMessage(LogEventIds.ApiKeysReloadFailed, LogLevel.Warning, "{Keys} file {File} could not be read, the keys in force stay: {Reason}", EventName = "ApiKeysReloadFailed")]
+        public static partial void ReloadFailed(ILogger logger, string keys, string file, string reason);
 
-        [LoggerMessage(LogEventIds.ApiKeysReloadUnsettled, LogLevel.Warning, "API keys file {File} kept changing for {Seconds} s, the keys in force stay; send SIGHUP again once it is written", EventName = "ApiKeysReloadUnsettled")]
-        public static partial void ReloadUnsettled(ILogger logger, string file, double seconds);
+        [LoggerMessage(LogEventIds.ApiKeysReloadUnsettled, LogLevel.Warning, "{Keys} file {File} kept changing for {Seconds} s, the keys in force stay; send SIGHUP again once it is written", EventName = "ApiKeysReloadUnsettled")]
+        public static partial void ReloadUnsettled(ILogger logger, string keys, string file, double seconds);
 
-        [LoggerMessage(LogEventIds.ApiKeysNone, LogLevel.Warning, "API keys file {File} holds no key and no other key is set: every request will be refused", EventName = "ApiKeysNone")]
-        public static partial void NoKeys(ILogger logger, string file);
+        [LoggerMessage(LogEventIds.ApiKeysNone, LogLevel.Warning, "{Keys} file {File} holds no key and no other key is set: every {Refused} will be refused", EventName = "ApiKeysNone")]
+        public static partial void NoKeys(ILogger logger, string keys, string file, string refused);
     }
 }

@@ -942,6 +942,62 @@ public class ConfigParserTests
     }
 
     [Fact]
+    public void TryParse_AdminListenWithoutAnAdminKey_ReportsError()
+    {
+        var input = (Input() with { ApiKeys = ApiKeys("k1") }).With(Settings.AdminListen, [new ConfigEntry("127.0.0.1:11435", "--admin-listen")]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal("--admin-key/GOLLAMAS_ADMIN_KEYS: missing (--admin-listen is set; give an admin key or an admin keys file)");
+    }
+
+    [Fact]
+    public void TryParse_AdminKeysAndListen_KeptApartFromTheApiKeys()
+    {
+        var input = (Input() with { ApiKeys = ApiKeys("k1") })
+            .With(Settings.AdminKeys, [new ConfigEntry("ops=a1", "--admin-key")])
+            .With(Settings.AdminListen, [new ConfigEntry("127.0.0.1:11435", "--admin-listen")]);
+
+        ConfigParser.TryParse(input, out var options, out _).Should().BeTrue();
+
+        options!.Security.ApiKeys.Should().Equal("k1");
+        options.Security.AdminKeys.Should().Equal("ops=a1");
+        options.Security.AdminListen.Should().Be(new ListenAddress("127.0.0.1", 11435));
+    }
+
+    [Fact]
+    public void TryParse_KeyPolicies_OnePerNameFromTheThreeRows()
+    {
+        var input = Input()
+            .With(Settings.KeyModels, [new ConfigEntry("team-a=llama3.2", "--key-models"), new ConfigEntry("team-a=qwen3:8b", "--key-models")])
+            .With(Settings.KeyConcurrency, [new ConfigEntry("team-a=4", "--key-concurrency"), new ConfigEntry("key2=1", "--key-concurrency")])
+            .With(Settings.KeyRate, [new ConfigEntry("key2=60", "--key-rate")]);
+
+        ConfigParser.TryParse(input, out var options, out var errors).Should().BeTrue(string.Join("; ", errors));
+
+        options!.Security.KeyPolicies.Should().BeEquivalentTo(new[]
+        {
+            new KeyPolicy("team-a") { Models = ["llama3.2", "qwen3:8b"], Concurrency = 4 },
+            new KeyPolicy("key2") { Concurrency = 1, PerMinute = 60 },
+        }, static o => o.WithStrictOrdering());
+    }
+
+    [Theory]
+    [InlineData("--key-rate", "team-a", "--key-rate \"team-a\": expected NAME=N")]
+    [InlineData("--key-rate", "team-a=0", "--key-rate \"team-a=0\": invalid number of requests per minute '0' (expected a whole number of at least 1)")]
+    [InlineData("--key-concurrency", "1a=2", "--key-concurrency \"1a=2\": invalid key name '1a' (a letter, then letters, digits, '.', '_' or '-')")]
+    [InlineData("--key-models", "team-a=", "--key-models \"team-a=\": expected NAME=MODEL")]
+    public void TryParse_InvalidKeyPolicy_ReportsIt(string flag, string value, string message)
+    {
+        var row = Settings.All.Single(s => s.Flag == flag);
+        var input = Input().With(row, [new ConfigEntry(value, flag)]);
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(message);
+    }
+
+    [Fact]
     public void TryParse_ApiKeysFile_KeepsThePath()
     {
         using var file = new TemporaryFile();

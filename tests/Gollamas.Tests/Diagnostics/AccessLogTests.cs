@@ -18,7 +18,7 @@ public sealed class AccessLogTests : TwoServersTest
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         var line = await WaitForAccessLineAsync(proxy, "/api/chat");
-        line.Should().MatchRegex($@"^Information: POST /api/chat 200 model=gpt-4o resolved=llama3\.2 connection=127\.0\.0\.1:\d+ bytes={answer.Length} ttfb_ms=[\d.]+ duration_ms=[\d.]+ client=127\.0\.0\.1 id=[0-9a-f]{{16}}-[0-9a-f]+$");
+        line.Should().MatchRegex($@"^Information: POST /api/chat 200 model=gpt-4o resolved=llama3\.2 connection=127\.0\.0\.1:\d+ bytes={answer.Length} ttfb_ms=[\d.]+ duration_ms=[\d.]+ client=127\.0\.0\.1 key=- id=[0-9a-f]{{16}}-[0-9a-f]+$");
         proxy.Logs.Lines.Should().NotContain(l => l.Contains("secret", StringComparison.Ordinal));
     }
 

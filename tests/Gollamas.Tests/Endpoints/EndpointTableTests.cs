@@ -50,7 +50,11 @@ public sealed class EndpointTableTests
     ];
 
     // The proxy's own endpoints, which Ollama does not have.
-    private static readonly string[] s_ownPaths = ["/healthz", "/readyz", "/metrics"];
+    private static readonly string[] s_ownPaths =
+    [
+        "/healthz", "/readyz", "/metrics",
+        "/gollamas/status", "/gollamas/reload", "/gollamas/connections/{id}/drain", "/gollamas/connections/{id}/resume", "/gollamas/connections/{id}/probe",
+    ];
 
     public static TheoryData<string> OllamaPaths() => [.. s_ollamaRoutes.Select(static r => r.Path).Distinct()];
 
@@ -172,10 +176,25 @@ public sealed class EndpointTableTests
     {
         foreach (var row in EndpointTable.Rows)
         {
-            var path = row.Match == PathMatch.Exact ? row.Path : row.Prefix + "x";
+            var path = row.Match == PathMatch.Exact ? row.Path : row.Prefix + "x" + row.Suffix;
 
             EndpointTable.Find(path).Should().BeSameAs(row);
         }
+    }
+
+    [Theory]
+    [InlineData("/gollamas/connections/gpu1/drain", "gpu1")]
+    [InlineData("/gollamas/connections/gpu1:11434/probe", "gpu1:11434")]
+    [InlineData("/gollamas/connections//drain", null)]
+    [InlineData("/gollamas/connections/a/b/drain", null)]
+    [InlineData("/gollamas/connections/gpu1/drainx", null)]
+    [InlineData("/gollamas/connections/gpu1", null)]
+    public void ConnectionPatterns_ParameterIsTheSegmentBetweenPrefixAndSuffix(string path, string? id)
+    {
+        var row = EndpointTable.Find(path);
+
+        row?.ParameterOf(path).Should().Be(id);
+        (row is null).Should().Be(id is null);
     }
 
     [Theory]

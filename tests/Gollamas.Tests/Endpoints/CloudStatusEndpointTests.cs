@@ -5,7 +5,7 @@ using static Gollamas.Tests.Endpoints.FakeAnswers;
 namespace Gollamas.Tests.Endpoints;
 
 /// <summary>GET /api/status asked of every server: cloud reads as disabled when any server that answered says so.</summary>
-public sealed class StatusEndpointTests : TwoServersTest
+public sealed class CloudStatusEndpointTests : TwoServersTest
 {
     private const string Enabled = """{"cloud":{"disabled":false,"source":"none"}}""";
 

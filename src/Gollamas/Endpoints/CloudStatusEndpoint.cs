@@ -14,7 +14,7 @@ namespace Gollamas.Endpoints;
 /// "enabled" would be a promise one of them does not keep. The source is the first disabled
 /// server's (<c>env</c>, <c>config</c> or <c>both</c>, as Ollama names it), else <c>none</c>.
 /// </summary>
-internal sealed class StatusEndpoint(FanOut fanOut)
+internal sealed class CloudStatusEndpoint(FanOut fanOut)
 {
     public async Task HandleAsync(HttpContext context, ProxySnapshot snapshot)
     {
