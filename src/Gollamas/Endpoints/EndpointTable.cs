@@ -35,6 +35,10 @@ internal static class EndpointTable
         new("/readyz", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, _) => endpoints.Probes.ReadyzAsync(context)) { KeyExempt = true },
         Metrics,
 
+        // The proxy's own dashboard: a page without data (it reads the status with its user's key).
+        new("/gollamas/", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => DashboardEndpoint.HandleAsync(context)) { KeyExempt = true },
+        new("/gollamas", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => DashboardEndpoint.HandleAsync(context)) { KeyExempt = true },
+
         // Ollama's native API: answered from every server.
         new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),
         new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Lists.TagsAsync(context, snapshot)),

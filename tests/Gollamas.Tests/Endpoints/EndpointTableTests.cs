@@ -44,7 +44,7 @@ public sealed class EndpointTableTests
     ];
 
     // The proxy's own endpoints, which Ollama does not have.
-    private static readonly string[] s_ownPaths = ["/healthz", "/readyz", "/metrics"];
+    private static readonly string[] s_ownPaths = ["/healthz", "/readyz", "/metrics", "/gollamas/", "/gollamas"];
 
     public static TheoryData<string> OllamaPaths() => [.. s_ollamaRoutes.Select(static r => r.Path).Distinct()];
 
