@@ -75,6 +75,19 @@ need_packages() {
   fi
 }
 
+# The dashboard's browser tests (tests/Gollamas.Tests/Browser) drive Debian's Chromium through
+# its ChromeDriver: installed when missing and allowed; otherwise those tests are reported skipped.
+browser_tools() {
+  command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "build.sh: installing chromium chromium-driver with apt-get (for the browser tests)" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; } >/dev/null 2>&1 \
+      || echo "build.sh: could not install chromium chromium-driver; the browser tests will be skipped" >&2
+  else
+    echo "build.sh: no chromium and chromedriver here (apt-get install chromium chromium-driver, as root); the browser tests will be skipped" >&2
+  fi
+}
+
 # The arm64 cross link on an x64 machine: clang + lld, Debian's arm64 glibc and libgcc cross
 # packages, and llvm-objcopy to strip (GNU objcopy cannot read aarch64 ELF).
 need_arm64_cross() {
@@ -229,6 +242,7 @@ case "$cmd" in
     need_dotnet
     binary="$(publish)"
     export GOLLAMAS_BINARY="$PWD/$binary"
+    browser_tools
     dotnet test Gollamas.sln -c Release -nologo \
       --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
       --results-directory artifacts/test-results "$@"

@@ -51,6 +51,19 @@ internal static class EndpointTable
         new("/gollamas/connections/{id}/resume", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.ResumeAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
         new("/gollamas/connections/{id}/probe", ApiMethods.Post, ErrorShape.Ollama, static (endpoints, context, surface, record, snapshot) => endpoints.Admin.ProbeAsync(context, surface, record, snapshot), PathMatch.Segment) { Access = EndpointAccess.Admin, Groups = EndpointGroups.Admin },
 
+        // The dashboard: a page without data (it reads the status with its user's key), so open;
+        // served where the status is.
+        new("/gollamas/", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => DashboardEndpoint.HandleAsync(context))
+        {
+            Access = EndpointAccess.Open,
+            Groups = EndpointGroups.Api | EndpointGroups.Admin,
+        },
+        new("/gollamas", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (_, context, _, _, _) => DashboardEndpoint.HandleAsync(context))
+        {
+            Access = EndpointAccess.Open,
+            Groups = EndpointGroups.Api | EndpointGroups.Admin,
+        },
+
         // Ollama's native API: answered from every server.
         new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),
         new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Lists.TagsAsync(context, record, snapshot)),

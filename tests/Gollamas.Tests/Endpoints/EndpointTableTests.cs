@@ -52,7 +52,7 @@ public sealed class EndpointTableTests
     // The proxy's own endpoints, which Ollama does not have.
     private static readonly string[] s_ownPaths =
     [
-        "/healthz", "/readyz", "/metrics",
+        "/healthz", "/readyz", "/metrics", "/gollamas/", "/gollamas",
         "/gollamas/status", "/gollamas/reload", "/gollamas/connections/{id}/drain", "/gollamas/connections/{id}/resume", "/gollamas/connections/{id}/probe",
     ];
 
