@@ -678,6 +678,31 @@ internal static class Settings
     {
         draft.RequireBoth(TlsCertificate, TlsKey);
         draft.RequireBoth(TlsKey, TlsCertificate);
+
+        // Read here, so a pair that is not PEM, or a key of another certificate, is a
+        // configuration error naming both files rather than a failure at start-up.
+        if (draft.Input.Single(TlsCertificate) is { } certificate && draft.Input.Single(TlsKey) is { } key
+            && File.Exists(certificate.Value.Trim()) && File.Exists(key.Value.Trim()))
+        {
+            try
+            {
+                using var loaded = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(certificate.Value.Trim(), key.Value.Trim());
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                draft.Errors.Add(new ConfigError(
+                    certificate.Source,
+                    certificate.Value,
+                    $"with {key.Source} \"{key.Value}\": not a PEM certificate and the PEM private key that goes with it"));
+            }
+            catch (IOException)
+            {
+                // Unreadable: the file's own row says so.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     // An admin address without an admin key would serve nothing but the status.

@@ -77,8 +77,8 @@ public sealed class ConfigFileCommandTests : IDisposable
         [Settings.IdleTimeout] = ([.. s_route, "--idle-timeout", "30m"], RouteYaml + "idle_timeout: 30m"),
         [Settings.MaxConnections] = ([.. s_route, "--max-connections", "20000"], RouteYaml + "max_connections: 20000"),
         [Settings.DrainTimeout] = ([.. s_route, "--drain-timeout", "2m"], RouteYaml + "drain_timeout: 2m"),
-        [Settings.TlsCertificate] = ([.. s_route, "--tls-cert", AFile, "--tls-key", AFile], RouteYaml + $"tls_cert: '{AFile}'\ntls_key: '{AFile}'"),
-        [Settings.TlsKey] = ([.. s_route, "--tls-key", AFile, "--tls-cert", AFile], RouteYaml + $"tls_key: '{AFile}'\ntls_cert: '{AFile}'"),
+        [Settings.TlsCertificate] = ([.. s_route, "--tls-cert", "{tlscert}", "--tls-key", "{tlskey}"], RouteYaml + "tls_cert: '{tlscert}'\ntls_key: '{tlskey}'"),
+        [Settings.TlsKey] = ([.. s_route, "--tls-key", "{tlskey}", "--tls-cert", "{tlscert}"], RouteYaml + "tls_key: '{tlskey}'\ntls_cert: '{tlscert}'"),
         [Settings.ApiKeys] = ([.. s_route, "--api-key", "sk-1", "--api-key", "sk-2,sk-3"], RouteYaml + "api_keys: [sk-1, 'sk-2,sk-3']"),
         [Settings.ApiKeysFile] = ([.. s_route, "--api-keys-file", AFile], RouteYaml + $"api_keys_file: '{AFile}'"),
         [Settings.AdminKeys] = ([.. s_route, "--admin-key", "ops=sk-a", "--admin-key", "sk-b,sk-c"], RouteYaml + "admin_keys: [ops=sk-a, 'sk-b,sk-c']"),
@@ -116,7 +116,10 @@ public sealed class ConfigFileCommandTests : IDisposable
         var existing = WriteFile("existing", "x");
         using var certificate = TestCertificates.CreateLoopback();
         var pem = WriteFile("ca.pem", certificate.ExportCertificatePem());
-        string Placed(string text) => text.Replace(AFile, existing, StringComparison.Ordinal).Replace(APem, pem, StringComparison.Ordinal).Replace("{dir}", _directory, StringComparison.Ordinal);
+        var (tlsCertificate, tlsKey) = (Path.Combine(_directory, "tls.crt"), Path.Combine(_directory, "tls.key"));
+        TestCertificates.WritePemPair(tlsCertificate, tlsKey);
+        string Placed(string text) => text.Replace(AFile, existing, StringComparison.Ordinal).Replace(APem, pem, StringComparison.Ordinal).Replace("{dir}", _directory, StringComparison.Ordinal)
+            .Replace("{tlscert}", tlsCertificate, StringComparison.Ordinal).Replace("{tlskey}", tlsKey, StringComparison.Ordinal);
 
         var fromFlags = await InvokeAsync([.. flags.Select(Placed)]);
         var fromFile = await InvokeAsync(["--config", WriteFile("gollamas.yaml", Placed(yaml))]);

@@ -3,6 +3,7 @@ using Gollamas.Cli;
 using Gollamas.Config;
 using Gollamas.Diagnostics;
 using Gollamas.Hosting;
+using Gollamas.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Tests.Cli;
@@ -400,6 +401,7 @@ public class GollamasCommandTests
     {
         using var certificate = new TemporaryFile();
         using var key = new TemporaryFile();
+        TestCertificates.WritePemPair(certificate.Path, key.Path);
 
         var run = await InvokeAsync(["--tls-cert", certificate.Path, "--tls-key", key.Path, "--proxy", Proxy]);
 
@@ -414,6 +416,8 @@ public class GollamasCommandTests
         using var certificate = new TemporaryFile();
         using var key = new TemporaryFile();
         using var otherKey = new TemporaryFile();
+        TestCertificates.WritePemPair(certificate.Path, key.Path);
+        File.Copy(key.Path, otherKey.Path, overwrite: true);
         var env = Env(("GOLLAMAS_TLS_CERT", certificate.Path), ("GOLLAMAS_TLS_KEY", key.Path));
 
         var run = await InvokeAsync(["--tls-key", otherKey.Path, "--proxy", Proxy], env);

@@ -1,4 +1,5 @@
 using Gollamas.Config;
+using Gollamas.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace Gollamas.Tests.Config;
@@ -819,6 +820,8 @@ public class ConfigParserTests
     {
         using var certificate = new TemporaryFile();
         using var key = new TemporaryFile();
+        TestCertificates.WritePemPair(certificate.Path, key.Path);
+
         var input = Input() with
         {
             TlsCertificate = new ConfigEntry($" {certificate.Path} ", "--tls-cert"),
@@ -829,6 +832,25 @@ public class ConfigParserTests
 
         options!.Limits.TlsCertificatePath.Should().Be(certificate.Path);
         options.Limits.TlsKeyPath.Should().Be(key.Path);
+    }
+
+    [Fact]
+    public void TryParse_TlsFilesNotAPemPair_AConfigurationErrorNamingBoth()
+    {
+        using var certificate = new TemporaryFile();
+        using var key = new TemporaryFile();
+        File.WriteAllText(certificate.Path, "not a certificate");
+        File.WriteAllText(key.Path, "not a key");
+        var input = Input() with
+        {
+            TlsCertificate = new ConfigEntry(certificate.Path, "--tls-cert"),
+            TlsKey = new ConfigEntry(key.Path, "GOLLAMAS_TLS_KEY"),
+        };
+
+        ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(e => e.ToString()).Should().Equal(
+            $"--tls-cert \"{certificate.Path}\": with GOLLAMAS_TLS_KEY \"{key.Path}\": not a PEM certificate and the PEM private key that goes with it");
     }
 
     [Fact]

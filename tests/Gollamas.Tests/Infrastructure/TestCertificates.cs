@@ -17,4 +17,13 @@ public static class TestCertificates
         request.CertificateExtensions.Add(san.Build());
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
+
+    /// <summary>Writes a new loopback certificate and its private key as PEM files, as --tls-cert and --tls-key read them.</summary>
+    public static void WritePemPair(string certificatePath, string keyPath)
+    {
+        using var certificate = CreateLoopback();
+        using var key = certificate.GetECDsaPrivateKey()!;
+        File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
+        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+    }
 }
