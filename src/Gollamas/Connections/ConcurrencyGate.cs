@@ -12,7 +12,7 @@ namespace Gollamas.Connections;
 internal sealed class ConcurrencyGate
 {
     private readonly Lock _lock = new();
-    private readonly LinkedList<TaskCompletionSource> _waiting = new();
+    private readonly LinkedList<Waiter> _waiting = new();
 
     // Slots held, counted even without a limit (so that one set later counts those already in):
     // written with Interlocked, also under the lock.
@@ -71,7 +71,9 @@ internal sealed class ConcurrencyGate
     /// Takes a slot, waiting in line if none is free. Every <see cref="GateResult.Entered"/> must
     /// be paired with one <see cref="Exit"/>.
     /// </summary>
-    public async ValueTask<GateResult> EnterAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="model">The model the request is for, shown in the status while it waits.</param>
+    /// <param name="key">The name of the key it came with, shown likewise.</param>
+    public async ValueTask<GateResult> EnterAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken, string? model = null, string? key = null)
     {
         if (!IsLimited)
         {
@@ -79,7 +81,7 @@ internal sealed class ConcurrencyGate
             return GateResult.Entered;
         }
 
-        LinkedListNode<TaskCompletionSource> node;
+        LinkedListNode<Waiter> node;
         lock (_lock)
         {
             // Read again under the lock: SetLimits may have lifted the limit meanwhile, and then
@@ -95,7 +97,7 @@ internal sealed class ConcurrencyGate
                 return GateResult.QueueFull;
             }
 
-            node = _waiting.AddLast(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            node = _waiting.AddLast(new Waiter(model, key, time.GetUtcNow()));
         }
 
         QueueChanged?.Invoke(this);
@@ -140,7 +142,7 @@ internal sealed class ConcurrencyGate
             return;
         }
 
-        TaskCompletionSource? next;
+        Waiter? next;
         lock (_lock)
         {
             Interlocked.Decrement(ref _active);
@@ -161,7 +163,7 @@ internal sealed class ConcurrencyGate
     /// </summary>
     public void SetLimits(int limit, int queueLength)
     {
-        var admitted = new List<TaskCompletionSource>();
+        var admitted = new List<Waiter>();
         lock (_lock)
         {
             Volatile.Write(ref _limit, Math.Max(0, limit));
@@ -183,8 +185,25 @@ internal sealed class ConcurrencyGate
         }
     }
 
+    /// <summary>The requests waiting now, first in line first (for the status; allocates).</summary>
+    public QueuedRequest[] Queued()
+    {
+        lock (_lock)
+        {
+            var queued = new QueuedRequest[_waiting.Count];
+            var position = 0;
+            foreach (var waiter in _waiting)
+            {
+                queued[position] = new QueuedRequest(position + 1, waiter.Model, waiter.Key, waiter.Since);
+                position++;
+            }
+
+            return queued;
+        }
+    }
+
     // Under _lock: the first in line, given a slot, if the limit leaves one free.
-    private TaskCompletionSource? AdmitNext()
+    private Waiter? AdmitNext()
     {
         if (_waiting.First is not { } first || (IsLimited && _active >= Limit))
         {
@@ -195,4 +214,21 @@ internal sealed class ConcurrencyGate
         Interlocked.Increment(ref _active);
         return first.Value;
     }
+
+    // One request in line: what the status shows of it, and the signal it waits on.
+    private sealed class Waiter(string? model, string? key, DateTimeOffset since) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public string? Model { get; } = model;
+
+        public string? Key { get; } = key;
+
+        public DateTimeOffset Since { get; } = since;
+    }
 }
+
+/// <summary>A request waiting in a connection's line, as the status shows it.</summary>
+/// <param name="Position">1 for the next to get a slot.</param>
+/// <param name="Model">The model it is for, if known.</param>
+/// <param name="Key">The name of the key it came with, if any.</param>
+/// <param name="Since">When it started waiting.</param>
+internal sealed record QueuedRequest(int Position, string? Model, string? Key, DateTimeOffset Since);

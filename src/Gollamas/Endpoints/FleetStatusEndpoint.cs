@@ -104,6 +104,18 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
             writer.WriteEndObject();
         }
 
+        private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+        {
+            if (value is null)
+            {
+                writer.WriteNull(name);
+            }
+            else
+            {
+                writer.WriteString(name, value);
+            }
+        }
+
         private void WriteConnection(Utf8JsonWriter writer, RouteTable table, Connection connection)
         {
             var health = connection.Health;
@@ -154,6 +166,20 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
             writer.WriteNumber("queued", connection.Gate.Waiting);
             writer.WriteNumber("limit", connection.Gate.Limit);
             writer.WriteNumber("queue_length", connection.Gate.QueueLength);
+
+            // Who waits, first in line first; the key's name only for a reader who may see URLs.
+            writer.WriteStartArray("queue");
+            foreach (var queued in connection.Gate.Queued())
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("position", queued.Position);
+                WriteStringOrNull(writer, "model", queued.Model);
+                WriteStringOrNull(writer, "key", showUrls ? queued.Key : null);
+                writer.WriteNumber("waited_seconds", Math.Round(Math.Max(0, (now - queued.Since).TotalSeconds), 3));
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
 
             writer.WriteStartArray("loaded_models");
             foreach (var loaded in health.LoadedModels)

@@ -182,7 +182,7 @@ internal sealed partial class ModelEndpoints(
                 {
                     // A free slot answers at once; only a request that queued is timed (apart,
                     // so the common path keeps no more state across its awaits).
-                    var entering = connection.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted);
+                    var entering = connection.Gate.EnterAsync(snapshot.Queue.Timeout, snapshot.Queue.Time, context.RequestAborted, route.Name, record.KeyName);
                     gate = entering.IsCompleted ? entering.Result : await WaitInLineAsync(entering, context, connection, snapshot.Queue.Time, record);
                 }
 

@@ -107,6 +107,63 @@ public sealed class FleetStatusEndpointTests : TwoServersTest
         tags.StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task RequestWaitingInLine_ListedWithItsModelAndKeyName_TheKeyOnlyForAnAdmin()
+    {
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: [$"llama3.2={A.BaseUri}"],
+            adjust: options => options with
+            {
+                Security = new SecurityOptions { ApiKeys = ["team-a=sk-a"], AdminKeys = ["ops=sk-admin"] },
+                Concurrency = new ConcurrencyOptions { DefaultLimit = 1, QueueLength = 4, QueueTimeout = TimeSpan.FromSeconds(60) },
+            });
+        var gate = Proxy.Server.Snapshots.Current.Routes.Models[0].Connections[0].Gate;
+        var held = HeldChat(out var release);
+        A.MapScript("POST", "/api/chat", held);
+        var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.QueueChanged += changed =>
+        {
+            if (changed.Waiting == 1)
+            {
+                queued.TrySetResult();
+            }
+        };
+        using var first = await SendAsync("/api/chat", "sk-a", HttpCompletionOption.ResponseHeadersRead);
+        await held.Started.DefaultTimeout();
+        var second = SendAsync("/api/chat", "sk-a", HttpCompletionOption.ResponseContentRead);
+        await queued.Task.DefaultTimeout();
+
+        using var asAdmin = await SendAsync("/gollamas/status", "sk-admin", HttpCompletionOption.ResponseContentRead, get: true);
+        using var asClient = await SendAsync("/gollamas/status", "sk-a", HttpCompletionOption.ResponseContentRead, get: true);
+        var adminQueue = QueueOf(await asAdmin.Content.ReadAsStringAsync());
+        var clientQueue = QueueOf(await asClient.Content.ReadAsStringAsync());
+        release.Open();
+        (await second.DefaultTimeout()).Dispose(); // through the gate: what the fake answered it does not matter here
+
+        adminQueue.GetArrayLength().Should().Be(1);
+        adminQueue[0].GetProperty("position").GetInt32().Should().Be(1);
+        adminQueue[0].GetProperty("model").GetString().Should().Be("llama3.2");
+        adminQueue[0].GetProperty("key").GetString().Should().Be("team-a");
+        adminQueue[0].GetProperty("waited_seconds").GetDouble().Should().BeGreaterThanOrEqualTo(0);
+        clientQueue[0].GetProperty("key").ValueKind.Should().Be(JsonValueKind.Null, "a client does not see other keys' names");
+        gate.Queued().Should().BeEmpty("the request left the line when it got its slot");
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string path, string key, HttpCompletionOption completion, bool get = false)
+    {
+        using var request = new HttpRequestMessage(get ? HttpMethod.Get : HttpMethod.Post, path);
+        if (!get)
+        {
+            request.Content = new StringContent("""{"model":"llama3.2"}""");
+        }
+
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        return await Proxy!.Client.SendAsync(request, completion).DefaultTimeout();
+    }
+
+    private static JsonElement QueueOf(string status) =>
+        JsonDocument.Parse(status).RootElement.GetProperty("connections")[0].GetProperty("queue").Clone();
+
     private async Task<ProxyUnderTest> StartAsync(string[] apiKeys, string[] adminKeys)
     {
         Proxy = await ProxyUnderTest.StartAsync(
