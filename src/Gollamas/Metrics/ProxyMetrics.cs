@@ -340,6 +340,7 @@ internal sealed class ProxyMetrics
         WriteGauge(text, "gollamas_in_flight_requests", "Requests being forwarded to each connection now.", connections, static c => c.InFlight);
         WriteGauge(text, "gollamas_queued_requests", "Requests waiting for a slot on each connection now.", connections, static c => c.Gate.Waiting);
         WriteGauge(text, "gollamas_connection_up", "1 while a connection is up, 0 while it is marked down.", connections, static c => c.Health.IsDown ? 0 : 1);
+        WriteGauge(text, "gollamas_connection_draining", "1 while an operator has a connection drained (it takes no new request), else 0.", connections, static c => c.Health.IsDraining ? 1 : 0);
         text.Append("# HELP gollamas_connection_transitions_total Times each connection was marked down (to=\"down\") or came back up (to=\"up\"), since the proxy started or the connection was configured.\n");
         text.Append("# TYPE gollamas_connection_transitions_total counter\n");
         foreach (var connection in connections)

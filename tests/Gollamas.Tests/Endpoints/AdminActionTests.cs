@@ -84,6 +84,7 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
         rest.Should().Contain("\"done\":true");
         A.Requests.Count(static r => r.Path == "/api/chat").Should().Be(1);
         proxy.Logs.Lines.Should().Contain("Information: Admin key ops: drain connection a: it takes no new requests; 1 in flight finish");
+        (await proxy.Client.GetStringAsync("/metrics")).Should().Contain("gollamas_connection_draining{connection=\"a\"} 1\n").And.Contain("gollamas_connection_draining{connection=\"b\"} 0\n");
 
         // The stream's request is over once its access-log line is written.
         await proxy.Logs.WaitForAsync(static l => l.Contains("POST /api/chat 200", StringComparison.Ordinal)).DefaultTimeout();
@@ -94,6 +95,7 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
         (await resumed.Content.ReadAsStringAsync()).Should().Be("""{"connection":"a","state":"up","draining":false,"in_flight":0}""");
         served.StatusCode.Should().Be(HttpStatusCode.OK);
         proxy.Logs.Lines.Should().Contain("Information: Admin key ops: resume connection a: it takes requests again (up)");
+        (await proxy.Client.GetStringAsync("/metrics")).Should().Contain("gollamas_connection_draining{connection=\"a\"} 0\n");
     }
 
     [Fact]
