@@ -22,6 +22,7 @@ internal sealed class Connection : IDisposable
     private int _state;
     private IReadOnlyList<ModelName>? _listed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelActivity> _activity = new(StringComparer.OrdinalIgnoreCase);
+    private ModelActivity? _lastActivity;
 
     /// <param name="config">The connection as configured.</param>
     /// <param name="settings">Its pool, health and concurrency settings.</param>
@@ -104,8 +105,21 @@ internal sealed class Connection : IDisposable
     /// routes' canonical names come here, and only of configured or discovered models (a model
     /// routed because it runs has no entry): the set is bounded by the configuration.
     /// </summary>
-    public ModelActivity Activity(string canonicalModel) =>
-        _activity.TryGetValue(canonicalModel, out var activity) ? activity : _activity.GetOrAdd(canonicalModel, static _ => new ModelActivity());
+    public ModelActivity Activity(string canonicalModel)
+    {
+        // A route's name is one string for the life of its snapshot: the entry found last is
+        // tried first, by reference, before the dictionary hashes the name (case-insensitively).
+        var last = _lastActivity;
+        if (last is not null && ReferenceEquals(last.FoundBy, canonicalModel))
+        {
+            return last;
+        }
+
+        var activity = _activity.TryGetValue(canonicalModel, out var found) ? found : _activity.GetOrAdd(canonicalModel, static _ => new ModelActivity());
+        activity.FoundBy = canonicalModel;
+        _lastActivity = activity;
+        return activity;
+    }
 
     /// <summary>The live load of every model that has had one here, by canonical name (for /metrics).</summary>
     public IEnumerable<KeyValuePair<string, ModelActivity>> Activities => _activity;

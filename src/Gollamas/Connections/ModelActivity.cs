@@ -10,6 +10,13 @@ namespace Gollamas.Connections;
 internal sealed class ModelActivity
 {
     private int _generations;
+
+    /// <summary>
+    /// The name this entry was last found by (<see cref="Connection.Activity"/>): the next look-up
+    /// with the same string, as each request of a route makes, is a reference comparison. Any
+    /// value it holds is a name of this entry, so a race between two writers is harmless.
+    /// </summary>
+    public string? FoundBy { get; set; }
     private long _estimateMicroseconds = -1;
 
     /// <summary>Generations of the model in flight there through the proxy.</summary>
