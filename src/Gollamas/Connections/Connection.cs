@@ -23,6 +23,7 @@ internal sealed class Connection : IDisposable
     private IReadOnlyList<ModelName>? _listed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelActivity> _activity = new(StringComparer.OrdinalIgnoreCase);
     private int _modelsLoading;
+    private ModelActivity? _lastActivity;
 
     /// <param name="config">The connection as configured.</param>
     /// <param name="settings">Its pool, health and concurrency settings.</param>
@@ -105,8 +106,21 @@ internal sealed class Connection : IDisposable
     /// routes' canonical names come here, and only of configured or discovered models (a model
     /// routed because it runs has no entry): the set is bounded by the configuration.
     /// </summary>
-    public ModelActivity Activity(string canonicalModel) =>
-        _activity.TryGetValue(canonicalModel, out var activity) ? activity : _activity.GetOrAdd(canonicalModel, static (_, owner) => new ModelActivity(owner), this);
+    public ModelActivity Activity(string canonicalModel)
+    {
+        // A route's name is one string for the life of its snapshot: the entry found last is
+        // tried first, by reference, before the dictionary hashes the name (case-insensitively).
+        var last = _lastActivity;
+        if (last is not null && ReferenceEquals(last.FoundBy, canonicalModel))
+        {
+            return last;
+        }
+
+        var activity = _activity.TryGetValue(canonicalModel, out var found) ? found : _activity.GetOrAdd(canonicalModel, static (_, owner) => new ModelActivity(owner), this);
+        activity.FoundBy = canonicalModel;
+        _lastActivity = activity;
+        return activity;
+    }
 
     /// <summary>
     /// Models loading here for generations the proxy sent (<see cref="ModelActivity.IsLoading"/>):

@@ -55,19 +55,12 @@ internal static class HeaderFilter
         return false;
     }
 
-    /// <summary>Whether a Connection header of an upstream response names <paramref name="name"/>.</summary>
-    public static bool IsNamedInConnection(List<KeyValuePair<string, string>> headers, string name)
-    {
-        foreach (var (field, value) in headers)
-        {
-            if (string.Equals(field, "Connection", StringComparison.OrdinalIgnoreCase) && ListContains(value, name))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>
+    /// Whether the Connection fields of an upstream response (<see cref="UpstreamResponseHead.ConnectionList"/>,
+    /// read as the head was parsed) name <paramref name="name"/>; a name longer than the whole list is not in it.
+    /// </summary>
+    public static bool IsNamedIn(string? connectionList, string name) =>
+        connectionList is not null && name.Length <= connectionList.Length && ListContains(connectionList, name);
 
     // A comma list of tokens with optional white space around each (RFC 9110 section 5.6.1); any case.
     private static bool ListContains(ReadOnlySpan<char> list, string name)

@@ -15,6 +15,13 @@ internal sealed class ModelActivity
     private int _loading;
     private long _estimateMicroseconds = -1;
 
+    /// <summary>
+    /// The name this entry was last found by (<see cref="Connection.Activity"/>): the next look-up
+    /// with the same string, as each request of a route makes, is a reference comparison. Any
+    /// value it holds is a name of this entry, so a race between two writers is harmless.
+    /// </summary>
+    public string? FoundBy { get; set; }
+
     public ModelActivity(Connection? owner = null)
     {
         _owner = owner;

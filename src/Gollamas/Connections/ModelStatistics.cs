@@ -33,6 +33,7 @@ internal sealed class ModelStatistics
 
     private readonly ConcurrentDictionary<string, Entry> _models = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _adding = new();
+    private Entry? _last;
     private int _running;
 
     /// <summary>How many models have an entry.</summary>
@@ -55,9 +56,17 @@ internal sealed class ModelStatistics
             return;
         }
 
-        if (!_models.TryGetValue(model, out var entry) && !TryAdd(model, isRunning, out entry))
+        // As Connection.Activity: the entry found last is tried first, by reference to its name.
+        var entry = _last;
+        if (entry is null || !ReferenceEquals(entry.FoundBy, model))
         {
-            return;
+            if (!_models.TryGetValue(model, out entry) && !TryAdd(model, isRunning, out entry))
+            {
+                return;
+            }
+
+            entry.FoundBy = model;
+            _last = entry;
         }
 
         entry.Record(statistics, timeToFirstToken, now);
@@ -119,6 +128,9 @@ internal sealed class ModelStatistics
         private double _serviceSeconds = double.NaN;
         private double _firstTokenSeconds = double.NaN;
         private long _lastUpdated;
+
+        /// <summary>The name this entry was last found by: any value is one of its names (see <see cref="ModelActivity.FoundBy"/>).</summary>
+        public string? FoundBy { get; set; }
 
         public void Record(GenerationStatistics statistics, TimeSpan? timeToFirstToken, long now)
         {

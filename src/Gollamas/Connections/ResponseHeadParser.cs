@@ -101,6 +101,7 @@ internal static class ResponseHeadParser
         var chunked = false;
         var transferEncoding = false;
         long contentLength = -1;
+        string? connectionList = null;
         var headers = new List<KeyValuePair<string, string>>(8);
         var rest = head[(lineEnd + 2)..];
         while (true)
@@ -159,6 +160,10 @@ internal static class ResponseHeadParser
                 // another field says.
                 closeAsked |= ContainsToken(valueBytes, "close"u8);
                 keepAliveAsked |= ContainsToken(valueBytes, "keep-alive"u8);
+                var list = Intern(valueBytes, s_knownValues);
+                connectionList = connectionList is null ? list : connectionList + "," + list;
+                headers.Add(new KeyValuePair<string, string>(Intern(nameBytes, s_knownNames), list));
+                continue;
             }
 
             headers.Add(new KeyValuePair<string, string>(Intern(nameBytes, s_knownNames), Intern(valueBytes, s_knownValues)));
@@ -190,7 +195,7 @@ internal static class ResponseHeadParser
             keepAlive = false;
         }
 
-        return new UpstreamResponseHead(status, headers, framing, contentLength, keepAlive);
+        return new UpstreamResponseHead(status, headers, framing, contentLength, keepAlive, connectionList);
     }
 
     private static bool IsDigits(ReadOnlySpan<byte> bytes) => !bytes.IsEmpty && !bytes.ContainsAnyExceptInRange((byte)'0', (byte)'9');

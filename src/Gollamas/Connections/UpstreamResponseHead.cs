@@ -6,8 +6,9 @@ namespace Gollamas.Connections;
 /// </summary>
 internal sealed class UpstreamResponseHead
 {
-    public UpstreamResponseHead(int statusCode, List<KeyValuePair<string, string>> headers, BodyFraming framing, long contentLength, bool keepAlive)
+    public UpstreamResponseHead(int statusCode, List<KeyValuePair<string, string>> headers, BodyFraming framing, long contentLength, bool keepAlive, string? connectionList = null)
     {
+        ConnectionList = connectionList;
         StatusCode = statusCode;
         Headers = headers;
         Framing = framing;
@@ -24,6 +25,12 @@ internal sealed class UpstreamResponseHead
 
     /// <summary>The declared length when <see cref="Framing"/> is <see cref="BodyFraming.ContentLength"/>.</summary>
     public long ContentLength { get; }
+
+    /// <summary>
+    /// The values of the Connection fields as one comma list, or null when there is none: the
+    /// fields it names are hop-by-hop too (<see cref="HeaderFilter.IsNamedIn"/>).
+    /// </summary>
+    public string? ConnectionList { get; }
 
     /// <summary>Whether the server will keep the connection open after this response.</summary>
     public bool KeepAlive { get; }

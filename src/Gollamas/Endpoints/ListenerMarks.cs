@@ -10,8 +10,11 @@ namespace Gollamas.Endpoints;
 /// </summary>
 internal sealed class ListenerMarks
 {
-    /// <summary>The key of the connection's items that holds the marks.</summary>
-    public const string Key = "gollamas.listener";
+    /// <summary>
+    /// The key of the connection's items that holds the marks: an object of its own, so the
+    /// look-up each request makes hashes a reference, not a string.
+    /// </summary>
+    public static readonly object Key = new();
 
     /// <summary>
     /// What the address serves when it is one of its own (the metrics address, the admin

@@ -495,12 +495,10 @@ internal sealed partial class ModelEndpoints(
         ModelPeekResult peek;
         if (scan is not null)
         {
-            if (!body.IsSpooled)
-            {
-                scan.Feed(body.Span);
-            }
-
-            peek = scan.Complete(name);
+            // A body in memory is read whole: the model is decoded from the body itself, with no
+            // copy into pooled capture memory (a 16 KiB rent and return per request). A spooled
+            // one was fed to the scan as it was written.
+            peek = body.IsSpooled ? scan.Complete(name) : scan.ReadWhole(body.Span, name);
         }
         else if (!body.IsSpooled)
         {

@@ -134,7 +134,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
         response.StatusCode = head.StatusCode;
         foreach (var (name, value) in head.Headers)
         {
-            if (HeaderFilter.IsForwardedResponseHeader(name) && !HeaderFilter.IsNamedInConnection(head.Headers, name))
+            if (HeaderFilter.IsForwardedResponseHeader(name) && !HeaderFilter.IsNamedIn(head.ConnectionList, name))
             {
                 response.Headers.Append(name, value);
             }

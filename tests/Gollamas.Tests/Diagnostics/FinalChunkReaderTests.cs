@@ -113,6 +113,29 @@ public sealed class FinalChunkReaderTests
     }
 
     [Fact]
+    public void Read_KeysOfToolCallArgumentsBeforeDone_NotTaken()
+    {
+        // A tool call's arguments are JSON members, not text: unescaped keys, in the same read as
+        // the statistics when the answer is not streamed. Only what follows "done":true counts.
+        var reader = default(FinalChunkReader);
+
+        reader.Read("""{"model":"llama3.2","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"report","arguments":{"eval_count":7,"total_duration":1}}}]},"done_reason":"stop","done":true,"total_duration":4935886791,"load_duration":534986708,"prompt_eval_count":26,"prompt_eval_duration":107345000,"eval_count":298,"eval_duration":4289432000}"""u8);
+
+        reader.Statistics.Should().Be(s_chat);
+    }
+
+    [Fact]
+    public void Read_KeyTwiceAfterDone_FirstDecides()
+    {
+        var reader = default(FinalChunkReader);
+
+        reader.Read("""{"done":true,"eval_count":3,"eval_count":4,"eval_duration":5}"""u8);
+
+        reader.Statistics.EvalCount.Should().Be(3);
+        reader.Statistics.EvalDuration.Should().Be(5);
+    }
+
+    [Fact]
     public void Read_NumberCutByTheLastRead_NotTakenShort()
     {
         var reader = default(FinalChunkReader);
