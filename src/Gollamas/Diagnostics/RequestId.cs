@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Gollamas.Diagnostics;
 
 /// <summary>
@@ -15,7 +13,9 @@ internal static class RequestId
     /// <summary>The longest id taken from a client.</summary>
     public const int MaxLength = 128;
 
-    private static readonly string s_prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + "-";
+    // Not a secret, only unlikely to repeat: Random.Shared, not RandomNumberGenerator, which loads
+    // OpenSSL (the binary needs only glibc; without libssl the runtime would abort the process).
+    private static readonly string s_prefix = Random.Shared.NextInt64().ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + "-";
     private static long s_counter;
 
     /// <summary>Whether a client's id is kept as it is.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Gollamas.Json;
 using Microsoft.AspNetCore.Http;
@@ -102,11 +101,12 @@ internal static class ErrorWriter
         _ => "api_error",
     };
 
-    // As Ollama makes them: "req_" and 12 random bytes in hex.
+    // As Ollama makes them: "req_" and 12 random bytes in hex. Not a secret: Random.Shared, not
+    // RandomNumberGenerator, which loads OpenSSL (without libssl the runtime aborts the process).
     private static string NewRequestId()
     {
         Span<byte> random = stackalloc byte[12];
-        RandomNumberGenerator.Fill(random);
+        Random.Shared.NextBytes(random);
         return string.Concat("req_", Convert.ToHexStringLower(random));
     }
 
