@@ -26,6 +26,12 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
     /// </summary>
     public Func<string, Task<ReloadReport>>? Reload { get; set; }
 
+    /// <summary>
+    /// Reads the API and admin keys files again, as SIGHUP does, and completes once they are in
+    /// force; true when there is such a file. Null: none can be read.
+    /// </summary>
+    public Func<Task<bool>>? ReloadKeys { get; set; }
+
     /// <summary>The connection takes no new requests; those it has finish. The route choice passes it over.</summary>
     public Task DrainAsync(HttpContext context, ApiSurface surface, RequestRecord record, ProxySnapshot snapshot)
     {
@@ -69,20 +75,41 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
     /// <summary>Reads the configuration again and answers what changed, or why nothing did.</summary>
     public async Task ReloadAsync(HttpContext context, RequestRecord record)
     {
+        // As SIGHUP: the keys files first (a rotated key is what an operator reloads for most),
+        // then the configuration file.
+        var keysRead = ReloadKeys is { } reloadKeys && await reloadKeys();
         var reload = Reload;
         if (reload is null)
         {
-            Log.ReloadRequested(_logger, record.KeyName ?? "-", "nothing to reload: no configuration file");
-            await ErrorWriter.WriteAsync(context, StatusCodes.Status409Conflict, "gollamas: there is no configuration file to reload; start gollamas with --config FILE");
+            if (!keysRead)
+            {
+                Log.ReloadRequested(_logger, record.KeyName ?? "-", "nothing to reload: no configuration file");
+                await ErrorWriter.WriteAsync(context, StatusCodes.Status409Conflict, "gollamas: there is no configuration file to reload; start gollamas with --config FILE");
+                return;
+            }
+
+            Log.ReloadRequested(_logger, record.KeyName ?? "-", "the keys files read again; no configuration file");
+            await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, string.Empty, static (writer, _) =>
+            {
+                writer.WriteStartObject();
+                writer.WriteBoolean("reloaded", true);
+                writer.WriteBoolean("keys_files_read", true);
+                writer.WriteNull("changes");
+                WriteStrings(writer, "problems", []);
+                WriteStrings(writer, "needs_restart", []);
+                writer.WriteEndObject();
+            });
             return;
         }
 
         var report = await reload($"an admin action (key {record.KeyName ?? "-"})");
         Log.ReloadRequested(_logger, record.KeyName ?? "-", report.Succeeded ? report.Changes ?? "" : $"refused, {report.Problems.Count} problem(s)");
-        await JsonResponse.WriteAsync(context, report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity, report, static (writer, report) =>
+        await JsonResponse.WriteAsync(context, report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity, new ReloadAnswer(report, keysRead), static (writer, answer) =>
         {
+            var (report, keysRead) = answer;
             writer.WriteStartObject();
             writer.WriteBoolean("reloaded", report.Succeeded);
+            writer.WriteBoolean("keys_files_read", keysRead);
             if (report.Changes is { } changes)
             {
                 writer.WriteString("changes", changes);
@@ -180,4 +207,7 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
         [LoggerMessage(LogEventIds.ReloadRequested, LogLevel.Information, "Admin key {Key}: reload the configuration: {Result}", EventName = "ReloadRequested")]
         public static partial void ReloadRequested(ILogger logger, string key, string result);
     }
+
+    // What a reload answers: the configuration's report and whether keys files were read again.
+    private sealed record ReloadAnswer(ReloadReport Report, bool KeysRead);
 }

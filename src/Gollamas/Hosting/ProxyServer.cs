@@ -258,7 +258,19 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         metrics.RecordConfigLoaded(time.GetUtcNow());
         var requestBodies = new RequestBodies(bodies, new ConcurrencyGate(options.Limits.MaxDecompressions, options.Concurrency.QueueLength));
         var forwarder = new StreamForwarder(lifecycle, loggerFactory.CreateLogger<StreamForwarder>());
-        var admin = new AdminEndpoints(health, loggerFactory.CreateLogger<AdminEndpoints>());
+        var admin = new AdminEndpoints(health, loggerFactory.CreateLogger<AdminEndpoints>())
+        {
+            ReloadKeys = async () =>
+            {
+                if (!apiKeys.HasFile && !adminKeys.HasFile)
+                {
+                    return false;
+                }
+
+                await Task.WhenAll(apiKeys.ReloadAsync(), adminKeys.ReloadAsync());
+                return true;
+            },
+        };
         var dispatcher = new RequestDispatcher(
             hosts,
             snapshots,

@@ -73,6 +73,9 @@ internal sealed partial class ApiKeys
     /// <summary>The names of the keys in force, in order (duplicates kept), for the metrics.</summary>
     public IEnumerable<string> Names => Volatile.Read(ref _keys).Select(static key => key.Name);
 
+    /// <summary>Whether a keys file was configured (<see cref="ReloadAsync"/> reads it again).</summary>
+    public bool HasFile => _file is not null;
+
     /// <summary>Whether keys are required (a key list or a keys file was configured).</summary>
     public bool IsEnabled { get; }
 

@@ -211,7 +211,7 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
         using var chat = await proxy.Client.PostAsync("/api/show", new StringContent("""{"model":"phi4"}"""));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await response.Content.ReadAsStringAsync()).Should().Be("""{"reloaded":true,"changes":"models added: phi4","models":2,"connections":2,"problems":[],"needs_restart":[]}""");
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"reloaded":true,"keys_files_read":false,"changes":"models added: phi4","models":2,"connections":2,"problems":[],"needs_restart":[]}""");
         chat.StatusCode.Should().Be(HttpStatusCode.OK);
         B.Requests.Should().Contain(static r => r.Path == "/api/show");
         proxy.Logs.Lines.Should().Contain("Information: Admin key ops: reload the configuration: models added: phi4");
@@ -244,6 +244,42 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
 
         response.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await response.Content.ReadAsStringAsync()).Should().Be("""{"error":"gollamas: there is no configuration file to reload; start gollamas with --config FILE"}""");
+    }
+
+    [Fact]
+    public async Task Reload_WithAKeysFileAndNoConfigurationFile_ReadsTheKeysAgainAsSighupDoes()
+    {
+        var keys = Path.Combine(_directory, "keys");
+        await File.WriteAllTextAsync(keys, "team-a: sk-old\n");
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: ["llama3.2=a"],
+            connections: [$"a={A.BaseUri}"],
+            adjust: options => options with
+            {
+                Security = new SecurityOptions { ApiKeysFile = keys, AdminKeys = ["ops=" + AdminKey] },
+            });
+        var proxy = Proxy;
+        await File.WriteAllTextAsync(keys, "team-a: sk-new\n");
+        void Advance() => proxy.Time.Advance(TimeSpan.FromMilliseconds(100));
+        proxy.Server.ApiKeys.Settling += Advance;
+
+        using var response = await PostAsync(Proxy.Client, "/gollamas/reload", AdminKey);
+        proxy.Server.ApiKeys.Settling -= Advance;
+        using var withOld = await TagsAsync(Proxy.Client, "sk-old");
+        using var withNew = await TagsAsync(Proxy.Client, "sk-new");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"reloaded":true,"keys_files_read":true,"changes":null,"problems":[],"needs_restart":[]}""");
+        withOld.StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the file no longer holds it");
+        withNew.StatusCode.Should().Be(HttpStatusCode.OK);
+        Proxy.Logs.Lines.Should().Contain("Information: Admin key ops: reload the configuration: the keys files read again; no configuration file");
+    }
+
+    private static async Task<HttpResponseMessage> TagsAsync(HttpClient client, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tags");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        return await client.SendAsync(request).DefaultTimeout();
     }
 
     [Fact]
