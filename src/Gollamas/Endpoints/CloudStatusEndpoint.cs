@@ -18,7 +18,7 @@ internal sealed class CloudStatusEndpoint(FanOut fanOut)
 {
     public async Task HandleAsync(HttpContext context, ProxySnapshot snapshot)
     {
-        var results = await fanOut.GetAsync(snapshot.Routes.AllConnections, "/api/status", context.RequestAborted);
+        var results = await fanOut.GetAsync(snapshot.Routes.AllConnections, "/api/status", context.RequestAborted, ListEndpoints.RequestIdOf(context));
         CloudStatus? merged = null;
         foreach (var result in results)
         {

@@ -96,11 +96,20 @@ public sealed class RequestIdTests : TwoServersTest
     }
 
     [Fact]
-    public async Task ListsAndVersion_EachServerAskedWithTheRequestsId()
+    public async Task ListsVersionAndStatus_EachServerAskedWithTheRequestsId()
     {
+        foreach (var server in new[] { A, B })
+        {
+            server.Map("GET", "/api/status", static (context, _) =>
+            {
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync("""{"cloud":{"disabled":false,"source":"none"}}""");
+            });
+        }
+
         Proxy = await ProxyUnderTest.StartAsync(proxies: [$"llama3.2={A.BaseUri}", $"qwen3:8b={B.BaseUri}"]);
 
-        foreach (var (path, id) in new[] { ("/api/tags", "tags-1"), ("/api/version", "version-1") })
+        foreach (var (path, id) in new[] { ("/api/tags", "tags-1"), ("/api/version", "version-1"), ("/api/status", "status-1") })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             request.Headers.TryAddWithoutValidation("X-Request-Id", id);
@@ -112,6 +121,7 @@ public sealed class RequestIdTests : TwoServersTest
         {
             server.Requests.Single(r => r.Path == "/api/tags").Headers["X-Request-Id"].Should().Be("tags-1");
             server.Requests.Single(r => r.Path == "/api/version").Headers["X-Request-Id"].Should().Be("version-1");
+            server.Requests.Single(r => r.Path == "/api/status").Headers["X-Request-Id"].Should().Be("status-1");
         }
     }
 
