@@ -10,7 +10,7 @@ namespace Gollamas.Connections;
 /// </summary>
 internal sealed class ModelActivity
 {
-    private readonly Connection? _owner;
+    private readonly Connection _owner;
     private int _generations;
     private int _loading;
     private long _estimateMicroseconds = -1;
@@ -22,7 +22,7 @@ internal sealed class ModelActivity
     /// </summary>
     public string? FoundBy { get; set; }
 
-    public ModelActivity(Connection? owner = null)
+    public ModelActivity(Connection owner)
     {
         _owner = owner;
     }
@@ -44,7 +44,7 @@ internal sealed class ModelActivity
     {
         if (Interlocked.Increment(ref _generations) == 1 && !loaded && Interlocked.Exchange(ref _loading, 1) == 0)
         {
-            _owner?.CountLoading(+1);
+            _owner.CountLoading(+1);
         }
     }
 
@@ -60,7 +60,7 @@ internal sealed class ModelActivity
     {
         if (Volatile.Read(ref _loading) != 0 && Interlocked.Exchange(ref _loading, 0) == 1)
         {
-            _owner?.CountLoading(-1);
+            _owner.CountLoading(-1);
         }
     }
 

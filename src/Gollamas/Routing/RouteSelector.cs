@@ -183,6 +183,7 @@ internal static class RouteSelector
         var activity = route.IsRunning ? null : connection.Activity(route.Canonical);
         if (loaded)
         {
+            // /api/ps shows it loaded: a load counted as pending there is over.
             activity?.Loaded();
         }
         else if (activity is { Generations: > 0 })
