@@ -17,10 +17,11 @@ internal static class HeaderFilter
     // The upstream request gets the upstream's own Host (Ollama refuses foreign Host headers on
     // loopback, §7b); Content-Length comes from the body actually sent; Expect is answered here.
     // CORS is decided by the proxy: an Origin passed on would make each server decide again, and
-    // refuse with an empty 403 what the proxy's own origins allow.
+    // refuse with an empty 403 what the proxy's own origins allow. The request's id is written by
+    // the proxy: the client's own when it is sane, else one of the proxy's.
     private static readonly FrozenSet<string> s_notForwarded = new[]
     {
-        "Host", "Content-Length", "Expect", "Origin",
+        "Host", "Content-Length", "Expect", "Origin", ProxyHeaders.RequestId,
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Whether a client request header is copied to the upstream request.</summary>

@@ -42,18 +42,29 @@ internal ref struct RequestHeadWriter
     /// path and query (Ollama's API is at the server's root), the server's Host (and Authorization, for a
     /// URL with credentials), the length of the body actually sent, and every end-to-end header
     /// of the client (<see cref="HeaderFilter"/>; the fields its Connection header names are
-    /// hop-by-hop too).
+    /// hop-by-hop too), the request's id in place of any the client sent.
     /// </summary>
     /// <param name="stripCredentials">Whether the client's Authorization and x-api-key stay here.</param>
+    /// <param name="requestId">
+    /// The request's id (<see cref="Diagnostics.RequestId"/>: the client's when sane, else the
+    /// proxy's), sent as <c>X-Request-Id</c>; null sends none.
+    /// </param>
     /// <returns>The rented buffer, the head in its first <paramref name="length"/> bytes; give it to <see cref="Return"/> once sent.</returns>
-    public static byte[] RentForwarded(HttpRequest request, Connection connection, long contentLength, bool stripCredentials, out int length)
+    public static byte[] RentForwarded(HttpRequest request, Connection connection, long contentLength, bool stripCredentials, string? requestId, out int length)
     {
         var path = request.Path.Value!;
         var query = request.QueryString.Value ?? string.Empty;
-        var head = new RequestHeadWriter(request.Method.Length + path.Length + query.Length + connection.FixedRequestHeaders.Length + 64);
+        var head = new RequestHeadWriter(request.Method.Length + path.Length + query.Length + connection.FixedRequestHeaders.Length + (requestId?.Length ?? 0) + 80);
         head.WriteRequestLine(request.Method, path, query);
         head.Write(connection.FixedRequestHeaders.Span);
         head.WriteContentLength(contentLength);
+        if (requestId is not null)
+        {
+            // Visible ASCII only (RequestId.IsSane, or the proxy's own).
+            head.Write("X-Request-Id: "u8);
+            head.WriteAscii(requestId);
+            head.Write(NewLine);
+        }
 
         var headers = request.Headers;
         var connectionHeader = headers.Connection;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gollamas.Connections;
+using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;
@@ -16,9 +17,9 @@ namespace Gollamas.Endpoints;
 /// </summary>
 internal sealed class CloudStatusEndpoint(FanOut fanOut)
 {
-    public async Task HandleAsync(HttpContext context, ProxySnapshot snapshot)
+    public async Task HandleAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot)
     {
-        var results = await fanOut.GetAsync(snapshot.Routes.AllConnections, "/api/status", context.RequestAborted, ListEndpoints.RequestIdOf(context));
+        var results = await fanOut.GetAsync(snapshot.Routes.AllConnections, "/api/status", context.RequestAborted, record.Id);
         CloudStatus? merged = null;
         foreach (var result in results)
         {

@@ -65,12 +65,12 @@ internal static class EndpointTable
         },
 
         // Ollama's native API: answered from every server.
-        new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.Version.HandleAsync(context, snapshot)),
+        new("/api/version", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Version.HandleAsync(context, record, snapshot)),
         new("/api/tags", ApiMethods.Get | ApiMethods.Head, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Lists.TagsAsync(context, record, snapshot)),
         new("/api/ps", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.Lists.PsAsync(context, record, snapshot)),
 
         // Whether Ollama's cloud features are off: off through the proxy when off on any server (a cloud model or a search may go to any).
-        new("/api/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, _, snapshot) => endpoints.CloudStatus.HandleAsync(context, snapshot)),
+        new("/api/status", ApiMethods.Get, ErrorShape.Ollama, static (endpoints, context, _, record, snapshot) => endpoints.CloudStatus.HandleAsync(context, record, snapshot)),
 
         // Ollama's native API: no model's, answered by one server for all (the first that is up, in
         // declaration order): who it is signed in to ollama.com as, and what it does there with

@@ -19,29 +19,25 @@ internal sealed class ListEndpoints(FanOut fanOut, KeyLimits keyLimits)
 {
     /// <summary>GET/HEAD <c>/api/tags</c>: routed models (and aliases), most recently modified first.</summary>
     public Task TagsAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot) =>
-        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList, KeyModels.Of(keyLimits, record));
+        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOllamaList, KeyModels.Of(keyLimits, record), record.Id);
 
     /// <summary>
     /// GET <c>/api/ps</c>: running routed models (and aliases), by name; with running-model routing
     /// on, every model running on any connection.
     /// </summary>
     public Task PsAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot) =>
-        MergeAsync(context, snapshot.Routes, "/api/ps", ModelListMerger.SortById, WriteOllamaList, KeyModels.Of(keyLimits, record), includeRunning: true);
+        MergeAsync(context, snapshot.Routes, "/api/ps", ModelListMerger.SortById, WriteOllamaList, KeyModels.Of(keyLimits, record), record.Id, includeRunning: true);
 
     /// <summary>GET <c>/v1/models</c>: the merged tags list in OpenAI's shape.</summary>
     public Task OpenAiModelsAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot) =>
-        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList, KeyModels.Of(keyLimits, record));
-
-    /// <summary>The request's id, as the dispatcher set it on the request (<c>X-Request-Id</c>), for the calls made on its behalf.</summary>
-    internal static string? RequestIdOf(HttpContext context) =>
-        context.Request.Headers[ProxyHeaders.RequestId] is { Count: 1 } id ? id[0] : null;
+        MergeAsync(context, snapshot.Routes, "/api/tags", ModelListMerger.SortByModifiedDescending, WriteOpenAiList, KeyModels.Of(keyLimits, record), record.Id);
 
     /// <summary>Asks every serving connection for <paramref name="path"/>, merges, sorts and writes the list.</summary>
     private async Task MergeAsync(
-        HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, IReadOnlyList<string>? keyModels, bool includeRunning = false)
+        HttpContext context, RouteTable table, string path, Action<List<ListedModel>> sort, Action<Utf8JsonWriter, List<ListedModel>> write, IReadOnlyList<string>? keyModels, string? requestId, bool includeRunning = false)
     {
         var running = includeRunning && table.AllowRunning;
-        var results = await fanOut.GetAsync(running ? table.AllConnections : table.ServingConnections, path, context.RequestAborted, RequestIdOf(context));
+        var results = await fanOut.GetAsync(running ? table.AllConnections : table.ServingConnections, path, context.RequestAborted, requestId);
         try
         {
             var models = ModelListMerger.Merge(results, table, includeUnrouted: running, keyModels);

@@ -62,7 +62,8 @@ internal sealed partial class RequestDispatcher(
     {
         var record = new RequestRecord { WantsRequestedModel = accessLog };
         var path = context.Request.Path.Value ?? "/";
-        SetRequestId(context, record);
+        var control = ReadFields(context, out var givenId);
+        SetRequestId(context, record, givenId);
 
         // Which API the request belongs to is known before anything can fail: every error of the
         // request, the refusals below included, is written in that API's shape.
@@ -71,7 +72,7 @@ internal sealed partial class RequestDispatcher(
         try
         {
             // Where Go's server stops a request before any handler sees it.
-            if (ControlCharacters.Find(context) is { } where)
+            if (control is { } where)
             {
                 await ErrorWriter.WriteAsync(context, StatusCodes.Status400BadRequest, $"bad request: {where} holds a control character");
                 return;
@@ -256,25 +257,47 @@ internal sealed partial class RequestDispatcher(
     }
 
     /// <summary>
-    /// Gives the request its id (<see cref="RequestId"/>): the client's <c>X-Request-Id</c> if it
-    /// is sane, else a new one, which replaces the client's on the request so that Ollama gets
-    /// the id the log and the client see. The answer carries it whatever it is, errors too.
+    /// One pass over the request target and the header fields, for what is needed before
+    /// anything else: where a control character is (<see cref="ControlCharacters"/>:
+    /// "a header value", "the request target", or null), and the client's <c>X-Request-Id</c>
+    /// (<paramref name="givenId"/>: its value when it came once, else null).
     /// </summary>
-    private static void SetRequestId(HttpContext context, RequestRecord record)
+    private static string? ReadFields(HttpContext context, out string? givenId)
     {
-        var headers = context.Request.Headers;
-        var given = headers[ProxyHeaders.RequestId];
-        string id;
-        if (given.Count == 1 && RequestId.IsSane(given[0]))
+        givenId = null;
+        var idFields = 0;
+        string? control = ControlCharacters.InTarget(context.Features.Get<IHttpRequestFeature>()?.RawTarget) ? "the request target" : null;
+        foreach (var (name, values) in context.Request.Headers)
         {
-            id = given[0]!;
-        }
-        else
-        {
-            id = RequestId.Next();
-            headers[ProxyHeaders.RequestId] = id;
+            if (name.Length == ProxyHeaders.RequestId.Length && string.Equals(name, ProxyHeaders.RequestId, StringComparison.OrdinalIgnoreCase))
+            {
+                idFields += values.Count;
+                givenId = values.Count == 1 ? values[0] : null;
+            }
+
+            if (control is null && ControlCharacters.InHeaderValues(values))
+            {
+                control = "a header value";
+            }
         }
 
+        if (idFields != 1)
+        {
+            givenId = null;
+        }
+
+        return control;
+    }
+
+    /// <summary>
+    /// Gives the request its id (<see cref="RequestId"/>): the client's <c>X-Request-Id</c>
+    /// (<paramref name="givenId"/>) if it is sane, else a new one, which is what Ollama gets in
+    /// the client's place (<see cref="Connections.RequestHeadWriter.RentForwarded"/>), so that the log, the
+    /// client and the server see one id. The answer carries it whatever it is, errors too.
+    /// </summary>
+    private static void SetRequestId(HttpContext context, RequestRecord record, string? givenId)
+    {
+        var id = RequestId.IsSane(givenId) ? givenId! : RequestId.Next();
         record.Id = id;
         context.Response.Headers[ProxyHeaders.RequestId] = id;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gollamas.Connections;
+using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Json;
 using Gollamas.Routing;
@@ -13,9 +14,9 @@ namespace Gollamas.Endpoints;
 /// </summary>
 internal sealed class VersionEndpoint(FanOut fanOut)
 {
-    public async Task HandleAsync(HttpContext context, ProxySnapshot snapshot)
+    public async Task HandleAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot)
     {
-        var results = await fanOut.GetAsync(snapshot.Routes.ServingConnections, "/api/version", context.RequestAborted, ListEndpoints.RequestIdOf(context));
+        var results = await fanOut.GetAsync(snapshot.Routes.ServingConnections, "/api/version", context.RequestAborted, record.Id);
         OllamaVersion? lowest = null;
         foreach (var result in results)
         {

@@ -55,7 +55,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
         var isHead = HttpMethods.IsHead(context.Request.Method);
         // To a server whose URL carries credentials the proxy sends those (in its FixedRequestHeaders
         // lines), never the client's as well: one Authorization field, the operator's.
-        var head = RequestHeadWriter.RentForwarded(context.Request, connection, body.Length, policy.StripAuthorization || connection.SendsCredentials, out var headLength);
+        var head = RequestHeadWriter.RentForwarded(context.Request, connection, body.Length, policy.StripAuthorization || connection.SendsCredentials, record.Id, out var headLength);
         UpstreamChannel? channel = null;
         connection.OnRequestStarted();
         try

@@ -1,6 +1,5 @@
 using System.Buffers;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 
 namespace Gollamas.Security;
 
@@ -47,27 +46,21 @@ internal static class ControlCharacters
         });
     }
 
-    /// <summary>Where the request carries a control character: "a header value", "the request target", or null.</summary>
-    public static string? Find(HttpContext context)
-    {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (target is not null && HasControl(target, tabAllowed: false))
-        {
-            return "the request target";
-        }
+    /// <summary>Whether a request target (its raw form) holds a control character (none at all is allowed there).</summary>
+    public static bool InTarget(string? rawTarget) => rawTarget is not null && HasControl(rawTarget, tabAllowed: false);
 
-        foreach (var (_, values) in context.Request.Headers)
+    /// <summary>Whether one of a header field's values holds a control character other than HTAB.</summary>
+    public static bool InHeaderValues(StringValues values)
+    {
+        foreach (var value in values)
         {
-            foreach (var value in values)
+            if (value is not null && HasControl(value, tabAllowed: true))
             {
-                if (value is not null && HasControl(value, tabAllowed: true))
-                {
-                    return "a header value";
-                }
+                return true;
             }
         }
 
-        return null;
+        return false;
     }
 
     /// <summary>

@@ -122,7 +122,7 @@ public sealed class RequestHeadWriterTests : IDisposable
 
     private static byte[] RentForwarded(HttpRequest request, Connection connection, long contentLength, bool stripCredentials)
     {
-        var buffer = RequestHeadWriter.RentForwarded(request, connection, contentLength, stripCredentials, out var length);
+        var buffer = RequestHeadWriter.RentForwarded(request, connection, contentLength, stripCredentials, requestId: null, out var length);
         var head = buffer.AsSpan(0, length).ToArray();
         RequestHeadWriter.Return(buffer);
         return head;

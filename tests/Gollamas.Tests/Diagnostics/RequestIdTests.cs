@@ -62,6 +62,34 @@ public sealed class RequestIdTests : TwoServersTest
     }
 
     [Fact]
+    public async Task TwoIdFields_ReplacedByANewOne_OllamaGetsOneField()
+    {
+        await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent("""{"model":"llama3.2","stream":false}""") };
+        request.Headers.TryAddWithoutValidation("X-Request-Id", "first");
+        request.Headers.TryAddWithoutValidation("x-request-id", "second");
+
+        using var response = await Proxy!.Client.SendAsync(request);
+
+        var ours = response.Headers.GetValues("X-Request-Id").Single();
+        ours.Should().MatchRegex(Generated);
+        A.Requests.Single(r => r.Path == "/api/chat").Headers["X-Request-Id"].Should().Be(ours);
+    }
+
+    [Fact]
+    public async Task IdInAnyCase_KeptAndSentOnceAsTheProxysField()
+    {
+        await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/chat") { Content = new StringContent("""{"model":"llama3.2","stream":false}""") };
+        request.Headers.TryAddWithoutValidation("X-REQUEST-ID", "upper-42");
+
+        using var response = await Proxy!.Client.SendAsync(request);
+
+        response.Headers.GetValues("X-Request-Id").Should().Equal("upper-42");
+        A.Requests.Single(r => r.Path == "/api/chat").Headers["X-Request-Id"].Should().Be("upper-42");
+    }
+
+    [Fact]
     public async Task Errors_CarryTheIdToo()
     {
         await StartAsync(apiKey: "sk-one");
