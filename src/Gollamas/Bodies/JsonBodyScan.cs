@@ -121,9 +121,12 @@ internal sealed class JsonBodyScan : IDisposable
     private int _optionAwaitingKey;
 
     // One scanner per thread is kept between requests (see Rent): a small body's scan then
-    // allocates nothing. Each request takes it whole and gives it back reset.
+    // allocates nothing. Each request takes it whole and gives it back reset. A request often
+    // ends on another thread than it began on, so a thread that already holds one leaves the
+    // one it gives back in a spare shared by all, where a thread without one looks next.
     [ThreadStatic]
     private static JsonBodyScan? t_spare;
+    private static JsonBodyScan? s_sharedSpare;
 
     // Whether Dispose gives this scanner back as its thread's spare.
     private bool _rented;
@@ -169,13 +172,21 @@ internal sealed class JsonBodyScan : IDisposable
     public static JsonBodyScan Rent(bool acceptName, WatchedFields watched)
     {
         var scan = t_spare;
+        if (scan is not null)
+        {
+            t_spare = null;
+        }
+        else
+        {
+            scan = s_sharedSpare is null ? null : Interlocked.Exchange(ref s_sharedSpare, null);
+        }
+
         if (scan is null)
         {
             scan = new JsonBodyScan(acceptName);
         }
         else
         {
-            t_spare = null;
             scan._acceptName = acceptName;
         }
 
@@ -314,7 +325,7 @@ internal sealed class JsonBodyScan : IDisposable
         return ModelPeek.Decode(token, chosen.TokenStart, nameBuffer);
     }
 
-    /// <summary>Returns the pooled buffers; a rented scanner (<see cref="Rent"/>) becomes its thread's spare, reset.</summary>
+    /// <summary>Returns the pooled buffers; a rented scanner (<see cref="Rent"/>) becomes its thread's spare, or the shared one, reset.</summary>
     public void Dispose()
     {
         if (_window is { } window)
@@ -345,7 +356,14 @@ internal sealed class JsonBodyScan : IDisposable
         {
             _rented = false;
             Reset();
-            t_spare = this;
+            if (t_spare is null)
+            {
+                t_spare = this;
+            }
+            else
+            {
+                Volatile.Write(ref s_sharedSpare, this);
+            }
         }
     }
 
