@@ -405,14 +405,16 @@ internal sealed partial class ModelEndpoints(
         Math.Max(1, (int)Math.Ceiling(health.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// 503 at once, naming the model and its servers, with Retry-After: the next probe may find
-    /// one back. Never a hang on servers known to be down.
+    /// 503 at once, naming the model and its servers (a drained one said to be so: an operator's
+    /// choice, not a failure), with Retry-After: the next probe may find one back. Never a hang
+    /// on servers known to be down.
     /// </summary>
     private Task AllRoutesDownAsync(HttpContext context, ModelRoute route)
     {
-        var connections = string.Join(", ", route.Connections.Select(static c => c.PublicName));
+        var connections = string.Join(", ", route.Connections.Select(static c => c.Health.IsDraining ? c.PublicName + " (drained)" : c.PublicName));
+        var state = route.Connections.Any(static c => c.Health.IsDraining) ? "is down or drained" : "is down";
         context.Response.Headers.RetryAfter = RetryAfterSeconds();
-        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' is down: {connections}");
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, $"gollamas: every Ollama server for model '{route.Name}' {state}: {connections}");
     }
 
     /// <summary>503: the body could not be kept (its directory is full or gone); the cause goes to the log only.</summary>

@@ -51,16 +51,19 @@ internal sealed partial class OneServerEndpoint(StreamForwarder forwarder, Healt
 
         using var owned = body;
         var connections = snapshot.Routes.AllConnections;
+        // A drained server takes no new requests, as for a model's routes.
         var up = 0;
+        var drained = false;
         foreach (var connection in connections)
         {
-            up += connection.Health.IsDown ? 0 : 1;
+            up += connection.Health.IsAvailable ? 1 : 0;
+            drained |= connection.Health.IsDraining;
         }
 
         var attempt = 0;
         foreach (var connection in connections)
         {
-            if (connection.Health.IsDown)
+            if (!connection.Health.IsAvailable)
             {
                 continue;
             }
@@ -93,7 +96,7 @@ internal sealed partial class OneServerEndpoint(StreamForwarder forwarder, Healt
 
         // The next probe may find one back.
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(health.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "gollamas: every Ollama server is down");
+        await ErrorWriter.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, drained ? "gollamas: every Ollama server is down or drained" : "gollamas: every Ollama server is down");
     }
 
     private static partial class Log

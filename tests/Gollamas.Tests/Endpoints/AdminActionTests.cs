@@ -4,6 +4,7 @@ using Gollamas.Config;
 using Gollamas.Hosting;
 using Gollamas.Tests.Fakes;
 using Gollamas.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Gollamas.Tests.Endpoints;
 
@@ -80,7 +81,7 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
         drained.StatusCode.Should().Be(HttpStatusCode.OK);
         (await drained.Content.ReadAsStringAsync()).Should().Be("""{"connection":"a","state":"draining","draining":true,"in_flight":1}""");
         refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-        (await refused.Content.ReadAsStringAsync()).Should().Be("""{"error":"gollamas: every Ollama server for model 'llama3.2' is down: connection 'a'"}""");
+        (await refused.Content.ReadAsStringAsync()).Should().Be("""{"error":"gollamas: every Ollama server for model 'llama3.2' is down or drained: connection 'a' (drained)"}""");
         rest.Should().Contain("\"done\":true");
         A.Requests.Count(static r => r.Path == "/api/chat").Should().Be(1);
         proxy.Logs.Lines.Should().Contain("Information: Admin key ops: drain connection a: it takes no new requests; 1 in flight finish");
@@ -113,6 +114,27 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
 
         A.Requests.Should().NotContain(static r => r.Path == "/api/show");
         B.Requests.Count(static r => r.Path == "/api/show").Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Drain_AOneServerRequestGoesToAServerNotDrained_AndWithAllDrainedTheAnswerSaysSo()
+    {
+        B.Map("POST", "/api/me", static async (context, _) =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("""{"name":"b"}""");
+        });
+        var proxy = await StartAsync(proxies: ["llama3.2=a", "llama3.2=b"]);
+
+        (await PostAsync(proxy.Client, "/gollamas/connections/a/drain", AdminKey)).Dispose();
+        using var served = await proxy.Client.PostAsync("/api/me", null);
+        (await PostAsync(proxy.Client, "/gollamas/connections/b/drain", AdminKey)).Dispose();
+        using var refused = await proxy.Client.PostAsync("/api/me", null);
+
+        (await served.Content.ReadAsStringAsync()).Should().Be("""{"name":"b"}""");
+        A.Requests.Should().NotContain(static r => r.Path == "/api/me");
+        refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await refused.Content.ReadAsStringAsync()).Should().Be("""{"error":"gollamas: every Ollama server is down or drained"}""");
     }
 
     [Fact]
