@@ -17,7 +17,7 @@ internal sealed partial class FanOut(TimeSpan timeout, ILogger<FanOut> logger)
     public TimeSpan Timeout => timeout;
 
     /// <summary>How a call that hit <see cref="Timeout"/> is described in logs and error messages.</summary>
-    public string TimeoutReason => $"no answer within {timeout.TotalSeconds:0.###} s";
+    public string TimeoutReason => $"no answer within {GoDuration.Format(timeout)}";
 
     /// <summary>
     /// Results in the order of <paramref name="connections"/>. The caller disposes the documents.

@@ -58,7 +58,7 @@ internal sealed partial class UpstreamPool(Uri baseUri, ConnectionSettings setti
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ConnectTimeoutException($"no connection within {current.ConnectTimeout.TotalSeconds:0.###} s", ex);
+            throw new ConnectTimeoutException($"no connection within {GoDuration.Format(current.ConnectTimeout)}", ex);
         }
     }
 

@@ -370,7 +370,7 @@ internal sealed partial class ModelEndpoints(
         var message = gate switch
         {
             GateResult.QueueFull => $"gollamas: Ollama server on {connection.PublicName} is busy: {connection.Gate.Limit} requests in flight and {connection.Gate.QueueLength} waiting, as many as its queue holds; {WaitEstimate(connection, route, queue)}; try again later",
-            GateResult.TimedOut => $"gollamas: waited {queue.Timeout.TotalSeconds:0.###} s for the Ollama server on {connection.PublicName}, still busy; try again later",
+            GateResult.TimedOut => $"gollamas: waited {GoDuration.Format(queue.Timeout)} for the Ollama server on {connection.PublicName}, still busy; try again later",
             _ => null,
         };
         if (message is null)

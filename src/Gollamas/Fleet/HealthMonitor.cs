@@ -246,7 +246,7 @@ internal sealed partial class HealthMonitor : IAsyncDisposable
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
-            var reason = ex is OperationCanceledException ? $"no answer within {_options.Timeout.TotalSeconds:0.###} s" : UpstreamFailure.Describe(ex);
+            var reason = ex is OperationCanceledException ? $"no answer within {GoDuration.Format(_options.Timeout)}" : UpstreamFailure.Describe(ex);
             if (!cancellationToken.IsCancellationRequested)
             {
                 Failed(connection, reason, firstProbe);

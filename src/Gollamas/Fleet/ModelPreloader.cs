@@ -374,14 +374,14 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
         // Routing prefers a server with the model loaded; no need to wait for its next /api/ps.
         connection.Health.MarkLoaded(model.Canonical);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var took = GoDuration.Format(Stopwatch.GetElapsedTime(started));
         if (reason == Ping)
         {
-            Log.Pinged(_logger, model.Name, connection.DisplayName, seconds);
+            Log.Pinged(_logger, model.Name, connection.DisplayName, took);
         }
         else
         {
-            Log.Loaded(_logger, model.Name, connection.DisplayName, seconds, model.Defaults.KeepAliveText ?? "server default",
+            Log.Loaded(_logger, model.Name, connection.DisplayName, took, model.Defaults.KeepAliveText ?? "server default",
                 model.Defaults.NumCtx?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "server default");
         }
     }
@@ -421,7 +421,7 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return timeout.IsCancellationRequested
-                ? new LoadResult($"no answer within {_loadTimeout.TotalSeconds:0.###} s", Unreached: false)
+                ? new LoadResult($"no answer within {GoDuration.Format(_loadTimeout)}", Unreached: false)
                 : new LoadResult(UpstreamFailure.Describe(ex), Unreached: true);
         }
     }
@@ -506,8 +506,8 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(LogEventIds.ModelLoaded, LogLevel.Information, "Model {Model} loaded on {Backend} in {Seconds:0.###} s (keep-alive {KeepAlive}, num_ctx {NumCtx})", EventName = "ModelLoaded")]
-        public static partial void Loaded(ILogger logger, string model, string backend, double seconds, string keepAlive, string numCtx);
+        [LoggerMessage(LogEventIds.ModelLoaded, LogLevel.Information, "Model {Model} loaded on {Backend} in {Duration} (keep-alive {KeepAlive}, num_ctx {NumCtx})", EventName = "ModelLoaded")]
+        public static partial void Loaded(ILogger logger, string model, string backend, string duration, string keepAlive, string numCtx);
 
         [LoggerMessage(LogEventIds.ModelLoading, LogLevel.Information, "Loading model {Model} on {Backend}", EventName = "ModelLoading")]
         public static partial void Loading(ILogger logger, string model, string backend);
@@ -515,8 +515,8 @@ internal sealed partial class ModelPreloader : IAsyncDisposable
         [LoggerMessage(LogEventIds.ModelPinging, LogLevel.Debug, "Keeping model {Model} loaded on {Backend}", EventName = "ModelPinging")]
         public static partial void Pinging(ILogger logger, string model, string backend);
 
-        [LoggerMessage(LogEventIds.ModelPinged, LogLevel.Debug, "Model {Model} kept loaded on {Backend} ({Seconds:0.###} s)", EventName = "ModelPinged")]
-        public static partial void Pinged(ILogger logger, string model, string backend, double seconds);
+        [LoggerMessage(LogEventIds.ModelPinged, LogLevel.Debug, "Model {Model} kept loaded on {Backend} ({Duration})", EventName = "ModelPinged")]
+        public static partial void Pinged(ILogger logger, string model, string backend, string duration);
 
         [LoggerMessage(LogEventIds.ModelLoadFailed, LogLevel.Warning, "Could not load model {Model} on {Backend} ({Reason}): {Problem}", EventName = "ModelLoadFailed")]
         public static partial void LoadFailed(ILogger logger, string model, string backend, string reason, string problem);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Gollamas.Connections;
+using Gollamas.Diagnostics;
 
 namespace Gollamas.Fleet;
 
@@ -53,7 +54,7 @@ internal static class ServerQuery
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return ServerAnswer.Unreached(deadline.IsCancellationRequested
-                ? $"no answer within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s"
+                ? $"no answer within {GoDuration.Format(timeout)}"
                 : UpstreamFailure.Describe(ex));
         }
     }

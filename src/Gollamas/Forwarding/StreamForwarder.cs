@@ -116,7 +116,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
             return ForwardOutcome.ShuttingDown;
         }
 
-        var failure = UpstreamFailure.From(ex, watch.WentSilent ? $"no answer within {FormatDuration(watch.IdleTimeout)}" : null);
+        var failure = UpstreamFailure.From(ex, watch.WentSilent ? $"no answer within {GoDuration.Format(watch.IdleTimeout)}" : null);
         Log.BackendFailed(_logger, connection.DisplayName, context.Request.Path, failure.Reason);
         if (!canFailOver)
         {
@@ -194,7 +194,7 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
                 return ForwardOutcome.ShuttingDown;
             }
 
-            var reason = watch.WentSilent ? $"nothing for {FormatDuration(watch.IdleTimeout)}" : UpstreamFailure.Describe(ex);
+            var reason = watch.WentSilent ? $"nothing for {GoDuration.Format(watch.IdleTimeout)}" : UpstreamFailure.Describe(ex);
             Log.StreamBroken(_logger, connection.DisplayName, context.Request.Path, reason);
             await EndWithInBandErrorAsync(context, tail, UpstreamFailure.StreamBrokenMessage(connection.PublicName, reason));
             return ForwardOutcome.BackendStreamBroken;
@@ -270,12 +270,6 @@ internal sealed partial class StreamForwarder(ProxyLifecycle lifecycle, ILogger<
 
     /// <summary>Whether an answer streams in records: NDJSON (Ollama's API) or server-sent events (the OpenAI and Anthropic ones).</summary>
     private static bool IsStreamed(string? contentType) => contentType is not null && (IsNdjson(contentType) || IsSse(contentType));
-
-    /// <summary>A duration as an operator wrote it: 10m, 90s, 1.5s.</summary>
-    internal static string FormatDuration(TimeSpan duration) =>
-        duration.TotalMinutes >= 1 && duration.Seconds == 0 && duration.Milliseconds == 0
-            ? $"{duration.TotalMinutes:0.###}m"
-            : $"{duration.TotalSeconds:0.###}s";
 
     /// <summary>The last two bytes written, to start the in-band error on a fresh line or event.</summary>
     private struct StreamTail

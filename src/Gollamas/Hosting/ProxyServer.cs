@@ -414,7 +414,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
     /// </summary>
     public async Task DrainAsync()
     {
-        Log.ShuttingDown(_logger, _drainTimeout.TotalSeconds);
+        Log.ShuttingDown(_logger, GoDuration.Format(_drainTimeout));
         _lifecycle.BeginDraining(_drainTimeout, _time);
         await _app.StopAsync(CancellationToken.None);
     }
@@ -706,7 +706,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
         [LoggerMessage(LogEventIds.SettingOverridden, LogLevel.Information, "{Override}", EventName = "SettingOverridden")]
         public static partial void SettingOverridden(ILogger logger, string @override);
 
-        [LoggerMessage(LogEventIds.ShuttingDown, LogLevel.Information, "Stopping: no new connections; requests in flight may finish within {DrainSeconds} s", EventName = "ShuttingDown")]
-        public static partial void ShuttingDown(ILogger logger, double drainSeconds);
+        [LoggerMessage(LogEventIds.ShuttingDown, LogLevel.Information, "Stopping: no new connections; requests in flight may finish within {DrainTimeout}", EventName = "ShuttingDown")]
+        public static partial void ShuttingDown(ILogger logger, string drainTimeout);
     }
 }

@@ -8,8 +8,8 @@ public sealed class UpstreamFailureTests
 {
     public static TheoryData<Exception, string?, int, string> Failures() => new()
     {
-        { new ConnectTimeoutException("no connection within 0.5 s"), null, 504, "gollamas: Ollama server on connection 1 timed out: no connection within 0.5 s" },
-        { new OperationCanceledException(), "no answer within 0.3s", 504, "gollamas: Ollama server on connection 1 timed out: no answer within 0.3s" },
+        { new ConnectTimeoutException("no connection within 500ms"), null, 504, "gollamas: Ollama server on connection 1 timed out: no connection within 500ms" },
+        { new OperationCanceledException(), "no answer within 300ms", 504, "gollamas: Ollama server on connection 1 timed out: no answer within 300ms" },
         { new TaskCanceledException("GET timed out", new TimeoutException("no connection within 2 s")), null, 504, "gollamas: Ollama server on connection 1 timed out: no answer in time" },
         { new TaskCanceledException("GET timed out", new ConnectTimeoutException("no connection within 2 s")), null, 504, "gollamas: Ollama server on connection 1 timed out: no connection within 2 s" },
         { new IOException("write failed", new SocketException((int)SocketError.ConnectionReset)), null, 502, "gollamas: Ollama server on connection 1 is unreachable: the server reset the connection" },

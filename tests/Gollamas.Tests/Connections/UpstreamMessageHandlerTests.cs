@@ -115,7 +115,7 @@ public sealed class UpstreamMessageHandlerTests : IDisposable
         var send = () => invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(listener.BaseUri, "api/tags")), CancellationToken.None).DefaultTimeout();
 
         (await send.Should().ThrowAsync<TaskCanceledException>()).WithInnerException<TimeoutException>()
-            .WithMessage("no connection within 0.3 s");
+            .WithMessage("no connection within 300ms");
     }
 
     [Fact]

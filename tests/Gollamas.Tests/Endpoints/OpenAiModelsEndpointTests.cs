@@ -218,7 +218,7 @@ public sealed class OpenAiModelsEndpointTests : IAsyncLifetime
 
         response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
         (await response.Content.ReadAsStringAsync()).Should().Be(
-            $$$"""{"error":{"message":"gollamas: Ollama server on connection 1 timed out: no answer within 0.3 s","type":"api_error","param":null,"code":null}}""");
+            $$$"""{"error":{"message":"gollamas: Ollama server on connection 1 timed out: no answer within 300ms","type":"api_error","param":null,"code":null}}""");
         (await silent.WaitForRequestAsync().DefaultTimeout()).Target.Should().Be("/api/show");
     }
 

@@ -24,7 +24,7 @@ public class ModelPreloaderTests : TwoServersTest
         onA.Headers["Content-Type"].Should().Be("application/json");
         Proxy.Logs.Lines.Should().Contain($"Information: Loading model llama3.2 on {A.BaseUri}");
         await Proxy.Logs.WaitForAsync(l => l.StartsWith($"Information: Model llama3.2 loaded on {A.BaseUri} in ", StringComparison.Ordinal)
-            && l.EndsWith(" s (keep-alive -1, num_ctx 8192)", StringComparison.Ordinal)).DefaultTimeout();
+            && l.EndsWith(" (keep-alive -1, num_ctx 8192)", StringComparison.Ordinal)).DefaultTimeout();
         await Proxy.Logs.WaitForAsync(l => l.StartsWith($"Information: Model llama3.2 loaded on {B.BaseUri}", StringComparison.Ordinal)).DefaultTimeout();
     }
 

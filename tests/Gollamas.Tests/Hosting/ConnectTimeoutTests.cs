@@ -19,6 +19,6 @@ public sealed class ConnectTimeoutTests : TwoServersTest
         using var response = await Proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2"}"""));
 
         response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
-        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 timed out: no connection within 0.5 s"}""");
+        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 timed out: no connection within 500ms"}""");
     }
 }

@@ -99,7 +99,7 @@ public sealed class LifecycleTests : TwoServersTest
         using var unready = await Proxy.Client.GetAsync("/readyz");
 
         (await unready.Content.ReadAsStringAsync()).Should().Be("""{"status":"no Ollama server is up"}""");
-        Proxy.Logs.Lines.Should().ContainSingle(l => l == $"Warning: Ollama server {silent.BaseUri} failed its start-up probe: no answer within 2 s");
+        Proxy.Logs.Lines.Should().ContainSingle(l => l == $"Warning: Ollama server {silent.BaseUri} failed its start-up probe: no answer within 2s");
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class LifecycleTests : TwoServersTest
 
         // The fake sends its headers at once and then nothing: the proxy has a head, so the
         // silence comes after the response started and ends it in-band.
-        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: the stream from the Ollama server on connection """).And.Contain("broke: nothing for 0.3s");
+        (await response.Content.ReadAsStringAsync()).Should().StartWith("""{"error":"gollamas: the stream from the Ollama server on connection """).And.Contain("broke: nothing for 300ms");
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class LifecycleTests : TwoServersTest
         using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2"}"""));
 
         response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
-        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 timed out: no answer within 0.3s"}""");
+        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"error":"gollamas: Ollama server on connection 1 timed out: no answer within 300ms"}""");
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public sealed class PlainWordsTests
 
         response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
         var text = await response.Content.ReadAsStringAsync();
-        text.Should().Be("""{"error":"gollamas: Ollama server on connection 1 timed out: no connection within 0.3 s"}""");
+        text.Should().Be("""{"error":"gollamas: Ollama server on connection 1 timed out: no connection within 300ms"}""");
         ResourceKeys.ShouldHaveNone([text, .. proxy.Logs.Lines]);
     }
 

@@ -118,7 +118,7 @@ public sealed class ConcurrencyTests : TwoServersTest
         using var answer = await second.DefaultTimeout();
 
         answer.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-        (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3 s for the Ollama server on connection 1, still busy; try again later","type":"api_error","param":null,"code":null}}""");
+        (await answer.Content.ReadAsStringAsync()).Should().Be($$$"""{"error":{"message":"gollamas: waited 3s for the Ollama server on connection 1, still busy; try again later","type":"api_error","param":null,"code":null}}""");
         answer.Headers.GetValues("X-Gollamas-Queue-Wait").Should().Equal("3s");
         (await slot.Proxy.Client.GetStringAsync("/metrics")).Split('\n').Should().Contain($"gollamas_queue_rejections_total{{connection=\"{A.BaseUri.Authority}\",reason=\"timeout\"}} 1");
         slot.Gate.Waiting.Should().Be(0);
