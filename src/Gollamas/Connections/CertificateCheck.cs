@@ -10,9 +10,8 @@ namespace Gollamas.Connections;
 /// ours. The runtime's own message is a resource key in the published binary
 /// (<c>net_ssl_io_cert_chain_validation, UntrustedRoot</c>).
 /// </summary>
-/// <param name="host">The host name the certificate must be for.</param>
 /// <param name="privateCa">Whether the certificate must chain to a --connection-ca bundle rather than the system's roots.</param>
-internal sealed class CertificateCheck(string host, bool privateCa)
+internal sealed class CertificateCheck(bool privateCa)
 {
     private SslPolicyErrors _errors;
     private X509ChainStatusFlags _chain;
@@ -46,7 +45,10 @@ internal sealed class CertificateCheck(string host, bool privateCa)
         return errors == SslPolicyErrors.None;
     }
 
-    /// <summary>What was wrong with the certificate, as a sentence; <paramref name="now"/> tells expired from not yet valid.</summary>
+    /// <summary>
+    /// What was wrong with the certificate, as a sentence a client may read (no host name or
+    /// address); <paramref name="now"/> tells expired from not yet valid.
+    /// </summary>
     public string Describe(DateTime now)
     {
         if ((_errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
@@ -62,7 +64,9 @@ internal sealed class CertificateCheck(string host, bool privateCa)
 
         if ((_errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
         {
-            problems.Add($"the server's TLS certificate is not for {host}");
+            // Not the host itself: this sentence reaches clients, and a server's address is the
+            // operator's to know (the log line names the connection with its URL).
+            problems.Add("the server's TLS certificate is not for the host name in the connection's URL");
         }
 
         return problems.Count == 0 ? "the server's TLS certificate was refused" : string.Join("; ", problems);

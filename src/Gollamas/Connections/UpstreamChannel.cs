@@ -88,7 +88,7 @@ internal sealed class UpstreamChannel : IDisposable
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (string.Equals(baseUri.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
             {
-                check = new CertificateCheck(baseUri.IdnHost, trustedCertificates is not null);
+                check = new CertificateCheck(trustedCertificates is not null);
                 var tls = new SslStream(stream, leaveInnerStreamOpen: false);
                 await tls.AuthenticateAsClientAsync(
                     new SslClientAuthenticationOptions

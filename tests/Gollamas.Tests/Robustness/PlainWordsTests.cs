@@ -80,6 +80,33 @@ public sealed class PlainWordsTests
     }
 
     [Fact]
+    public async Task Chat_ServerCertificateForAnotherName_502SaysSoWithoutTheServersAddress_TheLogNamesIt()
+    {
+        using var certificate = CreateFor("gpu-7.cluster.internal", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var bundle = Path.GetTempFileName();
+        await File.WriteAllTextAsync(bundle, certificate.ExportCertificatePem());
+        try
+        {
+            await using var server = TlsHandshakeServer.Start(certificate);
+            await using var proxy = await ProxyUnderTest.StartAsync(
+                proxies: [$"llama3.2={server.BaseUri}"],
+                input: input => input.With(Gollamas.Config.Settings.ConnectionCas, [new Gollamas.Config.ConfigEntry($"{server.BaseUri}={bundle}", "--connection-ca")]));
+
+            using var response = await proxy.Client.PostAsync("/api/chat", new StringContent("""{"model":"llama3.2"}"""));
+
+            response.StatusCode.Should().Be(HttpStatusCode.BadGateway);
+            var text = await response.Content.ReadAsStringAsync();
+            ErrorOf(text).Should().Be("gollamas: Ollama server on connection 1 is unreachable: the server's TLS certificate is not for the host name in the connection's URL");
+            text.Should().NotContain("127.0.0.1");
+            proxy.Logs.Lines.Should().Contain(line => line.Contains(server.BaseUri.ToString()) && line.Contains("is not for the host name"));
+        }
+        finally
+        {
+            File.Delete(bundle);
+        }
+    }
+
+    [Fact]
     public async Task Chat_ConnectionRefused_502SaysConnectionRefused()
     {
         var closed = ClosedPort();
@@ -159,12 +186,24 @@ public sealed class PlainWordsTests
     }
 
     /// <summary>A self-signed certificate for 127.0.0.1 valid between the two times.</summary>
-    private static X509Certificate2 CreateLoopback(DateTimeOffset notBefore, DateTimeOffset notAfter)
+    private static X509Certificate2 CreateLoopback(DateTimeOffset notBefore, DateTimeOffset notAfter) =>
+        CreateFor(null, notBefore, notAfter);
+
+    // A CA-flagged self-signed certificate for 127.0.0.1, or for dnsName alone when given.
+    private static X509Certificate2 CreateFor(string? dnsName, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(dnsName is null ? "CN=127.0.0.1" : $"CN={dnsName}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
+        if (dnsName is null)
+        {
+            san.AddIpAddress(IPAddress.Loopback);
+        }
+        else
+        {
+            san.AddDnsName(dnsName);
+        }
+
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
         return request.CreateSelfSigned(notBefore, notAfter);
