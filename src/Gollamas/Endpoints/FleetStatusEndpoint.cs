@@ -16,15 +16,19 @@ namespace Gollamas.Endpoints;
 /// <remarks>
 /// The connections' URLs (without user or password) are shown to a reader with an admin key, and
 /// when no key of any kind is configured (the operator chose an open proxy); a reader with an API
-/// key gets <c>"url": null</c>: internal addresses are not a client's business.
+/// key gets <c>"url": null</c>: internal addresses are not a client's business. An API key
+/// limited to some models (<c>--key-models</c>) sees only those, as in the lists: the other
+/// models, their aliases, loaded copies and the model of a request waiting in line are left out
+/// (the waiting request keeps its place, with <c>"model": null</c>).
 /// </remarks>
-internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, TimeProvider time, DateTimeOffset startedAt)
+internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, KeyLimits keyLimits, TimeProvider time, DateTimeOffset startedAt)
 {
     public Task HandleAsync(HttpContext context, RequestRecord record, ProxySnapshot snapshot)
     {
         var showUrls = record.KeyIsAdmin || (!apiKeys.IsEnabled && !adminKeys.IsEnabled);
+        var visible = record.KeyIsAdmin ? null : VisibleRoutes(KeyModels.Of(keyLimits, record), snapshot.Routes);
         context.Response.Headers.CacheControl = "no-store";
-        var state = new Status(snapshot, showUrls, time.GetUtcNow(), startedAt, RecentRates.Now());
+        var state = new Status(snapshot, showUrls, visible, time.GetUtcNow(), startedAt, RecentRates.Now());
         return JsonResponse.WriteAsync(context, StatusCodes.Status200OK, state, static (writer, status) => status.Write(writer));
     }
 
@@ -63,6 +67,26 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
         writer.WriteEndObject();
     }
 
+    // The routes a key limited to some models may see; null: every route.
+    private static HashSet<ModelRoute>? VisibleRoutes(IReadOnlyList<string>? keyModels, RouteTable table)
+    {
+        if (keyModels is null)
+        {
+            return null;
+        }
+
+        var visible = new HashSet<ModelRoute>();
+        foreach (var route in table.Models)
+        {
+            if (KeyModels.Allows(keyModels, route, table))
+            {
+                visible.Add(route);
+            }
+        }
+
+        return visible;
+    }
+
     private static void WriteTime(Utf8JsonWriter writer, string name, DateTimeOffset? at)
     {
         if (at is { } value)
@@ -75,8 +99,14 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
         }
     }
 
-    private sealed class Status(ProxySnapshot snapshot, bool showUrls, DateTimeOffset now, DateTimeOffset startedAt, long second)
+    private sealed class Status(ProxySnapshot snapshot, bool showUrls, HashSet<ModelRoute>? visible, DateTimeOffset now, DateTimeOffset startedAt, long second)
     {
+        private bool Shows(ModelRoute route) => visible is null || visible.Contains(route);
+
+        // A model named as the proxy names it (a queued request's route) or as Ollama lists it.
+        private bool ShowsName(RouteTable table, string? name) =>
+            visible is null || (name is not null && table.TryResolve(name, out var match) && visible.Contains(match.Route));
+
         public void Write(Utf8JsonWriter writer)
         {
             var table = snapshot.Routes;
@@ -97,7 +127,10 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
             writer.WriteStartArray("models");
             foreach (var route in table.Models)
             {
-                WriteModel(writer, route);
+                if (Shows(route))
+                {
+                    WriteModel(writer, route);
+                }
             }
 
             writer.WriteEndArray();
@@ -173,7 +206,7 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("position", queued.Position);
-                WriteStringOrNull(writer, "model", queued.Model);
+                WriteStringOrNull(writer, "model", ShowsName(table, queued.Model) ? queued.Model : null);
                 WriteStringOrNull(writer, "key", showUrls ? queued.Key : null);
                 writer.WriteNumber("waited_seconds", Math.Round(Math.Max(0, (now - queued.Since).TotalSeconds), 3));
                 writer.WriteEndObject();
@@ -184,6 +217,11 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
             writer.WriteStartArray("loaded_models");
             foreach (var loaded in health.LoadedModels)
             {
+                if (!ShowsName(table, loaded.Name))
+                {
+                    continue;
+                }
+
                 writer.WriteStartObject();
                 writer.WriteString("name", loaded.Name);
                 if (loaded.Size is { } size)
@@ -212,7 +250,7 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ti
             writer.WriteStartArray("models");
             foreach (var route in table.Models)
             {
-                if (route.IsServedBy(connection))
+                if (route.IsServedBy(connection) && Shows(route))
                 {
                     writer.WriteStartObject();
                     writer.WriteString("name", route.Name);

@@ -289,7 +289,7 @@ internal sealed partial class ProxyServer : IAsyncDisposable
                 new MetricsEndpoint(metrics, connections, snapshots, keyMetrics, apiKeys, adminKeys),
                 new CloudStatusEndpoint(fanOut),
                 new OneServerEndpoint(forwarder, health, requestBodies, loggerFactory.CreateLogger<OneServerEndpoint>()),
-                new FleetStatusEndpoint(apiKeys, adminKeys, time, time.GetUtcNow()),
+                new FleetStatusEndpoint(apiKeys, adminKeys, keyLimits, time, time.GetUtcNow()),
                 admin),
             apiKeys,
             adminKeys,

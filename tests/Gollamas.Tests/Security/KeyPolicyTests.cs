@@ -49,6 +49,24 @@ public sealed class KeyPolicyTests : TwoServersTest
     }
 
     [Fact]
+    public async Task KeyModels_TheStatusShowsTheKeysModelsOnly_AnotherKeySeesThemAll()
+    {
+        A.Running = [new FakeModel("llama3.2:latest"), new FakeModel("phi4:latest")];
+        var proxy = await StartAsync(new KeyPolicy("team-a") { Models = ["llama3.2"] });
+        await proxy.ProbeRoundAsync();
+
+        var limited = System.Text.Json.JsonDocument.Parse(await GetAsync(proxy, "/gollamas/status", "sk-a")).RootElement;
+        var unlimited = System.Text.Json.JsonDocument.Parse(await GetAsync(proxy, "/gollamas/status", "sk-b")).RootElement;
+
+        limited.GetProperty("models").EnumerateArray().Select(static m => m.GetProperty("name").GetString()).Should().Equal("llama3.2");
+        var connection = limited.GetProperty("connections")[0];
+        connection.GetProperty("models").GetRawText().Should().Be("""[{"name":"llama3.2","source":"configured"}]""");
+        connection.GetProperty("loaded_models").EnumerateArray().Select(static m => m.GetProperty("name").GetString()).Should().Equal("llama3.2:latest");
+        unlimited.GetProperty("models").EnumerateArray().Select(static m => m.GetProperty("name").GetString()).Should().Equal("llama3.2", "phi4");
+        unlimited.GetProperty("connections")[0].GetProperty("loaded_models").GetArrayLength().Should().Be(2);
+    }
+
+    [Fact]
     public async Task KeyConcurrency_OneMoreThanTheCap_429WithRetryAfterInThePathsShape()
     {
         A.MapScript("POST", "/api/chat", HeldChat(out var release));
