@@ -58,6 +58,7 @@ internal static class LogEventIds
     public const int ModelsDiscovered = 620;
     public const int DiscoveredModelsChanged = 621;
     public const int DiscoveryFailed = 622;
+    public const int DiscoveredModelIsAnAlias = 623;
 
     // Configuration 7xx
     public const int ConfigurationFile = 700;

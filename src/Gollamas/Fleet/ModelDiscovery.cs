@@ -151,6 +151,7 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
         if (before is null)
         {
             Log.Found(_logger, connection.DisplayName, models.Count == 1 ? "1 model" : $"{models.Count} models", admitted.Count, rule.Describe(), Names(admitted));
+            WarnOfAliasNames(connection, admitted);
         }
         else
         {
@@ -161,9 +162,25 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
             {
                 Log.Changed(_logger, connection.DisplayName, added.Count == 0 ? "none" : Names(added), gone.Count == 0 ? "none" : Names(gone));
             }
+
+            WarnOfAliasNames(connection, added);
         }
 
         return true;
+    }
+
+    // A model listed under the name of a configured alias is not routed (the alias keeps its
+    // name): said once, when the server first lists it.
+    private void WarnOfAliasNames(Connection connection, List<ModelName> listed)
+    {
+        var routes = _snapshots.Current.Routes;
+        foreach (var model in listed)
+        {
+            if (routes.AliasTarget(model) is { } target)
+            {
+                Log.ListedUnderAnAlias(_logger, connection.DisplayName, model.DisplayShortest, target);
+            }
+        }
     }
 
     // The models the rule admits, but those in except.
@@ -217,6 +234,9 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
 
         [LoggerMessage(LogEventIds.DiscoveredModelsChanged, LogLevel.Information, "Ollama server {Connection} models changed: new {Added}; gone {Gone}", EventName = "DiscoveredModelsChanged")]
         public static partial void Changed(ILogger logger, string connection, string added, string gone);
+
+        [LoggerMessage(LogEventIds.DiscoveredModelIsAnAlias, LogLevel.Warning, "Ollama server {Connection} lists {Model}, the name of an alias of {Target}: requests for {Model} go to {Target}, as configured; the server's own {Model} is not routed", EventName = "DiscoveredModelIsAnAlias")]
+        public static partial void ListedUnderAnAlias(ILogger logger, string connection, string model, string target);
 
         [LoggerMessage(LogEventIds.DiscoveryFailed, LogLevel.Debug, "Ollama server {Connection} models not read: {Reason}; its last list stays", EventName = "DiscoveryFailed")]
         public static partial void NotRead(ILogger logger, string connection, string reason);

@@ -93,14 +93,16 @@ internal sealed class RouteTable
             }
         }
 
-        // Then the models the discovering connections list and no configured route names
-        // (configured routes win): one route per model, to every connection that lists it.
+        // Then the models the discovering connections list and no configured route or alias
+        // names (what the operator wrote wins over what a server happens to have): one route per
+        // model, to every connection that lists it.
         var byCanonical = models.ToDictionary(static m => m.Canonical, StringComparer.OrdinalIgnoreCase);
+        var aliasTargets = AliasTargets(options.Aliases);
         var discovering = new List<Connection>(options.Discovery.Count);
         foreach (var found in Discovered(options.Discovery, byId, discovering))
         {
             var canonical = found.Name.Canonical;
-            if (byCanonical.ContainsKey(canonical))
+            if (byCanonical.ContainsKey(canonical) || aliasTargets.ContainsKey(canonical))
             {
                 continue;
             }
@@ -146,9 +148,35 @@ internal sealed class RouteTable
         {
             RoutingOptions = options.Routing,
             Discovery = [.. options.Discovery.Select((rule, i) => new DiscoveringConnection(discovering[i], rule))],
+            AliasTargetsByCanonical = aliasTargets,
             RunningDefaults = options.Lifecycle.Global,
             Watched = WatchedFields.Of([options.Lifecycle.Global, .. models.Select(static m => m.Defaults)]),
         };
+    }
+
+    /// <summary>
+    /// The model a configured alias named <paramref name="name"/> stands for, routed or not yet;
+    /// null when no alias has that name. A server's model of that name is not discovered: the
+    /// alias keeps it.
+    /// </summary>
+    public string? AliasTarget(ModelName name) =>
+        AliasTargetsByCanonical.TryGetValue(name.Canonical, out var target) ? target : null;
+
+    private FrozenDictionary<string, string> AliasTargetsByCanonical { get; init; } = FrozenDictionary<string, string>.Empty;
+
+    // Every configured alias by its canonical name, with the model it stands for.
+    private static FrozenDictionary<string, string> AliasTargets(IReadOnlyList<AliasConfig> aliases)
+    {
+        var targets = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var alias in aliases)
+        {
+            if (ModelName.TryParse(alias.Alias, out var parsed))
+            {
+                targets.TryAdd(parsed.Canonical, alias.Model);
+            }
+        }
+
+        return targets.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 
     // The models the discovering connections last listed and their rules admit, by canonical

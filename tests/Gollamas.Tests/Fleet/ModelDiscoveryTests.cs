@@ -132,6 +132,19 @@ public sealed class ModelDiscoveryTests : TwoServersTest
     }
 
     [Fact]
+    public async Task AModelListedUnderAnAliasName_IsNotRouted_TheAliasKeepsItsName_AndTheLogSaysSo()
+    {
+        A.Models = [new FakeModel("gpt-4o:latest"), new FakeModel("llama3.2:latest")];
+
+        Proxy = await StartAsync([], "--discover", "a", aliases: ["gpt-4o=llama3.2"]);
+
+        (await ChatAsync("gpt-4o")).StatusCode.Should().Be(HttpStatusCode.OK);
+        A.Requests.Single(static r => r.Path == "/api/chat").BodyText.Should().Contain("\"model\":\"llama3.2:latest\"", "the configured alias wins over the server's model of that name");
+        Proxy.Server.Snapshots.Current.Routes.Models.Select(static m => m.Name).Should().Equal("llama3.2:latest");
+        Proxy.Logs.Lines.Should().Contain($"Warning: Ollama server 'a' ({A.BaseUri}) lists gpt-4o:latest, the name of an alias of llama3.2: requests for gpt-4o:latest go to llama3.2, as configured; the server's own gpt-4o:latest is not routed");
+    }
+
+    [Fact]
     public async Task Lists_ShowDiscoveredModels_AndTheAliasesOfThem()
     {
         A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
