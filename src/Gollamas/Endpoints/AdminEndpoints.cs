@@ -28,9 +28,10 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
 
     /// <summary>
     /// Reads the API and admin keys files again, as SIGHUP does, and completes once they are in
-    /// force; true when there is such a file. Null: none can be read.
+    /// force or refused: why each file refused stays as it was (empty when all are in force), or
+    /// null when there is no such file. Null: none can be read.
     /// </summary>
-    public Func<Task<bool>>? ReloadKeys { get; set; }
+    public Func<Task<IReadOnlyList<string>?>>? ReloadKeys { get; set; }
 
     /// <summary>The connection takes no new requests; those it has finish. The route choice passes it over.</summary>
     public Task DrainAsync(HttpContext context, ApiSurface surface, RequestRecord record, ProxySnapshot snapshot)
@@ -77,34 +78,42 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
     {
         // As SIGHUP: the keys files first (a rotated key is what an operator reloads for most),
         // then the configuration file.
-        var keysRead = ReloadKeys is { } reloadKeys && await reloadKeys();
+        var keyProblems = ReloadKeys is { } reloadKeys ? await reloadKeys() : null;
+        var keysRead = keyProblems is { Count: 0 };
         var reload = Reload;
         if (reload is null)
         {
-            if (!keysRead)
+            if (keyProblems is null)
             {
                 Log.ReloadRequested(_logger, record.KeyName ?? "-", "nothing to reload: no configuration file");
                 await ErrorWriter.WriteAsync(context, StatusCodes.Status409Conflict, "gollamas: there is no configuration file to reload; start gollamas with --config FILE");
                 return;
             }
 
-            Log.ReloadRequested(_logger, record.KeyName ?? "-", "the keys files read again; no configuration file");
-            await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, string.Empty, static (writer, _) =>
+            Log.ReloadRequested(_logger, record.KeyName ?? "-", keysRead ? "the keys files read again; no configuration file" : "a keys file refused; no configuration file");
+            await JsonResponse.WriteAsync(context, keysRead ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity, keyProblems, static (writer, problems) =>
             {
                 writer.WriteStartObject();
-                writer.WriteBoolean("reloaded", true);
-                writer.WriteBoolean("keys_files_read", true);
+                writer.WriteBoolean("reloaded", problems.Count == 0);
+                writer.WriteBoolean("keys_files_read", problems.Count == 0);
                 writer.WriteNull("changes");
-                WriteStrings(writer, "problems", []);
+                WriteStrings(writer, "problems", problems);
                 WriteStrings(writer, "needs_restart", []);
                 writer.WriteEndObject();
             });
             return;
         }
 
+        // A keys file refused makes the answer a 422 too: its problem is the operator's to fix.
         var report = await reload($"an admin action (key {record.KeyName ?? "-"})");
         Log.ReloadRequested(_logger, record.KeyName ?? "-", report.Succeeded ? report.Changes ?? "" : $"refused, {report.Problems.Count} problem(s)");
-        await JsonResponse.WriteAsync(context, report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity, new ReloadAnswer(report, keysRead), static (writer, answer) =>
+        if (keyProblems is { Count: > 0 })
+        {
+            report = report with { Problems = [.. report.Problems, .. keyProblems] };
+        }
+
+        var status = report.Succeeded && keyProblems is not { Count: > 0 } ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity;
+        await JsonResponse.WriteAsync(context, status, new ReloadAnswer(report, keysRead), static (writer, answer) =>
         {
             var (report, keysRead) = answer;
             writer.WriteStartObject();

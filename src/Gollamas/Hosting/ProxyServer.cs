@@ -264,11 +264,11 @@ internal sealed partial class ProxyServer : IAsyncDisposable
             {
                 if (!apiKeys.HasFile && !adminKeys.HasFile)
                 {
-                    return false;
+                    return null;
                 }
 
-                await Task.WhenAll(apiKeys.ReloadAsync(), adminKeys.ReloadAsync());
-                return true;
+                var problems = await Task.WhenAll(apiKeys.ReloadAsync(), adminKeys.ReloadAsync());
+                return [.. problems.OfType<string>()];
             },
         };
         var dispatcher = new RequestDispatcher(

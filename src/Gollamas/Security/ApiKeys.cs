@@ -35,7 +35,7 @@ internal sealed partial class ApiKeys
 
     // Under _reloadLock: one reload runs at a time, and one asked for meanwhile reads again after it.
     private readonly Lock _reloadLock = new();
-    private Task _reloading = Task.CompletedTask;
+    private Task<string?> _reloading = Task.FromResult<string?>(null);
     private bool _reloadRunning;
     private bool _reloadAgain;
 
@@ -86,13 +86,14 @@ internal sealed partial class ApiKeys
     /// Reads the keys file again (SIGHUP); on failure the keys in force stay, with a warning.
     /// Reloads run one at a time: one asked for while another runs reads the file again once
     /// that one is done, so the file as it was at the last request wins and an older read never
-    /// replaces a newer one. The task completes when a read begun after this call was applied.
+    /// replaces a newer one. The task completes when a read begun after this call was applied, with
+    /// null, or refused, with why (the sentence the log says).
     /// </summary>
-    public Task ReloadAsync()
+    public Task<string?> ReloadAsync()
     {
         if (_file is null)
         {
-            return Task.CompletedTask;
+            return Task.FromResult<string?>(null);
         }
 
         lock (_reloadLock)
@@ -109,19 +110,19 @@ internal sealed partial class ApiKeys
         }
     }
 
-    private async Task ReloadUntilCurrentAsync(string file)
+    private async Task<string?> ReloadUntilCurrentAsync(string file)
     {
         // Off the signal's thread, and out of the lock taken by the caller.
         await Task.Yield();
         while (true)
         {
-            await ReloadOnceAsync(file);
+            var problem = await ReloadOnceAsync(file);
             lock (_reloadLock)
             {
                 if (!_reloadAgain)
                 {
                     _reloadRunning = false;
-                    return;
+                    return problem;
                 }
 
                 _reloadAgain = false;
@@ -129,7 +130,8 @@ internal sealed partial class ApiKeys
         }
     }
 
-    private async Task ReloadOnceAsync(string file)
+    // Null when the keys read are in force; else why the keys in force stay, as the log says it.
+    private async Task<string?> ReloadOnceAsync(string file)
     {
         try
         {
@@ -148,8 +150,9 @@ internal sealed partial class ApiKeys
 
                 if (read == MaxReads)
                 {
-                    Log.ReloadUnsettled(_logger, _noun, file, (s_settle * MaxReads).TotalSeconds);
-                    return;
+                    var duration = GoDuration.Format(s_settle * MaxReads);
+                    Log.ReloadUnsettled(_logger, _noun, file, duration);
+                    return $"{_noun} file {file} kept changing for {duration}, the keys in force stay; reload again once it is written";
                 }
 
                 text = again;
@@ -159,10 +162,13 @@ internal sealed partial class ApiKeys
             Volatile.Write(ref _keys, keys);
             Log.Reloaded(_logger, _noun, file, keys.Length);
             WarnIfNone(keys);
+            return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Log.ReloadFailed(_logger, _noun, file, FileProblem.Describe(ex, file));
+            var reason = FileProblem.Describe(ex, file);
+            Log.ReloadFailed(_logger, _noun, file, reason);
+            return $"{_noun} file {file} could not be read, the keys in force stay: {reason}";
         }
     }
 
@@ -289,8 +295,8 @@ internal sealed partial class ApiKeys
         [LoggerMessage(LogEventIds.ApiKeysReloadFailed, LogLevel.Warning, "{Keys} file {File} could not be read, the keys in force stay: {Reason}", EventName = "ApiKeysReloadFailed")]
         public static partial void ReloadFailed(ILogger logger, string keys, string file, string reason);
 
-        [LoggerMessage(LogEventIds.ApiKeysReloadUnsettled, LogLevel.Warning, "{Keys} file {File} kept changing for {Seconds} s, the keys in force stay; send SIGHUP again once it is written", EventName = "ApiKeysReloadUnsettled")]
-        public static partial void ReloadUnsettled(ILogger logger, string keys, string file, double seconds);
+        [LoggerMessage(LogEventIds.ApiKeysReloadUnsettled, LogLevel.Warning, "{Keys} file {File} kept changing for {Duration}, the keys in force stay; reload again once it is written", EventName = "ApiKeysReloadUnsettled")]
+        public static partial void ReloadUnsettled(ILogger logger, string keys, string file, string duration);
 
         [LoggerMessage(LogEventIds.ApiKeysNone, LogLevel.Warning, "{Keys} file {File} holds no key and no other key is set: every {Refused} will be refused", EventName = "ApiKeysNone")]
         public static partial void NoKeys(ILogger logger, string keys, string file, string refused);

@@ -297,6 +297,29 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
         Proxy.Logs.Lines.Should().Contain("Information: Admin key ops: reload the configuration: the keys files read again; no configuration file");
     }
 
+    [Fact]
+    public async Task Reload_WithAKeysFileGone_Says422AndWhy_AndTheKeysInForceStay()
+    {
+        var keys = Path.Combine(_directory, "keys");
+        await File.WriteAllTextAsync(keys, "team-a: sk-old\n");
+        Proxy = await ProxyUnderTest.StartAsync(
+            proxies: ["llama3.2=a"],
+            connections: [$"a={A.BaseUri}"],
+            adjust: options => options with
+            {
+                Security = new SecurityOptions { ApiKeysFile = keys, AdminKeys = ["ops=" + AdminKey] },
+            });
+        File.Delete(keys);
+
+        using var response = await PostAsync(Proxy.Client, "/gollamas/reload", AdminKey);
+        using var withOld = await TagsAsync(Proxy.Client, "sk-old");
+
+        response.StatusCode.Should().Be((HttpStatusCode)422);
+        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"reloaded":false,"keys_files_read":false,"changes":null,"problems":["API keys file {{keys}} could not be read, the keys in force stay: file not found"],"needs_restart":[]}""");
+        withOld.StatusCode.Should().Be(HttpStatusCode.OK, "the keys in force stay");
+        Proxy.Logs.Lines.Should().Contain($"Warning: API keys file {keys} could not be read, the keys in force stay: file not found");
+    }
+
     private static async Task<HttpResponseMessage> TagsAsync(HttpClient client, string key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tags");
