@@ -1,4 +1,5 @@
 using Gollamas.Bodies;
+using Gollamas.Connections;
 using Gollamas.Diagnostics;
 using Gollamas.Errors;
 using Gollamas.Fleet;
@@ -51,24 +52,24 @@ internal sealed partial class OneServerEndpoint(StreamForwarder forwarder, Healt
 
         using var owned = body;
         var connections = snapshot.Routes.AllConnections;
-        // A drained server takes no new requests, as for a model's routes.
-        var up = 0;
+        // A drained server takes no new requests, as for a model's routes. Availability is read
+        // once: whether a failure may fail over is decided on the same list that is walked.
+        var available = new List<Connection>(connections.Count);
         var drained = false;
         foreach (var connection in connections)
         {
-            up += connection.Health.IsAvailable ? 1 : 0;
+            if (connection.Health.IsAvailable)
+            {
+                available.Add(connection);
+            }
+
             drained |= connection.Health.IsDraining;
         }
 
-        var attempt = 0;
-        foreach (var connection in connections)
+        for (var i = 0; i < available.Count; i++)
         {
-            if (!connection.Health.IsAvailable)
-            {
-                continue;
-            }
-
-            attempt++;
+            var connection = available[i];
+            var last = i == available.Count - 1;
             if (!connection.TryAcquire())
             {
                 // Retired by a newer snapshot since this request read its own: as a server gone down.
@@ -79,14 +80,14 @@ internal sealed partial class OneServerEndpoint(StreamForwarder forwarder, Healt
             try
             {
                 record.Connection = connection.Id;
-                outcome = await forwarder.ForwardAsync(context, connection, new ForwardBody(body), snapshot.Forwarding, record, canFailOver: attempt < up);
+                outcome = await forwarder.ForwardAsync(context, connection, new ForwardBody(body), snapshot.Forwarding, record, canFailOver: !last);
             }
             finally
             {
                 connection.Release();
             }
 
-            if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused) || attempt == up)
+            if (outcome is not (ForwardOutcome.BackendUnreachable or ForwardOutcome.BackendTimedOut or ForwardOutcome.BackendRefused) || last)
             {
                 return;
             }
