@@ -271,34 +271,40 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
     [Fact]
     public async Task Reload_WithAKeysFileAndNoConfigurationFile_ReadsTheKeysAgainAsSighupDoes()
     {
-        var keys = Path.Combine(_directory, "keys");
-        await File.WriteAllTextAsync(keys, "team-a: sk-old\n");
-        Proxy = await ProxyUnderTest.StartAsync(
-            proxies: ["llama3.2=a"],
-            connections: [$"a={A.BaseUri}"],
-            adjust: options => options with
-            {
-                Security = new SecurityOptions { ApiKeysFile = keys, AdminKeys = ["ops=" + AdminKey] },
-            });
-        var proxy = Proxy;
+        var (keys, proxy) = await StartWithAKeysFileAsync();
         await File.WriteAllTextAsync(keys, "team-a: sk-new\n");
         void Advance() => proxy.Time.Advance(TimeSpan.FromMilliseconds(100));
         proxy.Server.ApiKeys.Settling += Advance;
 
-        using var response = await PostAsync(Proxy.Client, "/gollamas/reload", AdminKey);
+        using var response = await PostAsync(proxy.Client, "/gollamas/reload", AdminKey);
         proxy.Server.ApiKeys.Settling -= Advance;
-        using var withOld = await TagsAsync(Proxy.Client, "sk-old");
-        using var withNew = await TagsAsync(Proxy.Client, "sk-new");
+        using var withOld = await TagsAsync(proxy.Client, "sk-old");
+        using var withNew = await TagsAsync(proxy.Client, "sk-new");
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).Should().Be("""{"reloaded":true,"keys_files_read":true,"changes":null,"problems":[],"needs_restart":[]}""");
         withOld.StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the file no longer holds it");
         withNew.StatusCode.Should().Be(HttpStatusCode.OK);
-        Proxy.Logs.Lines.Should().Contain("Information: Admin key ops: reload the configuration: the keys files read again; no configuration file");
+        proxy.Logs.Lines.Should().Contain("Information: Admin key ops: reload the configuration: the keys files read again; no configuration file");
     }
 
     [Fact]
     public async Task Reload_WithAKeysFileGone_Says422AndWhy_AndTheKeysInForceStay()
+    {
+        var (keys, proxy) = await StartWithAKeysFileAsync();
+        File.Delete(keys);
+
+        using var response = await PostAsync(proxy.Client, "/gollamas/reload", AdminKey);
+        using var withOld = await TagsAsync(proxy.Client, "sk-old");
+
+        response.StatusCode.Should().Be((HttpStatusCode)422);
+        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"reloaded":false,"keys_files_read":false,"changes":null,"problems":["API keys file {{keys}} could not be read, the keys in force stay: file not found"],"needs_restart":[]}""");
+        withOld.StatusCode.Should().Be(HttpStatusCode.OK, "the keys in force stay");
+        proxy.Logs.Lines.Should().Contain($"Warning: API keys file {keys} could not be read, the keys in force stay: file not found");
+    }
+
+    // The proxy with an API keys file holding team-a's key sk-old, and no configuration file.
+    private async Task<(string Keys, ProxyUnderTest Proxy)> StartWithAKeysFileAsync()
     {
         var keys = Path.Combine(_directory, "keys");
         await File.WriteAllTextAsync(keys, "team-a: sk-old\n");
@@ -309,15 +315,7 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
             {
                 Security = new SecurityOptions { ApiKeysFile = keys, AdminKeys = ["ops=" + AdminKey] },
             });
-        File.Delete(keys);
-
-        using var response = await PostAsync(Proxy.Client, "/gollamas/reload", AdminKey);
-        using var withOld = await TagsAsync(Proxy.Client, "sk-old");
-
-        response.StatusCode.Should().Be((HttpStatusCode)422);
-        (await response.Content.ReadAsStringAsync()).Should().Be($$"""{"reloaded":false,"keys_files_read":false,"changes":null,"problems":["API keys file {{keys}} could not be read, the keys in force stay: file not found"],"needs_restart":[]}""");
-        withOld.StatusCode.Should().Be(HttpStatusCode.OK, "the keys in force stay");
-        Proxy.Logs.Lines.Should().Contain($"Warning: API keys file {keys} could not be read, the keys in force stay: file not found");
+        return (keys, Proxy);
     }
 
     private static async Task<HttpResponseMessage> TagsAsync(HttpClient client, string key)
