@@ -34,6 +34,10 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
     private ITimer? _timer;
     private Task _loop = Task.CompletedTask;
 
+    // The routes of the last snapshot seen swapped in: a swap whose configuration names an alias
+    // it did not is checked against the lists already read.
+    private RouteTable? _lastRoutes;
+
     /// <param name="snapshots">Whose discovering connections are read; followed on every swap.</param>
     /// <param name="interval">How often every list is read again (the health interval).</param>
     /// <param name="timeout">How long one read may take (the probe timeout).</param>
@@ -78,6 +82,7 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
     /// <summary>Reads the lists again every interval, and for each new snapshot that names a connection never read.</summary>
     public void Start()
     {
+        Volatile.Write(ref _lastRoutes, _snapshots.Current.Routes);
         _snapshots.Swapped += OnSwapped;
         _timer = _time.CreateTimer(static state => ((ModelDiscovery)state!)._wake.Writer.TryWrite(true), this, _interval, _interval);
         _loop = LoopAsync();
@@ -99,6 +104,12 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
 
     private void OnSwapped(ProxySnapshot snapshot)
     {
+        var before = Interlocked.Exchange(ref _lastRoutes, snapshot.Routes);
+        if (before is not null)
+        {
+            WarnOfNewAliases(before, snapshot.Routes);
+        }
+
         // Only a connection never read: the swap of a round's own rebuild wakes nothing.
         if (snapshot.Routes.Discovery.Any(static d => d.Connection.Listed is null))
         {
@@ -170,7 +181,7 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
     }
 
     // A model listed under the name of a configured alias is not routed (the alias keeps its
-    // name): said once, when the server first lists it.
+    // name): said once, when the server first lists it, or when a reload makes it an alias.
     private void WarnOfAliasNames(Connection connection, List<ModelName> listed)
     {
         var routes = _snapshots.Current.Routes;
@@ -179,6 +190,27 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
             if (routes.AliasTarget(model) is { } target)
             {
                 Log.ListedUnderAnAlias(_logger, connection.DisplayName, model.DisplayShortest, target);
+            }
+        }
+    }
+
+    // The models the discovering connections already listed that an alias of the new routes,
+    // and not of the old ones, now names.
+    private void WarnOfNewAliases(RouteTable before, RouteTable after)
+    {
+        foreach (var discovering in after.Discovery)
+        {
+            if (discovering.Connection.Listed is not { } listed)
+            {
+                continue;
+            }
+
+            foreach (var model in listed)
+            {
+                if (discovering.Rule.Admits(model) && after.AliasTarget(model) is { } target && before.AliasTarget(model) is null)
+                {
+                    Log.ListedUnderAnAlias(_logger, discovering.Connection.DisplayName, model.DisplayShortest, target);
+                }
             }
         }
     }

@@ -145,6 +145,21 @@ public sealed class ModelDiscoveryTests : TwoServersTest
     }
 
     [Fact]
+    public async Task AReloadThatMakesAListedModelsNameAnAlias_SaysSoOnce()
+    {
+        A.Models = [new FakeModel("gpt-4o:latest"), new FakeModel("llama3.2:latest")];
+        Proxy = await StartAsync([], "--discover", "a");
+        var warning = $"Warning: Ollama server 'a' ({A.BaseUri}) lists gpt-4o:latest, the name of an alias of llama3.2: requests for gpt-4o:latest go to llama3.2, as configured; the server's own gpt-4o:latest is not routed";
+        Proxy.Logs.Lines.Should().NotContain(warning);
+
+        Proxy.Swap([], Connections(), aliases: ["gpt-4o=llama3.2"], input: ProxyUnderTest.Flags("--discover", "a"));
+        Proxy.Swap([], Connections(), aliases: ["gpt-4o=llama3.2"], input: ProxyUnderTest.Flags("--discover", "a"));
+
+        Proxy.Logs.Lines.Count(line => line == warning).Should().Be(1, "said when the reload made it an alias, not again for a reload that kept it");
+        Proxy.Server.Snapshots.Current.Routes.Models.Select(static m => m.Name).Should().Equal("llama3.2:latest");
+    }
+
+    [Fact]
     public async Task Lists_ShowDiscoveredModels_AndTheAliasesOfThem()
     {
         A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
