@@ -103,9 +103,15 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ke
     {
         private bool Shows(ModelRoute route) => visible is null || visible.Contains(route);
 
-        // A model named as the proxy names it (a queued request's route) or as Ollama lists it.
+        // A queued request's model, named as the proxy names its route.
         private bool ShowsName(RouteTable table, string? name) =>
             visible is null || (name is not null && table.TryResolve(name, out var match) && visible.Contains(match.Route));
+
+        // A model a server lists as loaded, read as the lists read it: by its own name (never as
+        // an alias: a server's model named like an alias is not the alias's model), on a
+        // connection that serves its route.
+        private bool ShowsLoaded(RouteTable table, Connection connection, string name) =>
+            visible is null || (table.TryResolveListedModel(name, out var route) && route.IsServedBy(connection) && visible.Contains(route));
 
         public void Write(Utf8JsonWriter writer)
         {
@@ -217,7 +223,7 @@ internal sealed class FleetStatusEndpoint(ApiKeys apiKeys, ApiKeys adminKeys, Ke
             writer.WriteStartArray("loaded_models");
             foreach (var loaded in health.LoadedModels)
             {
-                if (!ShowsName(table, loaded.Name))
+                if (!ShowsLoaded(table, connection, loaded.Name))
                 {
                     continue;
                 }

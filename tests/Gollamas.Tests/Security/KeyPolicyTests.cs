@@ -51,7 +51,8 @@ public sealed class KeyPolicyTests : TwoServersTest
     [Fact]
     public async Task KeyModels_TheStatusShowsTheKeysModelsOnly_AnotherKeySeesThemAll()
     {
-        A.Running = [new FakeModel("llama3.2:latest"), new FakeModel("phi4:latest")];
+        // fast:latest: the server's own model, named like the alias of llama3.2 (not that model).
+        A.Running = [new FakeModel("llama3.2:latest"), new FakeModel("phi4:latest"), new FakeModel("fast:latest")];
         var proxy = await StartAsync(new KeyPolicy("team-a") { Models = ["llama3.2"] });
         await proxy.ProbeRoundAsync();
 
@@ -61,9 +62,9 @@ public sealed class KeyPolicyTests : TwoServersTest
         limited.GetProperty("models").EnumerateArray().Select(static m => m.GetProperty("name").GetString()).Should().Equal("llama3.2");
         var connection = limited.GetProperty("connections")[0];
         connection.GetProperty("models").GetRawText().Should().Be("""[{"name":"llama3.2","source":"configured"}]""");
-        connection.GetProperty("loaded_models").EnumerateArray().Select(static m => m.GetProperty("name").GetString()).Should().Equal("llama3.2:latest");
+        connection.GetProperty("loaded_models").EnumerateArray().Select(static m => m.GetProperty("name").GetString()).Should().Equal(["llama3.2:latest"], "as /api/ps shows that key: not phi4, nor the server's fast");
         unlimited.GetProperty("models").EnumerateArray().Select(static m => m.GetProperty("name").GetString()).Should().Equal("llama3.2", "phi4");
-        unlimited.GetProperty("connections")[0].GetProperty("loaded_models").GetArrayLength().Should().Be(2);
+        unlimited.GetProperty("connections")[0].GetProperty("loaded_models").GetArrayLength().Should().Be(3);
     }
 
     [Fact]
