@@ -324,6 +324,7 @@ internal static class RouteParser
         var modelsByCanonical = models.ToDictionary(m => m.Canonical, m => m.Name, StringComparer.OrdinalIgnoreCase);
 
         var aliases = new List<AliasConfig>();
+        var sources = new List<ConfigEntry>();
         var targetByAlias = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var entry in entries)
         {
@@ -347,6 +348,13 @@ internal static class RouteParser
             if (!ModelName.TryParse(target, out var targetName))
             {
                 errors.Add(new ConfigError(entry.Source, entry.Value, $"invalid model name '{target}'"));
+                continue;
+            }
+
+            // Another spelling of its own model (a discovered one: a configured model's would
+            // have been refused above): it changes nothing, and must not hide that model.
+            if (string.Equals(aliasName.Canonical, targetName.Canonical, StringComparison.OrdinalIgnoreCase))
+            {
                 continue;
             }
 
@@ -374,6 +382,18 @@ internal static class RouteParser
 
             targetByAlias.Add(aliasName.Canonical, configuredName);
             aliases.Add(new AliasConfig(alias, configuredName));
+            sources.Add(entry);
+        }
+
+        // An alias names a model, not another alias (possible only with --discover, where a
+        // target need not be configured): the other alias hides any model of that name.
+        for (var i = aliases.Count - 1; i >= 0; i--)
+        {
+            if (ModelName.TryParse(aliases[i].Model, out var target) && targetByAlias.TryGetValue(target.Canonical, out var further))
+            {
+                errors.Add(new ConfigError(sources[i].Source, sources[i].Value, $"alias points to '{aliases[i].Model}', itself an alias of '{further}'; point it at the model"));
+                aliases.RemoveAt(i);
+            }
         }
 
         return aliases;

@@ -106,11 +106,14 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
 
         // A keys file refused makes the answer a 422 too: its problem is the operator's to fix.
         var report = await reload($"an admin action (key {record.KeyName ?? "-"})");
-        Log.ReloadRequested(_logger, record.KeyName ?? "-", report.Succeeded ? report.Changes ?? "" : $"refused, {report.Problems.Count} problem(s)");
+        var result = report.Succeeded ? report.Changes ?? "" : $"refused, {report.Problems.Count} problem(s)";
         if (keyProblems is { Count: > 0 })
         {
             report = report with { Problems = [.. report.Problems, .. keyProblems] };
+            result += "; a keys file refused";
         }
+
+        Log.ReloadRequested(_logger, record.KeyName ?? "-", result);
 
         var status = report.Succeeded && keyProblems is not { Count: > 0 } ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity;
         await JsonResponse.WriteAsync(context, status, new ReloadAnswer(report, keysRead), static (writer, answer) =>

@@ -267,7 +267,7 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
         [LoggerMessage(LogEventIds.DiscoveredModelsChanged, LogLevel.Information, "Ollama server {Connection} models changed: new {Added}; gone {Gone}", EventName = "DiscoveredModelsChanged")]
         public static partial void Changed(ILogger logger, string connection, string added, string gone);
 
-        [LoggerMessage(LogEventIds.DiscoveredModelIsAnAlias, LogLevel.Warning, "Ollama server {Connection} lists {Model}, the name of an alias of {Target}: requests for {Model} go to {Target}, as configured; the server's own {Model} is not routed", EventName = "DiscoveredModelIsAnAlias")]
+        [LoggerMessage(LogEventIds.DiscoveredModelIsAnAlias, LogLevel.Warning, "Ollama server {Connection} lists {Model}, but that name is configured as an alias of {Target}: the alias wins, and the server's own {Model} is not routed", EventName = "DiscoveredModelIsAnAlias")]
         public static partial void ListedUnderAnAlias(ILogger logger, string connection, string model, string target);
 
         [LoggerMessage(LogEventIds.DiscoveryFailed, LogLevel.Debug, "Ollama server {Connection} models not read: {Reason}; its last list stays", EventName = "DiscoveryFailed")]

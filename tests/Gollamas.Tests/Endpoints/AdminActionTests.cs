@@ -303,6 +303,28 @@ public sealed class AdminActionTests : TwoServersTest, IDisposable
         proxy.Logs.Lines.Should().Contain($"Warning: API keys file {keys} could not be read, the keys in force stay: file not found");
     }
 
+    [Fact]
+    public async Task Reload_TheConfigurationTakenButAKeysFileGone_Says422_TheLogLineSaysBoth()
+    {
+        var (keys, proxy) = await StartWithAKeysFileAsync();
+        var file = Path.Combine(_directory, "gollamas.yaml");
+        await File.WriteAllTextAsync(file, "# test\n");
+        var next = Reading(["llama3.2=a", "phi4=b"]);
+        using var watch = proxy.Server.WatchConfiguration(new ConfigSource(file, () => next, Reading(["llama3.2=a"])), file);
+        File.Delete(keys);
+
+        using var response = await PostAsync(proxy.Client, "/gollamas/reload", AdminKey);
+
+        response.StatusCode.Should().Be((HttpStatusCode)422, "a keys file was refused");
+        using var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        answer.RootElement.GetProperty("reloaded").GetBoolean().Should().BeTrue("the configuration was taken");
+        answer.RootElement.GetProperty("keys_files_read").GetBoolean().Should().BeFalse();
+        answer.RootElement.GetProperty("problems").EnumerateArray().Select(static p => p.GetString())
+            .Should().Contain($"API keys file {keys} could not be read, the keys in force stay: file not found");
+        proxy.Logs.Lines.Should().Contain(static l => l.StartsWith("Information: Admin key ops: reload the configuration: ", StringComparison.Ordinal)
+            && l.Contains("phi4", StringComparison.Ordinal) && l.EndsWith("; a keys file refused", StringComparison.Ordinal));
+    }
+
     // The proxy with an API keys file holding team-a's key sk-old, and no configuration file.
     private async Task<(string Keys, ProxyUnderTest Proxy)> StartWithAKeysFileAsync()
     {

@@ -141,7 +141,34 @@ public sealed class ModelDiscoveryTests : TwoServersTest
         (await ChatAsync("gpt-4o")).StatusCode.Should().Be(HttpStatusCode.OK);
         A.Requests.Single(static r => r.Path == "/api/chat").BodyText.Should().Contain("\"model\":\"llama3.2:latest\"", "the configured alias wins over the server's model of that name");
         Proxy.Server.Snapshots.Current.Routes.Models.Select(static m => m.Name).Should().Equal("llama3.2:latest");
-        Proxy.Logs.Lines.Should().Contain($"Warning: Ollama server 'a' ({A.BaseUri}) lists gpt-4o:latest, the name of an alias of llama3.2: requests for gpt-4o:latest go to llama3.2, as configured; the server's own gpt-4o:latest is not routed");
+        Proxy.Logs.Lines.Should().Contain($"Warning: Ollama server 'a' ({A.BaseUri}) lists gpt-4o:latest, but that name is configured as an alias of llama3.2: the alias wins, and the server's own gpt-4o:latest is not routed");
+    }
+
+    [Fact]
+    public async Task AnAliasThatIsAnotherSpellingOfItsModel_ChangesNothing()
+    {
+        A.Models = [new FakeModel("llama3.2:latest")];
+
+        Proxy = await StartAsync([], "--discover", "a", aliases: ["Llama3.2=llama3.2:latest"]);
+
+        (await ChatAsync("llama3.2")).StatusCode.Should().Be(HttpStatusCode.OK, "the model is not hidden by a name of its own");
+        Proxy.Logs.Lines.Should().NotContain(static l => l.Contains("configured as an alias", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnAliasOfAnAlias_IsAConfigurationError()
+    {
+        var input = ProxyUnderTest.Flags("--discover", "a")(new Gollamas.Config.ConfigInput(
+            new Gollamas.Config.ConfigEntry("127.0.0.1:0", "--listen"),
+            new Gollamas.Config.ConfigEntry("info", "--level"),
+            [],
+            [new Gollamas.Config.ConfigEntry($"a={A.BaseUri}", "--connection")],
+            [new Gollamas.Config.ConfigEntry("gpt-4o=fast", "--alias"), new Gollamas.Config.ConfigEntry("fast=llama3.2", "--alias")],
+            new Gollamas.Config.ConfigEntry("", "--list-aliases")));
+
+        Gollamas.Config.ConfigParser.TryParse(input, out _, out var errors).Should().BeFalse();
+
+        errors.Select(static e => e.ToString()).Should().Equal("--alias \"gpt-4o=fast\": alias points to 'fast', itself an alias of 'llama3.2'; point it at the model");
     }
 
     [Fact]
@@ -149,7 +176,7 @@ public sealed class ModelDiscoveryTests : TwoServersTest
     {
         A.Models = [new FakeModel("gpt-4o:latest"), new FakeModel("llama3.2:latest")];
         Proxy = await StartAsync([], "--discover", "a");
-        var warning = $"Warning: Ollama server 'a' ({A.BaseUri}) lists gpt-4o:latest, the name of an alias of llama3.2: requests for gpt-4o:latest go to llama3.2, as configured; the server's own gpt-4o:latest is not routed";
+        var warning = $"Warning: Ollama server 'a' ({A.BaseUri}) lists gpt-4o:latest, but that name is configured as an alias of llama3.2: the alias wins, and the server's own gpt-4o:latest is not routed";
         Proxy.Logs.Lines.Should().NotContain(warning);
 
         Proxy.Swap([], Connections(), aliases: ["gpt-4o=llama3.2"], input: ProxyUnderTest.Flags("--discover", "a"));
