@@ -194,8 +194,9 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
         }
     }
 
-    // The models the discovering connections already listed that an alias of the new routes,
-    // and not of the old ones, now names.
+    // The models the discovering connections already listed that the new routes would take but
+    // an alias hides, where the old ones did not say so: a new alias, or a rule that now admits
+    // the model.
     private void WarnOfNewAliases(RouteTable before, RouteTable after)
     {
         foreach (var discovering in after.Discovery)
@@ -205,9 +206,11 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
                 continue;
             }
 
+            var oldRule = before.Discovery.FirstOrDefault(d => ReferenceEquals(d.Connection, discovering.Connection))?.Rule;
             foreach (var model in listed)
             {
-                if (discovering.Rule.Admits(model) && after.AliasTarget(model) is { } target && before.AliasTarget(model) is null)
+                if (discovering.Rule.Admits(model) && after.AliasTarget(model) is { } target
+                    && (before.AliasTarget(model) is null || oldRule?.Admits(model) != true))
                 {
                     Log.ListedUnderAnAlias(_logger, discovering.Connection.DisplayName, model.DisplayShortest, target);
                 }

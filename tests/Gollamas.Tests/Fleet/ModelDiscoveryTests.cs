@@ -187,6 +187,19 @@ public sealed class ModelDiscoveryTests : TwoServersTest
     }
 
     [Fact]
+    public async Task AReloadWhoseRuleNowAdmitsAModelNamedLikeAnAlias_SaysSo()
+    {
+        A.Models = [new FakeModel("gpt-4o:latest"), new FakeModel("llama3.2:latest")];
+        Proxy = await StartAsync([], "--discover", "a=llama*", aliases: ["gpt-4o=llama3.2"]);
+        var warning = $"Warning: Ollama server 'a' ({A.BaseUri}) lists gpt-4o:latest, but that name is configured as an alias of llama3.2: the alias wins, and the server's own gpt-4o:latest is not routed";
+        Proxy.Logs.Lines.Should().NotContain(warning, "its rule does not take gpt-4o");
+
+        Proxy.Swap([], Connections(), aliases: ["gpt-4o=llama3.2"], input: ProxyUnderTest.Flags("--discover", "a"));
+
+        Proxy.Logs.Lines.Count(line => line == warning).Should().Be(1);
+    }
+
+    [Fact]
     public async Task Lists_ShowDiscoveredModels_AndTheAliasesOfThem()
     {
         A.Models = [new FakeModel("llama3.2:latest"), new FakeModel("qwen3:8b")];
