@@ -108,13 +108,18 @@ public sealed class FleetStatusEndpointTests : TwoServersTest
     }
 
     [Fact]
-    public async Task RequestWaitingInLine_ListedWithItsModelAndKeyName_TheKeyOnlyForAnAdmin()
+    public async Task RequestWaitingInLine_ListedWithItsModelAndKeyName_TheKeyOnlyForAnAdmin_TheModelNotForAKeyLimitedToOthers()
     {
         Proxy = await ProxyUnderTest.StartAsync(
-            proxies: [$"llama3.2={A.BaseUri}"],
+            proxies: [$"llama3.2={A.BaseUri}", $"phi4={A.BaseUri}"],
             adjust: options => options with
             {
-                Security = new SecurityOptions { ApiKeys = ["team-a=sk-a"], AdminKeys = ["ops=sk-admin"] },
+                Security = new SecurityOptions
+                {
+                    ApiKeys = ["team-a=sk-a", "team-b=sk-b"],
+                    AdminKeys = ["ops=sk-admin"],
+                    KeyPolicies = [new KeyPolicy("team-b") { Models = ["phi4"] }],
+                },
                 Concurrency = new ConcurrencyOptions { DefaultLimit = 1, QueueLength = 4, QueueTimeout = TimeSpan.FromSeconds(60) },
             });
         var gate = Proxy.Server.Snapshots.Current.Routes.Models[0].Connections[0].Gate;
@@ -137,6 +142,8 @@ public sealed class FleetStatusEndpointTests : TwoServersTest
         using var asClient = await SendAsync("/gollamas/status", "sk-a", HttpCompletionOption.ResponseContentRead, get: true);
         var adminQueue = QueueOf(await asAdmin.Content.ReadAsStringAsync());
         var clientQueue = QueueOf(await asClient.Content.ReadAsStringAsync());
+        using var asLimited = await SendAsync("/gollamas/status", "sk-b", HttpCompletionOption.ResponseContentRead, get: true);
+        var limitedQueue = QueueOf(await asLimited.Content.ReadAsStringAsync());
         release.Open();
         (await second.DefaultTimeout()).Dispose(); // through the gate: what the fake answered it does not matter here
 
@@ -146,6 +153,9 @@ public sealed class FleetStatusEndpointTests : TwoServersTest
         adminQueue[0].GetProperty("key").GetString().Should().Be("team-a");
         adminQueue[0].GetProperty("waited_seconds").GetDouble().Should().BeGreaterThanOrEqualTo(0);
         clientQueue[0].GetProperty("key").ValueKind.Should().Be(JsonValueKind.Null, "a client does not see other keys' names");
+        clientQueue[0].GetProperty("model").GetString().Should().Be("llama3.2", "a key without a model limit sees every model");
+        limitedQueue.GetArrayLength().Should().Be(1, "the line's length is no model's name");
+        limitedQueue[0].GetProperty("model").ValueKind.Should().Be(JsonValueKind.Null, "a key limited to phi4 does not learn of llama3.2");
         gate.Queued().Should().BeEmpty("the request left the line when it got its slot");
     }
 
