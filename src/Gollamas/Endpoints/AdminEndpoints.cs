@@ -104,7 +104,6 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
             return;
         }
 
-        // A keys file refused makes the answer a 422 too: its problem is the operator's to fix.
         var report = await reload($"an admin action (key {record.KeyName ?? "-"})");
         var result = report.Succeeded ? report.Changes ?? "" : $"refused, {report.Problems.Count} problem(s)";
         if (keyProblems is { Count: > 0 })
@@ -115,6 +114,7 @@ internal sealed partial class AdminEndpoints(HealthMonitor health, ILogger<Admin
 
         Log.ReloadRequested(_logger, record.KeyName ?? "-", result);
 
+        // A keys file refused makes the answer a 422 too: its problem is the operator's to fix.
         var status = report.Succeeded && keyProblems is not { Count: > 0 } ? StatusCodes.Status200OK : StatusCodes.Status422UnprocessableEntity;
         await JsonResponse.WriteAsync(context, status, new ReloadAnswer(report, keysRead), static (writer, answer) =>
         {

@@ -181,7 +181,8 @@ internal sealed partial class ModelDiscovery : IAsyncDisposable
     }
 
     // A model listed under the name of a configured alias is not routed (the alias keeps its
-    // name): said once, when the server first lists it, or when a reload makes it an alias.
+    // name): said once, when the server first lists it (a reload that makes its name an alias
+    // says it in WarnOfNewAliases).
     private void WarnOfAliasNames(Connection connection, List<ModelName> listed)
     {
         var routes = _snapshots.Current.Routes;
